@@ -1,0 +1,1 @@
+//! Tracewire browser logger (being built).

@@ -1,0 +1,1 @@
+//! Tracewire backend middleware (being built).
