@@ -1,8 +1,8 @@
 //! Identity of logs and exceptions: the key under which identical logs collapse (seed property 3)
 //! and the fingerprint that groups exceptions across occurrences, as Sentry does.
 
-use crate::validate::{Source, ValidLog};
 use crate::Level;
+use crate::validate::{Source, ValidLog};
 
 /// The fields that make two logs "identical" for dedup (ARCHITECTURE.md §5).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -40,7 +40,11 @@ impl DedupKey {
 
 /// Stable 32-hex fingerprint grouping exceptions: type + normalized top in-app stack frames, or
 /// type + message with numbers and ids masked when there is no usable stack.
-pub fn exception_fingerprint(exception_type: &str, message: &str, stack_trace: Option<&str>) -> String {
+pub fn exception_fingerprint(
+    exception_type: &str,
+    message: &str,
+    stack_trace: Option<&str>,
+) -> String {
     let _ = (exception_type, message, stack_trace);
     todo!("implemented in the shared-crate work")
 }

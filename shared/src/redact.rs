@@ -31,15 +31,9 @@ pub enum RedactError {
 }
 
 /// Decides which keys and values are sensitive and replaces them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Redactor {
     _private: (),
-}
-
-impl Default for Redactor {
-    fn default() -> Self {
-        Self { _private: () }
-    }
 }
 
 impl Redactor {

@@ -1,5 +1,14 @@
 //! Validation of an ingest batch: every problem is reported with its path (`logs[3].level`)
 //! so a client can fix them all at once, and a batch with any problem is rejected whole.
+//!
+//! The per-entry checks live in `entries`, timestamp parsing and formatting in `timestamp`, and
+//! the lone-surrogate repair of raw request bodies in `surrogates`.
+
+mod entries;
+mod surrogates;
+#[cfg(test)]
+mod tests;
+mod timestamp;
 
 use crate::level::Level;
 use crate::wire::{IngestBatch, Sdk};
@@ -161,29 +170,163 @@ pub struct ValidBatch {
 
 /// Validates a whole batch. `now_us` (µs since epoch) fills absent timestamps.
 /// Returns every problem found, never just the first.
+///
+/// When the batch carries more entries than `limits.max_entries`, only the batch-level fields
+/// are checked besides the count: validating thousands of entries the batch is rejected for
+/// anyway would only let one request buy a lot of work.
 pub fn validate_batch(
     batch: IngestBatch,
     now_us: i64,
     limits: &Limits,
 ) -> Result<ValidBatch, Vec<FieldError>> {
-    let _ = (batch, now_us, limits);
-    todo!("implemented in the shared-crate work")
+    let mut errors = Vec::new();
+    let batch_id = match Uuid::parse_str(batch.batch_id.trim()) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.push(FieldError::new("batch_id", "must be a UUID"));
+            None
+        }
+    };
+    let source = parse_source(&batch.source);
+    if source.is_none() {
+        errors.push(FieldError::new(
+            "source",
+            "must be \"frontend\" or \"backend\"",
+        ));
+    }
+    let sdk = batch.sdk;
+    if let Some(sdk) = &sdk {
+        let mut fields = entries::Fields::new(limits, &mut errors, String::from("sdk"));
+        fields.short("name", Some(&sdk.name));
+        fields.short("version", Some(&sdk.version));
+    }
+    if let Some(error) = entry_count_error(&batch.logs, &batch.exceptions, &batch.metrics, limits) {
+        errors.push(error);
+        return Err(errors);
+    }
+
+    let mut logs = Vec::with_capacity(batch.logs.len());
+    for (index, entry) in batch.logs.into_iter().enumerate() {
+        let mut fields = entries::Fields::new(limits, &mut errors, format!("logs[{index}]"));
+        if let Some(log) = entries::log(entry, now_us, &mut fields) {
+            logs.push(log);
+        }
+    }
+    let mut exceptions = Vec::with_capacity(batch.exceptions.len());
+    for (index, entry) in batch.exceptions.into_iter().enumerate() {
+        let mut fields = entries::Fields::new(limits, &mut errors, format!("exceptions[{index}]"));
+        if let Some(exception) = entries::exception(entry, now_us, &mut fields) {
+            exceptions.push(exception);
+        }
+    }
+    let mut metrics = Vec::with_capacity(batch.metrics.len());
+    for (index, entry) in batch.metrics.into_iter().enumerate() {
+        let mut fields = entries::Fields::new(limits, &mut errors, format!("metrics[{index}]"));
+        if let Some(metric) = entries::metric(entry, now_us, &mut fields) {
+            metrics.push(metric);
+        }
+    }
+
+    match (batch_id, source) {
+        (Some(batch_id), Some(source)) if errors.is_empty() => Ok(ValidBatch {
+            batch_id,
+            sdk,
+            source,
+            logs,
+            exceptions,
+            metrics,
+        }),
+        _ => Err(errors),
+    }
+}
+
+impl FieldError {
+    /// Builds an error for `path`; used by validation and by callers that add their own checks
+    /// (e.g. the collector refusing a source the ingest key's project may not send).
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The text was not a source name; kept separate from [`FieldError`] so query parameters and
+/// configuration can report it in their own words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown source; expected \"frontend\" or \"backend\"")]
+pub struct UnknownSource;
+
+impl std::str::FromStr for Source {
+    type Err = UnknownSource;
+
+    /// Case-insensitive, surrounding whitespace ignored, as on the wire.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_source(s).ok_or(UnknownSource)
+    }
+}
+
+fn parse_source(s: &str) -> Option<Source> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("frontend") {
+        Some(Source::Frontend)
+    } else if s.eq_ignore_ascii_case("backend") {
+        Some(Source::Backend)
+    } else {
+        None
+    }
+}
+
+/// The entry limit is on the sum of the three lists; the error names the list in which the
+/// running total crosses the limit, so the path points at entries that did not fit.
+fn entry_count_error<L, E, M>(
+    logs: &[L],
+    exceptions: &[E],
+    metrics: &[M],
+    limits: &Limits,
+) -> Option<FieldError> {
+    let total = logs.len() + exceptions.len() + metrics.len();
+    if total <= limits.max_entries {
+        return None;
+    }
+    let path = if logs.len() > limits.max_entries {
+        "logs"
+    } else if logs.len() + exceptions.len() > limits.max_entries {
+        "exceptions"
+    } else {
+        "metrics"
+    };
+    Some(FieldError::new(
+        path,
+        format!(
+            "the batch has {total} entries (logs + exceptions + metrics); at most {} are allowed",
+            limits.max_entries
+        ),
+    ))
 }
 
 /// Parses an RFC 3339 timestamp into microseconds since the Unix epoch.
+///
+/// Any offset is accepted and converted to UTC; digits below the microsecond are dropped
+/// (rounded towards the past). `None` for anything that is not RFC 3339.
 pub fn parse_timestamp_us(s: &str) -> Option<i64> {
-    let _ = s;
-    todo!("implemented in the shared-crate work")
+    timestamp::parse(s)
 }
 
 /// Formats microseconds since the Unix epoch as RFC 3339 UTC with millisecond precision or finer.
+///
+/// Three fractional digits when the value is a whole millisecond, six otherwise, so
+/// [`parse_timestamp_us`] gives back exactly `us`. Values outside the years 0000–9999, which
+/// RFC 3339 cannot express, are clamped to that range.
 pub fn format_timestamp_us(us: i64) -> String {
-    let _ = us;
-    todo!("implemented in the shared-crate work")
+    timestamp::format(us)
 }
 
 /// Replaces JSON `\uXXXX` escapes of lone UTF-16 surrogates with `\ufffd` so the body parses;
 /// borrowed when there is nothing to replace (the common case costs one scan).
+///
+/// Browsers can put lone surrogates in strings and `JSON.stringify` escapes them, but serde_json
+/// rejects them; ARCHITECTURE.md §4 says the collector accepts such bodies and stores U+FFFD.
 pub fn replace_lone_surrogate_escapes(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    std::borrow::Cow::Borrowed(json)
+    surrogates::replace(json)
 }
