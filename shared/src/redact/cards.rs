@@ -1,0 +1,220 @@
+//! Payment card numbers inside free text: 13 to 19 digits, optionally grouped by single spaces
+//! or dashes, passing the Luhn check.
+//!
+//! Hand-written rather than a regex so the cost is one pass plus a bounded amount of work per
+//! digit run (no backtracking), and strings with fewer than 13 digits cost one byte count.
+
+use super::REDACTED;
+
+/// Fewest digits of a card number (some Maestro and old Visa cards).
+const MIN_DIGITS: usize = 13;
+/// Most digits of a card number.
+const MAX_DIGITS: usize = 19;
+
+/// One group of consecutive ASCII digits, as byte offsets into the text.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    start: usize,
+    end: usize,
+}
+
+/// Replaces every card number in `text` by the marker; `None` when there is none.
+///
+/// A run of digit groups (`12 4111 1111 1111 1111 2025`) may hold a card number that starts or
+/// ends at any group boundary, so every 13–19-digit window of whole groups is checked. Groups
+/// covered by any passing window are redacted, adjacent ones as a single span: a number that
+/// happens to pass Luhn next to a real card widens the span instead of leaving part of the card.
+pub(super) fn redact(text: &str) -> Option<(String, usize)> {
+    let bytes = text.as_bytes();
+    if bytes.iter().filter(|b| b.is_ascii_digit()).count() < MIN_DIGITS {
+        return None;
+    }
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut count = 0;
+    let mut groups = Vec::new();
+    let mut covered = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !bytes[at].is_ascii_digit() {
+            at += 1;
+            continue;
+        }
+        at = collect_run(bytes, at, &mut groups);
+        mark_cards(bytes, &groups, &mut covered);
+        let mut g = 0;
+        while g < groups.len() {
+            if !covered[g] {
+                g += 1;
+                continue;
+            }
+            let first = g;
+            while g + 1 < groups.len() && covered[g + 1] {
+                g += 1;
+            }
+            out.push_str(&text[copied..groups[first].start]);
+            out.push_str(REDACTED);
+            copied = groups[g].end;
+            count += 1;
+            g += 1;
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some((out, count))
+}
+
+/// Fills `groups` with the digit groups of the run starting at `start` (a digit) and returns
+/// the offset just after the run. Groups are joined by exactly one space or dash.
+fn collect_run(bytes: &[u8], start: usize, groups: &mut Vec<Group>) -> usize {
+    groups.clear();
+    let mut at = start;
+    loop {
+        let group_start = at;
+        while bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        groups.push(Group {
+            start: group_start,
+            end: at,
+        });
+        let separated = matches!(bytes.get(at), Some(b' ' | b'-'));
+        if separated && bytes.get(at + 1).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        } else {
+            return at;
+        }
+    }
+}
+
+/// Sets `covered[g]` for every group inside some window of whole groups that is a card number.
+fn mark_cards(bytes: &[u8], groups: &[Group], covered: &mut Vec<bool>) {
+    covered.clear();
+    covered.resize(groups.len(), false);
+    let mut digits = [0u8; MAX_DIGITS];
+    for first in 0..groups.len() {
+        let mut len = 0;
+        for (last, group) in groups.iter().enumerate().skip(first) {
+            let group_digits = &bytes[group.start..group.end];
+            if len + group_digits.len() > MAX_DIGITS {
+                break;
+            }
+            for (slot, digit) in digits[len..].iter_mut().zip(group_digits) {
+                *slot = digit - b'0';
+            }
+            len += group_digits.len();
+            if len >= MIN_DIGITS && luhn_valid(&digits[..len]) {
+                covered[first..=last].iter_mut().for_each(|c| *c = true);
+            }
+        }
+    }
+}
+
+/// The Luhn checksum: from the right, every second digit is doubled (minus 9 when above 9) and
+/// the sum must be a multiple of 10.
+fn luhn_valid(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn redacted(text: &str) -> String {
+        redact(text).map_or_else(|| text.to_owned(), |(out, _)| out)
+    }
+
+    #[test]
+    fn luhn_known_values() {
+        let digits = |s: &str| s.bytes().map(|b| b - b'0').collect::<Vec<_>>();
+        assert!(luhn_valid(&digits("4111111111111111")));
+        assert!(luhn_valid(&digits("378282246310005")));
+        assert!(luhn_valid(&digits("79927398713")));
+        assert!(!luhn_valid(&digits("4111111111111112")));
+        assert!(!luhn_valid(&digits("79927398710")));
+    }
+
+    #[test]
+    fn finds_cards_in_all_groupings() {
+        for card in [
+            "4111111111111111",
+            "4111 1111 1111 1111",
+            "4111-1111-1111-1111",
+            "5500 0000 0000 0004",
+            "3782 822463 10005",
+            "6011000990139424",
+        ] {
+            assert_eq!(
+                redacted(&format!("pay {card} now")),
+                format!("pay {REDACTED} now"),
+                "{card}"
+            );
+        }
+        assert_eq!(
+            redact("a 4111111111111111 b 5500000000000004").map(|r| r.1),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn card_inside_longer_digit_runs_is_still_found() {
+        let text = "order 12 4111 1111 1111 1111 2025";
+        let out = redacted(text);
+        assert!(!out.contains("4111"), "{out}");
+        assert!(out.starts_with("order "));
+    }
+
+    #[test]
+    fn leaves_non_cards_alone() {
+        for text in [
+            "no digits here at all, only words",
+            "4111111111111112",
+            "411111111111",
+            "+1 555-123-4567 and 2026-11-25",
+            "4111  1111  1111  1111", // double spaces do not group
+            "41111111111111111111111",
+            "",
+        ] {
+            assert_eq!(redact(text), None, "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_is_idempotent(text in "[0-9 a-]{0,60}|\\PC{0,40}") {
+            let once = redacted(&text);
+            prop_assert_eq!(redact(&once), None);
+        }
+
+        #[test]
+        fn any_luhn_valid_number_is_redacted(body in prop::collection::vec(0u8..10, 12..19), sep in "[ -]?") {
+            // Complete the check digit so the number passes Luhn.
+            let check = (0..10u8).find(|c| { let mut d = body.clone(); d.push(*c); luhn_valid(&d) }).unwrap();
+            let mut digits: Vec<u8> = body.clone();
+            digits.push(check);
+            let text: String = digits
+                .chunks(4)
+                .map(|chunk| chunk.iter().map(|d| char::from(b'0' + d)).collect::<String>())
+                .collect::<Vec<_>>()
+                .join(&sep);
+            prop_assert_eq!(redacted(&format!("card: {text}.")), format!("card: {REDACTED}."));
+        }
+    }
+}
