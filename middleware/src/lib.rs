@@ -13,7 +13,7 @@
 //!     .route("/", axum::routing::get(|| async { "hi" }))
 //!     .layer(tracewire.trace_layer());
 //! // … serve `app`; on shutdown:
-//! tracewire.shipper().shutdown().await;
+//! tracewire.shutdown().await;
 //! # Ok(()) }
 //! ```
 //!
@@ -103,5 +103,11 @@ impl Tracewire {
     /// Delivery counters so far.
     pub fn stats(&self) -> Stats {
         self.shipper.stats()
+    }
+
+    /// Sends everything queued and stops shipping; call it after the server stopped accepting
+    /// requests so their logs are not lost.
+    pub async fn shutdown(&self) {
+        self.shipper.shutdown().await;
     }
 }

@@ -218,6 +218,33 @@ async fn handler_events_carry_the_request_trace() {
 }
 
 #[tokio::test]
+async fn handler_events_keep_the_trace_when_a_filter_disables_the_request_span() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let filter = Targets::new()
+        .with_target("tracewire_middleware", LevelFilter::OFF)
+        .with_default(LevelFilter::TRACE);
+    let app = common::spawn_app_filtered(common::manual_config(), &[], |r| r, filter).await;
+    let response = app
+        .client
+        .get(app.url("/events/2"))
+        .header("x-trace-id", TRACE)
+        .header("x-seq", "5")
+        .send()
+        .await
+        .expect("request succeeds");
+    let ctx = response_context(&response);
+    let (logs, _) = app.shipped().await;
+    let events = handler_events(&logs);
+    assert_eq!(events.len(), 2);
+    for event in events {
+        assert_eq!(event.trace_id.as_deref(), Some(TRACE));
+        assert_eq!(event.span_id, Some(ctx.span_id.to_string()));
+    }
+    // The request log does not depend on the subscriber at all.
+    assert_eq!(request_logs(&logs).len(), 1);
+}
+
+#[tokio::test]
 async fn preflights_from_allowed_origins_allow_the_trace_headers() {
     use tower_http::cors::{AllowOrigin, CorsLayer};
     let app = spawn_app_with(common::manual_config(), &["http://app.example"], |router| {
@@ -325,4 +352,38 @@ fn trace_context_types_are_the_shared_ones() {
         flags: 1,
     };
     assert_eq!(ctx.to_string(), format!("00-{TRACE}-{PARENT_SPAN}-01"));
+}
+
+#[tokio::test]
+async fn a_request_cancelled_before_it_finishes_still_leaves_one_log() {
+    use tower::{Service, ServiceExt};
+    let app = spawn_app().await;
+    let router = axum::Router::new()
+        .route(
+            "/hang",
+            axum::routing::get(std::future::pending::<&'static str>),
+        )
+        .layer(app.tracewire.trace_layer());
+    let mut service = router.into_service::<axum::body::Body>();
+    let request = http::Request::builder()
+        .uri("/hang")
+        .header("x-trace-id", TRACE)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let ready = service.ready().await.expect("ready");
+    let mut call = Box::pin(ready.call(request));
+    // Poll once so the handler is running, then drop it as a disconnecting client would.
+    assert!(futures_util::FutureExt::now_or_never(call.as_mut()).is_none());
+    drop(call);
+
+    let (logs, exceptions) = app.shipped().await;
+    let requests = request_logs(&logs);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].message, "GET /hang 499");
+    assert_eq!(requests[0].trace_id.as_deref(), Some(TRACE));
+    assert_eq!(
+        requests[0].extra_data.as_ref().expect("extra")["cancelled"],
+        true
+    );
+    assert!(exceptions.is_empty());
 }

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use tracewire_middleware::{Config, MemorySink, TraceContext, Tracewire};
 use tracewire_shared::wire::{ExceptionEntry, LogEntry};
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
 /// The module of request logs written by the trace layer.
@@ -109,16 +110,29 @@ pub async fn serve(router: Router) -> String {
     format!("http://{addr}")
 }
 
-/// Starts the test app with `config`; `layer` may add more layers inside the trace layer.
+/// Starts the test app with `config`; `extra` may add more layers inside the trace layer.
 pub async fn spawn_app_with(
     config: Config,
     allow_origins: &[&str],
     extra: impl FnOnce(Router) -> Router,
 ) -> TestApp {
+    let everything = Targets::new().with_default(LevelFilter::TRACE);
+    spawn_app_filtered(config, allow_origins, extra, everything).await
+}
+
+/// Like [`spawn_app_with`], with `filter` as the subscriber's global filter.
+pub async fn spawn_app_filtered(
+    config: Config,
+    allow_origins: &[&str],
+    extra: impl FnOnce(Router) -> Router,
+    filter: Targets,
+) -> TestApp {
     let sink = MemorySink::new();
     let tracewire =
         Tracewire::with_sink(Arc::new(sink.clone()), config).expect("middleware starts");
-    let subscriber = tracing_subscriber::registry().with(tracewire.tracing_layer());
+    let subscriber = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracewire.tracing_layer());
     let guard = tracing::subscriber::set_default(subscriber);
     let trace_layer = tracewire
         .trace_layer()
