@@ -1,1 +1,13 @@
-//! Tracewire browser logger (being built).
+//! Tracewire browser logger: Rust compiled to WebAssembly, shipped as `@tracewire/logger`.
+//!
+//! # Layout
+//! - [`core`]: the pure logic (queue, dedup, batching, retry schedule, offline buffer, trace
+//!   context, drop accounting). No web APIs; tested natively with proptest.
+//! - `web` (wasm32 only): thin wasm-bindgen glue binding the core to `fetch`, `localStorage`,
+//!   `crypto.getRandomValues` and timers. The hand-written JS entry (`js/index.js`) installs
+//!   the error handlers and the fetch/XHR patch synchronously and forwards to it.
+#![deny(missing_docs)]
+
+pub mod core;
+#[cfg(target_arch = "wasm32")]
+mod web;

@@ -1,0 +1,414 @@
+//! [`Core`]: the logger's state machine. The glue feeds it calls and time, asks it what to send
+//! ([`Core::poll`], [`Core::page_hide`]) and reports what happened ([`Core::on_outcome`]).
+//! It performs no I/O itself, so every interleaving can be replayed natively in tests.
+
+use super::config::{Config, KEEPALIVE_BUDGET_BYTES, MAX_OPEN_ENTRIES, REQUEST_TIMEOUT_MS};
+use super::drops::DROPS_KEY;
+use super::drops::{DropKind, Drops};
+use super::entry::{self, ExceptionInput, LogInput, Stamp};
+use super::outbox::{Batch, Outbox};
+use super::queue::OpenQueue;
+use super::redact::KeyRedactor;
+use super::retry;
+use super::storage::{Random, Storage, StorageError};
+use super::trace::TraceState;
+use tracewire_shared::Level;
+
+/// What became of a request the core asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    /// The collector answered with this status (2xx means stored or already stored).
+    Status {
+        /// HTTP status code.
+        status: u16,
+        /// `Retry-After` in milliseconds, when the answer carried one.
+        retry_after_ms: Option<f64>,
+    },
+    /// No answer: offline, DNS, CORS, connection reset, timeout.
+    NetworkError,
+}
+
+/// One request the glue must perform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendRequest {
+    /// Quote it back in [`Core::on_outcome`].
+    pub id: u64,
+    /// Ingest URL with the key in the query string.
+    pub url: String,
+    /// JSON body, sent as `text/plain` so no CORS preflight is needed.
+    pub body: String,
+    /// True for page-hide sends: use `fetch(..., {keepalive: true})` or `sendBeacon`.
+    pub keepalive: bool,
+}
+
+/// What a memory-only batch would take with it if the page went: its entries and the drop
+/// counts its report carries.
+fn at_risk(batch: &Batch) -> u64 {
+    u64::from(batch.entries) + batch.report.as_ref().map_or(0, Drops::total)
+}
+
+/// The logger core.
+pub struct Core {
+    cfg: Config,
+    url: String,
+    redactor: KeyRedactor,
+    rng: Box<dyn Random>,
+    outbox: Outbox,
+    queue: OpenQueue,
+    trace: TraceState,
+    drops: Drops,
+    online: bool,
+    last_cut_ms: f64,
+    next_request_id: u64,
+}
+
+impl Core {
+    /// A core over `storage`, picking up whatever an earlier page load left there.
+    pub fn new(cfg: Config, storage: Box<dyn Storage>, mut rng: Box<dyn Random>, now: f64) -> Self {
+        let cfg = cfg.sanitized();
+        let mut tab = [0u8; 2];
+        rng.fill(&mut tab);
+        let mut outbox = Outbox::load(
+            storage,
+            cfg.max_buffered_entries,
+            cfg.max_buffered_bytes,
+            u16::from_le_bytes(tab),
+        );
+        let mut drops = Drops::load(outbox.storage());
+        drops.settle_previous_page();
+        let trace = TraceState::new(rng.as_mut());
+        let mut me = Self {
+            url: cfg.ingest_url(),
+            redactor: KeyRedactor::new(&cfg.redact_keys),
+            queue: OpenQueue::new(cfg.dedup_window_ms),
+            cfg,
+            rng,
+            outbox,
+            trace,
+            drops,
+            online: true,
+            last_cut_ms: now,
+            next_request_id: 1,
+        };
+        me.save_drops();
+        me
+    }
+
+    /// Persists the drop counters, evicting batches if the quota demands it: the record of
+    /// losses must survive, or a reload would hide them.
+    fn save_drops(&mut self) {
+        for _ in 0..1000 {
+            match self.drops.save(self.outbox.storage()) {
+                Err(StorageError::Quota) => {
+                    let mut evicted = Vec::new();
+                    let value = self.drops.to_field();
+                    let stored = self.outbox.store_evicting(DROPS_KEY, &value, &mut evicted);
+                    let changed = !evicted.is_empty();
+                    for b in evicted {
+                        self.forget(b, DropKind::Evicted);
+                    }
+                    if !stored || !changed {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Accounts for a batch that leaves the outbox without being delivered.
+    fn forget(&mut self, batch: Batch, kind: DropKind) {
+        self.drops.add(kind, u64::from(batch.entries));
+        if let Some(r) = &batch.report {
+            self.drops.merge(r);
+        }
+        self.acked(&batch);
+    }
+
+    /// A batch left the outbox: it is no longer at risk.
+    fn acked(&mut self, batch: &Batch) {
+        if !batch.persisted {
+            self.drops.at_risk = self.drops.at_risk.saturating_sub(at_risk(batch));
+        }
+    }
+
+    /// Records a log call. Cheap: the entry is deduplicated into the open queue; JSON for the
+    /// wire is finished when the batch is cut.
+    pub fn log(&mut self, input: LogInput, now: f64) {
+        if input.level < self.cfg.min_level {
+            return;
+        }
+        if self.cfg.sample_rate < 1.0 && self.rng.unit() >= self.cfg.sample_rate {
+            self.drops.add(DropKind::Sampled, 1);
+            self.save_drops();
+            return;
+        }
+        let at = input.at_ms;
+        let body = entry::log_body(input, self.stamp(), &self.redactor);
+        self.queue.push_log(body, at);
+        self.after_push(now);
+    }
+
+    /// Records an exception (never sampled: errors are what the logger is for).
+    pub fn exception(&mut self, input: ExceptionInput, now: f64) {
+        let json = entry::exception_json(input, self.stamp(), &self.redactor);
+        self.queue.push_exception(json);
+        self.after_push(now);
+    }
+
+    /// Counts entries the glue had to drop before they reached the core (its own queue caps).
+    pub fn record_dropped(&mut self, kind: DropKind, n: u64) {
+        self.drops.add(kind, n);
+        self.save_drops();
+    }
+
+    fn stamp(&self) -> Stamp<'_> {
+        Stamp {
+            trace_id: self.trace.trace_id_str(),
+            user_id: self.cfg.user_id.as_deref(),
+            context: self.cfg.context.as_ref(),
+        }
+    }
+
+    fn after_push(&mut self, now: f64) {
+        if self.queue.len() >= MAX_OPEN_ENTRIES {
+            self.cut(now);
+        }
+    }
+
+    /// Time passes: cuts a batch when `batchSize` entries wait or the interval has elapsed.
+    pub fn tick(&mut self, now: f64) {
+        if !self.queue.is_empty()
+            && (self.queue.len() >= self.cfg.batch_size
+                || now - self.last_cut_ms >= self.cfg.flush_interval_ms)
+        {
+            self.cut(now);
+        }
+    }
+
+    /// Cuts everything queued into batches now and makes the oldest batch due immediately
+    /// (`flush()`).
+    pub fn flush(&mut self, now: f64) {
+        self.cut(now);
+        if let Some(head) = self.outbox.front_mut() {
+            head.not_before = head.not_before.min(now);
+        }
+    }
+
+    fn cut(&mut self, now: f64) {
+        self.last_cut_ms = now;
+        if self.queue.is_empty() {
+            return;
+        }
+        // Drop counts ride along with real entries only: a report alone could loop forever
+        // against a collector that rejects everything.
+        let mut report = None;
+        if let Some((json, counts)) =
+            self.drops
+                .take_report(self.trace.trace_id_str(), self.cfg.user_id.as_deref(), now)
+        {
+            self.queue.push_report(json);
+            report = Some(counts);
+        }
+        let sdk = self.cfg.sdk_version.clone();
+        for cut in self.queue.drain_batches(&sdk, self.rng.as_mut()) {
+            let key = self.outbox.next_key(now);
+            let evicted = self.outbox.push(Batch {
+                key: key.clone(),
+                body: cut.body,
+                entries: cut.entries,
+                report: if cut.has_report { report.take() } else { None },
+                attempts: 0,
+                not_before: now,
+                in_flight: None,
+                persisted: false,
+            });
+            if let Some(b) = self.outbox.iter().find(|b| b.key == key && !b.persisted) {
+                self.drops.at_risk += at_risk(b);
+            }
+            for b in evicted {
+                self.forget(b, DropKind::Evicted);
+            }
+        }
+        self.save_drops();
+    }
+
+    /// The next request to perform, if one is due. At most one batch is in flight at a time so
+    /// the buffer drains in order.
+    pub fn poll(&mut self, now: f64) -> Option<SendRequest> {
+        self.tick(now);
+        for batch in self.outbox.iter_mut() {
+            if let Some((_, since)) = batch.in_flight
+                && now - since > REQUEST_TIMEOUT_MS
+            {
+                batch.in_flight = None;
+            }
+        }
+        if !self.online || self.outbox.iter().any(|b| b.in_flight.is_some()) {
+            return None;
+        }
+        let id = self.next_request_id;
+        let head = self.outbox.front_mut()?;
+        if head.not_before > now {
+            return None;
+        }
+        self.next_request_id += 1;
+        head.in_flight = Some((id, now));
+        Some(SendRequest {
+            id,
+            url: self.url.clone(),
+            body: head.body.clone(),
+            keepalive: false,
+        })
+    }
+
+    /// The page is hiding or unloading: cuts everything and returns keepalive requests for
+    /// the oldest batches that fit the browser's 64 KiB keepalive budget. Every batch stays
+    /// stored until acknowledged, so what does not fit (or never arrives) goes next time.
+    pub fn page_hide(&mut self, now: f64) -> Vec<SendRequest> {
+        self.cut(now);
+        let mut out = Vec::new();
+        if !self.online {
+            return out;
+        }
+        let mut budget = KEEPALIVE_BUDGET_BYTES;
+        for batch in self.outbox.iter_mut() {
+            if batch.in_flight.is_some() {
+                continue;
+            }
+            if batch.body.len() > budget {
+                break;
+            }
+            budget -= batch.body.len();
+            let id = self.next_request_id;
+            self.next_request_id += 1;
+            batch.in_flight = Some((id, now));
+            out.push(SendRequest {
+                id,
+                url: self.url.clone(),
+                body: batch.body.clone(),
+                keepalive: true,
+            });
+        }
+        out
+    }
+
+    /// Reports what became of request `id`.
+    pub fn on_outcome(&mut self, id: u64, outcome: Outcome, now: f64) {
+        let Some(key) = self
+            .outbox
+            .iter()
+            .find(|b| b.in_flight.is_some_and(|(r, _)| r == id))
+            .map(|b| b.key.clone())
+        else {
+            return; // evicted or timed out meanwhile
+        };
+        let retryable = match outcome {
+            Outcome::Status { status, .. } if (200..300).contains(&status) => {
+                if let Some(b) = self.outbox.remove(&key) {
+                    self.acked(&b);
+                    self.save_drops();
+                }
+                return;
+            }
+            Outcome::Status { status, .. }
+                if (400..500).contains(&status) && status != 408 && status != 429 =>
+            {
+                // The collector will never accept this batch; the only reason to drop.
+                if let Some(b) = self.outbox.remove(&key) {
+                    self.forget(b, DropKind::Rejected);
+                    self.save_drops();
+                }
+                return;
+            }
+            o => o,
+        };
+        let (max_retries, base) = (self.cfg.max_retries, self.cfg.retry_delay_ms);
+        let rng = self.rng.as_mut();
+        if let Some(batch) = self.outbox.iter_mut().find(|b| b.key == key) {
+            batch.in_flight = None;
+            batch.attempts += 1;
+            let delay = match retryable {
+                Outcome::Status {
+                    status: 429,
+                    retry_after_ms,
+                } => retry::rate_limited_delay(retry_after_ms, base, batch.attempts, rng),
+                _ => retry::backoff_delay(base, batch.attempts, rng),
+            };
+            if batch.attempts > max_retries {
+                // Rests in the offline buffer; a later round, `online` or a reload retries it.
+                batch.attempts = 0;
+                batch.not_before = now + delay.max(retry::PARKED_RETRY_MS);
+            } else {
+                batch.not_before = now + delay;
+            }
+        }
+    }
+
+    /// `navigator.onLine` changed. Coming online retries the buffer at once.
+    pub fn set_online(&mut self, online: bool, now: f64) {
+        if online && !self.online {
+            for batch in self.outbox.iter_mut() {
+                batch.attempts = 0;
+                batch.not_before = batch.not_before.min(now);
+            }
+        }
+        self.online = online;
+    }
+
+    /// When the glue should call [`Core::poll`] next (epoch ms), if anything is pending.
+    pub fn next_wake(&self) -> Option<f64> {
+        let cut = (!self.queue.is_empty()).then_some(self.last_cut_ms + self.cfg.flush_interval_ms);
+        let send = self
+            .outbox
+            .iter()
+            .next()
+            .filter(|b| self.online && b.in_flight.is_none())
+            .map(|b| b.not_before);
+        match (cut, send) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Sets the user attached to later entries.
+    pub fn set_user(&mut self, user_id: Option<String>) {
+        self.cfg.user_id = user_id;
+    }
+
+    /// Starts a new trace for later entries and requests (e.g. on a client-side navigation).
+    pub fn new_trace(&mut self) -> String {
+        self.trace.renew(self.rng.as_mut());
+        self.trace.trace_id_str().to_owned()
+    }
+
+    /// Continues a trace chosen outside the core (the JS entry starts one before wasm loads).
+    pub fn set_trace(&mut self, trace_id: &str) -> bool {
+        self.trace.set(trace_id)
+    }
+
+    /// `traceparent` with a fresh span for one outgoing request, and the trace id.
+    pub fn trace_headers(&mut self) -> (String, String) {
+        self.trace.headers(self.rng.as_mut())
+    }
+
+    /// Batches waiting for acknowledgement.
+    pub fn pending_batches(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Distinct entries not yet cut into a batch.
+    pub fn queued_entries(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Drops counted but not yet reported, per kind.
+    pub fn unreported_drops(&self) -> Drops {
+        self.drops.clone()
+    }
+
+    /// The minimum level, so the glue can skip work for filtered calls.
+    pub fn min_level(&self) -> Level {
+        self.cfg.min_level
+    }
+}

@@ -1,0 +1,198 @@
+//! What the application hands the core, and how one entry becomes its wire JSON.
+//!
+//! A log entry is written in two parts: the *body* (every field except the times and the
+//! dedup count) and the *tail* added when the entry leaves the dedup window. Two entries are
+//! identical exactly when their bodies are equal, so the body doubles as the dedup key.
+
+use super::json::{Json, write_number, write_str_limited};
+use super::redact::KeyRedactor;
+use super::time::write_rfc3339;
+use tracewire_shared::Level;
+
+/// Longest message kept, in bytes; longer ones are cut so a batch always fits a beacon.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+/// Longest serialized free-form field (`extra_data`, stack trace, …) kept, in bytes.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// One log call as the application made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogInput {
+    /// Severity.
+    pub level: Level,
+    /// The message text.
+    pub message: String,
+    /// Structured fields (`extra_data`).
+    pub fields: Option<Json>,
+    /// When the call happened (epoch ms), so dedup and timestamps reflect the call, not the send.
+    pub at_ms: f64,
+    /// Set for the automatic log of an instrumented request.
+    pub request: Option<RequestInfo>,
+    /// Span of the request described, so the log joins the backend's entries of that span.
+    pub span_id: Option<String>,
+}
+
+/// An instrumented fetch/XHR call, logged under its trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestInfo {
+    /// HTTP method.
+    pub method: String,
+    /// Path of the URL (no origin, no query), so logs group by endpoint.
+    pub path: String,
+    /// Status answered; `None` when the request failed without a response.
+    pub status: Option<u16>,
+    /// Wall time from send to response.
+    pub duration_ms: f64,
+}
+
+/// A captured exception (window.onerror, unhandledrejection, captureException).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExceptionInput {
+    /// e.g. `TypeError`.
+    pub exception_type: String,
+    /// The error's message.
+    pub message: String,
+    /// `error.stack` as the engine printed it.
+    pub stack: Option<String>,
+    /// Application context passed to captureException.
+    pub context: Option<Json>,
+    /// Where the exception happened (page path).
+    pub path: Option<String>,
+    /// When it happened (epoch ms).
+    pub at_ms: f64,
+}
+
+/// Fields every entry of the page shares at the time it is recorded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp<'a> {
+    pub trace_id: &'a str,
+    pub user_id: Option<&'a str>,
+    pub context: Option<&'a Json>,
+}
+
+/// Longest short field (user id, path, method, exception type) kept, in escaped bytes.
+pub const MAX_SHORT_BYTES: usize = 512;
+
+fn push_field(out: &mut String, name: &str, value: &str) {
+    push_field_limited(out, name, value, MAX_SHORT_BYTES);
+}
+
+fn push_field_limited(out: &mut String, name: &str, value: &str, max: usize) {
+    out.push_str(",\"");
+    out.push_str(name);
+    out.push_str("\":");
+    write_str_limited(out, value, max);
+}
+
+fn push_json(out: &mut String, name: &str, value: &Json) {
+    let text = value.to_json_string();
+    if text.len() > MAX_FIELD_BYTES {
+        // Too big to ship whole: keep a readable prefix as a string instead of broken JSON.
+        push_field_limited(out, name, &text, MAX_FIELD_BYTES);
+        return;
+    }
+    out.push_str(",\"");
+    out.push_str(name);
+    out.push_str("\":");
+    out.push_str(&text);
+}
+
+/// Merges the page context under the call's own fields (the call's fields win).
+fn merged_fields(fields: Option<Json>, context: Option<&Json>) -> Option<Json> {
+    match (fields, context) {
+        (Some(Json::Obj(mut own)), Some(Json::Obj(ctx))) => {
+            for (k, v) in ctx {
+                if !own.iter().any(|(o, _)| o == k) {
+                    own.push((k.clone(), v.clone()));
+                }
+            }
+            Some(Json::Obj(own))
+        }
+        (Some(f), _) => Some(f),
+        (None, Some(ctx)) => Some(ctx.clone()),
+        (None, None) => None,
+    }
+}
+
+/// The dedup key and first part of a log entry's JSON (starts with `{`, not closed).
+pub(crate) fn log_body(input: LogInput, stamp: Stamp<'_>, redactor: &KeyRedactor) -> String {
+    let message = input.message;
+    let mut out = String::with_capacity(96 + message.len());
+    out.push_str("{\"level\":\"");
+    out.push_str(input.level.as_str());
+    out.push('"');
+    push_field_limited(&mut out, "message", &message, MAX_MESSAGE_BYTES);
+    push_field(&mut out, "trace_id", stamp.trace_id);
+    if let Some(span) = &input.span_id {
+        push_field(&mut out, "span_id", span);
+    }
+    if let Some(user) = stamp.user_id {
+        push_field(&mut out, "user_id", user);
+    }
+    if let Some(req) = &input.request {
+        push_field(&mut out, "request_method", &req.method);
+        push_field(&mut out, "request_path", &req.path);
+        if let Some(status) = req.status {
+            out.push_str(",\"response_status\":");
+            write_number(&mut out, f64::from(status));
+        }
+        out.push_str(",\"duration_ms\":");
+        write_number(&mut out, req.duration_ms.max(0.0));
+    }
+    if let Some(mut fields) = merged_fields(input.fields, stamp.context) {
+        redactor.redact(&mut fields);
+        push_json(&mut out, "extra_data", &fields);
+    }
+    out
+}
+
+/// Closes a log body with its times and count, giving the final entry JSON.
+pub(crate) fn close_log(body: &str, count: u64, first_ms: f64, last_ms: f64) -> String {
+    let mut out = String::with_capacity(body.len() + 120);
+    out.push_str(body);
+    out.push_str(",\"timestamp\":\"");
+    write_rfc3339(&mut out, first_ms);
+    out.push_str("\",\"dedup_count\":");
+    write_number(&mut out, count as f64);
+    out.push_str(",\"first_seen_at\":\"");
+    write_rfc3339(&mut out, first_ms);
+    out.push_str("\",\"last_seen_at\":\"");
+    write_rfc3339(&mut out, last_ms);
+    out.push_str("\"}");
+    out
+}
+
+/// The complete JSON of one exception entry.
+pub(crate) fn exception_json(
+    input: ExceptionInput,
+    stamp: Stamp<'_>,
+    redactor: &KeyRedactor,
+) -> String {
+    let mut kind = input.exception_type;
+    if kind.is_empty() {
+        kind.push_str("Error");
+    }
+    let message = input.message;
+    let mut out = String::with_capacity(128 + message.len());
+    out.push_str("{\"exception_type\":");
+    write_str_limited(&mut out, &kind, MAX_SHORT_BYTES);
+    push_field_limited(&mut out, "exception_message", &message, MAX_MESSAGE_BYTES);
+    if let Some(stack) = &input.stack {
+        push_field_limited(&mut out, "stack_trace", stack, MAX_FIELD_BYTES);
+    }
+    out.push_str(",\"timestamp\":\"");
+    write_rfc3339(&mut out, input.at_ms);
+    out.push('"');
+    push_field(&mut out, "trace_id", stamp.trace_id);
+    if let Some(user) = stamp.user_id {
+        push_field(&mut out, "user_id", user);
+    }
+    if let Some(path) = &input.path {
+        push_field(&mut out, "request_path", path);
+    }
+    if let Some(mut ctx) = merged_fields(input.context, stamp.context) {
+        redactor.redact(&mut ctx);
+        push_json(&mut out, "context_data", &ctx);
+    }
+    out.push('}');
+    out
+}

@@ -1,0 +1,37 @@
+//! The pure logger core: no web-sys, no js-sys, no wasm-bindgen.
+//!
+//! Everything that decides *what* happens lives here and is tested natively; the browser glue
+//! in `crate::web` only decides *how* (fetch, localStorage, timers).
+//!
+//! # Layout
+//! - [`engine`]: [`Core`], the sans-IO state machine: record calls, ask what to send, report
+//!   outcomes; time is passed into every call.
+//! - [`queue`]: open entries with 10 s dedup, cut into size-bounded batches.
+//! - [`outbox`]: cut batches in order, persisted write-ahead, bounded, evicting oldest first.
+//! - [`retry`]: backoff with jitter, Retry-After, parking after `maxRetries`.
+//! - [`drops`]: counters of the logger's own losses, reported as a log entry.
+//! - [`entry`]: inputs and their wire JSON; [`json`]: the small JSON value and writer;
+//!   [`redact`]: sensitive keys and card numbers; [`time`]: RFC 3339 timestamps.
+//! - [`trace`]: the page's trace and per-request spans.
+//! - [`storage`]: the injected [`Storage`] and [`Random`] traits and in-memory versions.
+//! - [`config`]: settings and their defaults.
+
+pub mod config;
+pub mod drops;
+pub mod engine;
+pub mod entry;
+pub mod json;
+pub mod outbox;
+pub mod queue;
+pub mod redact;
+pub mod retry;
+pub mod storage;
+pub mod time;
+pub mod trace;
+
+pub use config::Config;
+pub use drops::{DropKind, Drops};
+pub use engine::{Core, Outcome, SendRequest};
+pub use entry::{ExceptionInput, LogInput, RequestInfo};
+pub use json::Json;
+pub use storage::{MemoryStorage, Random, Storage, StorageError, XorShift};

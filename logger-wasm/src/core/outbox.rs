@@ -1,0 +1,218 @@
+//! The outbox: batches cut and waiting for the collector's acknowledgement, in order.
+//!
+//! Every batch is written to storage the moment it is cut (write-ahead), so a reload, a crash
+//! of the tab or a long offline period loses nothing: the next page load finds the batches and
+//! sends them again *with the same batch_id*, which the collector stores at most once.
+//! The buffer is bounded by entries and bytes; the oldest batches are evicted first and their
+//! entries counted, so the loss is reported instead of silent.
+
+use super::drops::Drops;
+use super::storage::{Storage, StorageError};
+use std::collections::VecDeque;
+
+/// Key prefix of stored batches; keys sort in cut order (time, sequence, tab).
+pub const BATCH_PREFIX: &str = "tracewire:b:";
+
+/// One cut batch.
+#[derive(Debug, Clone)]
+pub(crate) struct Batch {
+    /// Storage key, also the batch's identity inside the core.
+    pub key: String,
+    /// The request body, including its batch_id; never changes once cut.
+    pub body: String,
+    /// Application entries inside (for drop accounting; the drop report is not one).
+    pub entries: u32,
+    /// The drop counts this batch reports, if it carries the report: should the batch be
+    /// lost after all, the counts go back to the counters instead of vanishing with it.
+    pub report: Option<Drops>,
+    /// Failed sends in the current round (reset when the batch parks or the page comes online).
+    pub attempts: u32,
+    /// Not sent before this time (epoch ms): backoff, Retry-After or parking.
+    pub not_before: f64,
+    /// Request id and send time while a request for this batch is outstanding.
+    pub in_flight: Option<(u64, f64)>,
+    /// False when storage refused it (quota, unavailable): it lives in memory only and would
+    /// be lost with the page, so the core counts it as at risk until it is acknowledged.
+    pub persisted: bool,
+}
+
+/// Ordered, bounded, persisted batches.
+pub(crate) struct Outbox {
+    storage: Box<dyn Storage>,
+    batches: VecDeque<Batch>,
+    max_entries: usize,
+    max_bytes: usize,
+    /// (time, sequence) of the newest key, so new keys always sort after loaded ones.
+    last: (u64, u32),
+    /// Random per-page suffix so two tabs never write the same key.
+    tab: u16,
+}
+
+fn parse_key(key: &str) -> Option<(u64, u32)> {
+    let rest = key.strip_prefix(BATCH_PREFIX)?;
+    let time = rest.get(..13)?.parse().ok()?;
+    let seq = rest.get(13..19)?.parse().ok()?;
+    Some((time, seq))
+}
+
+impl Outbox {
+    /// Loads the batches a previous page load (or another tab) left in `storage`.
+    pub fn load(storage: Box<dyn Storage>, max_entries: usize, max_bytes: usize, tab: u16) -> Self {
+        let mut me = Self {
+            storage,
+            batches: VecDeque::new(),
+            max_entries,
+            max_bytes,
+            last: (0, 0),
+            tab,
+        };
+        let mut keys = me.storage.keys_with_prefix(BATCH_PREFIX);
+        keys.sort();
+        for key in keys {
+            let parsed = me.storage.get(&key).and_then(|v| {
+                let (head, body) = v.split_once('\n')?;
+                let (n, report) = match head.split_once(';') {
+                    Some((n, r)) => (n, Some(Drops::parse(r))),
+                    None => (head, None),
+                };
+                Some((n.parse::<u32>().ok()?, report, body.to_owned()))
+            });
+            match (parse_key(&key), parsed) {
+                (Some(order), Some((entries, report, body))) => {
+                    me.last = me.last.max(order);
+                    me.batches.push_back(Batch {
+                        key,
+                        body,
+                        entries,
+                        report,
+                        attempts: 0,
+                        not_before: 0.0,
+                        in_flight: None,
+                        persisted: true,
+                    });
+                }
+                // Unreadable leftovers (older format, manual edits) would block nothing but
+                // would never leave either.
+                _ => me.storage.remove(&key),
+            }
+        }
+        me
+    }
+
+    /// A fresh key sorting after every existing one.
+    pub fn next_key(&mut self, now_ms: f64) -> String {
+        let now = if now_ms.is_finite() && now_ms > 0.0 {
+            now_ms as u64
+        } else {
+            0
+        };
+        self.last = if now > self.last.0 {
+            (now.min(9_999_999_999_999), 0)
+        } else {
+            (self.last.0, self.last.1.saturating_add(1).min(999_999))
+        };
+        format!(
+            "{BATCH_PREFIX}{:013}{:06}{:04x}",
+            self.last.0, self.last.1, self.tab
+        )
+    }
+
+    /// Appends a batch, persists it and enforces the bounds. Returns the evicted batches.
+    pub fn push(&mut self, mut batch: Batch) -> Vec<Batch> {
+        let key = batch.key.clone();
+        let value = match &batch.report {
+            Some(r) => format!("{};{}\n{}", batch.entries, r.to_field(), batch.body),
+            None => format!("{}\n{}", batch.entries, batch.body),
+        };
+        batch.persisted = false;
+        self.batches.push_back(batch);
+        let mut evicted = self.enforce_bounds();
+        let persisted = self.store_evicting(&key, &value, &mut evicted);
+        if let Some(b) = self.batches.iter_mut().find(|b| b.key == key) {
+            b.persisted = persisted;
+        }
+        evicted
+    }
+
+    /// Writes `key`, evicting the oldest batches (other than `key`'s own) while the quota is
+    /// full. False when it could not be written (the caller keeps the data in memory).
+    pub fn store_evicting(&mut self, key: &str, value: &str, evicted: &mut Vec<Batch>) -> bool {
+        loop {
+            match self.storage.set(key, value) {
+                Ok(()) => return true,
+                Err(StorageError::Quota) => match self.evict_oldest(key) {
+                    Some(b) => evicted.push(b),
+                    None => return false,
+                },
+                Err(StorageError::Unavailable) => return false,
+            }
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.batches.iter().map(|b| b.body.len()).sum()
+    }
+
+    fn entries(&self) -> usize {
+        self.batches.iter().map(|b| b.entries as usize).sum()
+    }
+
+    fn enforce_bounds(&mut self) -> Vec<Batch> {
+        let mut evicted = Vec::new();
+        while self.batches.len() > 1
+            && (self.entries() > self.max_entries || self.bytes() > self.max_bytes)
+        {
+            let Some(newest) = self.batches.back().map(|b| b.key.clone()) else {
+                break;
+            };
+            match self.evict_oldest(&newest) {
+                Some(b) => evicted.push(b),
+                None => break,
+            }
+        }
+        evicted
+    }
+
+    /// Removes the oldest batch that is neither `keep` nor in flight.
+    fn evict_oldest(&mut self, keep: &str) -> Option<Batch> {
+        let pos = self
+            .batches
+            .iter()
+            .position(|b| b.key != keep && b.in_flight.is_none())?;
+        let batch = self.batches.remove(pos)?;
+        self.storage.remove(&batch.key);
+        Some(batch)
+    }
+
+    /// Forgets a batch (acknowledged or rejected); returns it.
+    pub fn remove(&mut self, key: &str) -> Option<Batch> {
+        let pos = self.batches.iter().position(|b| b.key == key)?;
+        self.storage.remove(key);
+        self.batches.remove(pos)
+    }
+
+    /// Batches in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Batch> {
+        self.batches.iter()
+    }
+
+    /// Batches in order, mutable (scheduling fields only).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Batch> {
+        self.batches.iter_mut()
+    }
+
+    /// The oldest batch.
+    pub fn front_mut(&mut self) -> Option<&mut Batch> {
+        self.batches.front_mut()
+    }
+
+    /// How many batches wait.
+    pub fn len(&self) -> usize {
+        self.batches.len()
+    }
+
+    /// The storage, for the core's own small records (drop counters).
+    pub fn storage(&mut self) -> &mut dyn Storage {
+        self.storage.as_mut()
+    }
+}

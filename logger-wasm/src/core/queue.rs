@@ -1,0 +1,194 @@
+//! The open queue: entries recorded but not yet cut into a batch, with client-side dedup.
+//!
+//! Identical log entries (equal bodies, see [`super::entry`]) whose first occurrence is less
+//! than the dedup window old collapse into one entry with an exact `dedup_count` and
+//! `first_seen_at` / `last_seen_at`. Once a batch is cut the entry is sealed; later duplicates
+//! start a new entry, and the collector sums counts across batches.
+
+use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES};
+use super::entry::close_log;
+use super::json::write_str;
+use super::storage::Random;
+use super::trace::uuid_v4;
+use std::collections::HashMap;
+
+enum Open {
+    /// A log entry still collecting duplicates.
+    Log {
+        body: String,
+        count: u64,
+        first: f64,
+        last: f64,
+    },
+    /// The drop report (a finished log entry, not an application entry).
+    Report(String),
+    /// A finished exception entry.
+    Exception(String),
+}
+
+/// Entries waiting for the next cut, in arrival order.
+pub(crate) struct OpenQueue {
+    items: Vec<Open>,
+    /// Body → index of the open entry that duplicates merge into.
+    index: HashMap<String, usize>,
+    window_ms: f64,
+}
+
+impl OpenQueue {
+    /// An empty queue deduplicating within `window_ms`.
+    pub fn new(window_ms: f64) -> Self {
+        Self {
+            items: Vec::new(),
+            index: HashMap::new(),
+            window_ms,
+        }
+    }
+
+    /// Distinct entries waiting.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Adds one occurrence of the log entry `body` that happened at `at`.
+    pub fn push_log(&mut self, body: String, at: f64) {
+        if let Some(&i) = self.index.get(&body)
+            && let Some(Open::Log {
+                count, first, last, ..
+            }) = self.items.get_mut(i)
+            && at - *first < self.window_ms
+            && at >= *first
+        {
+            *count += 1;
+            *last = last.max(at);
+            return;
+        }
+        self.index.insert(body.clone(), self.items.len());
+        self.items.push(Open::Log {
+            body,
+            count: 1,
+            first: at,
+            last: at,
+        });
+    }
+
+    /// Adds the drop report entry.
+    pub fn push_report(&mut self, json: String) {
+        self.items.push(Open::Report(json));
+    }
+
+    /// Adds a finished exception entry (grouping is the collector's job).
+    pub fn push_exception(&mut self, json: String) {
+        self.items.push(Open::Exception(json));
+    }
+
+    /// Empties the queue into batch bodies of at most [`MAX_BATCH_ENTRIES`] entries and
+    /// [`MAX_BATCH_BYTES`] bytes, each with a fresh batch_id.
+    pub fn drain_batches(&mut self, sdk_version: &str, rng: &mut dyn Random) -> Vec<CutBatch> {
+        self.index.clear();
+        let mut builder = BatchBuilder::new(sdk_version);
+        let mut out = Vec::new();
+        for item in self.items.drain(..) {
+            let (json, is_log, calls) = match item {
+                Open::Log {
+                    body,
+                    count,
+                    first,
+                    last,
+                } => (close_log(&body, count, first, last), true, count),
+                Open::Report(json) => (json, true, 0),
+                Open::Exception(json) => (json, false, 1),
+            };
+            if !builder.fits(&json) {
+                out.extend(builder.finish(rng));
+            }
+            builder.add(json, is_log, calls);
+        }
+        out.extend(builder.finish(rng));
+        out
+    }
+}
+
+/// One batch fresh from [`OpenQueue::drain_batches`].
+pub(crate) struct CutBatch {
+    /// Request body.
+    pub body: String,
+    /// Application calls inside (a deduplicated entry counts its `dedup_count`).
+    pub entries: u32,
+    /// True when the drop report is inside.
+    pub has_report: bool,
+}
+
+/// Accumulates entries of one batch while tracking the final body size.
+struct BatchBuilder<'a> {
+    sdk_version: &'a str,
+    logs: Vec<String>,
+    exceptions: Vec<String>,
+    bytes: usize,
+    has_report: bool,
+    calls: u64,
+}
+
+/// Bytes of the envelope around the entries, with a margin for the version string.
+const ENVELOPE_BYTES: usize = 200;
+
+impl<'a> BatchBuilder<'a> {
+    fn new(sdk_version: &'a str) -> Self {
+        Self {
+            sdk_version,
+            logs: Vec::new(),
+            exceptions: Vec::new(),
+            bytes: ENVELOPE_BYTES + sdk_version.len(),
+            has_report: false,
+            calls: 0,
+        }
+    }
+
+    fn fits(&self, json: &str) -> bool {
+        let n = self.logs.len() + self.exceptions.len();
+        n == 0 || (n < MAX_BATCH_ENTRIES && self.bytes + json.len() < MAX_BATCH_BYTES)
+    }
+
+    /// `calls` is 0 for the drop report, which is no application entry.
+    fn add(&mut self, json: String, is_log: bool, calls: u64) {
+        self.bytes += json.len() + 1;
+        self.has_report |= calls == 0;
+        self.calls += calls;
+        if is_log {
+            self.logs.push(json);
+        } else {
+            self.exceptions.push(json);
+        }
+    }
+
+    fn finish(&mut self, rng: &mut dyn Random) -> Option<CutBatch> {
+        let entries = self.logs.len() + self.exceptions.len();
+        if entries == 0 {
+            return None;
+        }
+        let mut body = String::with_capacity(self.bytes);
+        body.push_str("{\"batch_id\":\"");
+        body.push_str(&uuid_v4(rng));
+        body.push_str("\",\"sdk\":{\"name\":\"tracewire-logger\",\"version\":");
+        write_str(&mut body, self.sdk_version);
+        body.push_str("},\"source\":\"frontend\",\"logs\":[");
+        body.push_str(&self.logs.join(","));
+        body.push_str("],\"exceptions\":[");
+        body.push_str(&self.exceptions.join(","));
+        body.push_str("],\"metrics\":[]}");
+        self.logs.clear();
+        self.exceptions.clear();
+        self.bytes = ENVELOPE_BYTES + self.sdk_version.len();
+        let has_report = std::mem::take(&mut self.has_report);
+        let calls = std::mem::take(&mut self.calls);
+        Some(CutBatch {
+            body,
+            entries: u32::try_from(calls).unwrap_or(u32::MAX),
+            has_report,
+        })
+    }
+}

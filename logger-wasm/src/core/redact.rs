@@ -1,0 +1,144 @@
+//! Client-side redaction of sensitive keys and card numbers (seed property 8).
+//!
+//! The rule is the one `tracewire_shared::redact::Redactor` applies on the collector: key names
+//! are compared case-insensitively, ignoring `-` and `_`, as substrings of the default list
+//! [`DEFAULT_SENSITIVE_KEYS`] plus the configured `redactKeys`. The shared `Redactor` works on
+//! `serde_json::Value` and compiles regexes; linking either into the wasm module would spend
+//! most of the size budget, so the logger applies the same rule to its own [`Json`] values.
+//! A native test checks both agree (`tests/redaction.rs`).
+
+use super::json::Json;
+pub use tracewire_shared::redact::{DEFAULT_SENSITIVE_KEYS, REDACTED};
+
+/// Decides which keys and values are hidden before anything is stored or sent.
+#[derive(Debug, Clone)]
+pub struct KeyRedactor {
+    /// Normalized (lowercase, no `-`/`_`) key-name substrings.
+    needles: Vec<String>,
+}
+
+fn normalize(key: &str) -> String {
+    key.chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+impl KeyRedactor {
+    /// The default names plus `extra_keys` (key-name substrings).
+    pub fn new(extra_keys: &[String]) -> Self {
+        let mut needles: Vec<String> = DEFAULT_SENSITIVE_KEYS
+            .iter()
+            .map(|k| normalize(k))
+            .chain(extra_keys.iter().map(|k| normalize(k)))
+            .filter(|k| !k.is_empty())
+            .collect();
+        needles.sort();
+        needles.dedup();
+        Self { needles }
+    }
+
+    /// True when a value under this key must be hidden.
+    pub fn is_sensitive_key(&self, key: &str) -> bool {
+        let key = normalize(key);
+        self.needles.iter().any(|n| key.contains(n.as_str()))
+    }
+
+    /// Redacts in place at any depth; returns how many values were replaced.
+    pub fn redact(&self, value: &mut Json) -> usize {
+        match value {
+            Json::Obj(fields) => fields
+                .iter_mut()
+                .map(|(k, v)| {
+                    if self.is_sensitive_key(k) {
+                        *v = Json::Str(REDACTED.to_owned());
+                        1
+                    } else {
+                        self.redact(v)
+                    }
+                })
+                .sum(),
+            Json::Arr(items) => items.iter_mut().map(|v| self.redact(v)).sum(),
+            Json::Str(s) if looks_like_card_number(s) => {
+                *s = REDACTED.to_owned();
+                1
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// A payment card number: 13–19 digits, optionally grouped by spaces or dashes, passing Luhn.
+pub fn looks_like_card_number(s: &str) -> bool {
+    let mut digits = 0usize;
+    let mut sum = 0u32;
+    // Luhn runs from the rightmost digit; count digits first to know each one's parity.
+    for c in s.chars() {
+        match c {
+            '0'..='9' => digits += 1,
+            ' ' | '-' => {}
+            _ => return false,
+        }
+    }
+    if !(13..=19).contains(&digits) {
+        return false;
+    }
+    for (i, d) in s.chars().filter_map(|c| c.to_digit(10)).rev().enumerate() {
+        let v = if i % 2 == 1 { d * 2 } else { d };
+        sum += if v > 9 { v - 9 } else { v };
+    }
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_match_case_and_separator_insensitively() {
+        let r = KeyRedactor::new(&["session-id".to_owned()]);
+        for k in [
+            "password",
+            "X-API-Key",
+            "apiKey",
+            "Authorization",
+            "csrf_token",
+            "SESSIONID",
+        ] {
+            assert!(r.is_sensitive_key(k), "{k}");
+        }
+        for k in ["user", "items", "path"] {
+            assert!(!r.is_sensitive_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn redacts_at_any_depth_and_counts() {
+        let r = KeyRedactor::new(&[]);
+        let mut v = Json::Obj(vec![
+            ("user".into(), Json::Str("ann".into())),
+            (
+                "nested".into(),
+                Json::Arr(vec![Json::Obj(vec![(
+                    "Password".into(),
+                    Json::Str("hunter2".into()),
+                )])]),
+            ),
+            ("card".into(), Json::Str("4111 1111 1111 1111".into())),
+        ]);
+        assert_eq!(r.redact(&mut v), 2);
+        let text = v.to_json_string();
+        assert!(
+            !text.contains("hunter2") && !text.contains("4111"),
+            "{text}"
+        );
+        assert!(text.contains("ann"));
+    }
+
+    #[test]
+    fn card_numbers_need_luhn() {
+        assert!(looks_like_card_number("4111-1111-1111-1111"));
+        assert!(!looks_like_card_number("4111-1111-1111-1112"));
+        assert!(!looks_like_card_number("12345"));
+    }
+}

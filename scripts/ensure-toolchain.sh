@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what building and testing the browser logger needs, idempotently:
+#   - the wasm32-unknown-unknown Rust target;
+#   - wasm-bindgen-cli at exactly the version of the `wasm-bindgen` crate in Cargo.lock
+#     (the CLI and the crate must match, or the generated glue is refused at run time);
+#   - binaryen 132 (wasm-opt) from npm into a cache directory. Never Debian's binaryen:
+#     its wasm-opt 108 silently breaks wasm-bindgen output (see TOOLCHAIN.md);
+#   - with --browser: Debian's chromium + chromium-driver, for wasm-bindgen-test and the bench.
+# Quiet when everything is present; prints one line for each thing it installs.
+# Prints nothing on stdout except, with --print-wasm-opt, the path of the wasm-opt to use.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${TRACEWIRE_CACHE:-$HOME/.cache/tracewire}"
+BINARYEN_VERSION="132.0.0"
+BINARYEN_DIR="$CACHE/binaryen-$BINARYEN_VERSION"
+WANT_BROWSER=0
+PRINT_WASM_OPT=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) WANT_BROWSER=1 ;;
+    --print-wasm-opt) PRINT_WASM_OPT=1 ;;
+    *) echo "usage: $0 [--browser] [--print-wasm-opt]" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "ensure-toolchain: $*" >&2; }
+
+# 1. Rust target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "installing Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown >&2
+fi
+
+# 2. wasm-bindgen-cli matching Cargo.lock.
+WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
+if [ -z "$WB_VERSION" ]; then
+  say "cannot find wasm-bindgen in Cargo.lock"; exit 1
+fi
+HAVE_WB="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
+if [ "$HAVE_WB" != "$WB_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WB_VERSION (found: ${HAVE_WB:-none}; takes ~2 min)"
+  # Without --locked on purpose: the CLI's lock file pins a webpki-roots that no longer resolves.
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --quiet >&2
+fi
+
+# 3. binaryen from npm (a JS build of wasm-opt; no install scripts needed).
+WASM_OPT="$BINARYEN_DIR/node_modules/.bin/wasm-opt"
+if [ ! -x "$WASM_OPT" ]; then
+  say "installing binaryen@$BINARYEN_VERSION into $BINARYEN_DIR"
+  mkdir -p "$BINARYEN_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$BINARYEN_DIR" "binaryen@$BINARYEN_VERSION" >&2
+fi
+
+# 4. Headless Chromium for browser tests and the benchmark.
+if [ "$WANT_BROWSER" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
+  say "installing chromium and chromium-driver via apt-get"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >&2
+fi
+
+if [ "$PRINT_WASM_OPT" = 1 ]; then
+  echo "$WASM_OPT"
+fi
