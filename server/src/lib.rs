@@ -1,1 +1,121 @@
 //! The Tracewire collector.
+//!
+//! # Layout
+//! - [`config`]: command line and environment settings.
+//! - [`store`]: the `Store` trait over SQLite and PostgreSQL, the dedup index and the writer.
+//! - [`ingest`]: the ingest pipeline (key, origin, decode, validate, rate limit, redact, write).
+//! - [`http`]: routes; each module owns its own.
+//! - [`bootstrap`]: first admin user, default project and ingest key.
+//! - [`error`]: the one error type and its HTTP envelope.
+//!
+//! [`run`] serves on a listener the caller bound (tests bind port 0 and never sleep for
+//! readiness) until the shutdown future resolves, then drains the writer.
+
+pub mod bootstrap;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ingest;
+pub mod state;
+pub mod store;
+
+use config::ServeConfig;
+use ingest::{IngestLimits, IngestService, ratelimit::RateLimiter};
+use state::AppState;
+use std::future::Future;
+use std::sync::Arc;
+use store::writer::{self, WriterConfig};
+use store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+use tracewire_shared::redact::Redactor;
+use tracewire_shared::validate::Limits;
+
+/// Why the collector could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Database connection, migration or writer start failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A redaction pattern did not compile.
+    #[error(transparent)]
+    Redact(#[from] tracewire_shared::redact::RedactError),
+    /// Socket error.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Store options derived from the settings.
+pub fn store_options(config: &ServeConfig) -> StoreOptions {
+    StoreOptions {
+        sqlite_synchronous: config.sqlite_synchronous.clone(),
+        ..StoreOptions::default()
+    }
+}
+
+/// Serves the collector on `listener` until `shutdown` resolves; then stops accepting, finishes
+/// in-flight requests and waits until every queued batch is committed.
+pub async fn run(
+    config: ServeConfig,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let redactor = Redactor::new(&config.redact_keys, &config.redact_patterns)?;
+    let (writer, writer_task) = writer::spawn(
+        store.clone(),
+        WriterConfig {
+            queue_capacity: config.writer_queue,
+            max_group_entries: config.writer_group_entries,
+            ..WriterConfig::default()
+        },
+    )
+    .await?;
+    let limits = IngestLimits {
+        max_body_bytes: config.max_body_bytes,
+        max_decompressed_bytes: config.max_decompressed_bytes,
+        validation: Limits {
+            max_entries: config.max_entries,
+            ..Limits::default()
+        },
+    };
+    let ingest = IngestService::new(
+        store.clone(),
+        writer,
+        redactor,
+        RateLimiter::new(config.rate_limit, config.rate_burst),
+        limits,
+    );
+    let maintenance = tokio::spawn(maintenance(store.clone()));
+    let state = AppState {
+        config: Arc::new(config),
+        store,
+        ingest: Arc::new(ingest),
+    };
+    let app = http::router(state);
+    tracing::info!(addr = %listener.local_addr()?, "collector listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    maintenance.abort();
+    // Every handle lived in the router, which `serve` has dropped: the writer drains and stops.
+    if let Err(e) = writer_task.await {
+        tracing::error!(error = %e, "writer task failed");
+    }
+    tracing::info!("collector stopped; every acknowledged batch is committed");
+    Ok(())
+}
+
+/// Hourly housekeeping: idempotency records are kept for a day.
+async fn maintenance(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let day_ago = clock::now_us() - 24 * 3600 * 1_000_000;
+        match store.prune_ingest_batches(day_ago).await {
+            Ok(n) if n > 0 => tracing::info!(pruned = n, "pruned old batch ids"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning batch ids failed"),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The collector's one error type and its mapping to HTTP: every failure answers with the
+//! envelope `{"error":{"code","message","details"}}` (ARCHITECTURE.md §4), and internal details
+//! are logged once here, never sent to the client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tracewire_shared::validate::FieldError;
+use tracewire_shared::wire::{ErrorBody, ErrorEnvelope};
+
+use crate::store::StoreError;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Body is not JSON (or not UTF-8).
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// Missing, unknown or revoked ingest key.
+    #[error("missing, unknown or revoked ingest key")]
+    InvalidKey,
+    /// The key does not allow this Origin.
+    #[error("origin {0:?} is not allowed for this key")]
+    OriginNotAllowed(String),
+    /// The key's project does not accept this source.
+    #[error("this project does not accept {0} batches")]
+    SourceNotAllowed(&'static str),
+    /// Body or entry count over the limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Content-Type or Content-Encoding we do not read.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Fields failed validation; every one is listed.
+    #[error("{} invalid field(s)", .0.len())]
+    Validation(Vec<FieldError>),
+    /// The key's token bucket is empty.
+    #[error("rate limit exceeded; retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until enough tokens are back.
+        retry_after_secs: u64,
+    },
+    /// The writer queue is full; nothing was queued.
+    #[error("collector is busy; retry after {retry_after_secs} s")]
+    Overloaded {
+        /// Seconds the client should wait.
+        retry_after_secs: u64,
+    },
+    /// The collector is shutting down.
+    #[error("collector is shutting down")]
+    ShuttingDown,
+    /// Storage failed; the batch was not stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Result alias for handlers and services.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    fn status(&self) -> StatusCode {
+        match self {
+            Error::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Error::InvalidKey => StatusCode::UNAUTHORIZED,
+            Error::OriginNotAllowed(_) | Error::SourceNotAllowed(_) => StatusCode::FORBIDDEN,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::RateLimited { .. } | Error::Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
+            Error::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Error::MalformedJson(_) => "malformed_json",
+            Error::InvalidKey => "invalid_key",
+            Error::OriginNotAllowed(_) => "origin_not_allowed",
+            Error::SourceNotAllowed(_) => "source_not_allowed",
+            Error::TooLarge(_) => "too_large",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            Error::Validation(_) => "validation_failed",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Overloaded { .. } => "overloaded",
+            Error::ShuttingDown => "shutting_down",
+            Error::Store(StoreError::NotFound) => "not_found",
+            Error::Store(StoreError::Conflict(_)) => "conflict",
+            Error::Store(_) => "storage_unavailable",
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (message, details) = match &self {
+            // Storage internals stay in our logs; the client learns only that it may retry.
+            Error::Store(StoreError::NotFound) => ("not found".to_owned(), None),
+            Error::Store(e) => {
+                tracing::error!(error = %e, "storage error");
+                (
+                    "storage is unavailable; the batch was not stored, retry later".to_owned(),
+                    None,
+                )
+            }
+            Error::Validation(fields) => (self.to_string(), Some(json!(fields))),
+            other => (other.to_string(), None),
+        };
+        let envelope = ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code().to_owned(),
+                message,
+                details,
+            },
+        };
+        let mut response = (status, axum::Json(envelope)).into_response();
+        if let Error::RateLimited { retry_after_secs } | Error::Overloaded { retry_after_secs } =
+            self
+        {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,17 @@
+//! The one state every handler receives.
+
+use crate::config::ServeConfig;
+use crate::ingest::IngestService;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Shared, cheaply cloneable application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Settings the collector was started with.
+    pub config: Arc<ServeConfig>,
+    /// Storage (SQLite or PostgreSQL behind one trait).
+    pub store: Arc<dyn Store>,
+    /// The ingest pipeline.
+    pub ingest: Arc<IngestService>,
+}

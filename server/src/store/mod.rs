@@ -1,0 +1,212 @@
+//! Storage: one object-safe [`Store`] trait with a SQLite and a PostgreSQL implementation.
+//!
+//! The SQL is the same in both dialects (`$n` placeholders, BIGINT microsecond times, UUID ids,
+//! JSON columns), so it is written once in [`sql`] and instantiated for each backend by a macro;
+//! only connection setup and migrations differ. The rest of the collector sees `Arc<dyn Store>`.
+//!
+//! - [`dedup`]: the in-memory index behind server-side dedup (pure logic).
+//! - [`writer`]: the single writer task that groups concurrent batches into few transactions.
+
+pub mod dedup;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+pub mod writer;
+
+pub use rows::*;
+
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tracewire_shared::wire::Accepted;
+use uuid::Uuid;
+
+/// Everything that can go wrong in the store, normalized across both backends.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database URL is not one we support.
+    #[error("unsupported database url {0:?}: use sqlite://path or postgres://…")]
+    UnsupportedUrl(String),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database error (connection lost, disk full, …).
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Result alias of the storage layer.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which engine a store runs on (for logs, health output and backend-specific tuning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Connection options that matter to durability and speed.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// SQLite `synchronous` pragma: `FULL` survives power loss, `NORMAL` survives process crashes.
+    pub sqlite_synchronous: String,
+    /// Read connections in the pool.
+    pub max_read_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            sqlite_synchronous: "NORMAL".into(),
+            max_read_connections: 8,
+        }
+    }
+}
+
+/// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and applies migrations.
+pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(sqlite::SqliteStore::connect(url, options).await?)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Arc::new(postgres::PgStore::connect(url, options).await?)
+    } else {
+        return Err(StoreError::UnsupportedUrl(redact_url(url)));
+    };
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL so it can be logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The collector's persistence. Object-safe so state holds `Arc<dyn Store>`, not a generic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which engine this is.
+    fn backend(&self) -> Backend;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Cheap round trip for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Opens the one write transaction the writer uses for a group of batches.
+    async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>>;
+    /// Looks up an ingest key with its project's flags (revoked keys included; the caller decides).
+    async fn find_ingest_key(&self, key: &str) -> StoreResult<Option<KeyGrant>>;
+    /// Counts users, to know whether bootstrap must create the first admin.
+    async fn count_users(&self) -> StoreResult<i64>;
+    /// Creates a user.
+    async fn insert_user(&self, user: &NewUser) -> StoreResult<()>;
+    /// The project created on first start, if any.
+    async fn default_project(&self) -> StoreResult<Option<ProjectRecord>>;
+    /// Creates a project.
+    async fn insert_project(&self, project: &ProjectRecord) -> StoreResult<()>;
+    /// Creates an ingest key.
+    async fn insert_ingest_key(&self, key: &IngestKeyRecord) -> StoreResult<()>;
+    /// Logs stored recently enough to still absorb duplicates (dedup index warm-up after restart).
+    async fn recent_logs_for_dedup(&self, since_us: i64) -> StoreResult<Vec<DedupSeed>>;
+    /// Deletes idempotency records older than `before_us`; returns how many.
+    async fn prune_ingest_batches(&self, before_us: i64) -> StoreResult<u64>;
+    /// Counts rows of a table; used by tests, the crash check and the benchmark.
+    async fn count_rows(&self, table: CountedTable) -> StoreResult<i64>;
+}
+
+/// The write transaction of one group; dropped without `commit` it rolls back.
+#[async_trait]
+pub trait WriteTx: Send {
+    /// Which of `ids` are already stored, with what they stored.
+    async fn existing_batches(&mut self, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, Accepted>>;
+    /// Records batch ids for idempotency.
+    async fn insert_batches(&mut self, rows: &[BatchRecord]) -> StoreResult<()>;
+    /// Inserts new log rows.
+    async fn insert_logs(&mut self, rows: &[LogRow]) -> StoreResult<()>;
+    /// Adds duplicate counts to log rows stored by earlier groups.
+    async fn bump_logs(&mut self, bumps: &[LogBump]) -> StoreResult<()>;
+    /// Upserts the exception's group (reopening a resolved one) and records the occurrence.
+    async fn record_exception(&mut self, row: &ExceptionRow) -> StoreResult<Uuid>;
+    /// Inserts metric rows.
+    async fn insert_metrics(&mut self, rows: &[MetricRow]) -> StoreResult<()>;
+    /// Commits; only after this returns Ok may the batches be acknowledged.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// Tables whose size tests and tools ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountedTable {
+    /// `app_logs`
+    Logs,
+    /// `app_exceptions`
+    ExceptionGroups,
+    /// `exception_events`
+    ExceptionEvents,
+    /// `performance_metrics`
+    Metrics,
+    /// `ingest_batches`
+    Batches,
+}
+
+impl CountedTable {
+    fn sql(self) -> &'static str {
+        match self {
+            CountedTable::Logs => "SELECT COUNT(*) FROM app_logs",
+            CountedTable::ExceptionGroups => "SELECT COUNT(*) FROM app_exceptions",
+            CountedTable::ExceptionEvents => "SELECT COUNT(*) FROM exception_events",
+            CountedTable::Metrics => "SELECT COUNT(*) FROM performance_metrics",
+            CountedTable::Batches => "SELECT COUNT(*) FROM ingest_batches",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_passwords_never_reach_logs() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/logs"),
+            "postgres://app:***@db:5432/logs"
+        );
+        assert_eq!(redact_url("sqlite://tracewire.db"), "sqlite://tracewire.db");
+        assert_eq!(
+            redact_url("postgres://app@db/logs"),
+            "postgres://app@db/logs"
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! PostgreSQL backend for production: one pool; the writer's group transactions and all reads
+//! share it, and PostgreSQL's MVCC lets them run side by side.
+
+use super::sql::impl_common_store;
+use super::{StoreOptions, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The production store.
+pub(super) struct PgStore {
+    /// Shared pool.
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
+        let connect = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_read_connections.max(2) + 2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn run_migrations(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl_common_store!(PgStore, PgWriteTx, Postgres, super::Backend::Postgres);

@@ -1,0 +1,368 @@
+//! The single writer: every accepted batch goes through one bounded queue to one task, which
+//! takes whatever has queued up (up to a limit) and writes it in ONE transaction. Under load
+//! this turns thousands of small commits into a few large ones; under light load a batch is
+//! written alone, at once. A batch is acknowledged only after its group's commit returned.
+//!
+//! If a group fails, each of its batches is retried alone, so one bad batch cannot fail its
+//! neighbours; whatever still fails is answered with an error (the client retries with the same
+//! batch_id, which idempotency makes safe).
+
+use super::dedup::{DedupIndex, key_hash};
+use super::{BatchRecord, ExceptionRow, LogRow, MetricRow, Store, StoreError, StoreResult};
+use crate::clock::now_us;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracewire_shared::fingerprint::{DedupKey, exception_fingerprint};
+use tracewire_shared::validate::{Source, ValidBatch};
+use tracewire_shared::wire::{Accepted, IngestResponse};
+use uuid::Uuid;
+
+/// Limits of the writer.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Batches that may wait for the writer; beyond this ingest answers 429.
+    pub queue_capacity: usize,
+    /// Most entries written in one transaction.
+    pub max_group_entries: usize,
+    /// Dedup window in microseconds.
+    pub dedup_window_us: i64,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 512,
+            max_group_entries: 20_000,
+            dedup_window_us: tracewire_shared::wire::DEDUP_WINDOW_MS * 1000,
+        }
+    }
+}
+
+/// One validated, redacted batch waiting to be written.
+pub struct WriteJob {
+    /// Project the batch belongs to.
+    pub project_id: Uuid,
+    /// The batch.
+    pub batch: ValidBatch,
+    reply: oneshot::Sender<StoreResult<IngestResponse>>,
+}
+
+/// Why a batch was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The queue is full: the caller should answer 429 and the client retry later.
+    #[error("writer queue is full")]
+    Full,
+    /// The writer has stopped (shutdown in progress).
+    #[error("writer has stopped")]
+    Closed,
+}
+
+/// Cheap, cloneable handle to the writer.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<WriteJob>,
+}
+
+impl WriterHandle {
+    /// Queues a batch without waiting; the receiver resolves after the commit.
+    pub fn try_submit(
+        &self,
+        project_id: Uuid,
+        batch: ValidBatch,
+    ) -> Result<oneshot::Receiver<StoreResult<IngestResponse>>, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        let job = WriteJob {
+            project_id,
+            batch,
+            reply,
+        };
+        match self.tx.try_send(job) {
+            Ok(()) => Ok(rx),
+            Err(mpsc::error::TrySendError::Full(_)) => Err(SubmitError::Full),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SubmitError::Closed),
+        }
+    }
+
+    /// Queues a batch, waiting for room; used by in-process producers that must not drop.
+    pub async fn submit(
+        &self,
+        project_id: Uuid,
+        batch: ValidBatch,
+    ) -> Result<oneshot::Receiver<StoreResult<IngestResponse>>, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        let job = WriteJob {
+            project_id,
+            batch,
+            reply,
+        };
+        self.tx.send(job).await.map_err(|_| SubmitError::Closed)?;
+        Ok(rx)
+    }
+}
+
+/// Starts the writer. It stops once every handle is dropped and the queue is drained, so
+/// awaiting the returned task after dropping the handles is a graceful shutdown.
+pub async fn spawn(
+    store: Arc<dyn Store>,
+    config: WriterConfig,
+) -> StoreResult<(WriterHandle, JoinHandle<()>)> {
+    let mut index = DedupIndex::new(config.dedup_window_us);
+    let now = now_us();
+    for seed in store
+        .recent_logs_for_dedup(now - config.dedup_window_us)
+        .await?
+    {
+        if let Some(key) = seed_key(&seed) {
+            index.seed(
+                key_hash(seed.project_id, &key),
+                seed.id,
+                seed.first_seen_at,
+                now,
+            );
+        }
+    }
+    let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+    let task = tokio::spawn(run(store, config, index, rx));
+    Ok((WriterHandle { tx }, task))
+}
+
+fn seed_key(seed: &super::DedupSeed) -> Option<DedupKey> {
+    let source = match seed.source.as_str() {
+        "frontend" => Source::Frontend,
+        "backend" => Source::Backend,
+        _ => return None,
+    };
+    Some(DedupKey {
+        source,
+        level: seed.level.parse().ok()?,
+        message: seed.message.clone(),
+        module: seed.module.clone(),
+        function: seed.function.clone(),
+        trace_id: seed.trace_id.clone(),
+        user_id: seed.user_id.clone(),
+    })
+}
+
+async fn run(
+    store: Arc<dyn Store>,
+    config: WriterConfig,
+    mut index: DedupIndex,
+    mut rx: mpsc::Receiver<WriteJob>,
+) {
+    let mut last_evict = now_us();
+    while let Some(first) = rx.recv().await {
+        let mut entries = first.batch.entry_count();
+        let mut group = vec![first];
+        while entries < config.max_group_entries {
+            match rx.try_recv() {
+                Ok(job) => {
+                    entries += job.batch.entry_count();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        write_group(store.as_ref(), &mut index, group).await;
+        let now = now_us();
+        if now - last_evict > 1_000_000 {
+            index.evict(now);
+            last_evict = now;
+        }
+    }
+    tracing::debug!("writer drained and stopped");
+}
+
+async fn write_group(store: &dyn Store, index: &mut DedupIndex, group: Vec<WriteJob>) {
+    match write_once(store, index, &group).await {
+        Ok(responses) => {
+            for (job, response) in group.into_iter().zip(responses) {
+                answer(job, Ok(response));
+            }
+        }
+        Err(e) if group.len() > 1 => {
+            tracing::warn!(error = %e, batches = group.len(), "group write failed; retrying batches one by one");
+            for job in group {
+                let result = write_once(store, index, std::slice::from_ref(&job))
+                    .await
+                    .and_then(|responses| responses.into_iter().next().ok_or(StoreError::NotFound));
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, batch_id = %job.batch.batch_id, "batch write failed");
+                }
+                answer(job, result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "batch write failed");
+            if let Some(job) = group.into_iter().next() {
+                answer(job, Err(e));
+            }
+        }
+    }
+}
+
+fn answer(job: WriteJob, result: StoreResult<IngestResponse>) {
+    // The HTTP side may have given up (client gone); the data is committed either way.
+    let _ = job.reply.send(result);
+}
+
+trait EntryCount {
+    fn entry_count(&self) -> usize;
+}
+
+impl EntryCount for ValidBatch {
+    fn entry_count(&self) -> usize {
+        self.logs.len() + self.exceptions.len() + self.metrics.len()
+    }
+}
+
+/// Writes a group in one transaction; returns one response per job, in order.
+async fn write_once(
+    store: &dyn Store,
+    index: &mut DedupIndex,
+    group: &[WriteJob],
+) -> StoreResult<Vec<IngestResponse>> {
+    let now = now_us();
+    let mut tx = store.begin_write().await?;
+    let ids: Vec<Uuid> = group.iter().map(|j| j.batch.batch_id).collect();
+    let mut known: HashMap<Uuid, Accepted> = tx.existing_batches(&ids).await?;
+
+    let mut planner = index.planner(now);
+    let mut responses = Vec::with_capacity(group.len());
+    let mut batches = Vec::new();
+    let mut exceptions = Vec::new();
+    let mut metrics = Vec::new();
+    for job in group {
+        let batch = &job.batch;
+        if let Some(accepted) = known.get(&batch.batch_id) {
+            responses.push(IngestResponse {
+                batch_id: batch.batch_id.to_string(),
+                accepted: *accepted,
+                duplicate: true,
+            });
+            continue;
+        }
+        let accepted = Accepted {
+            logs: batch.logs.len(),
+            exceptions: batch.exceptions.len(),
+            metrics: batch.metrics.len(),
+        };
+        known.insert(batch.batch_id, accepted);
+        let source = batch.source.as_str();
+        for log in &batch.logs {
+            let hash = key_hash(job.project_id, &DedupKey::of(batch.source, log));
+            planner.add(hash, log_row(job.project_id, source, log, now));
+        }
+        for e in &batch.exceptions {
+            exceptions.push(exception_row(job.project_id, source, e));
+        }
+        for m in &batch.metrics {
+            metrics.push(metric_row(job.project_id, source, m));
+        }
+        batches.push(BatchRecord {
+            batch_id: batch.batch_id,
+            project_id: job.project_id,
+            logs: accepted.logs as i64,
+            exceptions: accepted.exceptions as i64,
+            metrics: accepted.metrics as i64,
+            received_at: now,
+        });
+        responses.push(IngestResponse {
+            batch_id: batch.batch_id.to_string(),
+            accepted,
+            duplicate: false,
+        });
+    }
+    let plan = planner.finish();
+    tx.insert_logs(&plan.inserts).await?;
+    tx.bump_logs(&plan.bumps).await?;
+    for e in &exceptions {
+        tx.record_exception(e).await?;
+    }
+    tx.insert_metrics(&metrics).await?;
+    tx.insert_batches(&batches).await?;
+    tx.commit().await?;
+    index.apply(plan);
+    Ok(responses)
+}
+
+fn log_row(
+    project_id: Uuid,
+    source: &'static str,
+    log: &tracewire_shared::validate::ValidLog,
+    now: i64,
+) -> LogRow {
+    LogRow {
+        id: Uuid::now_v7(),
+        project_id,
+        timestamp: log.timestamp_us,
+        level: log.level.as_str(),
+        source,
+        message: log.message.clone(),
+        module: log.module.clone(),
+        function: log.function.clone(),
+        trace_id: log.trace_id.clone(),
+        span_id: log.span_id.clone(),
+        user_id: log.user_id.clone(),
+        request_method: log.request_method.clone(),
+        request_path: log.request_path.clone(),
+        request_data: log.request_data.clone().map(sqlx::types::Json),
+        response_status: log.response_status,
+        duration_ms: log.duration_ms,
+        extra_data: log.extra_data.clone().map(sqlx::types::Json),
+        dedup_count: log.dedup_count,
+        first_seen_at: log.first_seen_us,
+        last_seen_at: log.last_seen_us,
+        created_at: now,
+    }
+}
+
+fn exception_row(
+    project_id: Uuid,
+    source: &'static str,
+    e: &tracewire_shared::validate::ValidException,
+) -> ExceptionRow {
+    ExceptionRow {
+        group_id: Uuid::now_v7(),
+        event_id: Uuid::now_v7(),
+        project_id,
+        fingerprint: exception_fingerprint(
+            &e.exception_type,
+            &e.exception_message,
+            e.stack_trace.as_deref(),
+        ),
+        source,
+        exception_type: e.exception_type.clone(),
+        exception_message: e.exception_message.clone(),
+        stack_trace: e.stack_trace.clone(),
+        timestamp: e.timestamp_us,
+        trace_id: e.trace_id.clone(),
+        span_id: e.span_id.clone(),
+        user_id: e.user_id.clone(),
+        request_path: e.request_path.clone(),
+        exception_details: e.exception_details.clone().map(sqlx::types::Json),
+        context_data: e.context_data.clone().map(sqlx::types::Json),
+    }
+}
+
+fn metric_row(
+    project_id: Uuid,
+    source: &'static str,
+    m: &tracewire_shared::validate::ValidMetric,
+) -> MetricRow {
+    MetricRow {
+        id: Uuid::now_v7(),
+        project_id,
+        source,
+        metric_type: m.metric_type.clone(),
+        metric_name: m.metric_name.clone(),
+        value: m.value,
+        unit: m.unit.clone(),
+        timestamp: m.timestamp_us,
+        endpoint: m.endpoint.clone(),
+        trace_id: m.trace_id.clone(),
+        tags: m.tags.clone().map(sqlx::types::Json),
+    }
+}

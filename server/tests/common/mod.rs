@@ -1,0 +1,231 @@
+//! Test harness: a real collector on a real socket over a real database, for both backends.
+//!
+//! `both_backends!` turns one async test body into a SQLite test and a PostgreSQL test, so the
+//! two backends are held to one contract by one suite. PostgreSQL tests create a fresh database
+//! per test on the server named by `TRACEWIRE_TEST_PG` (default: the local trust-auth server).
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tracewire_server::bootstrap::{BootstrapSecrets, bootstrap};
+use tracewire_server::config::ServeConfig;
+use tracewire_server::store::{self, CountedTable, Store};
+use uuid::Uuid;
+
+/// Key every test server is bootstrapped with.
+pub const KEY: &str = "tw_test_key";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that lives as long as the test.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("TRACEWIRE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("tracewire.db").display());
+                Self {
+                    url,
+                    backend,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin = pg_admin_url();
+                let name = format!("tw_test_{}", Uuid::new_v4().simple());
+                let pool = sqlx::PgPool::connect(&admin)
+                    .await
+                    .expect("PostgreSQL reachable");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("create test database");
+                pool.close().await;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Self {
+                    url: format!("{base}/{name}"),
+                    backend,
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+/// A running collector.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: TestDb,
+    pub store: Arc<dyn Store>,
+    pub project_id: Uuid,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut ServeConfig)) -> Self {
+        let db = TestDb::new(backend).await;
+        let mut config = ServeConfig::for_database(&db.url);
+        tweak(&mut config);
+        Self::start_on(db, config).await
+    }
+
+    pub async fn start_on(db: TestDb, config: ServeConfig) -> Self {
+        let store = store::connect(&db.url, &tracewire_server::store_options(&config))
+            .await
+            .expect("store opens");
+        let secrets = BootstrapSecrets {
+            admin_password: Some("admin-password".into()),
+            ingest_key: Some(KEY.into()),
+        };
+        let boot = bootstrap(store.as_ref(), &secrets)
+            .await
+            .expect("bootstrap");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let run_store = store.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            tracewire_server::run(config, run_store, listener, shutdown)
+                .await
+                .expect("collector runs");
+        });
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            db,
+            store,
+            project_id: boot.project_id,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Graceful shutdown; returns once the writer has drained.
+    pub async fn stop(mut self) -> TestDb {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("collector task");
+        }
+        self.db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// POSTs a JSON value to the ingest endpoint with the test key.
+    pub async fn ingest(&self, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/api/v1/logging/logs"))
+            .header("x-tracewire-key", KEY)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn count(&self, table: CountedTable) -> i64 {
+        self.store.count_rows(table).await.expect("count")
+    }
+
+    /// Runs a read-only SQL query returning (text, i64) pairs on whichever backend this is.
+    pub async fn pairs(&self, sql: &str) -> Vec<(String, i64)> {
+        match self.db.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.db.url)
+                    .await
+                    .expect("sqlite");
+                let rows = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+                pool.close().await;
+                rows
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.db.url).await.expect("pg");
+                let rows = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+                pool.close().await;
+                rows
+            }
+        }
+    }
+
+    /// Runs a statement (for test setup such as marking an exception resolved).
+    pub async fn execute(&self, sql: &str) {
+        match self.db.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.db.url)
+                    .await
+                    .expect("sqlite");
+                sqlx::query(sql).execute(&pool).await.expect("statement");
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.db.url).await.expect("pg");
+                sqlx::query(sql).execute(&pool).await.expect("statement");
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// A small valid batch with `n` distinct logs.
+pub fn batch(n: usize) -> Value {
+    let logs: Vec<Value> = (0..n)
+        .map(|i| json!({"level": "INFO", "message": format!("log {i} {}", Uuid::new_v4())}))
+        .collect();
+    json!({ "batch_id": Uuid::new_v4().to_string(), "source": "frontend", "logs": logs })
+}
+
+/// Runs one async test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(common::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(common::Backend::Postgres).await
+            }
+        }
+    };
+}
