@@ -6,6 +6,7 @@
 //! - [`ingest`]: the ingest pipeline (key, origin, decode, validate, rate limit, redact, write).
 //! - [`http`]: routes; each module owns its own.
 //! - [`bootstrap`]: first admin user, default project and ingest key.
+//! - [`selflog`]: the collector's own request logs, shipped in-process.
 //! - [`error`]: the one error type and its HTTP envelope.
 //!
 //! [`run`] serves on a listener the caller bound (tests bind port 0 and never sleep for
@@ -17,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod selflog;
 pub mod state;
 pub mod store;
 
@@ -86,18 +88,37 @@ pub async fn run(
         RateLimiter::new(config.rate_limit, config.rate_burst),
         limits,
     );
+    let ingest = Arc::new(ingest);
+    let self_trace = match store.default_project().await? {
+        Some(project) => {
+            let sink = Arc::new(selflog::InProcessSink::new(ingest.clone(), &project));
+            let settings = tracewire_middleware::Config::new("in-process", "");
+            match tracewire_middleware::Tracewire::with_sink(sink, settings) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    tracing::warn!(error = %e, "self-tracing disabled");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let maintenance = tokio::spawn(maintenance(store.clone()));
     let state = AppState {
         config: Arc::new(config),
         store,
-        ingest: Arc::new(ingest),
+        ingest,
     };
-    let app = http::router(state);
+    let app = http::router(state, self_trace.as_ref().map(|t| t.trace_layer()));
     tracing::info!(addr = %listener.local_addr()?, "collector listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     maintenance.abort();
+    // The collector's own request logs still queued go into the writer before it drains.
+    if let Some(t) = self_trace {
+        t.shutdown().await;
+    }
     // Every handle lived in the router, which `serve` has dropped: the writer drains and stops.
     if let Err(e) = writer_task.await {
         tracing::error!(error = %e, "writer task failed");

@@ -7,14 +7,19 @@ use crate::state::AppState;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use tracewire_middleware::TraceLayer;
 use tracewire_shared::wire::{ErrorBody, ErrorEnvelope};
 
-/// The whole application router.
-pub fn router(state: AppState) -> Router {
+/// The whole application router. `trace` (the collector's own tracing middleware) wraps every
+/// route except ingest: tracing the ingest path would log each batch as another batch.
+pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
+    let mut api = Router::new().merge(health::router()).fallback(not_found);
+    if let Some(layer) = trace {
+        api = api.layer(layer);
+    }
     Router::new()
         .merge(ingest::router(&state))
-        .merge(health::router())
-        .fallback(not_found)
+        .merge(api)
         .with_state(state)
 }
 

@@ -94,6 +94,12 @@ impl TestServer {
         Self::start_on(db, config).await
     }
 
+    /// Starts a new collector on an existing database (after a stop or a crash).
+    pub async fn reopen(db: TestDb) -> Self {
+        let config = ServeConfig::for_database(&db.url);
+        Self::start_on(db, config).await
+    }
+
     pub async fn start_on(db: TestDb, config: ServeConfig) -> Self {
         let store = store::connect(&db.url, &tracewire_server::store_options(&config))
             .await

@@ -1,0 +1,98 @@
+//! Seed properties 1 and 2 on the collector's own API: it runs `tracewire-middleware` like any
+//! backend, so every request it serves (except ingest) leaves a backend log with the caller's
+//! trace id, stored through its own pipeline.
+
+mod common;
+
+use common::TestServer;
+use proptest::prelude::*;
+
+both_backends!(
+    own_requests_are_logged_under_the_callers_trace,
+    |backend| async move {
+        let s = TestServer::start(backend).await;
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let response = s
+            .client
+            .get(s.url("/readyz"))
+            .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let echoed = response.headers()["traceparent"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(echoed.starts_with(&format!("00-{trace}-")), "{echoed}");
+        assert!(
+            !echoed.contains("00f067aa0ba902b7"),
+            "our hop gets its own span id"
+        );
+        let missing = s
+            .client
+            .get(s.url("/api/v1/nothing"))
+            .header("x-trace-id", "5bf92f3577b34da6a3ce929d0e0e4736")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status().as_u16(), 404);
+        let db = s.stop().await; // flushes the collector's own queue into the writer
+        let s = TestServer::reopen(db).await;
+        let rows = s
+        .pairs("SELECT trace_id || ' ' || request_path || ' ' || source, CAST(response_status AS BIGINT) FROM app_logs ORDER BY timestamp")
+        .await;
+        assert!(
+            rows.contains(&(format!("{trace} /readyz backend"), 200)),
+            "{rows:?}"
+        );
+        assert!(
+            rows.contains(&(
+                "5bf92f3577b34da6a3ce929d0e0e4736 /api/v1/nothing backend".to_owned(),
+                404
+            )),
+            "{rows:?}"
+        );
+        s.stop().await;
+    }
+);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+    /// Any mix of requests with and without incoming trace ids: each leaves exactly one backend
+    /// log, carrying the incoming trace id when there was one.
+    #[test]
+    fn every_request_leaves_one_log_with_its_trace(
+        requests in prop::collection::vec((any::<bool>(), any::<[u8; 16]>(), prop::bool::ANY), 1..8)
+    ) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let s = TestServer::start(common::Backend::Sqlite).await;
+            let mut expected = Vec::new();
+            for (with_trace, bytes, ready) in &requests {
+                let path = if *ready { "/readyz" } else { "/healthz" };
+                let mut request = s.client.get(s.url(path));
+                let trace = tracewire_shared::TraceId::from_bytes(*bytes).filter(|_| *with_trace);
+                if let Some(t) = trace {
+                    request = request.header("x-trace-id", t.to_string());
+                }
+                let response = request.send().await.unwrap();
+                let echoed = response.headers()["x-trace-id"].to_str().unwrap().to_owned();
+                if let Some(t) = trace {
+                    assert_eq!(echoed, t.to_string());
+                }
+                expected.push((echoed, path));
+            }
+            let db = s.stop().await;
+            let s = TestServer::reopen(db).await;
+            for (trace, path) in expected {
+                let rows = s.pairs(&format!("SELECT request_path, COUNT(*) FROM app_logs WHERE trace_id = '{trace}' GROUP BY request_path")).await;
+                let count: i64 = rows.iter().map(|r| r.1).sum();
+                // Two requests may share a random trace id only with negligible probability.
+                assert_eq!(count, 1, "trace {trace}: {rows:?}");
+                assert_eq!(rows[0].0, path);
+            }
+            s.stop().await;
+        });
+    }
+}
