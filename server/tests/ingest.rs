@@ -346,3 +346,52 @@ async fn unknown_routes_answer_with_the_envelope() {
     assert_eq!(ready.status().as_u16(), 200);
     s.stop().await;
 }
+
+both_backends!(
+    a_full_writer_queue_answers_429_and_loses_nothing_acknowledged,
+    |backend| async move {
+        let s = TestServer::start_with(backend, |c| c.writer_queue = 1).await;
+        let mut tasks = Vec::new();
+        for _ in 0..24 {
+            let client = s.client.clone();
+            let url = s.url("/api/v1/logging/logs");
+            tasks.push(tokio::spawn(async move {
+                let response = client
+                    .post(url)
+                    .header("x-tracewire-key", KEY)
+                    .json(&batch(200))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let retry_after = response.headers().get("retry-after").is_some();
+                let body: Value = response.json().await.unwrap();
+                (status, retry_after, body)
+            }));
+        }
+        let mut acked = 0;
+        let mut overloaded = 0;
+        for t in tasks {
+            let (status, retry_after, body) = t.await.unwrap();
+            match status {
+                200 => acked += 200,
+                429 => {
+                    assert!(retry_after, "429 carries Retry-After");
+                    assert_eq!(body["error"]["code"], json!("overloaded"));
+                    overloaded += 1;
+                }
+                other => panic!("unexpected status {other}: {body}"),
+            }
+        }
+        assert!(
+            overloaded > 0,
+            "24 concurrent batches against a queue of one must overflow it"
+        );
+        assert_eq!(
+            s.count(CountedTable::Logs).await,
+            acked,
+            "every acknowledged log is stored"
+        );
+        s.stop().await;
+    }
+);
