@@ -81,14 +81,18 @@ impl Config {
         fn finite(v: f64, default: f64) -> f64 {
             if v.is_finite() { v } else { default }
         }
+        // Not f64::clamp: its panic message formats floats, which costs kilobytes of wasm.
+        fn within(v: f64, lo: f64, hi: f64) -> f64 {
+            v.max(lo).min(hi)
+        }
         self.batch_size = self.batch_size.clamp(1, MAX_BATCH_ENTRIES);
-        self.flush_interval_ms = finite(self.flush_interval_ms, 5000.0).clamp(10.0, 3_600_000.0);
-        self.dedup_window_ms = finite(self.dedup_window_ms, 10_000.0).clamp(0.0, 3_600_000.0);
-        self.retry_delay_ms = finite(self.retry_delay_ms, 1000.0).clamp(1.0, 3_600_000.0);
+        self.flush_interval_ms = within(finite(self.flush_interval_ms, 5000.0), 10.0, 3_600_000.0);
+        self.dedup_window_ms = within(finite(self.dedup_window_ms, 10_000.0), 0.0, 3_600_000.0);
+        self.retry_delay_ms = within(finite(self.retry_delay_ms, 1000.0), 1.0, 3_600_000.0);
         self.max_retries = self.max_retries.min(100);
         self.max_buffered_entries = self.max_buffered_entries.max(MAX_BATCH_ENTRIES);
         self.max_buffered_bytes = self.max_buffered_bytes.max(4 * MAX_BATCH_BYTES);
-        self.sample_rate = finite(self.sample_rate, 1.0).clamp(0.0, 1.0);
+        self.sample_rate = within(finite(self.sample_rate, 1.0), 0.0, 1.0);
         self
     }
 

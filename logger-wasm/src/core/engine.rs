@@ -60,7 +60,13 @@ pub struct Core {
     online: bool,
     last_cut_ms: f64,
     next_request_id: u64,
+    /// Requests issued and not yet answered, newest last: a late success (a keepalive send that
+    /// outlived its timeout) still removes its batch instead of leaving it to be sent again.
+    issued: Vec<(u64, String)>,
 }
+
+/// Most unanswered requests remembered.
+const MAX_ISSUED: usize = 64;
 
 impl Core {
     /// A core over `storage`, picking up whatever an earlier page load left there.
@@ -89,6 +95,7 @@ impl Core {
             online: true,
             last_cut_ms: now,
             next_request_id: 1,
+            issued: Vec::new(),
         };
         me.save_drops();
         me
@@ -254,10 +261,12 @@ impl Core {
         }
         self.next_request_id += 1;
         head.in_flight = Some((id, now));
+        let (key, body) = (head.key.clone(), head.body.clone());
+        self.remember(id, key);
         Some(SendRequest {
             id,
             url: self.url.clone(),
-            body: head.body.clone(),
+            body,
             keepalive: false,
         })
     }
@@ -283,6 +292,10 @@ impl Core {
             let id = self.next_request_id;
             self.next_request_id += 1;
             batch.in_flight = Some((id, now));
+            if self.issued.len() >= MAX_ISSUED {
+                self.issued.remove(0);
+            }
+            self.issued.push((id, batch.key.clone()));
             out.push(SendRequest {
                 id,
                 url: self.url.clone(),
@@ -293,16 +306,34 @@ impl Core {
         out
     }
 
+    fn remember(&mut self, id: u64, key: String) {
+        if self.issued.len() >= MAX_ISSUED {
+            self.issued.remove(0);
+        }
+        self.issued.push((id, key));
+    }
+
     /// Reports what became of request `id`.
     pub fn on_outcome(&mut self, id: u64, outcome: Outcome, now: f64) {
-        let Some(key) = self
+        let Some(pos) = self.issued.iter().position(|(r, _)| *r == id) else {
+            return; // unknown or long forgotten
+        };
+        let (_, key) = self.issued.remove(pos);
+        let current = self
             .outbox
             .iter()
-            .find(|b| b.in_flight.is_some_and(|(r, _)| r == id))
-            .map(|b| b.key.clone())
-        else {
-            return; // evicted or timed out meanwhile
-        };
+            .any(|b| b.key == key && b.in_flight.is_some_and(|(r, _)| r == id));
+        if !current
+            && !matches!(
+                outcome,
+                Outcome::Status {
+                    status: 200..=299,
+                    ..
+                }
+            )
+        {
+            return; // a stale failure: the batch was re-sent or left meanwhile
+        }
         let retryable = match outcome {
             Outcome::Status { status, .. } if (200..300).contains(&status) => {
                 if let Some(b) = self.outbox.remove(&key) {

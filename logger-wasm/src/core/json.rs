@@ -4,8 +4,6 @@
 //! spend most of the 20 KB gzip budget of the wasm package (TOOLCHAIN.md). The writer is tested
 //! natively against serde_json's parser, so what it emits is always valid JSON.
 
-use std::fmt::Write as _;
-
 /// Deepest nesting kept from application data; deeper values become `"[depth limit]"`.
 /// Bounds the work and the size of one entry even for cyclic or huge JS objects.
 pub const MAX_DEPTH: usize = 8;
@@ -77,17 +75,127 @@ impl Json {
 }
 
 /// Writes a number; non-finite values (which JSON cannot carry) become `null`.
+///
+/// Hand-written instead of `{}`: Rust's shortest-round-trip float printing (and the tables
+/// behind it) would cost more wasm than the whole logger. Integers print exactly; other values
+/// keep 15 significant digits, which is what a log field needs.
 pub fn write_number(out: &mut String, n: f64) {
     if !n.is_finite() {
         out.push_str("null");
-    } else if n == n.trunc() && n.abs() < 9.0e15 {
-        // Integral values print without a fraction, like JavaScript does.
-        let _ = write!(out, "{}", n as i64);
-    } else if n.abs() >= 1e21 || n.abs() < 1e-6 {
-        // Exponent form, as JavaScript prints these: plain form would take hundreds of digits.
-        let _ = write!(out, "{n:e}");
+        return;
+    }
+    if n == n.trunc() && n.abs() < 1e15 {
+        if n < 0.0 {
+            out.push('-');
+        }
+        write_u64(out, n.abs() as u64);
+        return;
+    }
+    write_float(out, n);
+}
+
+/// Appends the decimal digits of `v`.
+pub fn write_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for b in buf.iter().skip(i) {
+        out.push(char::from(*b));
+    }
+}
+
+fn write_float(out: &mut String, n: f64) {
+    const DIGITS: i32 = 15;
+    let v = n.abs();
+    if n < 0.0 {
+        out.push('-');
+    }
+    // Decimal exponent: estimate by scaling, then correct by one step either way.
+    let mut e: i32 = 0;
+    let mut probe = v;
+    while probe >= 10.0 {
+        probe /= 10.0;
+        e += 1;
+    }
+    while probe < 1.0 {
+        probe *= 10.0;
+        e -= 1;
+    }
+    // In two halves, so subnormals (10^309 overflows) scale without reaching infinity.
+    let scale = |e: i32| {
+        let (a, b) = (e / 2, e - e / 2);
+        if e >= 0 {
+            v / 10f64.powi(a) / 10f64.powi(b)
+        } else {
+            v * 10f64.powi(-a) * 10f64.powi(-b)
+        }
+    };
+    let mut m = scale(e);
+    if m >= 10.0 {
+        e += 1;
+        m = scale(e);
+    } else if m < 1.0 {
+        e -= 1;
+        m = scale(e);
+    }
+    let mut digits = (m * 10f64.powi(DIGITS - 1) + 0.5) as u64;
+    if digits >= 10u64.pow(DIGITS as u32) {
+        digits /= 10;
+        e += 1;
+    }
+    let mut len = DIGITS;
+    while len > 1 && digits.is_multiple_of(10) {
+        digits /= 10;
+        len -= 1;
+    }
+    let mut text = String::with_capacity(24);
+    write_u64(&mut text, digits);
+    let text = text.as_bytes();
+    let push_digits = |out: &mut String, bytes: &[u8]| {
+        for b in bytes {
+            out.push(char::from(*b));
+        }
+    };
+    if (-7..21).contains(&e) {
+        if e < 0 {
+            out.push_str("0.");
+            for _ in 0..(-e - 1) {
+                out.push('0');
+            }
+            push_digits(out, text);
+        } else {
+            let int_len = (e + 1) as usize;
+            if text.len() <= int_len {
+                push_digits(out, text);
+                for _ in text.len()..int_len {
+                    out.push('0');
+                }
+            } else {
+                let (int, frac) = text.split_at(int_len);
+                push_digits(out, int);
+                out.push('.');
+                push_digits(out, frac);
+            }
+        }
     } else {
-        let _ = write!(out, "{n}");
+        let (first, rest) = text.split_at(1);
+        push_digits(out, first);
+        if !rest.is_empty() {
+            out.push('.');
+            push_digits(out, rest);
+        }
+        out.push('e');
+        if e < 0 {
+            out.push('-');
+        }
+        write_u64(out, u64::from(e.unsigned_abs()));
     }
 }
 
@@ -96,7 +204,8 @@ pub fn write_str(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
+    let bytes = s.as_bytes();
+    for (i, b) in bytes.iter().copied().enumerate() {
         let escape: Option<&str> = match b {
             b'"' => Some("\\\""),
             b'\\' => Some("\\\\"),
@@ -106,16 +215,20 @@ pub fn write_str(out: &mut String, s: &str) {
             0..=0x1f => None,
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        // Escapes are ASCII, so these ranges always fall on character boundaries.
+        out.push_str(s.get(start..i).unwrap_or(""));
         match escape {
             Some(e) => out.push_str(e),
             None => {
-                let _ = write!(out, "\\u{b:04x}");
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0x0f)]));
             }
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or(""));
     out.push('"');
 }
 
@@ -136,7 +249,7 @@ pub fn write_str_limited(out: &mut String, s: &str, max_bytes: usize) {
     for c in s.chars() {
         buf.clear();
         write_str(&mut buf, c.encode_utf8(&mut tmp));
-        let piece = &buf[1..buf.len() - 1];
+        let piece = buf.get(1..buf.len() - 1).unwrap_or("");
         if used + piece.len() + '…'.len_utf8() > max_bytes {
             break;
         }
@@ -204,7 +317,8 @@ mod tests {
             (serde_json::Value::Number(x), serde_json::Value::Number(y)) => {
                 match (x.as_f64(), y.as_f64()) {
                     // serde_json's default float parser may be one ulp off.
-                    (Some(a), Some(b)) => a == b || ((a - b) / b).abs() < 1e-15,
+                    // 15 significant digits are kept.
+                    (Some(a), Some(b)) => a == b || ((a - b) / b).abs() < 1e-14,
                     _ => false,
                 }
             }

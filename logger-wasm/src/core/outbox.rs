@@ -67,7 +67,7 @@ impl Outbox {
             tab,
         };
         let mut keys = me.storage.keys_with_prefix(BATCH_PREFIX);
-        keys.sort();
+        keys.sort_unstable();
         for key in keys {
             let parsed = me.storage.get(&key).and_then(|v| {
                 let (head, body) = v.split_once('\n')?;

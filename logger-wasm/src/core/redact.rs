@@ -17,31 +17,41 @@ pub struct KeyRedactor {
     needles: Vec<String>,
 }
 
+/// ASCII lowercasing only: Unicode case tables would cost ~10 KB of wasm, and every sensitive
+/// name is ASCII.
 fn normalize(key: &str) -> String {
     key.chars()
         .filter(|c| *c != '-' && *c != '_')
-        .flat_map(char::to_lowercase)
+        .map(|c| c.to_ascii_lowercase())
         .collect()
 }
 
 impl KeyRedactor {
     /// The default names plus `extra_keys` (key-name substrings).
     pub fn new(extra_keys: &[String]) -> Self {
-        let mut needles: Vec<String> = DEFAULT_SENSITIVE_KEYS
+        let mut needles: Vec<String> = Vec::new();
+        let all = DEFAULT_SENSITIVE_KEYS
             .iter()
             .map(|k| normalize(k))
-            .chain(extra_keys.iter().map(|k| normalize(k)))
-            .filter(|k| !k.is_empty())
-            .collect();
-        needles.sort();
-        needles.dedup();
+            .chain(extra_keys.iter().map(|k| normalize(k)));
+        for k in all {
+            if !k.is_empty() && !needles.contains(&k) {
+                needles.push(k);
+            }
+        }
         Self { needles }
     }
 
     /// True when a value under this key must be hidden.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
         let key = normalize(key);
-        self.needles.iter().any(|n| key.contains(n.as_str()))
+        let key = key.as_bytes();
+        // Byte windows rather than str::contains: same result for these ASCII-lowercased
+        // needles, and no string-slicing panic paths in the wasm module.
+        self.needles.iter().any(|n| {
+            let n = n.as_bytes();
+            n.len() <= key.len() && key.windows(n.len()).any(|w| w == n)
+        })
     }
 
     /// Redacts in place at any depth; returns how many values were replaced.

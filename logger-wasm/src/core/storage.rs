@@ -5,7 +5,6 @@
 //! simulate reloads) and a seeded generator.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Why a write to storage failed.
@@ -53,7 +52,8 @@ pub struct MemoryStorage {
 
 #[derive(Debug, Default)]
 struct MemoryInner {
-    map: BTreeMap<String, String>,
+    /// Key/value pairs; a Vec keeps the wasm module small (no B-tree code).
+    map: Vec<(String, String)>,
     /// Total bytes (keys + values) allowed; `None` for unlimited.
     quota: Option<usize>,
     /// When set, only keys with this prefix count against (and are refused by) the quota.
@@ -104,7 +104,12 @@ impl MemoryStorage {
 
 impl Storage for MemoryStorage {
     fn get(&self, key: &str) -> Option<String> {
-        self.inner.borrow().map.get(key).cloned()
+        let inner = self.inner.borrow();
+        inner
+            .map
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
@@ -118,7 +123,11 @@ impl Storage for MemoryStorage {
         if let Some(quota) = inner.quota
             && counted(key)
         {
-            let old = inner.map.get(key).map_or(0, |v| key.len() + v.len());
+            let old = inner
+                .map
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(0, |(_, v)| key.len() + v.len());
             let used: usize = inner
                 .map
                 .iter()
@@ -129,21 +138,24 @@ impl Storage for MemoryStorage {
                 return Err(StorageError::Quota);
             }
         }
-        inner.map.insert(key.to_owned(), value.to_owned());
+        match inner.map.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = value.to_owned(),
+            None => inner.map.push((key.to_owned(), value.to_owned())),
+        }
         Ok(())
     }
 
     fn remove(&mut self, key: &str) {
-        self.inner.borrow_mut().map.remove(key);
+        self.inner.borrow_mut().map.retain(|(k, _)| k != key);
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
         self.inner
             .borrow()
             .map
-            .keys()
-            .filter(|k| k.starts_with(prefix))
-            .cloned()
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
             .collect()
     }
 }

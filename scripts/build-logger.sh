@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the browser logger into the npm package logger-wasm/pkg (@tracewire/logger):
+# wasm32 build in the size profile, wasm-bindgen --target web, wasm-opt -Oz (binaryen 132 from
+# npm, never Debian's 108 which breaks wasm-bindgen output), the hand-written JS entry and
+# types, package.json and README; then prints the gzip size of wasm + JS.
+# Honours CARGO_TARGET_DIR (default: the workspace's target/).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+WASM_OPT="$("$ROOT/scripts/ensure-toolchain.sh" --print-wasm-opt)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+PKG="$ROOT/logger-wasm/pkg"
+NAME=tracewire_logger
+
+# strip=false keeps the target_features section wasm-bindgen reads; wasm-opt drops names anyway.
+CARGO_PROFILE_WASM_RELEASE_STRIP=false \
+  cargo build --quiet --profile wasm-release --target wasm32-unknown-unknown -p tracewire-logger
+rm -rf "$PKG"
+mkdir -p "$PKG"
+wasm-bindgen --target web --no-typescript --out-dir "$PKG" \
+  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
+"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-reference-types --enable-mutable-globals \
+  "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
+mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
+cp "$ROOT/logger-wasm/js/index.js" "$ROOT/logger-wasm/js/index.d.ts" "$PKG/"
+cp "$ROOT/logger-wasm/js/README.md" "$PKG/README.md"
+
+VERSION="$(awk -F'"' '/^version = / { print $2; exit }' "$ROOT/Cargo.toml")"
+cat > "$PKG/package.json" <<JSON
+{
+  "name": "@tracewire/logger",
+  "version": "$VERSION",
+  "description": "Tracewire browser logger: batched, deduplicated, offline-safe logging and tracing, in Rust/WebAssembly.",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "./index.js",
+  "module": "./index.js",
+  "types": "./index.d.ts",
+  "exports": {
+    ".": { "types": "./index.d.ts", "import": "./index.js", "default": "./index.js" },
+    "./${NAME}_bg.wasm": "./${NAME}_bg.wasm",
+    "./package.json": "./package.json"
+  },
+  "files": ["index.js", "index.d.ts", "${NAME}.js", "${NAME}_bg.wasm", "README.md"],
+  "sideEffects": ["./index.js"]
+}
+JSON
+
+gz() { gzip -9 -c "$@" | wc -c; }
+WASM_GZ="$(gz "$PKG/${NAME}_bg.wasm")"
+JS_GZ="$(cat "$PKG/index.js" "$PKG/${NAME}.js" | gzip -9 -c | wc -c)"
+echo "@tracewire/logger $VERSION -> $PKG"
+echo "  wasm: $(wc -c < "$PKG/${NAME}_bg.wasm") B raw, $WASM_GZ B gzip -9"
+echo "  js:   $(cat "$PKG/index.js" "$PKG/${NAME}.js" | wc -c) B raw, $JS_GZ B gzip -9 (entry + wasm-bindgen glue, unminified)"
+echo "  total gzip: $((WASM_GZ + JS_GZ)) B"
