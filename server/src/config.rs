@@ -86,6 +86,11 @@ pub struct ServeConfig {
     #[arg(long, env = "TRACEWIRE_LOG_JSON")]
     pub log_json: bool,
 
+    /// TOML settings file; keys are the flag names (`database_url = "…"`). Flags and
+    /// environment variables override it.
+    #[arg(long, env = "TRACEWIRE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+
     /// Directory of the admin UI build to serve at `/` (a status page when absent).
     #[arg(long, env = "TRACEWIRE_UI_DIR", default_value = "admin-ui/dist")]
     pub ui_dir: std::path::PathBuf,
@@ -97,5 +102,160 @@ impl ServeConfig {
         let mut cli = Cli::parse_from(["tracewire"]);
         cli.serve.database_url = database_url.into();
         cli.serve
+    }
+}
+
+/// A settings file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// Path given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse {
+        /// Path given.
+        path: String,
+        /// Parser message.
+        message: String,
+    },
+    /// A key that no flag has.
+    #[error("unknown setting {key:?} in the config file; known settings: {known}")]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// Every accepted key.
+        known: String,
+    },
+    /// A nested table where a value was expected.
+    #[error("setting {0:?} must be a string, number, boolean or array")]
+    BadValue(String),
+}
+
+/// The settings file named by `--config <path>` / `--config=<path>` in `args`, else by
+/// `TRACEWIRE_CONFIG`.
+pub fn config_file_path(args: &[String], env: Option<String>) -> Option<String> {
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--config" {
+            return iter.next().cloned();
+        }
+        if let Some(path) = arg.strip_prefix("--config=") {
+            return Some(path.to_owned());
+        }
+    }
+    env.filter(|p| !p.is_empty())
+}
+
+/// Turns a TOML settings file into `(ENV_NAME, value)` pairs for the flags' environment
+/// variables. Keys are the flag names (`database_url` or `database-url`). Applied only where the
+/// variable is unset, this gives the precedence flag > environment > file > default.
+pub fn config_file_env(text: &str, path: &str) -> Result<Vec<(String, String)>, ConfigFileError> {
+    use clap::CommandFactory;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigFileError::Parse {
+            path: path.to_owned(),
+            message: e.message().to_owned(),
+        })?;
+    let command = Cli::command();
+    let known: Vec<(String, String)> = command
+        .get_arguments()
+        .filter_map(|a| {
+            let env = a.get_env()?.to_str()?.to_owned();
+            Some((a.get_long()?.replace('-', "_"), env))
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    for (key, value) in table {
+        let normalized = key.replace('-', "_");
+        let Some((_, env)) = known.iter().find(|(k, _)| *k == normalized) else {
+            let names: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
+            return Err(ConfigFileError::UnknownKey {
+                key,
+                known: names.join(", "),
+            });
+        };
+        let text = match &value {
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| scalar(v).ok_or_else(|| ConfigFileError::BadValue(key.clone())))
+                .collect::<Result<Vec<_>, _>>()?
+                .join(","),
+            other => scalar(other).ok_or_else(|| ConfigFileError::BadValue(key.clone()))?,
+        };
+        pairs.push((env.clone(), text));
+    }
+    Ok(pairs)
+}
+
+fn scalar(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_maps_keys_to_flag_variables() {
+        let text = "listen = \"0.0.0.0:9000\"\ndatabase-url = \"postgres://db/logs\"\nmax_entries = 50\nredact_keys = [\"ssn\", \"pin\"]\nlog_json = true\n";
+        let mut pairs = config_file_env(text, "t.toml").unwrap();
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            vec![
+                ("TRACEWIRE_DATABASE_URL".into(), "postgres://db/logs".into()),
+                ("TRACEWIRE_LISTEN".into(), "0.0.0.0:9000".into()),
+                ("TRACEWIRE_LOG_JSON".into(), "true".into()),
+                ("TRACEWIRE_MAX_ENTRIES".into(), "50".into()),
+                ("TRACEWIRE_REDACT_KEYS".into(), "ssn,pin".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn config_file_errors_are_clear() {
+        assert!(matches!(
+            config_file_env("listn = \"x\"", "t.toml"),
+            Err(ConfigFileError::UnknownKey { .. })
+        ));
+        assert!(matches!(
+            config_file_env("listen = ", "t.toml"),
+            Err(ConfigFileError::Parse { .. })
+        ));
+        assert!(matches!(
+            config_file_env("[listen]\na = 1", "t.toml"),
+            Err(ConfigFileError::BadValue(_))
+        ));
+    }
+
+    #[test]
+    fn config_path_from_flag_or_env() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            config_file_path(&args(&["tw", "--config", "a.toml"]), None),
+            Some("a.toml".into())
+        );
+        assert_eq!(
+            config_file_path(&args(&["tw", "--config=b.toml"]), Some("c".into())),
+            Some("b.toml".into())
+        );
+        assert_eq!(
+            config_file_path(&args(&["tw"]), Some("c.toml".into())),
+            Some("c.toml".into())
+        );
+        assert_eq!(config_file_path(&args(&["tw"]), None), None);
     }
 }

@@ -3,13 +3,48 @@
 use clap::Parser;
 use std::process::ExitCode;
 use tracewire_server::bootstrap::{BootstrapSecrets, bootstrap};
-use tracewire_server::config::{Cli, Command};
+use tracewire_server::config::{Cli, Command, ConfigFileError, config_file_env, config_file_path};
 use tracewire_server::store::{self, redact_url};
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // The settings file becomes environment variables before any thread exists (clap then
+    // applies flag > environment > file > default).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = config_file_path(&args, std::env::var("TRACEWIRE_CONFIG").ok()) {
+        let pairs = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigFileError::Read {
+                path: path.clone(),
+                source,
+            })
+            .and_then(|text| config_file_env(&text, &path));
+        match pairs {
+            Ok(pairs) => {
+                for (name, value) in pairs {
+                    if std::env::var_os(&name).is_none() {
+                        // SAFETY: single-threaded here; the runtime starts below.
+                        unsafe { std::env::set_var(name, value) };
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(cli))
+}
+
+async fn serve(cli: Cli) -> ExitCode {
     let config = cli.serve;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt().with_env_filter(filter);
