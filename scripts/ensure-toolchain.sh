@@ -57,8 +57,10 @@ if [ "$WANT_BROWSER" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/ch
   say "installing chromium and chromium-driver via apt-get"
   SUDO=""
   if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >&2
+  mkdir -p "$CACHE"
+  $SUDO apt-get update -qq > "$CACHE/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver \
+    >> "$CACHE/apt.log" 2>&1 || { say "apt-get failed, see $CACHE/apt.log"; exit 1; }
 fi
 
 if [ "$PRINT_WASM_OPT" = 1 ]; then
