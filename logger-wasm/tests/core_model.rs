@@ -2,6 +2,7 @@
 //! failures, 429s, rejections, page hides and reloads against a fake collector that stores a
 //! batch_id at most once (as the real one does). Whatever happens, every entry reaches the
 //! collector exactly once (counting `dedup_count`), or is counted in a drop report.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};

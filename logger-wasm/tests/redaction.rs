@@ -1,6 +1,7 @@
 //! The logger's own redaction agrees with `tracewire_shared::redact::Redactor`, the collector's,
 //! on sensitive keys at any depth: what the browser hides, the server would hide too, and the
 //! browser hides nothing the server would keep.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use serde_json::Value;

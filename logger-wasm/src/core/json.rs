@@ -272,7 +272,7 @@ pub fn truncate(s: &mut String, max_bytes: usize) {
     s.push('…');
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

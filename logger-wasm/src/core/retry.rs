@@ -38,7 +38,7 @@ pub fn rate_limited_delay(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::core::storage::XorShift;

@@ -94,7 +94,7 @@ pub(crate) fn uuid_v4(rng: &mut dyn Random) -> String {
     s
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::core::storage::XorShift;

@@ -9,7 +9,7 @@
 
 mod config;
 mod convert;
-mod platform;
+pub mod platform;
 mod transport;
 
 use crate::core::{Core, DropKind, ExceptionInput, LogInput, MemoryStorage, RequestInfo, Storage};

@@ -5,7 +5,7 @@ use crate::core::{Random, Storage, StorageError, XorShift};
 use wasm_bindgen::JsCast;
 
 /// `window.localStorage`, when the page may use it.
-pub(crate) struct LocalStorage(web_sys::Storage);
+pub struct LocalStorage(web_sys::Storage);
 
 impl LocalStorage {
     /// `None` when storage is disabled (private mode, sandboxed iframe, cookie settings).

@@ -1,0 +1,286 @@
+//! Browser tests of the web glue in headless Chromium, with the real `localStorage`, `fetch`
+//! and timers: persistence of unsent batches across a simulated reload, `offlineStorage:
+//! false`, a full storage quota, keepalive splitting on page hide and a real HTTP request.
+//!
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p tracewire-logger --target
+//! wasm32-unknown-unknown` (the runner comes from `.cargo/config.toml`).
+//!
+//! Tests share one page and run one at a time, so each starts by clearing `localStorage` and
+//! installing its own `fetch` recorder. Apart from the real-request test, `fetch` answers from
+//! the recorder, so nothing depends on the network.
+#![cfg(target_arch = "wasm32")]
+
+use gloo_timers::future::TimeoutFuture;
+use js_sys::{Array, Function, JSON, Reflect};
+use tracewire_logger::core::config::{KEEPALIVE_BUDGET_BYTES, MAX_BATCH_BYTES};
+use tracewire_logger::core::outbox::BATCH_PREFIX;
+use tracewire_logger::core::{Storage, StorageError};
+use tracewire_logger::web::WasmLogger;
+use tracewire_logger::web::platform::LocalStorage;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The page's `localStorage`.
+fn local_storage() -> web_sys::Storage {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .expect("localStorage available in the test page")
+}
+
+/// A fresh logger over the page's storage; `extra` is spliced into the options JSON.
+fn logger(extra: &str) -> WasmLogger {
+    let json = format!(
+        r#"{{"endpoint":"http://collector.invalid","key":"k","batchSize":1,"maxRetries":0{extra}}}"#
+    );
+    WasmLogger::new(JSON::parse(&json).expect("valid options"))
+}
+
+/// Replaces `fetch` with a recorder. `mode` 0 rejects like a network error, a status answers
+/// with it, and `"real"` passes the request on to the browser's own `fetch`.
+fn install_fetch(mode: JsValue) {
+    let f = Function::new_with_args(
+        "mode",
+        r#"
+        globalThis.__twRealFetch = globalThis.__twRealFetch || globalThis.fetch;
+        globalThis.__twCalls = [];
+        globalThis.fetch = function (url, init) {
+          const c = { url: String(url), body: String(init && init.body),
+                      keepalive: !!(init && init.keepalive), status: -1 };
+          globalThis.__twCalls.push(c);
+          if (mode === 'real') {
+            return globalThis.__twRealFetch.call(globalThis, url, init)
+              .then((r) => { c.status = r.status; return r; });
+          }
+          if (mode === 0) return Promise.reject(new TypeError('Failed to fetch'));
+          return Promise.resolve(new Response('{}', { status: mode }));
+        };
+        "#,
+    );
+    f.call1(&JsValue::NULL, &mode)
+        .expect("fetch recorder installed");
+}
+
+/// One recorded request.
+struct Call {
+    body: String,
+    keepalive: bool,
+    status: f64,
+}
+
+fn calls() -> Vec<Call> {
+    let list = Reflect::get(&js_sys::global(), &"__twCalls".into()).unwrap_or_default();
+    Array::from(&list)
+        .iter()
+        .map(|c| Call {
+            body: Reflect::get(&c, &"body".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default(),
+            keepalive: Reflect::get(&c, &"keepalive".into())
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+            status: Reflect::get(&c, &"status".into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(-1.0),
+        })
+        .collect()
+}
+
+/// Keys of stored batches and their values.
+fn stored_batches() -> Vec<(String, String)> {
+    let ls = local_storage();
+    let n = ls.length().unwrap_or(0);
+    (0..n)
+        .filter_map(|i| ls.key(i).ok().flatten())
+        .filter(|k| k.starts_with(BATCH_PREFIX))
+        .map(|k| {
+            let v = ls.get_item(&k).ok().flatten().unwrap_or_default();
+            (k, v)
+        })
+        .collect()
+}
+
+/// Queues one INFO entry.
+fn log(l: &WasmLogger, message: &str) {
+    let call = Array::of4(
+        &1.into(),
+        &message.into(),
+        &JsValue::UNDEFINED,
+        &js_sys::Date::now().into(),
+    );
+    l.ingest(Array::of1(&call));
+}
+
+async fn flush(l: &WasmLogger) {
+    JsFuture::from(l.flush())
+        .await
+        .expect("flush never rejects");
+}
+
+#[wasm_bindgen_test]
+async fn unsent_batch_survives_a_reload_and_is_sent_once() {
+    local_storage().clear().unwrap();
+    install_fetch(0.into());
+    let first = logger("");
+    log(&first, "kept across reload");
+    flush(&first).await;
+    assert!(!calls().is_empty(), "the send was attempted");
+    let stored = stored_batches();
+    assert!(
+        stored.iter().any(|(_, v)| v.contains("kept across reload")),
+        "the failed batch is in localStorage: {:?}",
+        stored.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
+    first.shutdown();
+
+    // A new page load over the same storage, now online.
+    install_fetch(200.into());
+    let second = logger("");
+    flush(&second).await;
+    let sent: Vec<_> = calls()
+        .into_iter()
+        .filter(|c| c.body.contains("kept across reload"))
+        .collect();
+    assert_eq!(sent.len(), 1, "sent exactly once after the reload");
+    assert_eq!(second.pending_batches(), 0);
+    assert!(
+        stored_batches().is_empty(),
+        "acknowledged batches are removed"
+    );
+    second.shutdown();
+}
+
+#[wasm_bindgen_test]
+async fn offline_storage_false_writes_nothing_to_local_storage() {
+    local_storage().clear().unwrap();
+    install_fetch(0.into());
+    let first = logger(r#","offlineStorage":false"#);
+    log(&first, "memory only");
+    flush(&first).await;
+    assert!(!calls().is_empty(), "the send was attempted");
+    assert_eq!(first.pending_batches(), 1, "the batch waits in memory");
+    assert_eq!(local_storage().length().unwrap(), 0, "nothing persisted");
+    first.shutdown();
+
+    install_fetch(200.into());
+    let second = logger(r#","offlineStorage":false"#);
+    flush(&second).await;
+    assert!(calls().iter().all(|c| !c.body.contains("memory only")));
+    assert_eq!(second.pending_batches(), 0, "a reload finds nothing");
+    second.shutdown();
+}
+
+/// Fills `localStorage` until it refuses even a small value; returns the keys written.
+fn fill_storage() -> Vec<String> {
+    let ls = local_storage();
+    let mut keys = Vec::new();
+    let mut size = 1 << 20;
+    while size >= 64 {
+        let chunk = "x".repeat(size);
+        loop {
+            let key = format!("filler:{}", keys.len());
+            if ls.set_item(&key, &chunk).is_err() {
+                break;
+            }
+            keys.push(key);
+        }
+        size /= 4;
+    }
+    keys
+}
+
+#[wasm_bindgen_test]
+async fn full_storage_reports_quota_and_the_logger_keeps_working() {
+    local_storage().clear().unwrap();
+    let filler = fill_storage();
+    assert!(!filler.is_empty());
+
+    let mut storage = LocalStorage::open().expect("localStorage opens");
+    let big = "y".repeat(64 * 1024);
+    assert_eq!(
+        storage.set("tracewire:probe", &big),
+        Err(StorageError::Quota)
+    );
+
+    install_fetch(0.into());
+    let l = logger("");
+    log(&l, "while the disk is full");
+    flush(&l).await;
+    assert_eq!(l.pending_batches(), 1, "the batch is kept in memory");
+    l.shutdown();
+    local_storage().clear().unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn page_hide_splits_keepalive_sends_within_browser_limits() {
+    local_storage().clear().unwrap();
+    install_fetch(200.into());
+    let l = logger(r#","batchSize":100,"flushIntervalMs":3600000"#);
+    let pad = "p".repeat(1000);
+    for i in 0..150 {
+        log(&l, &format!("entry {i} {pad}"));
+    }
+    l.page_hide();
+    let batches = l.pending_batches() as usize;
+    TimeoutFuture::new(50).await;
+    let keepalive: Vec<_> = calls().into_iter().filter(|c| c.keepalive).collect();
+    assert!(
+        keepalive.len() >= 2,
+        "the queue is split into several sends"
+    );
+    assert!(
+        keepalive
+            .iter()
+            .all(|c| c.body.len() <= MAX_BATCH_BYTES && c.body.len() < 16 * 1024),
+        "each send fits a beacon"
+    );
+    let total: usize = keepalive.iter().map(|c| c.body.len()).sum();
+    assert!(total <= KEEPALIVE_BUDGET_BYTES, "{total} bytes in flight");
+    assert!(
+        keepalive.len() < batches,
+        "150 KB do not fit one keepalive budget: {} of {batches} batches",
+        keepalive.len()
+    );
+    // What did not fit goes out afterwards, each entry once.
+    flush(&l).await;
+    assert_eq!(l.pending_batches(), 0);
+    let sent = calls();
+    for i in 0..150 {
+        let needle = format!("entry {i} ");
+        assert_eq!(
+            sent.iter().filter(|c| c.body.contains(&needle)).count(),
+            1,
+            "entry {i} sent once"
+        );
+    }
+    l.shutdown();
+}
+
+#[wasm_bindgen_test]
+async fn a_real_request_reaches_an_http_server() {
+    local_storage().clear().unwrap();
+    install_fetch("real".into());
+    // The test runner's own server: it has no ingest route, so the answer is a real 4xx, which
+    // the core treats as final (dropped and counted), leaving nothing pending.
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let l = logger(&format!(r#","endpoint":"{origin}""#));
+    log(&l, "over the wire");
+    flush(&l).await;
+    let sent = calls();
+    let ours = sent
+        .iter()
+        .find(|c| c.body.contains("over the wire"))
+        .expect("the batch was sent");
+    assert!(
+        (400.0..500.0).contains(&ours.status),
+        "a real HTTP answer: {}",
+        ours.status
+    );
+    assert_eq!(l.pending_batches(), 0);
+    l.shutdown();
+}
