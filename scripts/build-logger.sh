@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Builds the browser logger into the npm package logger-wasm/pkg (@tracewire/logger):
 # wasm32 build in the size profile, wasm-bindgen --target web, wasm-opt -Oz (binaryen 132 from
-# npm, never Debian's 108 which breaks wasm-bindgen output), the hand-written JS entry and
-# types, package.json and README; then prints the gzip size of wasm + JS.
+# npm, never Debian's 108 which breaks wasm-bindgen output), the hand-written JS entry bundled
+# with wasm-bindgen's glue into one minified index.js (esbuild), types, package.json and
+# README; then prints the gzip size of wasm + JS.
 # Honours CARGO_TARGET_DIR (default: the workspace's target/).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 WASM_OPT="$("$ROOT/scripts/ensure-toolchain.sh" --print-wasm-opt)"
+ESBUILD="$("$ROOT/scripts/ensure-toolchain.sh" --print-esbuild)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PKG="$ROOT/logger-wasm/pkg"
 NAME=tracewire_logger
@@ -24,7 +26,13 @@ wasm-bindgen --target web --no-typescript --out-dir "$PKG" \
   --enable-reference-types --enable-mutable-globals \
   "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
 mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
-cp "$ROOT/logger-wasm/js/index.js" "$ROOT/logger-wasm/js/index.d.ts" "$PKG/"
+# One ES module: the entry and the glue it imports, minified. esbuild keeps
+# `new URL('…_bg.wasm', import.meta.url)` as written, so bundlers (Vite) still find the wasm.
+cp "$ROOT/logger-wasm/js/index.js" "$PKG/entry.src.js"
+"$ESBUILD" "$PKG/entry.src.js" --bundle --minify --format=esm --target=es2020 \
+  --log-level=warning --outfile="$PKG/index.js"
+rm "$PKG/entry.src.js" "$PKG/${NAME}.js"
+cp "$ROOT/logger-wasm/js/index.d.ts" "$PKG/"
 cp "$ROOT/logger-wasm/js/README.md" "$PKG/README.md"
 
 VERSION="$(awk -F'"' '/^version = / { print $2; exit }' "$ROOT/Cargo.toml")"
@@ -43,15 +51,15 @@ cat > "$PKG/package.json" <<JSON
     "./${NAME}_bg.wasm": "./${NAME}_bg.wasm",
     "./package.json": "./package.json"
   },
-  "files": ["index.js", "index.d.ts", "${NAME}.js", "${NAME}_bg.wasm", "README.md"],
+  "files": ["index.js", "index.d.ts", "${NAME}_bg.wasm", "README.md"],
   "sideEffects": ["./index.js"]
 }
 JSON
 
 gz() { gzip -9 -c "$@" | wc -c; }
 WASM_GZ="$(gz "$PKG/${NAME}_bg.wasm")"
-JS_GZ="$(cat "$PKG/index.js" "$PKG/${NAME}.js" | gzip -9 -c | wc -c)"
+JS_GZ="$(gz "$PKG/index.js")"
 echo "@tracewire/logger $VERSION -> $PKG"
 echo "  wasm: $(wc -c < "$PKG/${NAME}_bg.wasm") B raw, $WASM_GZ B gzip -9"
-echo "  js:   $(cat "$PKG/index.js" "$PKG/${NAME}.js" | wc -c) B raw, $JS_GZ B gzip -9 (entry + wasm-bindgen glue, unminified)"
+echo "  js:   $(wc -c < "$PKG/index.js") B raw, $JS_GZ B gzip -9 (entry + wasm-bindgen glue, bundled and minified)"
 echo "  total gzip: $((WASM_GZ + JS_GZ)) B"

@@ -5,22 +5,29 @@
 #     (the CLI and the crate must match, or the generated glue is refused at run time);
 #   - binaryen 132 (wasm-opt) from npm into a cache directory. Never Debian's binaryen:
 #     its wasm-opt 108 silently breaks wasm-bindgen output (see TOOLCHAIN.md);
+#   - esbuild's platform binary package from npm (@esbuild/linux-x64 or -arm64), to minify
+#     the JS of the npm package;
 #   - with --browser: Debian's chromium + chromium-driver, for wasm-bindgen-test and the bench.
 # Quiet when everything is present; prints one line for each thing it installs.
-# Prints nothing on stdout except, with --print-wasm-opt, the path of the wasm-opt to use.
+# Prints nothing on stdout except, with --print-wasm-opt / --print-esbuild, the path of the
+# wasm-opt / esbuild to use.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${TRACEWIRE_CACHE:-$HOME/.cache/tracewire}"
 BINARYEN_VERSION="132.0.0"
 BINARYEN_DIR="$CACHE/binaryen-$BINARYEN_VERSION"
+ESBUILD_VERSION="0.28.2"
+ESBUILD_DIR="$CACHE/esbuild-$ESBUILD_VERSION"
+PRINT_ESBUILD=0
 WANT_BROWSER=0
 PRINT_WASM_OPT=0
 for arg in "$@"; do
   case "$arg" in
     --browser) WANT_BROWSER=1 ;;
     --print-wasm-opt) PRINT_WASM_OPT=1 ;;
-    *) echo "usage: $0 [--browser] [--print-wasm-opt]" >&2; exit 2 ;;
+    --print-esbuild) PRINT_ESBUILD=1 ;;
+    *) echo "usage: $0 [--browser] [--print-wasm-opt] [--print-esbuild]" >&2; exit 2 ;;
   esac
 done
 
@@ -52,7 +59,20 @@ if [ ! -x "$WASM_OPT" ]; then
   npm install --silent --no-audit --no-fund --prefix "$BINARYEN_DIR" "binaryen@$BINARYEN_VERSION" >&2
 fi
 
-# 4. Headless Chromium for browser tests and the benchmark.
+# 4. esbuild: npm 11 runs no install scripts, so the `esbuild` package would lack its binary;
+#    the platform package ships the binary itself. (esbuild-wasm 0.28 crashes on Node 20.)
+case "$(uname -m)" in
+  aarch64 | arm64) ESBUILD_PKG="@esbuild/linux-arm64" ;;
+  *) ESBUILD_PKG="@esbuild/linux-x64" ;;
+esac
+ESBUILD="$ESBUILD_DIR/node_modules/$ESBUILD_PKG/bin/esbuild"
+if [ ! -x "$ESBUILD" ]; then
+  say "installing $ESBUILD_PKG@$ESBUILD_VERSION into $ESBUILD_DIR"
+  mkdir -p "$ESBUILD_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$ESBUILD_DIR" "$ESBUILD_PKG@$ESBUILD_VERSION" >&2
+fi
+
+# 5. Headless Chromium for browser tests and the benchmark.
 if [ "$WANT_BROWSER" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
   say "installing chromium and chromium-driver via apt-get"
   SUDO=""
@@ -65,4 +85,7 @@ fi
 
 if [ "$PRINT_WASM_OPT" = 1 ]; then
   echo "$WASM_OPT"
+fi
+if [ "$PRINT_ESBUILD" = 1 ]; then
+  echo "$ESBUILD"
 fi

@@ -103,14 +103,20 @@ impl Config {
         let mut url = if base.ends_with(path) {
             base.to_owned()
         } else {
-            format!("{base}{path}")
+            let mut url = String::with_capacity(base.len() + path.len() + 16);
+            url.push_str(base);
+            url.push_str(path);
+            url
         };
         url.push_str(if url.contains('?') { "&key=" } else { "?key=" });
         for b in self.key.bytes() {
             if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
                 url.push(char::from(b));
             } else {
-                url.push_str(&format!("%{b:02X}"));
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                url.push('%');
+                url.push(char::from(HEX[usize::from(b >> 4)]));
+                url.push(char::from(HEX[usize::from(b & 0x0f)]));
             }
         }
         url

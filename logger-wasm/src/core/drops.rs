@@ -4,7 +4,7 @@
 //! The counters are persisted, so drops that happen while offline (evictions) and are followed
 //! by a reload still get reported.
 
-use super::json::{write_number, write_str};
+use super::json::{parse_u64, write_number, write_str, write_u64};
 use super::storage::{Storage, StorageError};
 use super::time::write_rfc3339;
 
@@ -53,17 +53,26 @@ impl Drops {
 
     /// The stored form, `sampled,evicted,rejected,queue_full`.
     pub(crate) fn to_field(&self) -> String {
-        format!(
-            "{},{},{},{},{}",
-            self.sampled, self.evicted, self.rejected, self.queue_full, self.at_risk
-        )
+        let mut out = String::with_capacity(24);
+        let counts = [
+            self.sampled,
+            self.evicted,
+            self.rejected,
+            self.queue_full,
+            self.at_risk,
+        ];
+        for (i, n) in counts.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_u64(&mut out, n);
+        }
+        out
     }
 
     /// Reads [`Drops::to_field`]'s form; unreadable numbers count as zero.
     pub(crate) fn parse(text: &str) -> Self {
-        let mut n = text
-            .split(',')
-            .map(|p| p.trim().parse::<u64>().unwrap_or(0));
+        let mut n = text.split(',').map(|p| parse_u64(p.trim()).unwrap_or(0));
         Self {
             sampled: n.next().unwrap_or(0),
             evicted: n.next().unwrap_or(0),

@@ -111,6 +111,29 @@ pub fn write_u64(out: &mut String, mut v: u64) {
     }
 }
 
+/// Appends `v` in decimal, zero-padded on the left to at least `width` digits. (By hand, like
+/// [`write_u64`]: `{:0w}` formatting links `core::fmt`'s padding machinery into the module.)
+pub fn write_padded(out: &mut String, v: u64, width: usize) {
+    let mut digits = String::with_capacity(20);
+    write_u64(&mut digits, v);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(&digits);
+}
+
+/// Reads a plain decimal number (ASCII digits only, no sign); `None` when empty, malformed or
+/// beyond `u64`. Stands in for `str::parse`, whose generic error paths cost wasm bytes.
+pub fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |acc, b| {
+        let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        acc.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
 fn write_float(out: &mut String, n: f64) {
     const DIGITS: i32 = 15;
     let v = n.abs();

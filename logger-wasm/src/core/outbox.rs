@@ -7,8 +7,8 @@
 //! entries counted, so the loss is reported instead of silent.
 
 use super::drops::Drops;
+use super::json::{parse_u64, write_padded, write_u64};
 use super::storage::{Storage, StorageError};
-use std::collections::VecDeque;
 
 /// Key prefix of stored batches; keys sort in cut order (time, sequence, tab).
 pub const BATCH_PREFIX: &str = "tracewire:b:";
@@ -39,7 +39,8 @@ pub(crate) struct Batch {
 /// Ordered, bounded, persisted batches.
 pub(crate) struct Outbox {
     storage: Box<dyn Storage>,
-    batches: VecDeque<Batch>,
+    /// Oldest first. A Vec, not a VecDeque: few batches wait, and it keeps the module small.
+    batches: Vec<Batch>,
     max_entries: usize,
     max_bytes: usize,
     /// (time, sequence) of the newest key, so new keys always sort after loaded ones.
@@ -48,10 +49,27 @@ pub(crate) struct Outbox {
     tab: u16,
 }
 
+/// Sorts stored keys (cut order) with a shell sort: a handful of lines instead of the
+/// standard library's sort, whose generic machinery costs kilobytes of wasm. Runs once per
+/// page load over at most a few thousand keys.
+fn sort_keys(keys: &mut [String]) {
+    let mut gap = keys.len() / 2;
+    while gap > 0 {
+        for i in gap..keys.len() {
+            let mut j = i;
+            while j >= gap && keys.get(j - gap) > keys.get(j) {
+                keys.swap(j - gap, j);
+                j -= gap;
+            }
+        }
+        gap /= 2;
+    }
+}
+
 fn parse_key(key: &str) -> Option<(u64, u32)> {
     let rest = key.strip_prefix(BATCH_PREFIX)?;
-    let time = rest.get(..13)?.parse().ok()?;
-    let seq = rest.get(13..19)?.parse().ok()?;
+    let time = parse_u64(rest.get(..13)?)?;
+    let seq = u32::try_from(parse_u64(rest.get(13..19)?)?).ok()?;
     Some((time, seq))
 }
 
@@ -60,14 +78,14 @@ impl Outbox {
     pub fn load(storage: Box<dyn Storage>, max_entries: usize, max_bytes: usize, tab: u16) -> Self {
         let mut me = Self {
             storage,
-            batches: VecDeque::new(),
+            batches: Vec::new(),
             max_entries,
             max_bytes,
             last: (0, 0),
             tab,
         };
         let mut keys = me.storage.keys_with_prefix(BATCH_PREFIX);
-        keys.sort_unstable();
+        sort_keys(&mut keys);
         for key in keys {
             let parsed = me.storage.get(&key).and_then(|v| {
                 let (head, body) = v.split_once('\n')?;
@@ -75,12 +93,12 @@ impl Outbox {
                     Some((n, r)) => (n, Some(Drops::parse(r))),
                     None => (head, None),
                 };
-                Some((n.parse::<u32>().ok()?, report, body.to_owned()))
+                Some((u32::try_from(parse_u64(n)?).ok()?, report, body.to_owned()))
             });
             match (parse_key(&key), parsed) {
                 (Some(order), Some((entries, report, body))) => {
                     me.last = me.last.max(order);
-                    me.batches.push_back(Batch {
+                    me.batches.push(Batch {
                         key,
                         body,
                         entries,
@@ -111,21 +129,30 @@ impl Outbox {
         } else {
             (self.last.0, self.last.1.saturating_add(1).min(999_999))
         };
-        format!(
-            "{BATCH_PREFIX}{:013}{:06}{:04x}",
-            self.last.0, self.last.1, self.tab
-        )
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut key = String::with_capacity(BATCH_PREFIX.len() + 23);
+        key.push_str(BATCH_PREFIX);
+        write_padded(&mut key, self.last.0, 13);
+        write_padded(&mut key, u64::from(self.last.1), 6);
+        for shift in [12, 8, 4, 0] {
+            key.push(char::from(HEX[usize::from((self.tab >> shift) & 0xf)]));
+        }
+        key
     }
 
     /// Appends a batch, persists it and enforces the bounds. Returns the evicted batches.
     pub fn push(&mut self, mut batch: Batch) -> Vec<Batch> {
         let key = batch.key.clone();
-        let value = match &batch.report {
-            Some(r) => format!("{};{}\n{}", batch.entries, r.to_field(), batch.body),
-            None => format!("{}\n{}", batch.entries, batch.body),
-        };
+        let mut value = String::with_capacity(batch.body.len() + 48);
+        write_u64(&mut value, u64::from(batch.entries));
+        if let Some(r) = &batch.report {
+            value.push(';');
+            value.push_str(&r.to_field());
+        }
+        value.push('\n');
+        value.push_str(&batch.body);
         batch.persisted = false;
-        self.batches.push_back(batch);
+        self.batches.push(batch);
         let mut evicted = self.enforce_bounds();
         let persisted = self.store_evicting(&key, &value, &mut evicted);
         if let Some(b) = self.batches.iter_mut().find(|b| b.key == key) {
@@ -162,7 +189,7 @@ impl Outbox {
         while self.batches.len() > 1
             && (self.entries() > self.max_entries || self.bytes() > self.max_bytes)
         {
-            let Some(newest) = self.batches.back().map(|b| b.key.clone()) else {
+            let Some(newest) = self.batches.last().map(|b| b.key.clone()) else {
                 break;
             };
             match self.evict_oldest(&newest) {
@@ -179,7 +206,7 @@ impl Outbox {
             .batches
             .iter()
             .position(|b| b.key != keep && b.in_flight.is_none())?;
-        let batch = self.batches.remove(pos)?;
+        let batch = self.take(pos)?;
         self.storage.remove(&batch.key);
         Some(batch)
     }
@@ -188,7 +215,12 @@ impl Outbox {
     pub fn remove(&mut self, key: &str) -> Option<Batch> {
         let pos = self.batches.iter().position(|b| b.key == key)?;
         self.storage.remove(key);
-        self.batches.remove(pos)
+        self.take(pos)
+    }
+
+    /// Removes the batch at `pos`, if there is one.
+    fn take(&mut self, pos: usize) -> Option<Batch> {
+        (pos < self.batches.len()).then(|| self.batches.remove(pos))
     }
 
     /// Batches in order.
@@ -203,7 +235,7 @@ impl Outbox {
 
     /// The oldest batch.
     pub fn front_mut(&mut self) -> Option<&mut Batch> {
-        self.batches.front_mut()
+        self.batches.first_mut()
     }
 
     /// How many batches wait.

@@ -10,7 +10,23 @@ use super::entry::close_log;
 use super::json::write_str;
 use super::storage::Random;
 use super::trace::uuid_v4;
-use std::collections::HashMap;
+
+/// FNV-1a: a few lines, good enough to tell bodies apart before comparing them.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Appends `parts` separated by commas (`[T]::join` links a generic routine into the module).
+fn push_joined(out: &mut String, parts: &[String]) {
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(p);
+    }
+}
 
 enum Open {
     /// A log entry still collecting duplicates.
@@ -29,8 +45,10 @@ enum Open {
 /// Entries waiting for the next cut, in arrival order.
 pub(crate) struct OpenQueue {
     items: Vec<Open>,
-    /// Body → index of the open entry that duplicates merge into.
-    index: HashMap<String, usize>,
+    /// (hash of body, index of the open entry that duplicates merge into). A scanned Vec
+    /// rather than a HashMap: at most [`super::config::MAX_OPEN_ENTRIES`] entries, and
+    /// hashbrown with SipHash would cost kilobytes of wasm.
+    index: Vec<(u64, usize)>,
     window_ms: f64,
 }
 
@@ -39,7 +57,7 @@ impl OpenQueue {
     pub fn new(window_ms: f64) -> Self {
         Self {
             items: Vec::new(),
-            index: HashMap::new(),
+            index: Vec::new(),
             window_ms,
         }
     }
@@ -56,19 +74,30 @@ impl OpenQueue {
 
     /// Adds one occurrence of the log entry `body` that happened at `at`.
     pub fn push_log(&mut self, body: String, at: f64) {
-        if let Some(&i) = self.index.get(&body)
-            && let Some(Open::Log {
-                count, first, last, ..
-            }) = self.items.get_mut(i)
-            && at - *first < self.window_ms
-            && at >= *first
-        {
-            *count += 1;
-            *last = last.max(at);
-            return;
+        let hash = fnv1a(&body);
+        let items = &mut self.items;
+        let next = items.len();
+        let slot = self.index.iter_mut().find(|(h, i)| {
+            *h == hash && matches!(items.get(*i), Some(Open::Log { body: b, .. }) if *b == body)
+        });
+        match slot {
+            Some((_, i)) => {
+                if let Some(Open::Log {
+                    count, first, last, ..
+                }) = items.get_mut(*i)
+                    && at - *first < self.window_ms
+                    && at >= *first
+                {
+                    *count += 1;
+                    *last = last.max(at);
+                    return;
+                }
+                // Out of the window: later duplicates merge into the new entry.
+                *i = next;
+            }
+            None => self.index.push((hash, next)),
         }
-        self.index.insert(body.clone(), self.items.len());
-        self.items.push(Open::Log {
+        items.push(Open::Log {
             body,
             count: 1,
             first: at,
@@ -176,9 +205,9 @@ impl<'a> BatchBuilder<'a> {
         body.push_str("\",\"sdk\":{\"name\":\"tracewire-logger\",\"version\":");
         write_str(&mut body, self.sdk_version);
         body.push_str("},\"source\":\"frontend\",\"logs\":[");
-        body.push_str(&self.logs.join(","));
+        push_joined(&mut body, &self.logs);
         body.push_str("],\"exceptions\":[");
-        body.push_str(&self.exceptions.join(","));
+        push_joined(&mut body, &self.exceptions);
         body.push_str("],\"metrics\":[]}");
         self.logs.clear();
         self.exceptions.clear();

@@ -3,7 +3,7 @@
 //! The `time` crate would cost wasm bytes for one conversion; the civil-from-days algorithm
 //! (Howard Hinnant's) is a dozen lines and is checked natively against `time`.
 
-use std::fmt::Write as _;
+use super::json::write_padded;
 
 /// Appends `ms` (milliseconds since the Unix epoch, UTC) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 /// Values outside years 0000–9999 are clamped, so the output always has this shape.
@@ -14,14 +14,21 @@ pub fn write_rfc3339(out: &mut String, ms: f64) {
     let days = ms.div_euclid(86_400_000);
     let in_day = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    );
+    // Every part is non-negative here (years are clamped to 0000–9999).
+    let part = |v: i64| u64::try_from(v).unwrap_or(0);
+    let fields = [
+        (part(y), 4, "-"),
+        (u64::from(m), 2, "-"),
+        (u64::from(d), 2, "T"),
+        (part(in_day / 3_600_000), 2, ":"),
+        (part(in_day / 60_000 % 60), 2, ":"),
+        (part(in_day / 1000 % 60), 2, "."),
+        (part(in_day % 1000), 3, "Z"),
+    ];
+    for (v, width, sep) in fields {
+        write_padded(out, v, width);
+        out.push_str(sep);
+    }
 }
 
 /// The timestamp as a new string.

@@ -194,7 +194,13 @@ fn apply(core: &mut Core, call: &Array, t: f64) {
             core.log(
                 LogInput {
                     level,
-                    message: format!("{method} {path}"),
+                    message: {
+                        let mut m = String::with_capacity(method.len() + path.len() + 1);
+                        m.push_str(&method);
+                        m.push(' ');
+                        m.push_str(&path);
+                        m
+                    },
                     fields: None,
                     at_ms: at(6),
                     request: Some(RequestInfo {

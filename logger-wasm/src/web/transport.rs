@@ -136,8 +136,8 @@ async fn send(req: &SendRequest) -> Outcome {
         .flatten()
         // Delay-seconds form only; an HTTP-date falls back to the backoff schedule. (Parsing
         // floats would pull Rust's float tables into the module.)
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .map(|s| f64::from(s) * 1000.0);
+        .and_then(|v| crate::core::json::parse_u64(v.trim()))
+        .map(|s| s.min(u64::from(u32::MAX)) as f64 * 1000.0);
     Outcome::Status {
         status: response.status(),
         retry_after_ms,
