@@ -9,5 +9,11 @@
 #![deny(missing_docs)]
 
 pub mod core;
+
+/// The module's allocator: talc instead of the default dlmalloc, which alone costs several KB
+/// of the package's gzip budget. Single-threaded wasm only (no atomics).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 #[cfg(target_arch = "wasm32")]
 pub mod web;
