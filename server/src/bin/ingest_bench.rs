@@ -1,1 +1,416 @@
-fn main() {}
+//! `tracewire-ingest-bench`: sustained ingest over HTTP on loopback.
+//!
+//! By default it starts the real `tracewire` binary (found next to this one) on a fresh database
+//! (a temp SQLite file, or a fresh `tw_bench_*` database when `--database-url` names a
+//! PostgreSQL server's admin database), drives it with `--clients` concurrent clients posting
+//! batches of `--batch-size` realistic logs, and reports logs/s, acknowledgement latency per
+//! batch, the collector's peak RSS (VmHWM) and errors by status. Afterwards it checks that the
+//! database holds exactly the acknowledged logs (rows plus dedup counts).
+//!
+//! `--baseline` sends the same load to a trivial in-process endpoint that parses the JSON and
+//! answers 200 without storing: the ceiling of HTTP + JSON on this machine. `--url` drives an
+//! already running collector instead.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::routing::post;
+use clap::Parser;
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tracewire_shared::wire::IngestBatch;
+use uuid::Uuid;
+
+#[path = "ingest_bench/loggen.rs"]
+mod loggen;
+
+use loggen::LogGen;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Sustained ingest benchmark of the Tracewire collector.
+#[derive(Debug, Parser)]
+#[command(name = "tracewire-ingest-bench")]
+struct Args {
+    /// Database: `sqlite://path`, a PostgreSQL database URL, or a PostgreSQL URL ending in
+    /// `/postgres` (a fresh `tw_bench_*` database is created there and dropped afterwards).
+    /// Default: a fresh temp SQLite file.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Concurrent clients, each with one batch in flight.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Logs per batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// Measured seconds (after the warm-up).
+    #[arg(long, default_value_t = 20)]
+    duration_secs: u64,
+    /// Seconds of load before measuring starts.
+    #[arg(long, default_value_t = 3)]
+    warmup_secs: u64,
+    /// Benchmark an already running collector at this base URL instead of spawning one.
+    #[arg(long)]
+    url: Option<String>,
+    /// Ingest key (given to the spawned collector, or valid on `--url`).
+    #[arg(long, default_value = "tw_bench_key")]
+    key: String,
+    /// SQLite `synchronous` mode passed to the spawned collector.
+    #[arg(long)]
+    sqlite_synchronous: Option<String>,
+    /// Drive a trivial in-process endpoint (parse JSON, answer 200, store nothing).
+    #[arg(long)]
+    baseline: bool,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let mut target = Target::start(&args).await?;
+    let report = drive(&args, &target.base).await;
+    let rss_kib = target.peak_rss_kib();
+    let stored = target.stop_and_count().await?;
+    report.print(&args, rss_kib);
+    if let Some((rows, total)) = stored {
+        let ok = total == report.acked_logs_total;
+        println!(
+            "verify: app_logs rows {rows}, sum(dedup_count) {total}, acknowledged logs {} -> {}",
+            report.acked_logs_total,
+            if ok { "OK" } else { "MISMATCH" }
+        );
+        target.cleanup().await;
+        if !ok {
+            return Err("stored logs differ from acknowledged logs".into());
+        }
+    } else {
+        target.cleanup().await;
+    }
+    Ok(())
+}
+
+/// What the load runs against, and how to tear it down.
+struct Target {
+    base: String,
+    child: Option<Child>,
+    /// URL of the database the collector writes to, when known (for the final check).
+    db_url: Option<String>,
+    /// Fresh PostgreSQL database to drop afterwards: (admin URL, name).
+    drop_pg: Option<(String, String)>,
+    /// Temp SQLite file to remove afterwards.
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl Target {
+    async fn start(args: &Args) -> Result<Self, BoxError> {
+        let mut target = Target {
+            base: String::new(),
+            child: None,
+            db_url: args.database_url.clone(),
+            drop_pg: None,
+            sqlite_file: None,
+        };
+        if args.baseline {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            target.base = format!("http://{}", listener.local_addr()?);
+            let app = Router::new().route("/api/v1/logging/logs", post(baseline_ingest));
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            target.db_url = None;
+            return Ok(target);
+        }
+        if let Some(url) = &args.url {
+            target.base = url.trim_end_matches('/').to_owned();
+            return Ok(target);
+        }
+        let db_url = match args.database_url.as_deref() {
+            None => {
+                let path =
+                    std::env::temp_dir().join(format!("tw_bench_{}.db", Uuid::now_v7().simple()));
+                target.sqlite_file = Some(path.clone());
+                format!("sqlite://{}", path.display())
+            }
+            Some(url) if url.starts_with("postgres") && url.ends_with("/postgres") => {
+                let name = format!("tw_bench_{}", Uuid::now_v7().simple());
+                let pool = sqlx::PgPool::connect(url).await?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await?;
+                pool.close().await;
+                target.drop_pg = Some((url.to_owned(), name.clone()));
+                format!("{}/{name}", url.trim_end_matches("/postgres"))
+            }
+            Some(url) => url.to_owned(),
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let exe = std::env::current_exe()?.with_file_name("tracewire");
+        let mut cmd = Command::new(&exe);
+        cmd.args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database-url", &db_url])
+            // Measure the pipeline, not the per-key limiter.
+            .args(["--rate-limit", "1000000000", "--rate-burst", "1000000000"])
+            .env("TRACEWIRE_INGEST_KEY", &args.key)
+            .env("TRACEWIRE_ADMIN_PASSWORD", "bench-admin-password")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+        if let Some(sync) = &args.sqlite_synchronous {
+            cmd.args(["--sqlite-synchronous", sync]);
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        target.child = Some(child);
+        target.base = format!("http://127.0.0.1:{port}");
+        target.db_url = Some(db_url);
+        target.wait_ready().await?;
+        Ok(target)
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), BoxError> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(child) = &mut self.child
+                && let Some(status) = child.try_wait()?
+            {
+                return Err(format!("collector exited during start: {status}").into());
+            }
+            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err("collector not ready after 30 s".into())
+    }
+
+    /// Peak resident set of the spawned collector (VmHWM), or of this process in baseline mode.
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = match &self.child {
+            Some(c) => c.id().to_string(),
+            None => "self".to_owned(),
+        };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Stops the collector gracefully (SIGTERM) and counts the bench's logs in the database (the
+    /// collector also stores logs of its own API, e.g. the readiness probe; those are not ours).
+    async fn stop_and_count(&mut self) -> Result<Option<(i64, i64)>, BoxError> {
+        if let Some(child) = &mut self.child {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while child.try_wait()?.is_none() && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let Some(url) = &self.db_url else {
+            return Ok(None);
+        };
+        let sql = "SELECT COUNT(*), CAST(COALESCE(SUM(dedup_count), 0) AS BIGINT) FROM app_logs \
+            WHERE user_id LIKE 'user-%'";
+        let counts: (i64, i64) = if url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(url).await?;
+            let row = sqlx::query_as(sql).fetch_one(&pool).await?;
+            pool.close().await;
+            row
+        } else {
+            let pool = sqlx::PgPool::connect(url).await?;
+            let row = sqlx::query_as(sql).fetch_one(&pool).await?;
+            pool.close().await;
+            row
+        };
+        Ok(Some(counts))
+    }
+
+    async fn cleanup(&mut self) {
+        if let Some((admin, name)) = self.drop_pg.take()
+            && let Ok(pool) = sqlx::PgPool::connect(&admin).await
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            if let Err(e) = sqlx::query(&drop).execute(&pool).await {
+                eprintln!("could not drop {name}: {e}");
+            }
+            pool.close().await;
+        }
+        if let Some(path) = self.sqlite_file.take() {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+/// The baseline endpoint: the same body parse the collector does, nothing stored.
+async fn baseline_ingest(body: Bytes) -> (axum::http::StatusCode, String) {
+    match serde_json::from_slice::<IngestBatch>(&body) {
+        Ok(b) => (
+            axum::http::StatusCode::OK,
+            format!(
+                r#"{{"batch_id":"{}","accepted":{{"logs":{},"exceptions":0,"metrics":0}},"duplicate":false}}"#,
+                b.batch_id,
+                b.logs.len()
+            ),
+        ),
+        Err(_) => (axum::http::StatusCode::BAD_REQUEST, String::new()),
+    }
+}
+
+/// Results of one run.
+struct Report {
+    measured: Duration,
+    acked_logs_measured: u64,
+    acked_logs_total: i64,
+    latency_us: Histogram<u64>,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Report {
+    fn print(&self, args: &Args, rss_kib: Option<u64>) {
+        let secs = self.measured.as_secs_f64();
+        let rate = self.acked_logs_measured as f64 / secs;
+        let ms = |us: u64| us as f64 / 1000.0;
+        let mode = if args.baseline {
+            "baseline (parse only)".to_owned()
+        } else if let Some(url) = &args.url {
+            format!("collector at {url}")
+        } else {
+            let db = args.database_url.as_deref().unwrap_or("sqlite (temp file)");
+            let sync = args.sqlite_synchronous.as_deref().unwrap_or("default");
+            format!("tracewire on {db} (sqlite synchronous {sync})")
+        };
+        println!("mode: {mode}");
+        println!(
+            "clients {} x batches of {} logs, warm-up {} s, measured {secs:.1} s",
+            args.clients, args.batch_size, args.warmup_secs
+        );
+        println!("logs/s: {rate:.0}");
+        println!(
+            "ack latency per batch: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} batches)",
+            ms(self.latency_us.value_at_quantile(0.50)),
+            ms(self.latency_us.value_at_quantile(0.99)),
+            ms(self.latency_us.max()),
+            self.latency_us.len()
+        );
+        match rss_kib {
+            Some(k) if args.baseline => println!("peak RSS: {} MiB (bench process)", k / 1024),
+            Some(k) => println!("collector peak RSS: {} MiB", k / 1024),
+            None => println!("collector peak RSS: n/a"),
+        }
+        println!("errors: {:?}", self.errors);
+    }
+}
+
+/// Runs the clients through warm-up and the measured window.
+async fn drive(args: &Args, base: &str) -> Report {
+    let stop = Arc::new(AtomicBool::new(false));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let url = format!("{base}/api/v1/logging/logs");
+    let mut tasks = Vec::new();
+    for client_no in 0..args.clients {
+        let (stop, measuring, url) = (stop.clone(), measuring.clone(), url.clone());
+        let (key, batch_size) = (args.key.clone(), args.batch_size);
+        tasks.push(tokio::spawn(async move {
+            client_loop(client_no, url, key, batch_size, stop, measuring).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(args.warmup_secs)).await;
+    measuring.store(true, Ordering::SeqCst);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.duration_secs)).await;
+    measuring.store(false, Ordering::SeqCst);
+    let measured = started.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    let mut report = Report {
+        measured,
+        acked_logs_measured: 0,
+        acked_logs_total: 0,
+        latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant figures")),
+        errors: BTreeMap::new(),
+    };
+    for task in tasks {
+        let Ok(stats) = task.await else { continue };
+        report.acked_logs_measured += stats.acked_measured;
+        report.acked_logs_total += stats.acked_total as i64;
+        let _ = report.latency_us.add(&stats.latency_us);
+        for (k, v) in stats.errors {
+            *report.errors.entry(k).or_default() += v;
+        }
+    }
+    report
+}
+
+/// What one client saw.
+struct ClientStats {
+    acked_measured: u64,
+    acked_total: u64,
+    latency_us: Histogram<u64>,
+    errors: BTreeMap<String, u64>,
+}
+
+async fn client_loop(
+    client_no: usize,
+    url: String,
+    key: String,
+    batch_size: usize,
+    stop: Arc<AtomicBool>,
+    measuring: Arc<AtomicBool>,
+) -> ClientStats {
+    let client = reqwest::Client::new();
+    let mut logs = LogGen::new(client_no);
+    let mut stats = ClientStats {
+        acked_measured: 0,
+        acked_total: 0,
+        latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant figures")),
+        errors: BTreeMap::new(),
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let body = logs.batch(batch_size);
+        let sent = Instant::now();
+        let result = client
+            .post(&url)
+            .header("x-tracewire-key", &key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await;
+        let status = match result {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                match r.bytes().await {
+                    Ok(_) => status,
+                    Err(_) => 0,
+                }
+            }
+            Err(_) => 0,
+        };
+        let in_window = measuring.load(Ordering::Relaxed);
+        if status == 200 {
+            stats.acked_total += batch_size as u64;
+            if in_window {
+                stats.acked_measured += batch_size as u64;
+                let _ = stats.latency_us.record(sent.elapsed().as_micros() as u64);
+            }
+        } else {
+            let label = if status == 0 {
+                "connection".to_owned()
+            } else {
+                status.to_string()
+            };
+            *stats.errors.entry(label).or_default() += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    stats
+}
