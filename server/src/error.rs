@@ -49,6 +49,15 @@ pub enum Error {
     /// The collector is shutting down.
     #[error("collector is shutting down")]
     ShuttingDown,
+    /// No valid session or bearer token, or a wrong password.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Authenticated, but the role does not allow this (viewers are read-only).
+    #[error("this action needs the admin role")]
+    Forbidden,
+    /// A bug or a failed background task; details are logged, not sent.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Storage failed; the batch was not stored.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -68,6 +77,9 @@ impl Error {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited { .. } | Error::Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             Error::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -86,6 +98,9 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::Overloaded { .. } => "overloaded",
             Error::ShuttingDown => "shutting_down",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden => "forbidden",
+            Error::Internal(_) => "internal",
             Error::Store(StoreError::NotFound) => "not_found",
             Error::Store(StoreError::Conflict(_)) => "conflict",
             Error::Store(_) => "storage_unavailable",
@@ -102,9 +117,13 @@ impl IntoResponse for Error {
             Error::Store(e) => {
                 tracing::error!(error = %e, "storage error");
                 (
-                    "storage is unavailable; the batch was not stored, retry later".to_owned(),
+                    "storage is unavailable; nothing was stored, retry later".to_owned(),
                     None,
                 )
+            }
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                ("internal error".to_owned(), None)
             }
             Error::Validation(fields) => (self.to_string(), Some(json!(fields))),
             other => (other.to_string(), None),

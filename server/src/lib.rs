@@ -4,6 +4,8 @@
 //! - [`config`]: command line and environment settings.
 //! - [`store`]: the `Store` trait over SQLite and PostgreSQL, the dedup index and the writer.
 //! - [`ingest`]: the ingest pipeline (key, origin, decode, validate, rate limit, redact, write).
+//! - [`auth`]: login, sessions, roles, failed-login throttling, audit rows.
+//! - [`query`]: query-string filters and their translation to SQL (pure).
 //! - [`http`]: routes; each module owns its own.
 //! - [`bootstrap`]: first admin user, default project and ingest key.
 //! - [`selflog`]: the collector's own request logs, shipped in-process.
@@ -12,12 +14,14 @@
 //! [`run`] serves on a listener the caller bound (tests bind port 0 and never sleep for
 //! readiness) until the shutdown future resolves, then drains the writer.
 
+pub mod auth;
 pub mod bootstrap;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod query;
 pub mod selflog;
 pub mod state;
 pub mod store;
@@ -106,11 +110,14 @@ pub async fn run(
     let maintenance = tokio::spawn(maintenance(store.clone()));
     let state = AppState {
         config: Arc::new(config),
+        auth: Arc::new(auth::AuthService::new(store.clone())),
         store,
         ingest,
     };
     let app = http::router(state, self_trace.as_ref().map(|t| t.trace_layer()));
     tracing::info!(addr = %listener.local_addr()?, "collector listening");
+    // The peer address feeds failed-login throttling (per username and client address).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -1,5 +1,6 @@
 //! The one state every handler receives.
 
+use crate::auth::AuthService;
 use crate::config::ServeConfig;
 use crate::ingest::IngestService;
 use crate::store::Store;
@@ -14,4 +15,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The ingest pipeline.
     pub ingest: Arc<IngestService>,
+    /// Login, sessions, throttling and the audit trail.
+    pub auth: Arc<AuthService>,
 }

@@ -1,7 +1,11 @@
 //! HTTP surface. Each module owns its routes; [`router`] assembles them.
 
+pub mod auth;
+mod exceptions;
 mod health;
 mod ingest;
+mod logs;
+mod views;
 
 use crate::state::AppState;
 use axum::Router;
@@ -13,7 +17,12 @@ use tracewire_shared::wire::{ErrorBody, ErrorEnvelope};
 /// The whole application router. `trace` (the collector's own tracing middleware) wraps every
 /// route except ingest: tracing the ingest path would log each batch as another batch.
 pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
-    let mut api = Router::new().merge(health::router()).fallback(not_found);
+    let mut api = Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(logs::router())
+        .merge(exceptions::router())
+        .fallback(not_found);
     if let Some(layer) = trace {
         api = api.layer(layer);
     }

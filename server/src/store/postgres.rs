@@ -1,6 +1,7 @@
 //! PostgreSQL backend for production: one pool; the writer's group transactions and all reads
 //! share it, and PostgreSQL's MVCC lets them run side by side.
 
+use super::read_sql::{bind_all, impl_read_store};
 use super::sql::impl_common_store;
 use super::{StoreOptions, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -38,3 +39,4 @@ impl PgStore {
 }
 
 impl_common_store!(PgStore, PgWriteTx, Postgres, super::Backend::Postgres);
+impl_read_store!(PgStore, Postgres);

@@ -1,6 +1,7 @@
 //! SQLite backend: one file in WAL mode, one writer connection (SQLite serializes writers anyway,
 //! so a pool of writers would only add lock waits) and a pool of readers.
 
+use super::read_sql::{bind_all, impl_read_store};
 use super::sql::impl_common_store;
 use super::{StoreOptions, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -53,3 +54,4 @@ impl SqliteStore {
 }
 
 impl_common_store!(SqliteStore, SqliteWriteTx, Sqlite, super::Backend::Sqlite);
+impl_read_store!(SqliteStore, Sqlite);
