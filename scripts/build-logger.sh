@@ -24,6 +24,7 @@ wasm-bindgen --target web --no-typescript --out-dir "$PKG" \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-mutable-globals \
+  --strip-producers --strip-target-features \
   "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
 mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
 # One ES module: the entry and the glue it imports, minified. esbuild keeps
