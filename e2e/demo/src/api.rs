@@ -49,14 +49,14 @@ pub const PRODUCTS: &[Product] = &[
 /// Order numbers; process-local, good enough for a demo.
 static NEXT_ORDER: AtomicU64 = AtomicU64::new(1000);
 
-/// Routes under `/api`.
+/// The API routes, at their full `/api/...` paths so request logs show the path the browser used.
 pub fn router() -> Router {
     Router::new()
-        .route("/products", get(list_products))
-        .route("/orders", post(create_order))
-        .route("/checkout/fail", post(fail_checkout))
-        .route("/slow", get(get_slow))
-        .route("/panic", get(get_panic))
+        .route("/api/products", get(list_products))
+        .route("/api/orders", post(create_order))
+        .route("/api/checkout/fail", post(fail_checkout))
+        .route("/api/slow", get(get_slow))
+        .route("/api/panic", get(get_panic))
 }
 
 /// What can go wrong in the API; answered as the project's error envelope.

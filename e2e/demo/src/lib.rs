@@ -68,8 +68,9 @@ pub fn shipped_events() -> Targets {
 /// The demo's router. Only `/api` is traced: static files would drown the request logs.
 pub fn app(config: &DemoConfig, trace_layer: TraceLayer) -> Router {
     // The API is same-origin with the page, so no cross-origin preflight needs allowing.
-    Router::new()
-        .nest("/api", api::router().layer(trace_layer))
+    // `layer` wraps only the routes that exist when it is called: the API, not what follows.
+    api::router()
+        .layer(trace_layer)
         .nest_service("/vendor", ServeDir::new(&config.vendor_dir))
         .fallback_service(ServeDir::new(&config.public_dir))
 }

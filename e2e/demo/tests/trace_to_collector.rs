@@ -15,6 +15,9 @@ use tracing_subscriber::prelude::*;
 const KEY: &str = "tw_demo_test_key";
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
+/// `level, source, message, module, response_status` of one stored log.
+type LogRow = (String, String, String, Option<String>, Option<i64>);
+
 /// A task serving until its stop sender fires.
 struct Running {
     stop: oneshot::Sender<()>,
@@ -122,7 +125,7 @@ async fn failing_checkout_reaches_the_collector_under_the_incoming_trace() {
     let pool = sqlx::SqlitePool::connect(&database_url)
         .await
         .expect("database opens");
-    let rows: Vec<(String, String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+    let rows: Vec<LogRow> = sqlx::query_as(
         "SELECT level, source, message, module, response_status FROM app_logs WHERE trace_id = $1",
     )
     .bind(TRACE_ID)

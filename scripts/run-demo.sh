@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the demo shop (e2e/demo) the way a user of @tracewire/logger would set it up: builds
+# the logger package, packs it to logger-wasm/pkg/tracewire-logger.tgz, installs that tarball
+# into e2e/demo with npm, then builds and runs the demo backend on http://127.0.0.1:8090
+# (shipping its logs to the collector on http://127.0.0.1:8080, key tw_demo_key).
+# Honours CARGO_TARGET_DIR (default: the workspace's target/) and TRACEWIRE_DEMO_* settings.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+PKG="$ROOT/logger-wasm/pkg"
+TARBALL="$PKG/tracewire-logger.tgz"
+
+echo "==> building @tracewire/logger"
+if ! scripts/build-logger.sh; then
+  if [ -f "$PKG/package.json" ]; then
+    echo "!! the logger build failed; using the package already in $PKG" >&2
+  else
+    echo "!! the logger build failed and no package exists in $PKG" >&2
+    exit 1
+  fi
+fi
+
+echo "==> packing and installing it into e2e/demo"
+rm -f "$TARBALL"
+packed="$(cd "$PKG" && npm pack --silent | tail -n 1)"
+mv "$PKG/$packed" "$TARBALL"
+rm -rf e2e/demo/node_modules/@tracewire/logger
+(cd e2e/demo && npm install --no-audit --no-fund --no-package-lock --silent)
+
+echo "==> building the demo backend"
+cargo build -q -p tracewire-demo --bin tracewire-demo
+# exec, so the SIGTERM `npm start` sends on exit reaches the server (which then flushes).
+exec "$TARGET_DIR/debug/tracewire-demo" "$@"
