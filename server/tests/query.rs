@@ -330,3 +330,67 @@ both_backends!(
         s.stop().await;
     }
 );
+
+both_backends!(
+    statistics_count_per_bucket_level_and_source,
+    |backend: Backend| async move {
+        let s = TestServer::start(backend).await;
+        let admin = token(&s, "admin", "admin-password").await;
+        let logs: Vec<Value> = [
+            ("INFO", "10:05", 1),
+            ("INFO", "10:50", 3),
+            ("ERROR", "10:59", 1),
+            ("ERROR", "11:10", 2),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (level, at, dup))| {
+            json!({"level": level, "message": format!("stat {i}"), "dedup_count": dup,
+               "timestamp": format!("2021-03-01T{at}:00Z")})
+        })
+        .collect();
+        let batch =
+            json!({"batch_id": Uuid::new_v4().to_string(), "source": "frontend", "logs": logs});
+        assert_eq!(s.ingest(&batch).await.0, 200);
+        let path = "/api/v1/logging/logs/statistics?bucket=1h\
+                &from=2021-03-01T10:00:00Z&to=2021-03-01T12:00:00Z";
+        let (status, body) = call(&s, Method::GET, path, Some(&admin)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["total"], 4);
+        assert_eq!(body["by_level"], json!({"ERROR": 2, "INFO": 2}));
+        let buckets: Vec<(String, String, i64, i64)> = body["buckets"]
+            .as_array()
+            .expect("buckets")
+            .iter()
+            .map(|b| {
+                (
+                    b["start"].as_str().unwrap_or_default().to_owned(),
+                    b["level"].as_str().unwrap_or_default().to_owned(),
+                    b["count"].as_i64().unwrap_or_default(),
+                    b["events"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let hour = |h: &str| format!("2021-03-01T{h}:00:00.000Z");
+        assert_eq!(
+            buckets,
+            vec![
+                (hour("10"), "ERROR".to_owned(), 1, 1),
+                (hour("10"), "INFO".to_owned(), 2, 4),
+                (hour("11"), "ERROR".to_owned(), 1, 2),
+            ]
+        );
+        let (status, body) = call(
+            &s,
+            Method::GET,
+            "/api/v1/logging/logs/statistics?bucket=1w",
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["details"][0]["path"].as_str()),
+            (422, Some("bucket"))
+        );
+        s.stop().await;
+    }
+);

@@ -1,26 +1,28 @@
-//! `GET /api/v1/logging/logs`, `GET /api/v1/logging/logs/{id}` and
-//! `GET /api/v1/logging/traces/{trace_id}`. Every read needs a session and leaves an audit row.
+//! `GET /api/v1/logging/logs`, `GET /api/v1/logging/logs/{id}`,
+//! `GET /api/v1/logging/logs/statistics` and `GET /api/v1/logging/traces/{trace_id}`. Every read needs a session and leaves an audit row.
 
 use super::auth::CurrentUser;
 use super::views::{log_json, occurrence_json};
 use crate::error::{Error, Result};
 use crate::query::cursor::Cursor;
 use crate::query::logs::LogFilter;
+use crate::query::stats::StatsQuery;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use tracewire_shared::traceparent::is_valid_trace_id;
-use tracewire_shared::validate::FieldError;
+use tracewire_shared::validate::{FieldError, format_timestamp_us};
 use uuid::Uuid;
 
 /// The log and trace read routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/logging/logs", get(list_logs))
+        .route("/api/v1/logging/logs/statistics", get(get_statistics))
         .route("/api/v1/logging/logs/{id}", get(get_log))
         .route("/api/v1/logging/traces/{trace_id}", get(get_trace))
 }
@@ -86,6 +88,45 @@ async fn list_logs(
         .audit(&current.user.username, "logs.query", None, details)
         .await?;
     Ok(Json(body))
+}
+
+async fn get_statistics(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Value>> {
+    let stats =
+        StatsQuery::parse(&query_map(query)?, crate::clock::now_us()).map_err(Error::Validation)?;
+    let rows = state.store.log_statistics(&stats).await?;
+    let mut by_level: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut by_source: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in &rows {
+        *by_level.entry(&r.level).or_default() += r.log_rows;
+        *by_source.entry(&r.source).or_default() += r.log_rows;
+    }
+    let buckets: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({"start": format_timestamp_us(r.bucket), "level": r.level, "source": r.source,
+                   "count": r.log_rows, "events": r.events})
+        })
+        .collect();
+    let total: i64 = by_level.values().sum();
+    let details = json!({"filters": stats.filter.audit_json(), "bucket_us": stats.bucket_us,
+                         "rows": buckets.len()});
+    state
+        .auth
+        .audit(&current.user.username, "logs.statistics", None, details)
+        .await?;
+    Ok(Json(json!({
+        "bucket_seconds": stats.bucket_us / 1_000_000,
+        "from": stats.filter.from_us.map(format_timestamp_us),
+        "to": stats.filter.to_us.map(format_timestamp_us),
+        "total": total,
+        "by_level": by_level,
+        "by_source": by_source,
+        "buckets": buckets,
+    })))
 }
 
 async fn get_log(

@@ -66,7 +66,16 @@ pub struct LogFilter {
 impl LogFilter {
     /// Parses the query string; every invalid parameter is reported by name.
     pub fn parse(map: &HashMap<String, String>) -> Result<Self, Vec<FieldError>> {
-        let mut p = Params::new(map, LOG_PARAMS);
+        Self::parse_allowing(map, LOG_PARAMS)
+    }
+
+    /// Like [`LogFilter::parse`] for endpoints that accept a different parameter set (the
+    /// statistics endpoint adds `bucket` and has no paging).
+    pub fn parse_allowing(
+        map: &HashMap<String, String>,
+        allowed: &[&str],
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut p = Params::new(map, allowed);
         let mut f = LogFilter {
             limit: p.limit(),
             cursor: p.cursor(),

@@ -4,6 +4,7 @@
 //!
 //! - [`logs`]: `LogFilter` for `GET /api/v1/logging/logs`.
 //! - [`exceptions`]: `ExceptionFilter` for `GET /api/v1/logging/exceptions`.
+//! - [`stats`]: `StatsQuery` for `GET /api/v1/logging/logs/statistics`.
 //! - [`cursor`]: opaque keyset cursors.
 //! - [`sql`]: the WHERE clause builder and LIKE escaping.
 
@@ -11,6 +12,7 @@ pub mod cursor;
 pub mod exceptions;
 pub mod logs;
 pub mod sql;
+pub mod stats;
 
 use cursor::Cursor;
 use std::collections::HashMap;

@@ -137,6 +137,15 @@ macro_rules! impl_read_store {
                 Ok($crate::store::Page { rows, total })
             }
 
+            async fn log_statistics(
+                &self,
+                query: &$crate::query::stats::StatsQuery,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::StatsRow>> {
+                let (sql, w) = query.sql();
+                let q = sqlx::query_as::<$db, $crate::store::StatsRow>(&sql);
+                Ok(bind_all!(q, &w.binds).fetch_all(&self.pool).await?)
+            }
+
             async fn get_log(
                 &self,
                 id: uuid::Uuid,

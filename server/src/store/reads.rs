@@ -5,6 +5,7 @@
 use super::StoreResult;
 use crate::query::exceptions::ExceptionFilter;
 use crate::query::logs::LogFilter;
+use crate::query::stats::StatsQuery;
 use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::types::Json;
@@ -162,6 +163,21 @@ pub struct OccurrenceRecord {
     pub stack_trace: Option<String>,
 }
 
+/// Logs of one (bucket, level, source).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StatsRow {
+    /// Bucket start (µs).
+    pub bucket: i64,
+    /// Level.
+    pub level: String,
+    /// Source.
+    pub source: String,
+    /// Stored rows.
+    pub log_rows: i64,
+    /// Events including collapsed duplicates (sum of `dedup_count`).
+    pub events: i64,
+}
+
 /// A page of rows plus the count of every row matching the filters (cursor aside).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
@@ -195,6 +211,8 @@ pub trait AuthStore: Send + Sync {
 pub trait QueryStore: Send + Sync {
     /// One page of logs, newest first, and the total matching.
     async fn query_logs(&self, filter: &LogFilter) -> StoreResult<Page<LogRecord>>;
+    /// Log counts per time bucket, level and source.
+    async fn log_statistics(&self, query: &StatsQuery) -> StoreResult<Vec<StatsRow>>;
     /// One log by id (`NotFound` otherwise).
     async fn get_log(&self, id: Uuid) -> StoreResult<LogRecord>;
     /// Logs of one trace in time order (bounded).
