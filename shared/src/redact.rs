@@ -137,6 +137,16 @@ impl Redactor {
     }
 }
 
+/// Replaces every payment card number inside `text` (13–19 digits, optionally grouped by single
+/// spaces or dashes, passing the Luhn check) by [`REDACTED`]; returns the new text and how many
+/// numbers were replaced, or `None` when there is none.
+///
+/// The same scan [`Redactor`] applies to every string, for callers that must not link `regex`
+/// or `serde_json` (the browser logger redacts its own values with it before sending).
+pub fn redact_card_numbers(text: &str) -> Option<(String, usize)> {
+    cards::redact(text)
+}
+
 /// Lowercases a key and drops `-` and `_`, so `X-Api-Key`, `api_key` and `apiKey` all become
 /// `xapikey`/`apikey` and substring matching sees through naming conventions.
 pub fn normalize_key(key: &str) -> String {

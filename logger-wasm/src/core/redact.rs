@@ -1,4 +1,6 @@
-//! Client-side redaction of sensitive keys and card numbers (seed property 8).
+//! Client-side redaction of sensitive keys and card numbers (seed property 8); card numbers
+//! inside longer strings are found with the collector's own scanner
+//! ([`redact_card_numbers`]), which needs neither regex nor serde_json.
 //!
 //! The rule is the one `tracewire_shared::redact::Redactor` applies on the collector: key names
 //! are compared case-insensitively, ignoring `-` and `_`, as substrings of the default list
@@ -8,7 +10,7 @@
 //! A native test checks both agree (`tests/redaction.rs`).
 
 use super::json::Json;
-pub use tracewire_shared::redact::{DEFAULT_SENSITIVE_KEYS, REDACTED};
+pub use tracewire_shared::redact::{DEFAULT_SENSITIVE_KEYS, REDACTED, redact_card_numbers};
 
 /// Decides which keys and values are hidden before anything is stored or sent.
 #[derive(Debug, Clone)]
@@ -69,35 +71,17 @@ impl KeyRedactor {
                 })
                 .sum(),
             Json::Arr(items) => items.iter_mut().map(|v| self.redact(v)).sum(),
-            Json::Str(s) if looks_like_card_number(s) => {
-                *s = REDACTED.to_owned();
-                1
-            }
+            // Card numbers anywhere inside a string, with the collector's own scanner.
+            Json::Str(s) => match redact_card_numbers(s) {
+                Some((redacted, found)) => {
+                    *s = redacted;
+                    found
+                }
+                None => 0,
+            },
             _ => 0,
         }
     }
-}
-
-/// A payment card number: 13–19 digits, optionally grouped by spaces or dashes, passing Luhn.
-pub fn looks_like_card_number(s: &str) -> bool {
-    let mut digits = 0usize;
-    let mut sum = 0u32;
-    // Luhn runs from the rightmost digit; count digits first to know each one's parity.
-    for c in s.chars() {
-        match c {
-            '0'..='9' => digits += 1,
-            ' ' | '-' => {}
-            _ => return false,
-        }
-    }
-    if !(13..=19).contains(&digits) {
-        return false;
-    }
-    for (i, d) in s.chars().filter_map(|c| c.to_digit(10)).rev().enumerate() {
-        let v = if i % 2 == 1 { d * 2 } else { d };
-        sum += if v > 9 { v - 9 } else { v };
-    }
-    sum.is_multiple_of(10)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -146,9 +130,23 @@ mod tests {
     }
 
     #[test]
-    fn card_numbers_need_luhn() {
-        assert!(looks_like_card_number("4111-1111-1111-1111"));
-        assert!(!looks_like_card_number("4111-1111-1111-1112"));
-        assert!(!looks_like_card_number("12345"));
+    fn card_numbers_inside_text_are_redacted_and_need_luhn() {
+        let r = KeyRedactor::new(&[]);
+        let mut v = Json::Arr(vec![
+            Json::Str("paid with 4111-1111-1111-1111 today".into()),
+            Json::Str("order 4111 1111 1111 1112 (not Luhn-valid)".into()),
+            Json::Str("12345".into()),
+        ]);
+        assert_eq!(r.redact(&mut v), 1);
+        assert_eq!(
+            v,
+            Json::Arr(vec![
+                Json::Str(format!("paid with {REDACTED} today")),
+                Json::Str("order 4111 1111 1111 1112 (not Luhn-valid)".into()),
+                Json::Str("12345".into()),
+            ])
+        );
+        // Idempotent: the marker is never redacted again.
+        assert_eq!(r.redact(&mut v), 0);
     }
 }

@@ -35,8 +35,12 @@ pub(super) fn redact(text: &str) -> Option<(String, usize)> {
     let mut groups = Vec::new();
     let mut covered = Vec::new();
     let mut at = 0;
+    // `get` rather than indexing: this also runs in the browser logger's wasm module, where a
+    // `str` slicing panic path alone links kilobytes of Unicode tables. Offsets always fall on
+    // ASCII digits, hence on character boundaries, so the fallbacks are never taken.
+    let is_covered = |covered: &[bool], g: usize| covered.get(g).copied().unwrap_or(false);
     while at < bytes.len() {
-        if !bytes[at].is_ascii_digit() {
+        if !bytes.get(at).is_some_and(u8::is_ascii_digit) {
             at += 1;
             continue;
         }
@@ -44,17 +48,20 @@ pub(super) fn redact(text: &str) -> Option<(String, usize)> {
         mark_cards(bytes, &groups, &mut covered);
         let mut g = 0;
         while g < groups.len() {
-            if !covered[g] {
+            if !is_covered(&covered, g) {
                 g += 1;
                 continue;
             }
             let first = g;
-            while g + 1 < groups.len() && covered[g + 1] {
+            while is_covered(&covered, g + 1) {
                 g += 1;
             }
-            out.push_str(&text[copied..groups[first].start]);
+            let (Some(start), Some(end)) = (groups.get(first), groups.get(g)) else {
+                break;
+            };
+            out.push_str(text.get(copied..start.start).unwrap_or(""));
             out.push_str(REDACTED);
-            copied = groups[g].end;
+            copied = end.end;
             count += 1;
             g += 1;
         }
@@ -62,7 +69,7 @@ pub(super) fn redact(text: &str) -> Option<(String, usize)> {
     if count == 0 {
         return None;
     }
-    out.push_str(&text[copied..]);
+    out.push_str(text.get(copied..).unwrap_or(""));
     Some((out, count))
 }
 
