@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod exceptions;
+mod export;
 mod health;
 mod ingest;
 mod logs;
@@ -22,6 +23,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .merge(auth::router())
         .merge(logs::router())
         .merge(exceptions::router())
+        .merge(export::router())
         .fallback(not_found);
     if let Some(layer) = trace {
         api = api.layer(layer);

@@ -5,11 +5,13 @@
 //! - [`logs`]: `LogFilter` for `GET /api/v1/logging/logs`.
 //! - [`exceptions`]: `ExceptionFilter` for `GET /api/v1/logging/exceptions`.
 //! - [`stats`]: `StatsQuery` for `GET /api/v1/logging/logs/statistics`.
+//! - [`export`]: row formats of exports (JSON lines, CSV, text).
 //! - [`cursor`]: opaque keyset cursors.
 //! - [`sql`]: the WHERE clause builder and LIKE escaping.
 
 pub mod cursor;
 pub mod exceptions;
+pub mod export;
 pub mod logs;
 pub mod sql;
 pub mod stats;

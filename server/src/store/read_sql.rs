@@ -117,10 +117,10 @@ macro_rules! impl_read_store {
 
         #[async_trait::async_trait]
         impl $crate::store::QueryStore for $store {
-            async fn query_logs(
+            async fn page_logs(
                 &self,
                 f: &$crate::query::logs::LogFilter,
-            ) -> $crate::store::StoreResult<$crate::store::Page<$crate::store::LogRecord>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::store::LogRecord>> {
                 let w = f.where_clause(true);
                 let sql = format!(
                     "SELECT {} FROM app_logs{} ORDER BY timestamp DESC, id DESC LIMIT {}",
@@ -129,7 +129,14 @@ macro_rules! impl_read_store {
                     u64::from(f.limit) + 1
                 );
                 let q = sqlx::query_as::<$db, $crate::store::LogRecord>(&sql);
-                let rows = bind_all!(q, &w.binds).fetch_all(&self.pool).await?;
+                Ok(bind_all!(q, &w.binds).fetch_all(&self.pool).await?)
+            }
+
+            async fn query_logs(
+                &self,
+                f: &$crate::query::logs::LogFilter,
+            ) -> $crate::store::StoreResult<$crate::store::Page<$crate::store::LogRecord>> {
+                let rows = $crate::store::QueryStore::page_logs(self, f).await?;
                 let c = f.where_clause(false);
                 let count = format!("SELECT COUNT(*) FROM app_logs{}", c.sql());
                 let q = sqlx::query_scalar::<$db, i64>(&count);

@@ -209,6 +209,9 @@ pub trait AuthStore: Send + Sync {
 /// Reads of logs and exception groups, and resolving groups.
 #[async_trait]
 pub trait QueryStore: Send + Sync {
+    /// One page of logs, newest first (`limit + 1` rows at most), without counting the total;
+    /// exports walk pages with this.
+    async fn page_logs(&self, filter: &LogFilter) -> StoreResult<Vec<LogRecord>>;
     /// One page of logs, newest first, and the total matching.
     async fn query_logs(&self, filter: &LogFilter) -> StoreResult<Page<LogRecord>>;
     /// Log counts per time bucket, level and source.
