@@ -23,6 +23,26 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Manage users.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+/// `tracewire user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from `TRACEWIRE_USER_PASSWORD`, else from the first
+    /// line of standard input (so it never appears in the process list or shell history).
+    Add {
+        /// Login name (A-Z, a-z, 0-9, '.', '_', '-').
+        username: String,
+        /// `admin` (everything) or `viewer` (read only).
+        #[arg(long, default_value = "viewer")]
+        role: String,
+    },
 }
 
 /// Settings of the collector.

@@ -3,7 +3,9 @@
 use clap::Parser;
 use std::process::ExitCode;
 use tracewire_server::bootstrap::{BootstrapSecrets, bootstrap};
-use tracewire_server::config::{Cli, Command, ConfigFileError, config_file_env, config_file_path};
+use tracewire_server::config::{
+    Cli, Command, ConfigFileError, UserCommand, config_file_env, config_file_path,
+};
 use tracewire_server::store::{self, redact_url};
 use tracing_subscriber::EnvFilter;
 
@@ -71,6 +73,12 @@ async fn serve(cli: Cli) -> ExitCode {
         tracing::info!(database = %url, "migrations applied");
         return ExitCode::SUCCESS;
     }
+    if let Some(Command::User {
+        action: UserCommand::Add { username, role },
+    }) = &cli.command
+    {
+        return add_user(store.as_ref(), username, role).await;
+    }
 
     let boot = match bootstrap(store.as_ref(), &BootstrapSecrets::from_env()).await {
         Ok(b) => b,
@@ -99,6 +107,37 @@ async fn serve(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "collector failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `tracewire user add`: the password comes from `TRACEWIRE_USER_PASSWORD` or stdin's first line.
+async fn add_user(store: &dyn store::Store, username: &str, role: &str) -> ExitCode {
+    let password = match std::env::var("TRACEWIRE_USER_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut line = String::new();
+            if let Err(e) = std::io::stdin().read_line(&mut line) {
+                eprintln!("error: cannot read the password from stdin: {e}");
+                return ExitCode::FAILURE;
+            }
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    match tracewire_server::auth::users::add_user(store, username, &password, role).await {
+        Ok(_) => {
+            println!("Created user `{username}` with role {role}");
+            ExitCode::SUCCESS
+        }
+        Err(tracewire_server::error::Error::Validation(errors)) => {
+            for e in errors {
+                eprintln!("error: {}: {}", e.path, e.message);
+            }
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

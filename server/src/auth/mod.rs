@@ -3,8 +3,10 @@
 //! trail of logins and logouts. HTTP glue lives in `http::auth`.
 //!
 //! - [`throttle`]: the pure failed-login counter.
+//! - [`users`]: creating users (`tracewire user add`).
 
 pub mod throttle;
+pub mod users;
 
 use crate::clock::now_us;
 use crate::error::{Error, Result};

@@ -1,0 +1,39 @@
+//! `tracewire user add` through its library function, on SQLite and PostgreSQL: the new user
+//! logs in with its role, a taken name is a conflict, weak input is refused.
+
+mod common;
+
+use common::{Backend, TestServer};
+use serde_json::{Value, json};
+use tracewire_server::auth::users::add_user;
+use tracewire_server::error::Error;
+use tracewire_server::store::StoreError;
+
+both_backends!(
+    added_users_log_in_with_their_role,
+    |backend: Backend| async move {
+        let s = TestServer::start(backend).await;
+        add_user(s.store.as_ref(), "ops", "ops-password", "viewer")
+            .await
+            .expect("created");
+        let r = s
+            .client
+            .post(s.url("/api/v1/auth/login"))
+            .json(&json!({"username": "ops", "password": "ops-password"}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status().as_u16(), 200);
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["user"]["role"], "viewer");
+
+        let taken = add_user(s.store.as_ref(), "ops", "other-password", "admin").await;
+        assert!(
+            matches!(taken, Err(Error::Store(StoreError::Conflict(_)))),
+            "{taken:?}"
+        );
+        let weak = add_user(s.store.as_ref(), "x", "short", "viewer").await;
+        assert!(matches!(weak, Err(Error::Validation(_))), "{weak:?}");
+        s.stop().await;
+    }
+);
