@@ -74,6 +74,10 @@ fn arb_op(allow_reject: bool) -> impl Strategy<Value = Op> {
 #[derive(Default)]
 struct Collector {
     seen: HashSet<String>,
+    /// batch_ids answered with a final 4xx: the real collector's verdict depends on the body
+    /// only, so a batch it rejected is never stored by a later send, and a stored one is never
+    /// rejected later (its retries are acknowledged).
+    rejected: HashSet<String>,
     /// message → sum of dedup_count.
     counts: HashMap<String, u64>,
     exceptions: HashMap<String, u64>,
@@ -81,7 +85,28 @@ struct Collector {
     window_ms: f64,
 }
 
+fn batch_id(body: &str) -> String {
+    let batch: IngestBatch = serde_json::from_str(body).expect("batch matches the wire type");
+    batch.batch_id
+}
+
 impl Collector {
+    /// True when this batch was rejected before: every send of it is rejected.
+    fn rejects(&self, body: &str) -> bool {
+        self.rejected.contains(&batch_id(body))
+    }
+
+    /// Rejects the batch (final 4xx) unless it is already stored, in which case the answer is
+    /// the idempotent 2xx. Returns whether it was rejected.
+    fn reject(&mut self, body: &str) -> bool {
+        let id = batch_id(body);
+        if self.seen.contains(&id) {
+            return false;
+        }
+        self.rejected.insert(id);
+        true
+    }
+
     fn receive(&mut self, body: &str) {
         let batch: IngestBatch = serde_json::from_str(body).expect("batch matches the wire type");
         assert!(
@@ -217,6 +242,10 @@ impl World {
                 }
                 let req = self.net.remove(pick % self.net.len());
                 let outcome = match how {
+                    How::Ok if self.collector.rejects(&req.body) => Outcome::Status {
+                        status: 422,
+                        retry_after_ms: None,
+                    },
                     How::Ok => {
                         self.collector.receive(&req.body);
                         Outcome::Status {
@@ -225,8 +254,10 @@ impl World {
                         }
                     }
                     How::OkLostAnswer => {
-                        self.note_unacked(&req.body);
-                        self.collector.receive(&req.body);
+                        if !self.collector.rejects(&req.body) {
+                            self.note_unacked(&req.body);
+                            self.collector.receive(&req.body);
+                        }
                         Outcome::NetworkError
                     }
                     How::ServerError => Outcome::Status {
@@ -239,7 +270,11 @@ impl World {
                         retry_after_ms: ra.map(f64::from),
                     },
                     How::Rejected => Outcome::Status {
-                        status: 422,
+                        status: if self.collector.reject(&req.body) {
+                            422
+                        } else {
+                            200
+                        },
                         retry_after_ms: None,
                     },
                 };
@@ -259,7 +294,7 @@ impl World {
                 }
                 // Requests still on the wire when the page goes: some arrive, none report back.
                 for (i, req) in std::mem::take(&mut self.net).into_iter().enumerate() {
-                    if deliver_mask & (1 << (i % 8)) != 0 {
+                    if deliver_mask & (1 << (i % 8)) != 0 && !self.collector.rejects(&req.body) {
                         self.note_unacked(&req.body);
                         self.collector.receive(&req.body);
                     }
@@ -306,11 +341,17 @@ impl World {
         for _ in 0..10_000 {
             self.core.flush(self.now);
             while let Some(req) = self.core.poll(self.now) {
-                self.collector.receive(&req.body);
+                // Healthy, but a batch it rejected before is rejected again.
+                let status = if self.collector.rejects(&req.body) {
+                    422
+                } else {
+                    self.collector.receive(&req.body);
+                    200
+                };
                 self.core.on_outcome(
                     req.id,
                     Outcome::Status {
-                        status: 200,
+                        status,
                         retry_after_ms: None,
                     },
                     self.now,
