@@ -108,9 +108,15 @@ pub async fn run(
         None => None,
     };
     let maintenance = tokio::spawn(maintenance(store.clone()));
+    let (stop_tx, stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
     let state = AppState {
         config: Arc::new(config),
         auth: Arc::new(auth::AuthService::new(store.clone())),
+        stopping,
         store,
         ingest,
     };

@@ -17,4 +17,7 @@ pub struct AppState {
     pub ingest: Arc<IngestService>,
     /// Login, sessions, throttling and the audit trail.
     pub auth: Arc<AuthService>,
+    /// Turns true when shutdown starts, so endless responses (the SSE tail) end and graceful
+    /// shutdown does not wait on them forever.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }

@@ -6,6 +6,7 @@ mod export;
 mod health;
 mod ingest;
 mod logs;
+mod stream;
 mod views;
 
 use crate::state::AppState;
@@ -24,6 +25,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .merge(logs::router())
         .merge(exceptions::router())
         .merge(export::router())
+        .merge(stream::router())
         .fallback(not_found);
     if let Some(layer) = trace {
         api = api.layer(layer);

@@ -6,6 +6,7 @@
 //! - [`exceptions`]: `ExceptionFilter` for `GET /api/v1/logging/exceptions`.
 //! - [`stats`]: `StatsQuery` for `GET /api/v1/logging/logs/statistics`.
 //! - [`export`]: row formats of exports (JSON lines, CSV, text).
+//! - [`tail`]: the id window of the SSE live tail.
 //! - [`cursor`]: opaque keyset cursors.
 //! - [`sql`]: the WHERE clause builder and LIKE escaping.
 
@@ -15,6 +16,7 @@ pub mod export;
 pub mod logs;
 pub mod sql;
 pub mod stats;
+pub mod tail;
 
 use cursor::Cursor;
 use std::collections::HashMap;

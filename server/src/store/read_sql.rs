@@ -132,6 +132,20 @@ macro_rules! impl_read_store {
                 Ok(bind_all!(q, &w.binds).fetch_all(&self.pool).await?)
             }
 
+            async fn tail_logs(
+                &self,
+                w: &$crate::query::sql::WhereClause,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::LogRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM app_logs{} ORDER BY id LIMIT {limit}",
+                    super::read_sql::LOG_COLUMNS,
+                    w.sql()
+                );
+                let q = sqlx::query_as::<$db, $crate::store::LogRecord>(&sql);
+                Ok(bind_all!(q, &w.binds).fetch_all(&self.pool).await?)
+            }
+
             async fn query_logs(
                 &self,
                 f: &$crate::query::logs::LogFilter,

@@ -212,6 +212,12 @@ pub trait QueryStore: Send + Sync {
     /// One page of logs, newest first (`limit + 1` rows at most), without counting the total;
     /// exports walk pages with this.
     async fn page_logs(&self, filter: &LogFilter) -> StoreResult<Vec<LogRecord>>;
+    /// Logs matching a tail window ([`crate::query::tail::tail_clause`]) in id order.
+    async fn tail_logs(
+        &self,
+        window: &crate::query::sql::WhereClause,
+        limit: u32,
+    ) -> StoreResult<Vec<LogRecord>>;
     /// One page of logs, newest first, and the total matching.
     async fn query_logs(&self, filter: &LogFilter) -> StoreResult<Page<LogRecord>>;
     /// Log counts per time bucket, level and source.

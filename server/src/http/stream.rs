@@ -1,0 +1,120 @@
+//! `GET /api/v1/logging/logs/stream`: a Server-Sent Events live tail with the filters of the
+//! logs list. Each new matching log is one `log` event whose data is the row as the list shows
+//! it; the tail polls by id once a second (see `query::tail`) and stops when the client leaves or the collector
+//! shuts down.
+
+use super::auth::CurrentUser;
+use super::logs::query_map;
+use super::views::log_json;
+use crate::error::{Error, Result};
+use crate::query::logs::{LOG_PARAMS, LogFilter};
+use crate::query::tail::{TAIL_BATCH, TAIL_LAG_MS, tail_clause, v7_floor};
+use crate::state::AppState;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use futures_util::{Stream, StreamExt, stream};
+use serde_json::json;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The stream route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/logging/logs/stream", get(stream_logs))
+}
+
+fn lagged_now_ms() -> u64 {
+    let now_ms = u64::try_from(crate::clock::now_us() / 1000).unwrap_or_default();
+    now_ms.saturating_sub(TAIL_LAG_MS)
+}
+
+/// Tail position.
+struct Tail {
+    store: Arc<dyn Store>,
+    filter: LogFilter,
+    after: Uuid,
+    first: bool,
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+async fn poll(mut t: Tail) -> Option<(Vec<Event>, Tail)> {
+    if *t.stopping.borrow() {
+        return None;
+    }
+    if !t.first {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = t.stopping.changed() => return None,
+        }
+    }
+    t.first = false;
+    let upto = v7_floor(lagged_now_ms());
+    let rows = match t
+        .store
+        .tail_logs(&tail_clause(&t.filter, t.after, upto), TAIL_BATCH)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            // End the stream; EventSource clients reconnect on their own.
+            tracing::warn!(error = %e, "live tail stopped");
+            return None;
+        }
+    };
+    if rows.len() < TAIL_BATCH as usize {
+        t.after = t.after.max(rows.last().map_or(upto, |r| r.id.max(upto)));
+    } else if let Some(last) = rows.last() {
+        t.after = last.id;
+    }
+    let events = rows
+        .iter()
+        .map(|r| {
+            Event::default()
+                .event("log")
+                .id(r.id.to_string())
+                .json_data(log_json(r))
+                .unwrap_or_else(|_| Event::default().comment("unserializable row"))
+        })
+        .collect();
+    Some((events, t))
+}
+
+async fn stream_logs(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
+    let allowed: Vec<&str> = LOG_PARAMS
+        .iter()
+        .copied()
+        .filter(|p| !matches!(*p, "limit" | "cursor"))
+        .collect();
+    let filter =
+        LogFilter::parse_allowing(&query_map(query)?, &allowed).map_err(Error::Validation)?;
+    state
+        .auth
+        .audit(
+            &current.user.username,
+            "logs.stream",
+            None,
+            json!({"filters": filter.audit_json()}),
+        )
+        .await?;
+    let tail = Tail {
+        store: state.store.clone(),
+        filter,
+        after: v7_floor(lagged_now_ms()),
+        first: true,
+        stopping: state.stopping.clone(),
+    };
+    let events = stream::unfold(tail, poll)
+        .flat_map(stream::iter)
+        .map(Ok::<Event, Infallible>);
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
