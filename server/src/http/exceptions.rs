@@ -1,13 +1,16 @@
-//! `GET /api/v1/logging/exceptions`, `GET /api/v1/logging/exceptions/{id}` and
-//! `PUT /api/v1/logging/exceptions/{id}/resolve` (admin only).
+//! `GET /api/v1/logging/exceptions`, `GET /api/v1/logging/exceptions/patterns`,
+//! `GET /api/v1/logging/exceptions/{id}` and `PUT /api/v1/logging/exceptions/{id}/resolve`
+//! (admin only).
 
 use super::auth::{CurrentUser, RequireAdmin, parse_json};
 use super::logs::{page_json, path_uuid, query_map};
 use super::views::{exception_json, occurrence_json};
 use crate::clock::now_us;
 use crate::error::{Error, Result};
+use crate::query::Params;
 use crate::query::cursor::Cursor;
 use crate::query::exceptions::ExceptionFilter;
+use crate::query::stats::DEFAULT_WINDOW_US;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -17,6 +20,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use tracewire_shared::validate::format_timestamp_us;
 
 /// Occurrences shown with one group.
 const RECENT_OCCURRENCES: i64 = 20;
@@ -25,6 +29,7 @@ const RECENT_OCCURRENCES: i64 = 20;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/logging/exceptions", get(list_exceptions))
+        .route("/api/v1/logging/exceptions/patterns", get(get_patterns))
         .route("/api/v1/logging/exceptions/{id}", get(get_exception))
         .route(
             "/api/v1/logging/exceptions/{id}/resolve",
@@ -60,6 +65,64 @@ async fn list_exceptions(
         .audit(&current.user.username, "exceptions.query", None, details)
         .await?;
     Ok(Json(body))
+}
+
+/// `?from=&to=&limit=`: the top groups in the window (default the last 24 hours, 10 groups)
+/// with their count in the window of the same length just before, and the change.
+async fn get_patterns(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Value>> {
+    let map = query_map(query)?;
+    let mut p = Params::new(&map, &["from", "to", "limit"]);
+    let (from, to) = p.range();
+    let limit = if p.get("limit").is_some() {
+        p.limit()
+    } else {
+        10
+    };
+    let (from, to, limit) = p.finish((from, to, limit)).map_err(Error::Validation)?;
+    let to = to.unwrap_or_else(now_us);
+    let from = from.unwrap_or(to - DEFAULT_WINDOW_US);
+    let top = state.store.top_exceptions(from, to, limit).await?;
+    let ids: Vec<_> = top.iter().map(|r| r.exception_id).collect();
+    let before: HashMap<_, _> = state
+        .store
+        .exception_counts(&ids, from - (to - from) - 1, from - 1)
+        .await?
+        .into_iter()
+        .collect();
+    let items: Vec<Value> = top
+        .iter()
+        .map(|r| {
+            let previous = before.get(&r.exception_id).copied().unwrap_or(0);
+            let trend = match (previous, r.occurrences) {
+                (0, _) => "new",
+                (p, n) if n > p => "rising",
+                (p, n) if n < p => "falling",
+                _ => "steady",
+            };
+            json!({"exception_id": r.exception_id, "exception_type": r.exception_type,
+                   "exception_message": r.exception_message, "is_resolved": r.is_resolved,
+                   "occurrences": r.occurrences, "previous_occurrences": previous,
+                   "trend": trend})
+        })
+        .collect();
+    state
+        .auth
+        .audit(
+            &current.user.username,
+            "exceptions.patterns",
+            None,
+            json!({"from": from, "to": to, "rows": items.len()}),
+        )
+        .await?;
+    Ok(Json(json!({
+        "from": format_timestamp_us(from),
+        "to": format_timestamp_us(to),
+        "items": items,
+    })))
 }
 
 async fn get_exception(

@@ -236,6 +236,51 @@ macro_rules! impl_read_store {
                 Ok($crate::store::Page { rows, total })
             }
 
+            async fn top_exceptions(
+                &self,
+                from_us: i64,
+                to_us: i64,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::PatternRow>> {
+                let sql = format!(
+                    "SELECT e.exception_id, g.exception_type, g.exception_message, \
+                     g.is_resolved, COUNT(*) AS occurrences FROM exception_events e \
+                     JOIN app_exceptions g ON g.id = e.exception_id \
+                     WHERE e.timestamp >= $1 AND e.timestamp <= $2 \
+                     GROUP BY e.exception_id, g.exception_type, g.exception_message, \
+                     g.is_resolved ORDER BY occurrences DESC, e.exception_id LIMIT {limit}"
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::PatternRow>(&sql)
+                    .bind(from_us)
+                    .bind(to_us)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn exception_counts(
+                &self,
+                ids: &[uuid::Uuid],
+                from_us: i64,
+                to_us: i64,
+            ) -> $crate::store::StoreResult<Vec<(uuid::Uuid, i64)>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT exception_id, COUNT(*) FROM exception_events WHERE timestamp >= ",
+                );
+                qb.push_bind(from_us);
+                qb.push(" AND timestamp <= ");
+                qb.push_bind(to_us);
+                qb.push(" AND exception_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in ids {
+                    sep.push_bind(*id);
+                }
+                qb.push(") GROUP BY exception_id");
+                Ok(qb.build_query_as().fetch_all(&self.pool).await?)
+            }
+
             async fn get_exception(
                 &self,
                 id: uuid::Uuid,

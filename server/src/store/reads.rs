@@ -178,6 +178,21 @@ pub struct StatsRow {
     pub events: i64,
 }
 
+/// Occurrences of one exception group inside a time window.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PatternRow {
+    /// Group id.
+    pub exception_id: Uuid,
+    /// Group's type.
+    pub exception_type: String,
+    /// Group's latest message.
+    pub exception_message: String,
+    /// Whether the group is resolved now.
+    pub is_resolved: bool,
+    /// Occurrences in the window.
+    pub occurrences: i64,
+}
+
 /// A page of rows plus the count of every row matching the filters (cursor aside).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
@@ -233,6 +248,20 @@ pub trait QueryStore: Send + Sync {
         &self,
         filter: &ExceptionFilter,
     ) -> StoreResult<Page<ExceptionRecord>>;
+    /// The groups with most occurrences in `[from_us, to_us]`, most first.
+    async fn top_exceptions(
+        &self,
+        from_us: i64,
+        to_us: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PatternRow>>;
+    /// Occurrences of each of `ids` in `[from_us, to_us]` (groups without any are absent).
+    async fn exception_counts(
+        &self,
+        ids: &[Uuid],
+        from_us: i64,
+        to_us: i64,
+    ) -> StoreResult<Vec<(Uuid, i64)>>;
     /// One group by id (`NotFound` otherwise).
     async fn get_exception(&self, id: Uuid) -> StoreResult<ExceptionRecord>;
     /// The group's most recent occurrences, newest first.
