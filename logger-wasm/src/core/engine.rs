@@ -63,6 +63,11 @@ pub struct Core {
     /// Requests issued and not yet answered, newest last: a late success (a keepalive send that
     /// outlived its timeout) still removes its batch instead of leaving it to be sent again.
     issued: Vec<(u64, String)>,
+    /// Batches evicted while a request for them could still land (a send that outlived its
+    /// timeout), with the ids of those requests. Counting them as lost at eviction would count
+    /// a late delivery twice, once arrived and once lost; so they stay at risk until a verdict:
+    /// a 2xx means delivered, the failure of every one of them means lost.
+    unsettled: Vec<(Vec<u64>, Batch)>,
 }
 
 /// Most unanswered requests remembered.
@@ -96,6 +101,7 @@ impl Core {
             last_cut_ms: now,
             next_request_id: 1,
             issued: Vec::new(),
+            unsettled: Vec::new(),
         };
         me.save_drops();
         me
@@ -112,7 +118,7 @@ impl Core {
                     let stored = self.outbox.store_evicting(DROPS_KEY, &value, &mut evicted);
                     let changed = !evicted.is_empty();
                     for b in evicted {
-                        self.forget(b, DropKind::Evicted);
+                        self.evict(b);
                     }
                     if !stored || !changed {
                         return;
@@ -125,11 +131,50 @@ impl Core {
 
     /// Accounts for a batch that leaves the outbox without being delivered.
     fn forget(&mut self, batch: Batch, kind: DropKind) {
+        self.count_lost(&batch, kind);
+        self.acked(&batch);
+    }
+
+    /// Counts a lost batch's entries and gives back the drop counts its report carried.
+    fn count_lost(&mut self, batch: &Batch, kind: DropKind) {
         self.drops.add(kind, u64::from(batch.entries));
         if let Some(r) = &batch.report {
             self.drops.merge(r);
         }
-        self.acked(&batch);
+    }
+
+    /// Accounts for a batch evicted from the outbox. If a request for it is still unanswered
+    /// (timed out, so no longer in flight), it may yet arrive: it waits in `unsettled`, at risk,
+    /// for that request's verdict.
+    fn evict(&mut self, batch: Batch) {
+        let mut ids = Vec::new();
+        self.issued.retain(|(id, key)| {
+            let mine = *key == batch.key;
+            if mine {
+                ids.push(*id);
+            }
+            !mine
+        });
+        if ids.is_empty() {
+            return self.forget(batch, DropKind::Evicted);
+        }
+        if batch.persisted {
+            self.drops.at_risk += at_risk(&batch);
+        }
+        if self.unsettled.len() >= MAX_ISSUED {
+            // Bounded like `issued`: the oldest is given up on, counted as lost.
+            let (_, oldest) = self.unsettled.remove(0);
+            self.settle(oldest, false);
+        }
+        self.unsettled.push((ids, batch));
+    }
+
+    /// The verdict on an evicted batch: no longer at risk, and counted unless delivered.
+    fn settle(&mut self, batch: Batch, delivered: bool) {
+        self.drops.at_risk = self.drops.at_risk.saturating_sub(at_risk(&batch));
+        if !delivered {
+            self.count_lost(&batch, DropKind::Evicted);
+        }
     }
 
     /// A batch left the outbox: it is no longer at risk.
@@ -234,7 +279,7 @@ impl Core {
                 self.drops.at_risk += at_risk(b);
             }
             for b in evicted {
-                self.forget(b, DropKind::Evicted);
+                self.evict(b);
             }
         }
         self.save_drops();
@@ -315,6 +360,25 @@ impl Core {
 
     /// Reports what became of request `id`.
     pub fn on_outcome(&mut self, id: u64, outcome: Outcome, now: f64) {
+        let delivered = matches!(
+            outcome,
+            Outcome::Status {
+                status: 200..=299,
+                ..
+            }
+        );
+        if let Some(pos) = self.unsettled.iter().position(|(ids, _)| ids.contains(&id)) {
+            let Some((ids, _)) = self.unsettled.get_mut(pos) else {
+                return;
+            };
+            ids.retain(|r| *r != id);
+            if delivered || ids.is_empty() {
+                let (_, batch) = self.unsettled.remove(pos);
+                self.settle(batch, delivered);
+                self.save_drops();
+            }
+            return;
+        }
         let Some(pos) = self.issued.iter().position(|(r, _)| *r == id) else {
             return; // unknown or long forgotten
         };
@@ -323,15 +387,7 @@ impl Core {
             .outbox
             .iter()
             .any(|b| b.key == key && b.in_flight.is_some_and(|(r, _)| r == id));
-        if !current
-            && !matches!(
-                outcome,
-                Outcome::Status {
-                    status: 200..=299,
-                    ..
-                }
-            )
-        {
+        if !current && !delivered {
             return; // a stale failure: the batch was re-sent or left meanwhile
         }
         let retryable = match outcome {
