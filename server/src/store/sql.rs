@@ -82,7 +82,7 @@ macro_rules! impl_common_store {
             async fn begin_write(
                 &self,
             ) -> $crate::store::StoreResult<Box<dyn $crate::store::WriteTx>> {
-                Ok(Box::new($tx(self.write_pool().begin().await?)))
+                Ok(Box::new($tx(self.begin_tx().await?)))
             }
 
             async fn find_ingest_key(
