@@ -140,7 +140,7 @@ pub async fn run(
     Ok(())
 }
 
-/// Hourly housekeeping: idempotency records are kept for a day.
+/// Hourly housekeeping: idempotency records are kept for a day; expired sessions go.
 async fn maintenance(store: Arc<dyn Store>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -150,6 +150,11 @@ async fn maintenance(store: Arc<dyn Store>) {
             Ok(n) if n > 0 => tracing::info!(pruned = n, "pruned old batch ids"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pruning batch ids failed"),
+        }
+        match store.prune_sessions(clock::now_us()).await {
+            Ok(n) if n > 0 => tracing::info!(pruned = n, "pruned expired sessions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! `tracewire user add` through its library function, on SQLite and PostgreSQL: the new user
-//! logs in with its role, a taken name is a conflict, weak input is refused.
+//! Users and sessions on SQLite and PostgreSQL: `tracewire user add` through its library
+//! function (the new user logs in with its role, a taken name is a conflict, weak input is
+//! refused), and expired sessions are refused and pruned.
 
 mod common;
 
@@ -7,7 +8,7 @@ use common::{Backend, TestServer};
 use serde_json::{Value, json};
 use tracewire_server::auth::users::add_user;
 use tracewire_server::error::Error;
-use tracewire_server::store::StoreError;
+use tracewire_server::store::{AuthStore, StoreError};
 
 both_backends!(
     added_users_log_in_with_their_role,
@@ -34,6 +35,40 @@ both_backends!(
         );
         let weak = add_user(s.store.as_ref(), "x", "short", "viewer").await;
         assert!(matches!(weak, Err(Error::Validation(_))), "{weak:?}");
+        s.stop().await;
+    }
+);
+
+both_backends!(
+    expired_sessions_are_refused_and_pruned,
+    |backend: Backend| async move {
+        let s = TestServer::start(backend).await;
+        let login: Value = s
+            .client
+            .post(s.url("/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": "admin-password"}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        let token = login["token"].as_str().expect("token");
+        s.execute("UPDATE sessions SET expires_at = 1").await;
+        let me = s
+            .client
+            .get(s.url("/api/v1/auth/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("me");
+        assert_eq!(me.status().as_u16(), 401);
+        let pruned = s
+            .store
+            .prune_sessions(tracewire_server::clock::now_us())
+            .await
+            .expect("prune");
+        assert_eq!(pruned, 1);
         s.stop().await;
     }
 );

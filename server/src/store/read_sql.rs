@@ -87,6 +87,16 @@ macro_rules! impl_read_store {
                 .await?)
             }
 
+            async fn prune_sessions(&self, now_us: i64) -> $crate::store::StoreResult<u64> {
+                Ok(
+                    sqlx::query::<$db>("DELETE FROM sessions WHERE expires_at <= $1")
+                        .bind(now_us)
+                        .execute(self.write_pool())
+                        .await?
+                        .rows_affected(),
+                )
+            }
+
             async fn delete_session(&self, token_hash: &str) -> $crate::store::StoreResult<()> {
                 sqlx::query::<$db>("DELETE FROM sessions WHERE token_hash = $1")
                     .bind(token_hash)

@@ -215,6 +215,8 @@ pub trait AuthStore: Send + Sync {
         token_hash: &str,
         now_us: i64,
     ) -> StoreResult<Option<UserRecord>>;
+    /// Deletes sessions that expired before `now_us`; returns how many.
+    async fn prune_sessions(&self, now_us: i64) -> StoreResult<u64>;
     /// Ends a session; unknown hashes are not an error.
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     /// Appends an audit row.
