@@ -8,7 +8,7 @@ use common::{Backend, TestServer};
 use serde_json::{Value, json};
 use tracewire_server::auth::users::add_user;
 use tracewire_server::error::Error;
-use tracewire_server::store::{AuthStore, StoreError};
+use tracewire_server::store::StoreError;
 
 both_backends!(
     added_users_log_in_with_their_role,
