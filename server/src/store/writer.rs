@@ -154,12 +154,12 @@ async fn run(
 ) {
     let mut last_evict = now_us();
     while let Some(first) = rx.recv().await {
-        let mut entries = first.batch.entry_count();
+        let mut entries = entry_count(&first.batch);
         let mut group = vec![first];
         while entries < config.max_group_entries {
             match rx.try_recv() {
                 Ok(job) => {
-                    entries += job.batch.entry_count();
+                    entries += entry_count(&job.batch);
                     group.push(job);
                 }
                 Err(_) => break,
@@ -208,14 +208,9 @@ fn answer(job: WriteJob, result: StoreResult<IngestResponse>) {
     let _ = job.reply.send(result);
 }
 
-trait EntryCount {
-    fn entry_count(&self) -> usize;
-}
-
-impl EntryCount for ValidBatch {
-    fn entry_count(&self) -> usize {
-        self.logs.len() + self.exceptions.len() + self.metrics.len()
-    }
+/// Entries of a batch, for the group size limit.
+fn entry_count(batch: &ValidBatch) -> usize {
+    batch.logs.len() + batch.exceptions.len() + batch.metrics.len()
 }
 
 /// Writes a group in one transaction; returns one response per job, in order.
