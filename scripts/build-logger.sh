@@ -30,9 +30,10 @@ mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
 # One ES module: the entry and the glue it imports, minified. esbuild keeps
 # `new URL('…_bg.wasm', import.meta.url)` as written, so bundlers (Vite) still find the wasm.
 cp "$ROOT/logger-wasm/js/index.js" "$PKG/entry.src.js"
+cp "$ROOT/logger-wasm/js/host.js" "$PKG/host.js"
 "$ESBUILD" "$PKG/entry.src.js" --bundle --minify --format=esm --target=es2020 \
   --log-level=warning --outfile="$PKG/index.js"
-rm "$PKG/entry.src.js" "$PKG/${NAME}.js"
+rm "$PKG/entry.src.js" "$PKG/host.js" "$PKG/${NAME}.js"
 cp "$ROOT/logger-wasm/js/index.d.ts" "$PKG/"
 cp "$ROOT/logger-wasm/js/README.md" "$PKG/README.md"
 

@@ -6,6 +6,7 @@
 // (no serialization, no I/O); the queue is handed to the wasm core in chunks at idle time.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, { WasmLogger } from './tracewire_logger.js';
+import { driver, localStore, storageHost } from './host.js';
 
 const INGEST_PATH = '/api/v1/logging/logs';
 /** Calls kept while the module loads (or before init()); beyond it they are counted as dropped. */
@@ -17,6 +18,8 @@ const g = typeof globalThis !== 'undefined' ? globalThis : window;
 const pending = [];
 let droppedBeforeReady = 0;
 let core = null;
+/** The platform side of the core (sends, timers): see host.js. */
+let io = null;
 let drainScheduled = false;
 let ingestPrefix = null;
 let propagate = null;
@@ -51,7 +54,8 @@ function drain() {
   if (!core || pending.length === 0) return;
   try {
     if (droppedBeforeReady) { core.recordDropped(droppedBeforeReady); droppedBeforeReady = 0; }
-    core.ingest(pending.splice(0, pending.length));
+    core.ingest(pending.splice(0, pending.length), Date.now());
+    io.wake();
   } catch (_) { /* never throw into the app */ }
 }
 
@@ -188,10 +192,11 @@ function patchXhr() {
 }
 
 // ---- page lifecycle ----------------------------------------------------------------------
-function onHide() { try { drain(); if (core) core.pageHide(); } catch (_) { /* never throw */ } }
+function onHide() { try { drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ } }
 function onVisibility() { if (g.document && g.document.visibilityState === 'hidden') onHide(); }
-function onOnline() { try { if (core) core.setOnline(true); } catch (_) { /* never throw */ } }
-function onOffline() { try { if (core) core.setOnline(false); } catch (_) { /* never throw */ } }
+function setOnline(on) { try { if (core) { core.setOnline(on, Date.now()); io.wake(); } } catch (_) { /* never throw */ } }
+function onOnline() { setOnline(true); }
+function onOffline() { setOnline(false); }
 
 if (typeof g.addEventListener === 'function') {
   g.addEventListener('error', onError);
@@ -220,10 +225,12 @@ export function init(opts = {}) {
   } catch (_) { ingestPrefix = null; }
   ready = initWasm(options.wasm ? { module_or_path: options.wasm } : undefined)
     .then(() => {
-      core = new WasmLogger(options);
+      core = new WasmLogger(options, storageHost(), options.offlineStorage !== false && !!localStore(), Date.now());
+      io = driver(core);
       pending.unshift([7, bootTrace]);
-      if (g.navigator && g.navigator.onLine === false) core.setOnline(false);
+      if (g.navigator && g.navigator.onLine === false) core.setOnline(false, Date.now());
       drain();
+      io.wake();
     })
     .catch((e) => { try { console.warn('[tracewire] logger disabled:', e); } catch (_) { /* ignore */ } });
   return ready;
@@ -235,7 +242,7 @@ export async function flush() {
     if (ready) await ready;
     if (!core) return;
     drain();
-    await core.flush();
+    await io.flush();
   } catch (_) { /* never reject */ }
 }
 
@@ -243,7 +250,7 @@ export async function flush() {
 export async function shutdown() {
   await flush();
   closed = true;
-  try { if (core) core.shutdown(); } catch (_) { /* never throw */ }
+  if (io) io.close();
 }
 
 /** Batches not yet acknowledged by the collector (diagnostics). */

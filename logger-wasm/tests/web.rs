@@ -1,6 +1,7 @@
-//! Browser tests of the web glue in headless Chromium, with the real `localStorage`, `fetch`
-//! and timers: persistence of unsent batches across a simulated reload, `offlineStorage:
-//! false`, a full storage quota, keepalive splitting on page hide and a real HTTP request.
+//! Browser tests of the web glue and its platform side (`js/host.js`: storage host, send loop,
+//! timers) in headless Chromium, with the real `localStorage`, `fetch` and timers: persistence
+//! of unsent batches across a simulated reload, `offlineStorage: false`, a full storage quota,
+//! keepalive splitting on page hide and a real HTTP request.
 //!
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p tracewire-logger --target
 //! wasm32-unknown-unknown` (the runner comes from `.cargo/config.toml`).
@@ -11,17 +12,66 @@
 #![cfg(target_arch = "wasm32")]
 
 use gloo_timers::future::TimeoutFuture;
-use js_sys::{Array, Function, JSON, Reflect};
+use js_sys::{Array, Function, JSON, Promise, Reflect};
 use tracewire_logger::core::config::{KEEPALIVE_BUDGET_BYTES, MAX_BATCH_BYTES};
 use tracewire_logger::core::outbox::BATCH_PREFIX;
 use tracewire_logger::core::{Storage, StorageError};
 use tracewire_logger::web::WasmLogger;
-use tracewire_logger::web::platform::LocalStorage;
-use wasm_bindgen::JsValue;
+use tracewire_logger::web::host::{Host, HostStorage};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// The package's own platform side: the same code the JS entry uses.
+#[wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = storageHost)]
+    fn storage_host() -> Host;
+
+    /// What `driver(core)` returns.
+    type Driver;
+    fn driver(core: &JsCore) -> Driver;
+    #[wasm_bindgen(method)]
+    fn wake(this: &Driver);
+    #[wasm_bindgen(method)]
+    fn flush(this: &Driver) -> Promise;
+    #[wasm_bindgen(method, js_name = pageHide)]
+    fn page_hide(this: &Driver);
+    #[wasm_bindgen(method)]
+    fn close(this: &Driver);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A [`WasmLogger`] handed to JS (the driver calls it, so the test does too).
+    type JsCore;
+    #[wasm_bindgen(method)]
+    fn ingest(this: &JsCore, calls: Array, now: f64);
+    #[wasm_bindgen(method, js_name = pendingBatches)]
+    fn pending_batches(this: &JsCore) -> u32;
+}
+
+/// A core and the driver performing its requests, as the JS entry wires them.
+struct Logger {
+    core: JsCore,
+    io: Driver,
+}
+
+impl Logger {
+    fn pending_batches(&self) -> u32 {
+        self.core.pending_batches()
+    }
+
+    fn page_hide(&self) {
+        self.io.page_hide();
+    }
+
+    fn shutdown(&self) {
+        self.io.close();
+    }
+}
 
 /// The page's `localStorage`.
 fn local_storage() -> web_sys::Storage {
@@ -30,12 +80,22 @@ fn local_storage() -> web_sys::Storage {
         .expect("localStorage available in the test page")
 }
 
-/// A fresh logger over the page's storage; `extra` is spliced into the options JSON.
-fn logger(extra: &str) -> WasmLogger {
+/// A fresh logger over the page's storage (in memory when `persist` is false); `extra` is
+/// spliced into the options JSON.
+fn logger_with(extra: &str, persist: bool) -> Logger {
     let json = format!(
         r#"{{"endpoint":"http://collector.invalid","key":"k","batchSize":1,"maxRetries":0{extra}}}"#
     );
-    WasmLogger::new(JSON::parse(&json).expect("valid options"))
+    let options = JSON::parse(&json).expect("valid options");
+    let core = WasmLogger::new(options, storage_host(), persist, js_sys::Date::now());
+    let core: JsCore = JsValue::from(core).unchecked_into();
+    let io = driver(&core);
+    io.wake();
+    Logger { core, io }
+}
+
+fn logger(extra: &str) -> Logger {
+    logger_with(extra, true)
 }
 
 /// Replaces `fetch` with a recorder. `mode` 0 rejects like a network error, a status answers
@@ -106,18 +166,19 @@ fn stored_batches() -> Vec<(String, String)> {
 }
 
 /// Queues one INFO entry.
-fn log(l: &WasmLogger, message: &str) {
+fn log(l: &Logger, message: &str) {
     let call = Array::of4(
         &1.into(),
         &message.into(),
         &JsValue::UNDEFINED,
         &js_sys::Date::now().into(),
     );
-    l.ingest(Array::of1(&call));
+    l.core.ingest(Array::of1(&call), js_sys::Date::now());
+    l.io.wake();
 }
 
-async fn flush(l: &WasmLogger) {
-    JsFuture::from(l.flush())
+async fn flush(l: &Logger) {
+    JsFuture::from(l.io.flush())
         .await
         .expect("flush never rejects");
 }
@@ -159,7 +220,7 @@ async fn unsent_batch_survives_a_reload_and_is_sent_once() {
 async fn offline_storage_false_writes_nothing_to_local_storage() {
     local_storage().clear().unwrap();
     install_fetch(0.into());
-    let first = logger(r#","offlineStorage":false"#);
+    let first = logger_with(r#","offlineStorage":false"#, false);
     log(&first, "memory only");
     flush(&first).await;
     assert!(!calls().is_empty(), "the send was attempted");
@@ -168,7 +229,7 @@ async fn offline_storage_false_writes_nothing_to_local_storage() {
     first.shutdown();
 
     install_fetch(200.into());
-    let second = logger(r#","offlineStorage":false"#);
+    let second = logger_with(r#","offlineStorage":false"#, false);
     flush(&second).await;
     assert!(calls().iter().all(|c| !c.body.contains("memory only")));
     assert_eq!(second.pending_batches(), 0, "a reload finds nothing");
@@ -200,7 +261,7 @@ async fn full_storage_reports_quota_and_the_logger_keeps_working() {
     let filler = fill_storage();
     assert!(!filler.is_empty());
 
-    let mut storage = LocalStorage::open().expect("localStorage opens");
+    let mut storage = HostStorage(storage_host());
     let big = "y".repeat(64 * 1024);
     assert_eq!(
         storage.set("tracewire:probe", &big),

@@ -1,47 +1,38 @@
-//! Browser glue: binds [`crate::core::Core`] to `fetch`, `localStorage`, `crypto` and timers,
-//! and exports the class the JS entry (`js/index.js`) drives.
+//! Browser glue: the sans-IO surface the JS entry (`js/index.js`) drives.
 //!
-//! The JS entry owns everything that must exist before the wasm module loads (error handlers,
-//! the fetch/XHR patch, the call queue, page lifecycle listeners); it hands queued calls over in
-//! chunks with [`WasmLogger::ingest`]. This module turns them into core calls, persists, sends
-//! and schedules the next wake-up. Nothing here throws into the application: every browser call
-//! that can fail is matched, and the size profile aborts on panic, so no path panics.
+//! The JS entry owns everything that touches the platform: the error handlers, the fetch/XHR
+//! patch, the call queue, page lifecycle listeners, timers, `fetch`/`sendBeacon` and the
+//! promise of `flush()` (`js/host.js`). This module only turns queued calls into core calls and
+//! answers synchronously: what to send ([`WasmLogger::poll`], [`WasmLogger::page_hide`], as
+//! strings), when to wake up next, and what became of a request ([`WasmLogger::outcome`]).
+//! Storage and randomness come from a small host object ([`host::Host`]). Nothing here throws
+//! into the application: no path panics (the size profile aborts on panic), and the time is an
+//! argument of every call.
 
 mod config;
 mod convert;
-pub mod platform;
-mod transport;
+pub mod host;
 
-use crate::core::{Core, DropKind, ExceptionInput, LogInput, MemoryStorage, RequestInfo, Storage};
+use crate::core::{
+    Core, DropKind, ExceptionInput, LogInput, MemoryStorage, Outcome, RequestInfo, SendRequest,
+    Storage,
+};
 use convert::{to_json, to_text};
-use js_sys::{Array, Reflect};
-use std::cell::RefCell;
-use std::rc::Rc;
+use host::{Host, HostRandom, HostStorage};
+use js_sys::Array;
 use tracewire_shared::Level;
 use wasm_bindgen::prelude::*;
 
-/// State shared between the exported object, timers and in-flight sends.
-pub(crate) struct Inner {
-    pub core: Core,
-    /// The pending wake-up and its due time.
-    pub timer: Option<(f64, gloo_timers::callback::Timeout)>,
-    /// True while a send loop runs, so two loops never race for the queue.
-    pub pumping: bool,
-    /// Set by `shutdown`: nothing more is sent or scheduled.
-    pub closed: bool,
-}
-
-/// Shared handle to [`Inner`].
-pub(crate) type Shared = Rc<RefCell<Inner>>;
-
-fn now() -> f64 {
-    js_sys::Date::now()
-}
+/// Separates the fields of one request in [`WasmLogger::poll`]'s answer (JSON bodies never
+/// hold a raw control character).
+const FIELD_SEP: char = '\x1f';
+/// Separates requests in [`WasmLogger::page_hide`]'s answer.
+const RECORD_SEP: char = '\x1e';
 
 /// One logger instance, created by the JS entry's `init()`.
 #[wasm_bindgen]
 pub struct WasmLogger {
-    inner: Shared,
+    core: Core,
 }
 
 fn get(arr: &Array, i: u32) -> JsValue {
@@ -52,97 +43,112 @@ fn opt_string(v: JsValue) -> Option<String> {
     v.as_string().filter(|s| !s.is_empty())
 }
 
+/// Appends `id FIELD keepalive FIELD url FIELD body` to `out`.
+fn write_request(out: &mut String, req: &SendRequest) {
+    crate::core::json::write_u64(out, req.id);
+    out.push(FIELD_SEP);
+    out.push(if req.keepalive { '1' } else { '0' });
+    out.push(FIELD_SEP);
+    out.push_str(&req.url);
+    out.push(FIELD_SEP);
+    out.push_str(&req.body);
+}
+
 #[wasm_bindgen]
 impl WasmLogger {
     /// Builds the logger from the `init()` options and picks up what earlier page loads left
-    /// in localStorage.
+    /// in storage. `persist` is false for `offlineStorage: false` or when the page has no
+    /// usable `localStorage`: unsent batches then live in memory only.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> WasmLogger {
+    pub fn new(options: JsValue, host: Host, persist: bool, now: f64) -> WasmLogger {
         let cfg = config::from_js(&options);
-        let persist = Reflect::get(&options, &"offlineStorage".into())
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true);
-        let storage: Box<dyn Storage> = match platform::LocalStorage::open() {
-            Some(ls) if persist => Box::new(ls),
-            _ => Box::new(MemoryStorage::new()),
+        let storage: Box<dyn Storage> = if persist {
+            Box::new(HostStorage(host.clone()))
+        } else {
+            Box::new(MemoryStorage::new())
         };
-        let core = Core::new(cfg, storage, Box::new(platform::CryptoRandom::new()), now());
-        let inner = Rc::new(RefCell::new(Inner {
-            core,
-            timer: None,
-            pumping: false,
-            closed: false,
-        }));
-        transport::wake(&inner);
-        WasmLogger { inner }
+        WasmLogger {
+            core: Core::new(cfg, storage, Box::new(HostRandom(host)), now),
+        }
     }
 
     /// Takes a chunk of queued calls: each an array `[kind, …]` (see `js/index.js`).
-    pub fn ingest(&self, calls: Array) {
-        {
-            let mut inner = self.inner.borrow_mut();
-            let t = now();
-            for call in calls.iter() {
-                let call = Array::from(&call);
-                apply(&mut inner.core, &call, t);
-            }
-            inner.core.tick(t);
+    pub fn ingest(&mut self, calls: Array, now: f64) {
+        for call in calls.iter() {
+            apply(&mut self.core, &Array::from(&call), now);
         }
-        transport::wake(&self.inner);
+        self.core.tick(now);
     }
 
     /// Counts calls the JS queue had to drop (its cap was reached before the module loaded).
     #[wasm_bindgen(js_name = recordDropped)]
-    pub fn record_dropped(&self, n: f64) {
+    pub fn record_dropped(&mut self, n: f64) {
         let n = if n.is_finite() && n > 0.0 {
             n as u64
         } else {
             0
         };
-        self.inner
-            .borrow_mut()
-            .core
-            .record_dropped(DropKind::QueueFull, n);
+        self.core.record_dropped(DropKind::QueueFull, n);
     }
 
-    /// Cuts everything and sends until nothing more can go now; resolves when done.
-    pub fn flush(&self) -> js_sys::Promise {
-        self.inner.borrow_mut().core.flush(now());
-        transport::flush_promise(self.inner.clone())
+    /// Cuts everything queued into batches, so the next polls send it all.
+    pub fn flush(&mut self, now: f64) {
+        self.core.flush(now);
     }
 
-    /// The page is hiding: keepalive sends within the browser's budget.
+    /// The next request to perform now, as `id \x1f keepalive(0|1) \x1f url \x1f body`;
+    /// `undefined` when nothing is due. Answer it with [`WasmLogger::outcome`].
+    pub fn poll(&mut self, now: f64) -> Option<String> {
+        let req = self.core.poll(now)?;
+        let mut out = String::with_capacity(req.body.len() + req.url.len() + 24);
+        write_request(&mut out, &req);
+        Some(out)
+    }
+
+    /// The page is hiding: cuts everything and returns the keepalive requests that fit the
+    /// browser's budget, in [`WasmLogger::poll`]'s format, separated by `\x1e`.
     #[wasm_bindgen(js_name = pageHide)]
-    pub fn page_hide(&self) {
-        transport::page_hide(&self.inner);
+    pub fn page_hide(&mut self, now: f64) -> String {
+        let mut out = String::new();
+        for req in self.core.page_hide(now) {
+            if !out.is_empty() {
+                out.push(RECORD_SEP);
+            }
+            write_request(&mut out, &req);
+        }
+        out
+    }
+
+    /// What became of request `id`: `status` 0 for a network error; `retry_after_ms` is the
+    /// `Retry-After` header in milliseconds, or NaN when absent.
+    pub fn outcome(&mut self, id: f64, status: u32, retry_after_ms: f64, now: f64) {
+        let outcome = if status == 0 {
+            Outcome::NetworkError
+        } else {
+            Outcome::Status {
+                status: u16::try_from(status).unwrap_or(u16::MAX),
+                retry_after_ms: (retry_after_ms >= 0.0).then_some(retry_after_ms),
+            }
+        };
+        self.core.on_outcome(id as u64, outcome, now);
+    }
+
+    /// When to call [`WasmLogger::poll`] next (epoch ms); NaN when nothing is pending.
+    #[wasm_bindgen(js_name = nextWake)]
+    pub fn next_wake(&self) -> f64 {
+        self.core.next_wake().unwrap_or(f64::NAN)
     }
 
     /// `online` / `offline` events.
     #[wasm_bindgen(js_name = setOnline)]
-    pub fn set_online(&self, online: bool) {
-        self.inner.borrow_mut().core.set_online(online, now());
-        transport::wake(&self.inner);
-    }
-
-    /// `[traceparent, traceId]` for one outgoing request, with a fresh span.
-    #[wasm_bindgen(js_name = traceHeaders)]
-    pub fn trace_headers(&self) -> Array {
-        let (tp, id) = self.inner.borrow_mut().core.trace_headers();
-        Array::of2(&tp.into(), &id.into())
+    pub fn set_online(&mut self, online: bool, now: f64) {
+        self.core.set_online(online, now);
     }
 
     /// Batches waiting for acknowledgement (tests and diagnostics).
     #[wasm_bindgen(js_name = pendingBatches)]
     pub fn pending_batches(&self) -> u32 {
-        u32::try_from(self.inner.borrow().core.pending_batches()).unwrap_or(u32::MAX)
-    }
-
-    /// Stops timers and sending; what is stored stays for the next page load.
-    pub fn shutdown(&self) {
-        let mut inner = self.inner.borrow_mut();
-        inner.closed = true;
-        inner.timer = None;
+        u32::try_from(self.core.pending_batches()).unwrap_or(u32::MAX)
     }
 }
 

@@ -1,0 +1,127 @@
+// @tracewire/logger — the platform side of the wasm core: localStorage and crypto for the core
+// (storageHost), and the driver that performs what the core asks for (fetch, sendBeacon,
+// timers, the promise of flush). The core itself is synchronous and does no I/O: it answers
+// poll() with a request string and is told the outcome. Used by the entry (index.js) and by
+// the browser tests (tests/web.rs). Nothing here throws: every platform call is guarded.
+
+/** `localStorage`, or null where the page may not use it (private mode, sandbox, settings). */
+export function localStore() {
+  try { return globalThis.localStorage || null; } catch (_) { return null; }
+}
+
+/** Storage and randomness for the core: the `Host` of src/web/host.rs. */
+export function storageHost() {
+  const ls = localStore();
+  return {
+    get(k) { try { const v = ls.getItem(k); return v == null ? undefined : v; } catch (_) { return undefined; } },
+    // 0 stored, 1 quota exceeded, 2 unavailable.
+    set(k, v) {
+      try { ls.setItem(k, v); return 0; } catch (e) { return e && (e.name === 'QuotaExceededError' || e.code === 22) ? 1 : 2; }
+    },
+    remove(k) { try { ls.removeItem(k); } catch (_) { /* gone either way */ } },
+    keys(p) {
+      let s = '';
+      try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p)) s += k + '\n'; } } catch (_) { /* none */ }
+      return s;
+    },
+    random(b) {
+      try { globalThis.crypto.getRandomValues(b); } catch (_) { for (let i = 0; i < b.length; i++) b[i] = Math.random() * 256; }
+    },
+  };
+}
+
+/**
+ * One POST; a string body (text/plain) and the key in the URL keep it a CORS-simple request.
+ * Resolves to [status, retryAfterMs]: status 0 for no answer, retryAfterMs NaN when absent
+ * (delay-seconds form only; an HTTP-date falls back to the backoff schedule).
+ */
+export async function send(url, body, keepalive) {
+  try {
+    const r = await globalThis.fetch(url, { method: 'POST', body, keepalive });
+    const ra = r.headers.get('retry-after');
+    return [r.status, ra && /^\s*\d+\s*$/.test(ra) ? Math.min(+ra, 4294967295) * 1000 : NaN];
+  } catch (_) {
+    // Over the keepalive quota or refused: a beacon may still be accepted. Either way the fate
+    // is unknown: the batch stays stored and goes again later with the same batch_id.
+    if (keepalive) try { globalThis.navigator.sendBeacon(url, body); } catch (_) { /* ignore */ }
+    return [0, NaN];
+  }
+}
+
+/** Longest sleep between wake-ups; also bounds the effect of a clock jump. */
+const MAX_SLEEP_MS = 60000;
+
+/**
+ * Drives a core (a WasmLogger): one send loop at a time, in order, and a timer for the core's
+ * next wake-up. Returns { wake, flush, pageHide, close }.
+ */
+export function driver(core) {
+  let pumping = null;
+  let timer = null;
+  let due = 0;
+  let closed = false;
+
+  // A request string from the core: id \x1f keepalive \x1f url \x1f body.
+  async function perform(req) {
+    try {
+      const f = req.split('\x1f');
+      const [status, retryAfter] = await send(f[2], f.slice(3).join('\x1f'), f[1] === '1');
+      core.outcome(+f[0], status, retryAfter, Date.now());
+    } catch (_) { /* never throw */ }
+  }
+
+  async function pump() {
+    try {
+      for (let r; !closed && (r = core.poll(Date.now())) != null;) await perform(r);
+    } catch (_) { /* never throw */ }
+    pumping = null;
+    arm();
+  }
+
+  function arm() {
+    if (closed) return;
+    try {
+      const next = core.nextWake();
+      if (next !== next) return; // NaN: nothing pending
+      const t = Date.now();
+      const at = Math.min(Math.max(next, t), t + MAX_SLEEP_MS);
+      if (timer !== null && due <= at) return;
+      clearTimeout(timer);
+      due = at;
+      timer = setTimeout(() => { timer = null; wake(); }, at - t);
+    } catch (_) { /* never throw */ }
+  }
+
+  /** Starts the send loop if none runs, and (re)arms the timer. */
+  function wake() {
+    if (closed) return;
+    if (pumping) arm();
+    else pumping = pump();
+  }
+
+  /** Cuts everything and sends until nothing more can go now; resolves to pending batches. */
+  async function flush() {
+    try {
+      core.flush(Date.now());
+      // Let a running loop finish its request (bounded), then run our own.
+      if (pumping) await Promise.race([pumping, new Promise((r) => setTimeout(r, 1000))]);
+      const own = pump();
+      if (!pumping) pumping = own;
+      await own;
+      return core.pendingBatches();
+    } catch (_) { return 0; }
+  }
+
+  /** The page is hiding: keepalive sends within the browser's budget. */
+  function pageHide() {
+    try {
+      const reqs = core.pageHide(Date.now());
+      if (reqs) for (const r of reqs.split('\x1e')) perform(r);
+    } catch (_) { /* never throw */ }
+  }
+
+  /** Stops timers and sending; what is stored stays for the next page load. */
+  function close() { closed = true; clearTimeout(timer); timer = null; }
+
+  return { wake, flush, pageHide, close };
+}
