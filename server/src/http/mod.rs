@@ -7,18 +7,17 @@ mod health;
 mod ingest;
 mod logs;
 mod stream;
+mod ui;
 mod views;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use tracewire_middleware::TraceLayer;
-use tracewire_shared::wire::{ErrorBody, ErrorEnvelope};
 
 /// The whole application router. `trace` (the collector's own tracing middleware) wraps every
 /// route except ingest: tracing the ingest path would log each batch as another batch.
 pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
+    let ui_dir = ui::detect(&state.config.ui_dir);
     let mut api = Router::new()
         .merge(health::router())
         .merge(auth::router())
@@ -26,7 +25,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .merge(exceptions::router())
         .merge(export::router())
         .merge(stream::router())
-        .fallback(not_found);
+        .fallback(move |request: axum::extract::Request| ui::fallback(ui_dir.clone(), request));
     if let Some(layer) = trace {
         api = api.layer(layer);
     }
@@ -34,18 +33,4 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .merge(ingest::router(&state))
         .merge(api)
         .with_state(state)
-}
-
-async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        axum::Json(ErrorEnvelope {
-            error: ErrorBody {
-                code: "not_found".into(),
-                message: "no such endpoint".into(),
-                details: None,
-            },
-        }),
-    )
-        .into_response()
 }
