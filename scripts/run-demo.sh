@@ -13,14 +13,8 @@ PKG="$ROOT/logger-wasm/pkg"
 TARBALL="$PKG/tracewire-logger.tgz"
 
 echo "==> building @tracewire/logger"
-if ! scripts/build-logger.sh; then
-  if [ -f "$PKG/package.json" ]; then
-    echo "!! the logger build failed; using the package already in $PKG" >&2
-  else
-    echo "!! the logger build failed and no package exists in $PKG" >&2
-    exit 1
-  fi
-fi
+# No fallback to an older build: the demo must run the logger this checkout builds.
+scripts/build-logger.sh
 
 echo "==> packing and installing it into e2e/demo"
 rm -f "$TARBALL"
