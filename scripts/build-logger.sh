@@ -25,15 +25,15 @@ wasm-bindgen --target web --no-typescript --out-dir "$PKG" \
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-mutable-globals \
   --strip-producers --strip-target-features \
-  "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
+  --converge --strip-debug "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
 mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
 # One ES module: the entry and the glue it imports, minified. esbuild keeps
 # `new URL('…_bg.wasm', import.meta.url)` as written, so bundlers (Vite) still find the wasm.
 cp "$ROOT/logger-wasm/js/index.js" "$PKG/entry.src.js"
-cp "$ROOT/logger-wasm/js/host.js" "$PKG/host.js"
+cp "$ROOT/logger-wasm/js/host.js" "$ROOT/logger-wasm/js/encode.js" "$PKG/"
 "$ESBUILD" "$PKG/entry.src.js" --bundle --minify --format=esm --target=es2020 \
   --log-level=warning --outfile="$PKG/index.js"
-rm "$PKG/entry.src.js" "$PKG/host.js" "$PKG/${NAME}.js"
+rm "$PKG/entry.src.js" "$PKG/host.js" "$PKG/encode.js" "$PKG/${NAME}.js"
 cp "$ROOT/logger-wasm/js/index.d.ts" "$PKG/"
 cp "$ROOT/logger-wasm/js/README.md" "$PKG/README.md"
 

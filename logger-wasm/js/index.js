@@ -7,6 +7,7 @@
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, { WasmLogger } from './tracewire_logger.js';
 import { driver, localStore, storageHost } from './host.js';
+import { encode, encodeOptions } from './encode.js';
 
 const INGEST_PATH = '/api/v1/logging/logs';
 /** Calls kept while the module loads (or before init()); beyond it they are counted as dropped. */
@@ -54,7 +55,8 @@ function drain() {
   if (!core || pending.length === 0) return;
   try {
     if (droppedBeforeReady) { core.recordDropped(droppedBeforeReady); droppedBeforeReady = 0; }
-    core.ingest(pending.splice(0, pending.length), Date.now());
+    const [t, n] = encode(pending.splice(0, pending.length));
+    core.ingest(t, n, Date.now());
     io.wake();
   } catch (_) { /* never throw into the app */ }
 }
@@ -225,7 +227,8 @@ export function init(opts = {}) {
   } catch (_) { ingestPrefix = null; }
   ready = initWasm(options.wasm ? { module_or_path: options.wasm } : undefined)
     .then(() => {
-      core = new WasmLogger(options, storageHost(), options.offlineStorage !== false && !!localStore(), Date.now());
+      const [t, n] = encodeOptions(options);
+      core = new WasmLogger(t, n, storageHost(), options.offlineStorage !== false && !!localStore(), Date.now());
       io = driver(core);
       pending.unshift([7, bootTrace]);
       if (g.navigator && g.navigator.onLine === false) core.setOnline(false, Date.now());

@@ -43,12 +43,27 @@ extern "C" {
     fn close(this: &Driver);
 }
 
+/// The entry's encoder of calls and options (see `tracewire_logger::core::calls`).
+#[wasm_bindgen(module = "/js/encode.js")]
+extern "C" {
+    fn encode(calls: &Array) -> Array;
+    #[wasm_bindgen(js_name = encodeOptions)]
+    fn encode_options(options: &JsValue) -> Array;
+}
+
+/// `[text, numbers]` as the encoder returns them.
+fn unpack(encoded: &Array) -> (String, Vec<f64>) {
+    let text = encoded.get(0).as_string().unwrap_or_default();
+    let nums = js_sys::Float64Array::new(&encoded.get(1)).to_vec();
+    (text, nums)
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// A [`WasmLogger`] handed to JS (the driver calls it, so the test does too).
     type JsCore;
     #[wasm_bindgen(method)]
-    fn ingest(this: &JsCore, calls: Array, now: f64);
+    fn ingest(this: &JsCore, text: &str, nums: &[f64], now: f64);
     #[wasm_bindgen(method, js_name = pendingBatches)]
     fn pending_batches(this: &JsCore) -> u32;
 }
@@ -87,7 +102,8 @@ fn logger_with(extra: &str, persist: bool) -> Logger {
         r#"{{"endpoint":"http://collector.invalid","key":"k","batchSize":1,"maxRetries":0{extra}}}"#
     );
     let options = JSON::parse(&json).expect("valid options");
-    let core = WasmLogger::new(options, storage_host(), persist, js_sys::Date::now());
+    let (text, nums) = unpack(&encode_options(&options));
+    let core = WasmLogger::new(&text, &nums, storage_host(), persist, js_sys::Date::now());
     let core: JsCore = JsValue::from(core).unchecked_into();
     let io = driver(&core);
     io.wake();
@@ -173,7 +189,8 @@ fn log(l: &Logger, message: &str) {
         &JsValue::UNDEFINED,
         &js_sys::Date::now().into(),
     );
-    l.core.ingest(Array::of1(&call), js_sys::Date::now());
+    let (text, nums) = unpack(&encode(&Array::of1(&call)));
+    l.core.ingest(&text, &nums, js_sys::Date::now());
     l.io.wake();
 }
 

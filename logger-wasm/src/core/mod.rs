@@ -14,8 +14,10 @@
 //!   [`redact`]: sensitive keys and card numbers; [`time`]: RFC 3339 timestamps.
 //! - [`trace`]: the page's trace and per-request spans.
 //! - [`storage`]: the injected [`Storage`] and [`Random`] traits and in-memory versions.
-//! - [`config`]: settings and their defaults.
+//! - [`config`]: settings and their defaults; [`calls`]: decoding the calls and options the JS
+//!   entry hands over as one string.
 
+pub mod calls;
 pub mod config;
 pub mod drops;
 pub mod engine;

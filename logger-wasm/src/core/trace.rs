@@ -2,7 +2,7 @@
 //! fresh span for every outgoing request (ARCHITECTURE.md §3).
 
 use super::storage::Random;
-use tracewire_shared::{SpanId, TraceContext, TraceId};
+use tracewire_shared::{SpanId, TraceId};
 
 /// The page's current trace.
 #[derive(Debug, Clone)]
@@ -37,10 +37,9 @@ impl TraceState {
     /// A new random trace.
     pub fn new(rng: &mut dyn Random) -> Self {
         let trace_id = random_trace(rng);
-        Self {
-            hex: trace_id.to_string(),
-            trace_id,
-        }
+        let mut hex = String::with_capacity(32);
+        push_hex(&mut hex, &trace_id.to_bytes());
+        Self { hex, trace_id }
     }
 
     /// Replaces the current trace with a new random one.
@@ -67,12 +66,23 @@ impl TraceState {
 
     /// `(traceparent, x-trace-id)` for one outgoing request, with a fresh span, sampled.
     pub fn headers(&self, rng: &mut dyn Random) -> (String, String) {
-        let ctx = TraceContext {
-            trace_id: self.trace_id,
-            span_id: random_span(rng),
-            flags: TraceContext::SAMPLED,
-        };
-        (ctx.to_string(), self.hex.clone())
+        let mut tp = String::with_capacity(55);
+        tp.push_str("00-");
+        tp.push_str(&self.hex);
+        tp.push('-');
+        push_hex(&mut tp, &random_span(rng).to_bytes());
+        tp.push_str("-01");
+        (tp, self.hex.clone())
+    }
+}
+
+/// Appends `bytes` as lowercase hex. By hand: `{:02x}` (what `TraceId`'s `Display` uses) links
+/// `core::fmt`'s padding machinery into the module.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
     }
 }
 
@@ -87,9 +97,7 @@ pub(crate) fn uuid_v4(rng: &mut dyn Random) -> String {
         if matches!(i, 4 | 6 | 8 | 10) {
             s.push('-');
         }
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        s.push(char::from(HEX[usize::from(byte >> 4)]));
-        s.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        push_hex(&mut s, &[*byte]);
     }
     s
 }
@@ -98,6 +106,7 @@ pub(crate) fn uuid_v4(rng: &mut dyn Random) -> String {
 mod tests {
     use super::*;
     use crate::core::storage::XorShift;
+    use tracewire_shared::TraceContext;
 
     #[test]
     fn headers_share_the_trace_and_vary_the_span() {
@@ -113,6 +122,7 @@ mod tests {
         assert_ne!(ca.span_id, cb.span_id);
         assert_eq!(xa, t.trace_id_str());
         assert_eq!(ca.trace_id.to_string(), xa);
+        assert_eq!(ca.flags, TraceContext::SAMPLED);
     }
 
     #[test]

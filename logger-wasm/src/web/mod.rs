@@ -9,18 +9,11 @@
 //! into the application: no path panics (the size profile aborts on panic), and the time is an
 //! argument of every call.
 
-mod config;
-mod convert;
 pub mod host;
 
-use crate::core::{
-    Core, DropKind, ExceptionInput, LogInput, MemoryStorage, Outcome, RequestInfo, SendRequest,
-    Storage,
-};
-use convert::{to_json, to_text};
+use crate::core::calls::{Reader, apply_chunk, config_from};
+use crate::core::{Core, DropKind, Json, MemoryStorage, Outcome, SendRequest, Storage};
 use host::{Host, HostRandom, HostStorage};
-use js_sys::Array;
-use tracewire_shared::Level;
 use wasm_bindgen::prelude::*;
 
 /// Separates the fields of one request in [`WasmLogger::poll`]'s answer (JSON bodies never
@@ -33,14 +26,6 @@ const RECORD_SEP: char = '\x1e';
 #[wasm_bindgen]
 pub struct WasmLogger {
     core: Core,
-}
-
-fn get(arr: &Array, i: u32) -> JsValue {
-    arr.get(i)
-}
-
-fn opt_string(v: JsValue) -> Option<String> {
-    v.as_string().filter(|s| !s.is_empty())
 }
 
 /// Appends `id FIELD keepalive FIELD url FIELD body` to `out`.
@@ -56,12 +41,16 @@ fn write_request(out: &mut String, req: &SendRequest) {
 
 #[wasm_bindgen]
 impl WasmLogger {
-    /// Builds the logger from the `init()` options and picks up what earlier page loads left
-    /// in storage. `persist` is false for `offlineStorage: false` or when the page has no
-    /// usable `localStorage`: unsent batches then live in memory only.
+    /// Builds the logger from the `init()` options (encoded by the entry, see
+    /// [`crate::core::calls`]) and picks up what earlier page loads left in storage. `persist`
+    /// is false for `offlineStorage: false` or when the page has no usable `localStorage`:
+    /// unsent batches then live in memory only.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, host: Host, persist: bool, now: f64) -> WasmLogger {
-        let cfg = config::from_js(&options);
+    pub fn new(options: &str, nums: &[f64], host: Host, persist: bool, now: f64) -> WasmLogger {
+        let cfg = match Reader::new(options, nums).value() {
+            Some(Json::Arr(opts)) => config_from(&opts),
+            _ => config_from(&[]),
+        };
         let storage: Box<dyn Storage> = if persist {
             Box::new(HostStorage(host.clone()))
         } else {
@@ -72,11 +61,10 @@ impl WasmLogger {
         }
     }
 
-    /// Takes a chunk of queued calls: each an array `[kind, …]` (see `js/index.js`).
-    pub fn ingest(&mut self, calls: Array, now: f64) {
-        for call in calls.iter() {
-            apply(&mut self.core, &Array::from(&call), now);
-        }
+    /// Takes a chunk of queued calls, encoded by the entry into `text` and `nums` (see
+    /// [`crate::core::calls`]).
+    pub fn ingest(&mut self, text: &str, nums: &[f64], now: f64) {
+        apply_chunk(&mut self.core, text, nums, now);
         self.core.tick(now);
     }
 
@@ -149,83 +137,5 @@ impl WasmLogger {
     #[wasm_bindgen(js_name = pendingBatches)]
     pub fn pending_batches(&self) -> u32 {
         u32::try_from(self.core.pending_batches()).unwrap_or(u32::MAX)
-    }
-}
-
-/// Applies one queued call. Kinds: 0–4 log levels `[k, message, fields, at]`; 5 exception
-/// `[5, type, message, stack, context, at, path]`; 6 request `[6, method, path, status,
-/// durationMs, spanId, at]`; 7 trace `[7, traceIdHex]`; 8 user `[8, id]`.
-fn apply(core: &mut Core, call: &Array, t: f64) {
-    let kind = get(call, 0).as_f64().unwrap_or(-1.0);
-    let at = |i| get(call, i).as_f64().unwrap_or(t);
-    match kind as i32 {
-        k @ 0..=4 => {
-            let fields = get(call, 2);
-            core.log(
-                LogInput {
-                    level: Level::ALL[k as usize],
-                    message: to_text(&get(call, 1)),
-                    fields: (!fields.is_undefined() && !fields.is_null()).then(|| to_json(&fields)),
-                    at_ms: at(3),
-                    request: None,
-                    span_id: None,
-                },
-                t,
-            );
-        }
-        5 => {
-            let context = get(call, 4);
-            core.exception(
-                ExceptionInput {
-                    exception_type: opt_string(get(call, 1)).unwrap_or_else(|| "Error".into()),
-                    message: to_text(&get(call, 2)),
-                    stack: opt_string(get(call, 3)),
-                    context: (!context.is_undefined() && !context.is_null())
-                        .then(|| to_json(&context)),
-                    path: opt_string(get(call, 6)),
-                    at_ms: at(5),
-                },
-                t,
-            );
-        }
-        6 => {
-            let status = get(call, 3).as_f64().filter(|s| *s > 0.0).map(|s| s as u16);
-            let level = match status {
-                Some(s) if s < 400 => Level::Info,
-                Some(s) if s < 500 => Level::Warning,
-                _ => Level::Error,
-            };
-            let method = opt_string(get(call, 1)).unwrap_or_else(|| "GET".into());
-            let path = opt_string(get(call, 2)).unwrap_or_else(|| "/".into());
-            core.log(
-                LogInput {
-                    level,
-                    message: {
-                        let mut m = String::with_capacity(method.len() + path.len() + 1);
-                        m.push_str(&method);
-                        m.push(' ');
-                        m.push_str(&path);
-                        m
-                    },
-                    fields: None,
-                    at_ms: at(6),
-                    request: Some(RequestInfo {
-                        method,
-                        path,
-                        status,
-                        duration_ms: get(call, 4).as_f64().unwrap_or(0.0),
-                    }),
-                    span_id: opt_string(get(call, 5)),
-                },
-                t,
-            );
-        }
-        7 => {
-            if let Some(hex) = get(call, 1).as_string() {
-                core.set_trace(&hex);
-            }
-        }
-        8 => core.set_user(opt_string(get(call, 1))),
-        _ => {}
     }
 }

@@ -1,0 +1,70 @@
+// @tracewire/logger — hands queued calls to the wasm core as one string plus an array of
+// numbers (the format is documented in src/core/calls.rs). Walking JS objects from Rust would
+// cost one wasm-bindgen import per kind of access; this keeps the module's imports to a few.
+// Runs at idle time, off the call path. Bounded like the core expects: at most MAX_NODES
+// values per object and MAX_DEPTH levels, so huge or cyclic objects cost little.
+// Used by the entry (index.js) and the browser tests (tests/web.rs).
+
+/** Values taken from one object (fields, context); the rest becomes "[truncated]". */
+const MAX_NODES = 200;
+/** Deepest nesting kept; deeper values become "[depth limit]". */
+const MAX_DEPTH = 8;
+let text = '';
+let nums = [];
+let budget = 0;
+
+function str(s) { text += s.length + ':' + s; }
+function enc(v, depth) {
+  if (budget <= 0) { text += 's'; str('[truncated]'); return; }
+  budget--;
+  const t = typeof v;
+  if (t === 'string') { text += 's'; str(v); }
+  else if (t === 'number') { text += 'n'; nums.push(v); }
+  else if (t === 'boolean') text += v ? 't' : 'f';
+  else if (t === 'bigint') { text += 's'; str(v.toString()); }
+  else if (v === null || t !== 'object') text += 'z'; // undefined, functions, symbols
+  else if (depth >= MAX_DEPTH) { text += 's'; str('[depth limit]'); }
+  else if (v instanceof Error) { text += 'o'; str('name'); text += 's'; str(String(v.name)); str('message'); text += 's'; str(String(v.message)); text += '}'; }
+  else if (v instanceof Date) { if (isNaN(v)) text += 'z'; else { text += 's'; str(v.toISOString()); } }
+  else if (Array.isArray(v)) {
+    text += 'a';
+    for (let i = 0, n = Math.min(v.length, budget); i < n; i++) enc(v[i], depth + 1);
+    text += ']';
+  } else {
+    text += 'o';
+    for (const k of Object.keys(v)) {
+      if (budget <= 0) break;
+      let x;
+      try { x = v[k]; } catch (_) { x = undefined; } // a throwing getter becomes null
+      str(k);
+      enc(x, depth + 1);
+    }
+    text += '}';
+  }
+}
+/** Encodes calls (arrays) for WasmLogger; a call whose encoding throws is left out. */
+export function encode(calls) {
+  text = ''; nums = [];
+  for (const call of calls) {
+    const tl = text.length; const nl = nums.length;
+    try {
+      text += 'a';
+      for (let i = 0; i < call.length; i++) {
+        let v = call[i];
+        if (i === 1 && call[0] <= 4 && v instanceof Error) v = String(v.message); // message
+        budget = MAX_NODES;
+        enc(v, 0);
+      }
+      text += ']';
+    } catch (_) { text = text.slice(0, tl); nums.length = nl; }
+  }
+  const out = [text, nums];
+  text = ''; nums = [];
+  return out;
+}
+
+/** Encodes the init() options positionally, as src/core/calls.rs `config_from` reads them. */
+export function encodeOptions(o) {
+  return encode([[o.endpoint, o.key, o.batchSize, o.flushIntervalMs, o.dedupWindowMs, o.maxRetries,
+    o.retryDelayMs, o.maxBufferedEntries, o.maxBufferedBytes, o.sampleRate, o.minLevel, o.redactKeys, o.context]]);
+}

@@ -1,0 +1,365 @@
+//! Queued calls as the JS entry hands them over: one string plus the numbers it refers to.
+//!
+//! Walking JS objects from Rust costs one wasm-bindgen import (and its JS shim) per kind of
+//! access; instead the entry encodes each call (and the `init()` options) into a compact text
+//! that this module decodes, so the module imports almost nothing. The encoding (`js/index.js`
+//! `encode`), one value after another:
+//!
+//! | text | value |
+//! |---|---|
+//! | `z` / `t` / `f` | null / true / false |
+//! | `n` | the next number of the numbers array (any f64, NaN included) |
+//! | `s` *len* `:` *text* | a string of *len* UTF-16 code units |
+//! | `a` *values* `]` | an array |
+//! | `o` (*len* `:` *key* *value*)\* `}` | an object, keys encoded like strings without the `s` |
+//!
+//! A call is an array `[kind, …]` (see [`apply`]). Lengths count UTF-16 units because that is
+//! what JS knows; the string crossed into wasm through `TextEncoder`, which turned each lone
+//! surrogate (one unit) into U+FFFD (one unit), so the counts still match. Anything malformed
+//! ends the chunk: the calls before it are kept, and nothing panics.
+
+use super::config::Config;
+use super::engine::Core;
+use super::entry::{ExceptionInput, LogInput, RequestInfo};
+use super::json::{Json, MAX_DEPTH, parse_u64};
+use tracewire_shared::Level;
+
+/// Deepest nesting the decoder follows (the entry cuts application data at [`MAX_DEPTH`]).
+const MAX_NESTING: usize = MAX_DEPTH + 4;
+
+/// Reads values from an encoded chunk.
+pub struct Reader<'a> {
+    /// The text not read yet.
+    rest: &'a str,
+    /// The numbers, consumed in order by `n`.
+    nums: std::slice::Iter<'a, f64>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `text` and the `nums` its `n` tags refer to.
+    pub fn new(text: &'a str, nums: &'a [f64]) -> Self {
+        Self {
+            rest: text,
+            nums: nums.iter(),
+        }
+    }
+
+    /// The next value; `None` at the end or on malformed input.
+    pub fn value(&mut self) -> Option<Json> {
+        self.value_at(0)
+    }
+
+    fn value_at(&mut self, depth: usize) -> Option<Json> {
+        if depth > MAX_NESTING {
+            return None;
+        }
+        let tag = *self.rest.as_bytes().first()?;
+        self.rest = self.rest.get(1..)?;
+        Some(match tag {
+            b'z' => Json::Null,
+            b't' => Json::Bool(true),
+            b'f' => Json::Bool(false),
+            b'n' => Json::Num(*self.nums.next()?),
+            b's' => Json::Str(self.string()?),
+            b'a' => {
+                let mut items = Vec::new();
+                while !self.eat(b']') {
+                    items.push(self.value_at(depth + 1)?);
+                }
+                Json::Arr(items)
+            }
+            b'o' => {
+                let mut fields = Vec::new();
+                while !self.eat(b'}') {
+                    let key = self.string()?;
+                    fields.push((key, self.value_at(depth + 1)?));
+                }
+                Json::Obj(fields)
+            }
+            _ => return None,
+        })
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        match self.rest.strip_prefix(char::from(b)) {
+            Some(rest) => {
+                self.rest = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `len:text`, with `len` in UTF-16 code units.
+    fn string(&mut self) -> Option<String> {
+        let colon = self.rest.find(':')?;
+        let mut units = parse_u64(self.rest.get(..colon)?)?;
+        let text = self.rest.get(colon + 1..)?;
+        let mut end = 0;
+        for c in text.chars() {
+            if units == 0 {
+                break;
+            }
+            units = units.checked_sub(c.len_utf16() as u64)?;
+            end += c.len_utf8();
+        }
+        if units != 0 {
+            return None;
+        }
+        let (s, rest) = text.split_at_checked(end)?;
+        self.rest = rest;
+        Some(s.to_owned())
+    }
+}
+
+/// Element `i` of a call, `Null` when missing.
+fn arg(call: &[Json], i: usize) -> &Json {
+    call.get(i).unwrap_or(&Json::Null)
+}
+
+/// A number argument (any f64 the entry passed).
+pub fn num(v: &Json) -> Option<f64> {
+    match v {
+        Json::Num(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A string argument.
+pub fn string(v: &Json) -> Option<String> {
+    match v {
+        Json::Str(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn non_empty(v: &Json) -> Option<String> {
+    string(v).filter(|s| !s.is_empty())
+}
+
+/// Fields or context: `None` for null (also what `undefined` became).
+fn data(v: &Json) -> Option<Json> {
+    (*v != Json::Null).then(|| v.clone())
+}
+
+/// A message that may not be a string (the entry already took an Error's message).
+fn text(v: &Json) -> String {
+    match v {
+        Json::Str(s) => s.clone(),
+        other => other.to_json_string(),
+    }
+}
+
+/// Decodes every call of a chunk and applies it; stops at the first malformed one.
+pub fn apply_chunk(core: &mut Core, text: &str, nums: &[f64], now: f64) {
+    let mut reader = Reader::new(text, nums);
+    while let Some(Json::Arr(call)) = reader.value() {
+        apply(core, &call, now);
+    }
+}
+
+/// Applies one call. Kinds: 0–4 log levels `[k, message, fields, at]`; 5 exception
+/// `[5, type, message, stack, context, at, path]`; 6 request `[6, method, path, status,
+/// durationMs, spanId, at]`; 7 trace `[7, traceIdHex]`; 8 user `[8, id]`. Unknown kinds are
+/// ignored.
+pub fn apply(core: &mut Core, call: &[Json], now: f64) {
+    let at = |i| num(arg(call, i)).unwrap_or(now);
+    let kind = num(arg(call, 0)).unwrap_or(-1.0);
+    match kind as i32 {
+        k @ 0..=4 => core.log(
+            LogInput {
+                level: Level::ALL[k as usize],
+                message: text(arg(call, 1)),
+                fields: data(arg(call, 2)),
+                at_ms: at(3),
+                request: None,
+                span_id: None,
+            },
+            now,
+        ),
+        5 => core.exception(
+            ExceptionInput {
+                exception_type: non_empty(arg(call, 1)).unwrap_or_else(|| "Error".into()),
+                message: text(arg(call, 2)),
+                stack: non_empty(arg(call, 3)),
+                context: data(arg(call, 4)),
+                path: non_empty(arg(call, 6)),
+                at_ms: at(5),
+            },
+            now,
+        ),
+        6 => {
+            let status = num(arg(call, 3)).filter(|s| *s > 0.0).map(|s| s as u16);
+            let level = match status {
+                Some(s) if s < 400 => Level::Info,
+                Some(s) if s < 500 => Level::Warning,
+                _ => Level::Error,
+            };
+            let method = non_empty(arg(call, 1)).unwrap_or_else(|| "GET".into());
+            let path = non_empty(arg(call, 2)).unwrap_or_else(|| "/".into());
+            let mut message = String::with_capacity(method.len() + path.len() + 1);
+            message.push_str(&method);
+            message.push(' ');
+            message.push_str(&path);
+            core.log(
+                LogInput {
+                    level,
+                    message,
+                    fields: None,
+                    at_ms: at(6),
+                    request: Some(RequestInfo {
+                        method,
+                        path,
+                        status,
+                        duration_ms: num(arg(call, 4)).unwrap_or(0.0),
+                    }),
+                    span_id: non_empty(arg(call, 5)),
+                },
+                now,
+            );
+        }
+        7 => {
+            if let Json::Str(hex) = arg(call, 1) {
+                core.set_trace(hex);
+            }
+        }
+        8 => core.set_user(non_empty(arg(call, 1))),
+        _ => {}
+    }
+}
+
+/// Settings from the `init()` options as the entry encodes them, positionally: `[endpoint,
+/// key, batchSize, flushIntervalMs, dedupWindowMs, maxRetries, retryDelayMs,
+/// maxBufferedEntries, maxBufferedBytes, sampleRate, minLevel, redactKeys, context]`.
+/// Anything missing or of the wrong type keeps its default rather than failing, because the
+/// logger must never break the page it watches.
+pub fn config_from(opts: &[Json]) -> Config {
+    let mut cfg = Config::default();
+    let n = |i| num(arg(opts, i)).filter(|n| n.is_finite());
+    if let Some(s) = string(arg(opts, 0)) {
+        cfg.endpoint = s;
+    }
+    if let Some(s) = string(arg(opts, 1)) {
+        cfg.key = s;
+    }
+    if let Some(v) = n(2) {
+        cfg.batch_size = v.max(1.0) as usize;
+    }
+    if let Some(v) = n(3) {
+        cfg.flush_interval_ms = v;
+    }
+    if let Some(v) = n(4) {
+        cfg.dedup_window_ms = v;
+    }
+    if let Some(v) = n(5) {
+        cfg.max_retries = v.max(0.0) as u32;
+    }
+    if let Some(v) = n(6) {
+        cfg.retry_delay_ms = v;
+    }
+    if let Some(v) = n(7) {
+        cfg.max_buffered_entries = v.max(0.0) as usize;
+    }
+    if let Some(v) = n(8) {
+        cfg.max_buffered_bytes = v.max(0.0) as usize;
+    }
+    if let Some(v) = n(9) {
+        cfg.sample_rate = v;
+    }
+    if let Some(level) = string(arg(opts, 10)).and_then(|s| s.parse().ok()) {
+        cfg.min_level = level;
+    }
+    if let Json::Arr(keys) = arg(opts, 11) {
+        cfg.redact_keys = keys.iter().filter_map(string).collect();
+    }
+    if let Json::Obj(fields) = arg(opts, 12) {
+        let mut fields = fields.clone();
+        if let Some(i) = fields.iter().position(|(k, _)| k == "userId") {
+            cfg.user_id = string(&fields.remove(i).1);
+        }
+        fields.retain(|(k, _)| k != "userId");
+        if !fields.is_empty() {
+            cfg.context = Some(Json::Obj(fields));
+        }
+    }
+    cfg
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    fn read_all(text: &str, nums: &[f64]) -> Vec<Json> {
+        let mut r = Reader::new(text, nums);
+        std::iter::from_fn(|| r.value()).collect()
+    }
+
+    #[test]
+    fn decodes_every_kind_of_value() {
+        let expected = Json::Arr(vec![
+            Json::Num(1.5),
+            Json::Str("hi".into()),
+            Json::Null,
+            Json::Bool(true),
+            Json::Bool(false),
+            Json::Arr(vec![]),
+            Json::Obj(vec![
+                ("k".into(), Json::Num(-3.0)),
+                ("k".into(), Json::Arr(vec![Json::Str(String::new())])),
+            ]),
+        ]);
+        let v = read_all("ans2:hiztfa]o1:kn1:kas0:]}]", &[1.5, -3.0]);
+        assert_eq!(v, vec![expected]);
+    }
+
+    #[test]
+    fn lengths_count_utf16_units() {
+        // "é" is one unit (two bytes), "😀" two units (four bytes), U+FFFD (a replaced lone
+        // surrogate) one unit; a separator-like ":" inside the text is just text.
+        let v = read_all("s6:é😀\u{fffd}:sn", &[]);
+        assert_eq!(v, vec![Json::Str("é😀\u{fffd}:s".into())]);
+        assert_eq!(read_all("s2:ab", &[]), vec![Json::Str("ab".into())]);
+    }
+
+    #[test]
+    fn malformed_input_ends_the_chunk_without_panicking() {
+        for bad in [
+            "s9:short",
+            "s1",
+            "x",
+            "a",
+            "o1:k",
+            "n",
+            "s1:😀",
+            "s99999999999999999999:",
+        ] {
+            assert!(read_all(bad, &[]).is_empty(), "{bad}");
+        }
+        // Values before the malformed one are kept.
+        assert_eq!(read_all("tq", &[]), vec![Json::Bool(true)]);
+        // Nesting is bounded.
+        assert!(read_all(&"a".repeat(100), &[]).is_empty());
+    }
+
+    #[test]
+    fn options_are_read_positionally_and_wrong_types_keep_defaults() {
+        let text = "as1:es1:kns2:10nzzzzzs4:warnas1:x]o6:userIds3:ann3:apps1:a}]";
+        let mut r = Reader::new(text, &[3.0, f64::NAN]);
+        let Some(Json::Arr(opts)) = r.value() else {
+            panic!("an options array")
+        };
+        let cfg = config_from(&opts);
+        assert_eq!((cfg.endpoint.as_str(), cfg.key.as_str()), ("e", "k"));
+        assert_eq!(cfg.batch_size, 3);
+        assert_eq!(cfg.flush_interval_ms, Config::default().flush_interval_ms);
+        assert_eq!(cfg.dedup_window_ms, Config::default().dedup_window_ms);
+        assert_eq!(cfg.min_level, Level::Warning);
+        assert_eq!(cfg.redact_keys, vec!["x".to_owned()]);
+        assert_eq!(cfg.user_id.as_deref(), Some("ann"));
+        assert_eq!(
+            cfg.context,
+            Some(Json::Obj(vec![("app".into(), Json::Str("a".into()))]))
+        );
+        assert_eq!(config_from(&[]).batch_size, Config::default().batch_size);
+    }
+}
