@@ -5,13 +5,32 @@
 // the browser tests (tests/web.rs). Nothing here throws: every platform call is guarded.
 
 /** `localStorage`, or null where the page may not use it (private mode, sandbox, settings). */
-export function localStore() {
+function localStore() {
   try { return globalThis.localStorage || null; } catch (_) { return null; }
 }
 
-/** Storage and randomness for the core: the `Host` of src/web/host.rs. */
-export function storageHost() {
-  const ls = localStore();
+/** Random bytes from crypto.getRandomValues, or Math.random where it is missing. */
+function random(b) {
+  try { globalThis.crypto.getRandomValues(b); } catch (_) { for (let i = 0; i < b.length; i++) b[i] = Math.random() * 256; }
+}
+
+/**
+ * Storage and randomness for the core: the `Host` of src/web/host.rs. Backed by localStorage,
+ * or with `persist` false (offlineStorage: false, or no usable localStorage) by a Map that
+ * lives as long as the page: unsent batches then stay in memory only.
+ */
+export function storageHost(persist) {
+  const ls = persist ? localStore() : null;
+  if (!ls) {
+    const m = new Map();
+    return {
+      get: (k) => m.get(k),
+      set: (k, v) => { m.set(k, v); return 0; },
+      remove: (k) => { m.delete(k); },
+      keys: (p) => { let s = ''; for (const k of m.keys()) if (k.startsWith(p)) s += k + '\n'; return s; },
+      random,
+    };
+  }
   return {
     get(k) { try { const v = ls.getItem(k); return v == null ? undefined : v; } catch (_) { return undefined; } },
     // 0 stored, 1 quota exceeded, 2 unavailable.
@@ -24,9 +43,7 @@ export function storageHost() {
       try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p)) s += k + '\n'; } } catch (_) { /* none */ }
       return s;
     },
-    random(b) {
-      try { globalThis.crypto.getRandomValues(b); } catch (_) { for (let i = 0; i < b.length; i++) b[i] = Math.random() * 256; }
-    },
+    random,
   };
 }
 

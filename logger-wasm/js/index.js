@@ -6,7 +6,7 @@
 // (no serialization, no I/O); the queue is handed to the wasm core in chunks at idle time.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, { WasmLogger } from './tracewire_logger.js';
-import { driver, localStore, storageHost } from './host.js';
+import { driver, storageHost } from './host.js';
 import { encode, encodeOptions } from './encode.js';
 
 const INGEST_PATH = '/api/v1/logging/logs';
@@ -228,7 +228,7 @@ export function init(opts = {}) {
   ready = initWasm(options.wasm ? { module_or_path: options.wasm } : undefined)
     .then(() => {
       const [t, n] = encodeOptions(options);
-      core = new WasmLogger(t, n, storageHost(), options.offlineStorage !== false && !!localStore(), Date.now());
+      core = new WasmLogger(t, n, storageHost(options.offlineStorage !== false), Date.now());
       io = driver(core);
       pending.unshift([7, bootTrace]);
       if (g.navigator && g.navigator.onLine === false) core.setOnline(false, Date.now());

@@ -28,7 +28,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = storageHost)]
-    fn storage_host() -> Host;
+    fn storage_host(persist: bool) -> Host;
 
     /// What `driver(core)` returns.
     type Driver;
@@ -103,7 +103,7 @@ fn logger_with(extra: &str, persist: bool) -> Logger {
     );
     let options = JSON::parse(&json).expect("valid options");
     let (text, nums) = unpack(&encode_options(&options));
-    let core = WasmLogger::new(&text, &nums, storage_host(), persist, js_sys::Date::now());
+    let core = WasmLogger::new(&text, &nums, storage_host(persist), js_sys::Date::now());
     let core: JsCore = JsValue::from(core).unchecked_into();
     let io = driver(&core);
     io.wake();
@@ -278,7 +278,7 @@ async fn full_storage_reports_quota_and_the_logger_keeps_working() {
     let filler = fill_storage();
     assert!(!filler.is_empty());
 
-    let mut storage = HostStorage(storage_host());
+    let mut storage = HostStorage(storage_host(true));
     let big = "y".repeat(64 * 1024);
     assert_eq!(
         storage.set("tracewire:probe", &big),

@@ -12,7 +12,7 @@
 pub mod host;
 
 use crate::core::calls::{Reader, apply_chunk, config_from};
-use crate::core::{Core, DropKind, Json, MemoryStorage, Outcome, SendRequest, Storage};
+use crate::core::{Core, DropKind, Json, Outcome, SendRequest};
 use host::{Host, HostRandom, HostStorage};
 use wasm_bindgen::prelude::*;
 
@@ -42,20 +42,15 @@ fn write_request(out: &mut String, req: &SendRequest) {
 #[wasm_bindgen]
 impl WasmLogger {
     /// Builds the logger from the `init()` options (encoded by the entry, see
-    /// [`crate::core::calls`]) and picks up what earlier page loads left in storage. `persist`
-    /// is false for `offlineStorage: false` or when the page has no usable `localStorage`:
-    /// unsent batches then live in memory only.
+    /// [`crate::core::calls`]) and picks up what earlier page loads left in the host's storage
+    /// (`localStorage`, or an in-memory map for `offlineStorage: false`: `js/host.js`).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: &str, nums: &[f64], host: Host, persist: bool, now: f64) -> WasmLogger {
+    pub fn new(options: &str, nums: &[f64], host: Host, now: f64) -> WasmLogger {
         let cfg = match Reader::new(options, nums).value() {
             Some(Json::Arr(opts)) => config_from(&opts),
             _ => config_from(&[]),
         };
-        let storage: Box<dyn Storage> = if persist {
-            Box::new(HostStorage(host.clone()))
-        } else {
-            Box::new(MemoryStorage::new())
-        };
+        let storage = Box::new(HostStorage(host.clone()));
         WasmLogger {
             core: Core::new(cfg, storage, Box::new(HostRandom(host)), now),
         }
