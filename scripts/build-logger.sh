@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser logger into the npm package logger-wasm/pkg (@tracewire/logger):
-# wasm32 build in the size profile, wasm-bindgen --target web, wasm-opt -Oz (binaryen 132 from
-# npm, never Debian's 108 which breaks wasm-bindgen output), the hand-written JS entry bundled
+# wasm32 build in the size profile, wasm-snip of the panic machinery, wasm-bindgen --target
+# web, wasm-opt -Oz --converge (binaryen 132 from npm, never Debian's 108 which breaks
+# wasm-bindgen output), the hand-written JS entry (with js/host.js and js/encode.js) bundled
 # with wasm-bindgen's glue into one minified index.js (esbuild), types, package.json and
 # README; then prints the gzip size of wasm + JS.
 # Honours CARGO_TARGET_DIR (default: the workspace's target/).
@@ -11,6 +12,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 WASM_OPT="$("$ROOT/scripts/ensure-toolchain.sh" --print-wasm-opt)"
 ESBUILD="$("$ROOT/scripts/ensure-toolchain.sh" --print-esbuild)"
+WASM_SNIP="$("$ROOT/scripts/ensure-toolchain.sh" --print-wasm-snip)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PKG="$ROOT/logger-wasm/pkg"
 NAME=tracewire_logger
@@ -20,8 +22,14 @@ CARGO_PROFILE_WASM_RELEASE_STRIP=false \
   cargo build --quiet --profile wasm-release --target wasm32-unknown-unknown -p tracewire-logger
 rm -rf "$PKG"
 mkdir -p "$PKG"
-wasm-bindgen --target web --no-typescript --out-dir "$PKG" \
+# Panics abort (panic = "abort") and none crosses the boundary, but std's panic handler still
+# keeps core::fmt alive (~2 KB gzip): wasm-snip turns std/core::panicking into `unreachable`,
+# which traps just as the abort would, and wasm-opt then drops what only they used.
+mkdir -p "$PKG/.snip"
+"$WASM_SNIP" --snip-rust-panicking-code -o "$PKG/.snip/$NAME.wasm" \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
+wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$PKG/.snip/$NAME.wasm"
+rm -rf "$PKG/.snip"
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-mutable-globals \
   --strip-producers --strip-target-features \

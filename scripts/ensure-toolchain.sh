@@ -5,12 +5,13 @@
 #     (the CLI and the crate must match, or the generated glue is refused at run time);
 #   - binaryen 132 (wasm-opt) from npm into a cache directory. Never Debian's binaryen:
 #     its wasm-opt 108 silently breaks wasm-bindgen output (see TOOLCHAIN.md);
+#   - wasm-snip 0.4.0 (cargo install), to cut Rust's panic machinery out of the module;
 #   - esbuild's platform binary package from npm (@esbuild/linux-x64 or -arm64), to minify
 #     the JS of the npm package;
 #   - with --browser: Debian's chromium + chromium-driver, for wasm-bindgen-test and the bench.
 # Quiet when everything is present; prints one line for each thing it installs.
-# Prints nothing on stdout except, with --print-wasm-opt / --print-esbuild, the path of the
-# wasm-opt / esbuild to use.
+# Prints nothing on stdout except, with --print-wasm-opt / --print-esbuild / --print-wasm-snip,
+# the path of the wasm-opt / esbuild / wasm-snip to use.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,12 +23,15 @@ ESBUILD_DIR="$CACHE/esbuild-$ESBUILD_VERSION"
 PRINT_ESBUILD=0
 WANT_BROWSER=0
 PRINT_WASM_OPT=0
+PRINT_WASM_SNIP=0
+WASM_SNIP_VERSION="0.4.0"
 for arg in "$@"; do
   case "$arg" in
     --browser) WANT_BROWSER=1 ;;
     --print-wasm-opt) PRINT_WASM_OPT=1 ;;
     --print-esbuild) PRINT_ESBUILD=1 ;;
-    *) echo "usage: $0 [--browser] [--print-wasm-opt] [--print-esbuild]" >&2; exit 2 ;;
+    --print-wasm-snip) PRINT_WASM_SNIP=1 ;;
+    *) echo "usage: $0 [--browser] [--print-wasm-opt] [--print-esbuild] [--print-wasm-snip]" >&2; exit 2 ;;
   esac
 done
 
@@ -72,6 +76,15 @@ if [ ! -x "$ESBUILD" ]; then
   npm install --silent --no-audit --no-fund --prefix "$ESBUILD_DIR" "$ESBUILD_PKG@$ESBUILD_VERSION" >&2
 fi
 
+# 4b. wasm-snip: replaces std's panic handler (and the core::fmt code only it keeps alive)
+#     with `unreachable`; the module aborts on panic either way (panic = "abort").
+WASM_SNIP="$(command -v wasm-snip || true)"
+if [ -z "$WASM_SNIP" ] || [ "$("$WASM_SNIP" --version 2>/dev/null | awk '{print $2}')" != "$WASM_SNIP_VERSION" ]; then
+  say "installing wasm-snip $WASM_SNIP_VERSION (takes ~1.5 min)"
+  cargo install wasm-snip --version "$WASM_SNIP_VERSION" --locked --quiet >&2
+  WASM_SNIP="$(command -v wasm-snip || echo "$HOME/.cargo/bin/wasm-snip")"
+fi
+
 # 5. Headless Chromium for browser tests and the benchmark.
 if [ "$WANT_BROWSER" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
   say "installing chromium and chromium-driver via apt-get"
@@ -88,4 +101,7 @@ if [ "$PRINT_WASM_OPT" = 1 ]; then
 fi
 if [ "$PRINT_ESBUILD" = 1 ]; then
   echo "$ESBUILD"
+fi
+if [ "$PRINT_WASM_SNIP" = 1 ]; then
+  echo "$WASM_SNIP"
 fi
