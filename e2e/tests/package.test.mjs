@@ -1,0 +1,82 @@
+// The logger reaches the demo app the way a user installs it: from the packed tarball, through
+// `npm install`, served from the app's node_modules — and the shop page itself works against a
+// real collector (the README's "Checkout (fails)" story).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { DEMO_DIR, INSTALLED_TARBALL, SHOP_PAGE_DIR } from '../lib/paths.mjs';
+import { tempDir, waitFor } from '../lib/procs.mjs';
+import { startStack } from '../lib/stack.mjs';
+
+let stack;
+let unpacked;
+
+before(async () => {
+  stack = await startStack({ publicDir: SHOP_PAGE_DIR });
+  unpacked = tempDir('tarball');
+  // The tarball the build step packed and installed (copied aside, as logger-wasm/pkg may be
+  // rebuilt meanwhile).
+  execFileSync('tar', ['-xzf', INSTALLED_TARBALL, '-C', unpacked]);
+});
+
+after(async () => {
+  await stack?.close();
+  if (unpacked) fs.rmSync(unpacked, { recursive: true, force: true });
+});
+
+async function served(file) {
+  const r = await fetch(`${stack.demo.base}/vendor/@tracewire/logger/${file}`);
+  assert.equal(r.status, 200, `/vendor/@tracewire/logger/${file}`);
+  return Buffer.from(await r.arrayBuffer());
+}
+
+test('the demo serves @tracewire/logger as installed from the packed tarball', async () => {
+  const demoManifest = JSON.parse(fs.readFileSync(path.join(DEMO_DIR, 'package.json'), 'utf8'));
+  assert.equal(demoManifest.dependencies['@tracewire/logger'], 'file:../../logger-wasm/pkg/tracewire-logger.tgz');
+  const installed = path.join(DEMO_DIR, 'node_modules', '@tracewire', 'logger');
+  assert.ok(!fs.lstatSync(installed).isSymbolicLink(), 'installed as a copy, not linked to the build output');
+
+  const packedManifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'package', 'package.json'), 'utf8'));
+  const servedManifest = JSON.parse((await served('package.json')).toString('utf8'));
+  assert.equal(packedManifest.name, '@tracewire/logger');
+  assert.deepEqual(servedManifest, packedManifest);
+  // The tarball holds exactly the package's files, and the page gets those bytes.
+  for (const file of packedManifest.files) {
+    const packed = fs.readFileSync(path.join(unpacked, 'package', file));
+    assert.ok((await served(file)).equals(packed), `${file} served as packed`);
+    assert.ok(packed.equals(fs.readFileSync(path.join(installed, file))), `${file} installed as packed`);
+  }
+});
+
+// Reported, not failing the suite: at 56a0ce6 the logger sends nothing until flush() is called
+// or batchSize entries wait (entries are never cut on the flush interval), and the shop page
+// never calls flush(), so its frontend records never arrive. Drop `todo` once that is fixed.
+const SHOP_TODO = 'the logger does not send on its flush interval (only on flush() or a full batch)';
+
+test('shop page: a failing checkout joins the browser exception and the backend logs under one trace', { todo: SHOP_TODO }, async () => {
+  const page = await stack.browser.context.newPage();
+  page.on('pageerror', () => {}); // the click handler throws on purpose
+  await page.goto(`${stack.demo.base}/?collector=${encodeURIComponent(stack.collector.base)}`);
+  await page.waitForSelector('#products button'); // products loaded through the traced API
+  await page.click('#checkout-fail');
+  await page.waitForFunction(() => document.getElementById('log').textContent.includes('checkout answered 502'));
+  const traceId = await page.textContent('#trace-id');
+  assert.match(traceId, /^[0-9a-f]{32}$/);
+  const want = [
+    'exception frontend Error: checkout failed: payment declined (HTTP 502)',
+    'log backend ERROR POST /api/checkout/fail 502',
+    'log backend ERROR payment provider declined the card',
+    'log frontend INFO clicked Checkout (fails)',
+  ];
+  let got;
+  await waitFor(`the records of trace ${traceId}`, async () => {
+    got = (await stack.query.trace(traceId)).items.map((i) => (i.kind === 'log'
+      ? `log ${i.log.source} ${i.log.level} ${i.log.message}`
+      : `exception ${i.exception.exception_type === 'http_5xx' ? 'backend' : 'frontend'} ${i.exception.exception_type}: ${i.exception.exception_message}`));
+    return want.every((w) => got.includes(w));
+  }, { timeoutMs: 20_000, intervalMs: 200 }).catch(() => {});
+  for (const w of want) assert.ok(got.includes(w), `${w}\nin ${JSON.stringify(got, null, 1)}`);
+  await page.close();
+});
