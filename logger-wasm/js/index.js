@@ -3,7 +3,9 @@
 // Everything that must work before the WebAssembly module has loaded lives here and runs
 // synchronously at import: the error handlers, the fetch/XMLHttpRequest patch, the page
 // lifecycle listeners and the call queue. A log call only pushes a small array onto the queue
-// (no serialization, no I/O); the queue is handed to the wasm core in chunks at idle time.
+// (no serialization, no I/O); the queue is handed to the wasm core in chunks at idle time,
+// encoded as one string (encode.js). The core is synchronous and does no I/O: host.js gives it
+// storage and randomness and performs the requests it asks for, with its timers.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, { WasmLogger } from './tracewire_logger.js';
 import { driver, storageHost } from './host.js';
