@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
+use tracewire_shared::level::Level;
 
 /// Tracewire collector: ingest, storage and query API for web application logs.
 #[derive(Debug, Parser)]
@@ -29,6 +30,20 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Archive and delete rows past their retention.
+    Retention {
+        /// What to do.
+        #[command(subcommand)]
+        action: RetentionCommand,
+    },
+}
+
+/// `tracewire retention …`.
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Run retention once (archive, then delete) with the `--retention-*` settings, printing a
+    /// line per batch.
+    Run,
 }
 
 /// `tracewire user …`.
@@ -111,6 +126,34 @@ pub struct ServeConfig {
     #[arg(long, env = "TRACEWIRE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
 
+    /// Days logs are kept before retention archives and deletes them; 0 keeps them forever.
+    #[arg(long, env = "TRACEWIRE_RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u32,
+
+    /// Per-level overrides of `--retention-days`, comma separated: `DEBUG=7,ERROR=90`.
+    /// Exception occurrences and metrics are kept as long as the longest log retention.
+    #[arg(long, env = "TRACEWIRE_RETENTION_DAYS_BY_LEVEL", value_delimiter = ',')]
+    pub retention_days_by_level: Vec<LevelDays>,
+
+    /// Directory of the gzip JSON-lines archives retention writes before it deletes anything
+    /// (relative paths are relative to the working directory, like the default database).
+    #[arg(long, env = "TRACEWIRE_ARCHIVE_DIR", default_value = "archive")]
+    pub archive_dir: std::path::PathBuf,
+
+    /// Seconds between retention runs inside the collector (the first run is one interval after
+    /// start); 0 disables the periodic job, for `tracewire retention run` from cron instead.
+    #[arg(
+        long,
+        env = "TRACEWIRE_RETENTION_INTERVAL_SECS",
+        default_value_t = 3600
+    )]
+    pub retention_interval_secs: u64,
+
+    /// Rows per retention batch: one archive file and one delete transaction each.
+    #[arg(long, env = "TRACEWIRE_RETENTION_BATCH", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=50_000))]
+    pub retention_batch: u32,
+
     /// Directory of the admin UI build to serve at `/` (a status page when absent).
     #[arg(long, env = "TRACEWIRE_UI_DIR", default_value = "admin-ui/dist")]
     pub ui_dir: std::path::PathBuf,
@@ -122,6 +165,31 @@ impl ServeConfig {
         let mut cli = Cli::parse_from(["tracewire"]);
         cli.serve.database_url = database_url.into();
         cli.serve
+    }
+}
+
+/// One `LEVEL=DAYS` retention override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelDays {
+    /// The level it applies to.
+    pub level: Level,
+    /// Days kept; 0 keeps forever.
+    pub days: u32,
+}
+
+impl std::str::FromStr for LevelDays {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (level, days) = s
+            .split_once('=')
+            .ok_or_else(|| format!("expected LEVEL=DAYS, got {s:?}"))?;
+        let level = level.parse::<Level>().map_err(|e| e.to_string())?;
+        let days = days
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| format!("days must be a whole number, got {days:?}"))?;
+        Ok(Self { level, days })
     }
 }
 
@@ -259,6 +327,27 @@ mod tests {
             config_file_env("[listen]\na = 1", "t.toml"),
             Err(ConfigFileError::BadValue(_))
         ));
+    }
+
+    #[test]
+    fn retention_overrides_parse() {
+        let cli = Cli::parse_from(["tw", "--retention-days-by-level", "debug=7,ERROR=90"]);
+        assert_eq!(
+            cli.serve.retention_days_by_level,
+            vec![
+                LevelDays {
+                    level: Level::Debug,
+                    days: 7
+                },
+                LevelDays {
+                    level: Level::Error,
+                    days: 90
+                }
+            ]
+        );
+        assert!("INFO".parse::<LevelDays>().is_err());
+        assert!("LOUD=3".parse::<LevelDays>().is_err());
+        assert!("INFO=-1".parse::<LevelDays>().is_err());
     }
 
     #[test]

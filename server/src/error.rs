@@ -58,6 +58,9 @@ pub enum Error {
     /// A bug or a failed background task; details are logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Retention could not write an archive file; nothing of that batch was deleted.
+    #[error("archive failed: {0}")]
+    Archive(String),
     /// Storage failed; the batch was not stored.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -79,7 +82,7 @@ impl Error {
             Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Internal(_) | Error::Archive(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             Error::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -101,6 +104,7 @@ impl Error {
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden => "forbidden",
             Error::Internal(_) => "internal",
+            Error::Archive(_) => "archive_failed",
             Error::Store(StoreError::NotFound) => "not_found",
             Error::Store(StoreError::Conflict(_)) => "conflict",
             Error::Store(_) => "storage_unavailable",
@@ -121,7 +125,7 @@ impl IntoResponse for Error {
                     None,
                 )
             }
-            Error::Internal(detail) => {
+            Error::Internal(detail) | Error::Archive(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 ("internal error".to_owned(), None)
             }

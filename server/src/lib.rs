@@ -7,6 +7,7 @@
 //! - [`auth`]: login, sessions, roles, failed-login throttling, audit rows.
 //! - [`query`]: query-string filters and their translation to SQL (pure).
 //! - [`http`]: routes; each module owns its own.
+//! - [`retention`]: archiving then deleting rows past their retention (periodic and CLI).
 //! - [`bootstrap`]: first admin user, default project and ingest key.
 //! - [`selflog`]: the collector's own request logs, shipped in-process.
 //! - [`error`]: the one error type and its HTTP envelope.
@@ -22,6 +23,7 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod query;
+pub mod retention;
 pub mod selflog;
 pub mod state;
 pub mod store;
@@ -109,6 +111,14 @@ pub async fn run(
     };
     let maintenance = tokio::spawn(maintenance(store.clone()));
     let (stop_tx, stopping) = tokio::sync::watch::channel(false);
+    let retention = (config.retention_interval_secs > 0).then(|| {
+        tokio::spawn(retention::periodic(
+            store.clone(),
+            retention::RetentionSettings::from_config(&config),
+            std::time::Duration::from_secs(config.retention_interval_secs),
+            stopping.clone(),
+        ))
+    });
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -128,6 +138,12 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await?;
     maintenance.abort();
+    // A retention run in progress stops after its current batch (archive, then delete).
+    if let Some(task) = retention
+        && let Err(e) = task.await
+    {
+        tracing::error!(error = %e, "retention task failed");
+    }
     // The collector's own request logs still queued go into the writer before it drains.
     if let Some(t) = self_trace {
         t.shutdown().await;

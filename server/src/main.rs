@@ -4,7 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use tracewire_server::bootstrap::{BootstrapSecrets, bootstrap};
 use tracewire_server::config::{
-    Cli, Command, ConfigFileError, UserCommand, config_file_env, config_file_path,
+    Cli, Command, ConfigFileError, RetentionCommand, UserCommand, config_file_env, config_file_path,
 };
 use tracewire_server::store::{self, redact_url};
 use tracing_subscriber::EnvFilter;
@@ -79,6 +79,12 @@ async fn serve(cli: Cli) -> ExitCode {
     {
         return add_user(store.as_ref(), username, role).await;
     }
+    if let Some(Command::Retention {
+        action: RetentionCommand::Run,
+    }) = &cli.command
+    {
+        return run_retention(store.as_ref(), &config).await;
+    }
 
     let boot = match bootstrap(store.as_ref(), &BootstrapSecrets::from_env()).await {
         Ok(b) => b,
@@ -138,6 +144,47 @@ async fn add_user(store: &dyn store::Store, username: &str, role: &str) -> ExitC
         }
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `tracewire retention run`: one run with the configured policy, a line per batch.
+async fn run_retention(
+    store: &dyn store::Store,
+    config: &tracewire_server::config::ServeConfig,
+) -> ExitCode {
+    use tracewire_server::retention::{self, BatchReport, RetentionSettings};
+    let settings = RetentionSettings::from_config(config);
+    let progress = |b: &BatchReport| {
+        println!(
+            "{} {}: archived {} deleted {} -> {} ({} bytes)",
+            b.table,
+            b.level.unwrap_or("-"),
+            b.archived,
+            b.deleted,
+            b.file.path.display(),
+            b.file.bytes
+        );
+    };
+    let now = tracewire_server::clock::now_us();
+    match retention::run_once(store, &settings, now, "cli", progress, || false).await {
+        Ok(r) if r.skipped => {
+            println!("another collector holds the retention lease; nothing done");
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            println!(
+                "retention done: {} rows archived, {} deleted, {} files in {}",
+                r.archived(),
+                r.deleted(),
+                r.batches.len(),
+                settings.archive_dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}; rows of the failed batch were not deleted");
             ExitCode::FAILURE
         }
     }

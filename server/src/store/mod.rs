@@ -7,17 +7,21 @@
 //! - [`dedup`]: the in-memory index behind server-side dedup (pure logic).
 //! - [`writer`]: the single writer task that groups concurrent batches into few transactions.
 //! - `reads`: the query side (auth, audit, logs and exception reads) as supertraits of `Store`.
+//! - `retention`: expired-row batches, id deletes and job leases for [`crate::retention`].
 
 pub mod dedup;
 mod postgres;
 mod read_sql;
 mod reads;
+mod retention;
+mod retention_sql;
 mod rows;
 mod sql;
 mod sqlite;
 pub mod writer;
 
 pub use reads::*;
+pub use retention::*;
 pub use rows::*;
 
 use async_trait::async_trait;
@@ -122,7 +126,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// The collector's persistence. Object-safe so state holds `Arc<dyn Store>`, not a generic.
 #[async_trait]
-pub trait Store: AuthStore + QueryStore + Send + Sync + 'static {
+pub trait Store: AuthStore + QueryStore + RetentionStore + Send + Sync + 'static {
     /// Which engine this is.
     fn backend(&self) -> Backend;
     /// Applies pending migrations.

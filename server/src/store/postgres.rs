@@ -2,6 +2,7 @@
 //! share it, and PostgreSQL's MVCC lets them run side by side.
 
 use super::read_sql::{bind_all, impl_read_store};
+use super::retention_sql::impl_retention_store;
 use super::sql::impl_common_store;
 use super::{StoreOptions, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -34,6 +35,17 @@ impl PgStore {
         self.pool.begin().await
     }
 
+    /// A transaction-scoped advisory lock inside a transaction the lease keeps open: other
+    /// collectors get `false`, and a crash or lost connection releases it with the transaction.
+    async fn lease(&self, name: super::LeaseName) -> StoreResult<Option<super::Lease>> {
+        let mut tx = self.pool.begin().await?;
+        let granted: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(name.key())
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(granted.then(|| super::Lease::postgres(tx)))
+    }
+
     async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)
@@ -44,3 +56,4 @@ impl PgStore {
 
 impl_common_store!(PgStore, PgWriteTx, Postgres, super::Backend::Postgres);
 impl_read_store!(PgStore, Postgres);
+impl_retention_store!(PgStore, Postgres);

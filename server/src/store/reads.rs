@@ -54,8 +54,8 @@ pub struct AuditRecord {
     pub details: Value,
 }
 
-/// One `app_logs` row as stored.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+/// One `app_logs` row as stored (serialized as is into retention archives).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
 pub struct LogRecord {
     /// Row id.
     pub id: Uuid,

@@ -2,6 +2,7 @@
 //! so a pool of writers would only add lock waits) and a pool of readers.
 
 use super::read_sql::{bind_all, impl_read_store};
+use super::retention_sql::impl_retention_store;
 use super::sql::impl_common_store;
 use super::{StoreOptions, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -97,6 +98,11 @@ impl SqliteStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// SQLite runs one collector per file, so the lease is always granted.
+    async fn lease(&self, _name: super::LeaseName) -> StoreResult<Option<super::Lease>> {
+        Ok(Some(super::Lease::local()))
+    }
+
     async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.writer)
@@ -107,3 +113,4 @@ impl SqliteStore {
 
 impl_common_store!(SqliteStore, SqliteWriteTx, Sqlite, super::Backend::Sqlite);
 impl_read_store!(SqliteStore, Sqlite);
+impl_retention_store!(SqliteStore, Sqlite);

@@ -1,0 +1,184 @@
+//! The store side of retention: the oldest rows past a cutoff, in keyset batches, deletion of
+//! exactly the ids that were archived, and the lease that keeps N collectors from running
+//! retention at once. The SQL is shared by both backends in `retention_sql`.
+
+use super::StoreResult;
+use super::reads::LogRecord;
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// Position after the last row of a batch: rows are walked in `(timestamp, id)` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyset {
+    /// Timestamp of the last row seen (µs).
+    pub time_us: i64,
+    /// Id of the last row seen.
+    pub id: Uuid,
+}
+
+impl Keyset {
+    /// Before every row.
+    pub const START: Keyset = Keyset {
+        time_us: i64::MIN,
+        id: Uuid::nil(),
+    };
+}
+
+/// Tables retention prunes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionTable {
+    /// `app_logs`, per level.
+    AppLogs,
+    /// `exception_events` (occurrences; the groups in `app_exceptions` stay as summaries).
+    ExceptionEvents,
+    /// `performance_metrics`.
+    PerformanceMetrics,
+}
+
+impl RetentionTable {
+    /// The SQL table name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RetentionTable::AppLogs => "app_logs",
+            RetentionTable::ExceptionEvents => "exception_events",
+            RetentionTable::PerformanceMetrics => "performance_metrics",
+        }
+    }
+}
+
+/// One `exception_events` row as stored, for the archive.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ExceptionEventRecord {
+    /// Occurrence id.
+    pub id: Uuid,
+    /// Group id.
+    pub exception_id: Uuid,
+    /// Owning project.
+    pub project_id: Uuid,
+    /// Occurrence time (µs).
+    pub timestamp: i64,
+    /// Trace id.
+    pub trace_id: Option<String>,
+    /// Span id.
+    pub span_id: Option<String>,
+    /// User id.
+    pub user_id: Option<String>,
+    /// Page or endpoint.
+    pub request_path: Option<String>,
+    /// Message.
+    pub exception_message: String,
+    /// Stack trace.
+    pub stack_trace: Option<String>,
+    /// Structured details.
+    pub exception_details: Option<Json<Value>>,
+    /// Context.
+    pub context_data: Option<Json<Value>>,
+}
+
+/// One `performance_metrics` row as stored, for the archive.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct MetricRecord {
+    /// Row id.
+    pub id: Uuid,
+    /// Owning project.
+    pub project_id: Uuid,
+    /// Source.
+    pub source: String,
+    /// Kind of metric.
+    pub metric_type: String,
+    /// Name.
+    pub metric_name: String,
+    /// Value.
+    pub value: f64,
+    /// Unit.
+    pub unit: Option<String>,
+    /// Time (µs).
+    pub timestamp: i64,
+    /// Endpoint.
+    pub endpoint: Option<String>,
+    /// Trace id.
+    pub trace_id: Option<String>,
+    /// Tags.
+    pub tags: Option<Json<Value>>,
+}
+
+/// Jobs that must run on one collector at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseName {
+    /// The retention run.
+    Retention,
+}
+
+impl LeaseName {
+    /// The PostgreSQL advisory lock key ("tracewir" in ASCII, plus the job number).
+    pub(crate) fn key(self) -> i64 {
+        match self {
+            LeaseName::Retention => 0x7472_6163_6577_6900 + 1,
+        }
+    }
+}
+
+/// Held while a once-only job runs; dropping it (or [`Lease::release`]) lets others take it.
+pub struct Lease {
+    /// On PostgreSQL the open transaction that holds a transaction-scoped advisory lock, so a
+    /// crash or a lost connection releases it too; nothing on SQLite.
+    guard: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+}
+
+impl Lease {
+    /// A lease that guards nothing (SQLite: one collector per file).
+    pub(crate) fn local() -> Self {
+        Self { guard: None }
+    }
+
+    /// A lease held by `tx`'s advisory lock.
+    pub(crate) fn postgres(tx: sqlx::Transaction<'static, sqlx::Postgres>) -> Self {
+        Self { guard: Some(tx) }
+    }
+
+    /// Releases the lease now.
+    pub async fn release(self) {
+        if let Some(tx) = self.guard
+            && let Err(e) = tx.rollback().await
+        {
+            tracing::warn!(error = %e, "releasing a lease failed; the connection drop frees it");
+        }
+    }
+}
+
+/// Reads and deletes of retention, and job leases.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Takes the lease `name` unless another collector holds it (always granted on SQLite).
+    async fn try_lease(&self, name: LeaseName) -> StoreResult<Option<Lease>>;
+    /// Up to `limit` logs of `level` older than `cutoff_us`, after `after` in (timestamp, id)
+    /// order.
+    async fn expired_logs(
+        &self,
+        level: &str,
+        cutoff_us: i64,
+        after: Keyset,
+        limit: u32,
+    ) -> StoreResult<Vec<LogRecord>>;
+    /// Up to `limit` exception occurrences older than `cutoff_us`, after `after`.
+    async fn expired_exception_events(
+        &self,
+        cutoff_us: i64,
+        after: Keyset,
+        limit: u32,
+    ) -> StoreResult<Vec<ExceptionEventRecord>>;
+    /// Up to `limit` metrics older than `cutoff_us`, after `after`.
+    async fn expired_metrics(
+        &self,
+        cutoff_us: i64,
+        after: Keyset,
+        limit: u32,
+    ) -> StoreResult<Vec<MetricRecord>>;
+    /// Deletes exactly the rows of `table` with these ids, in one transaction; returns how many
+    /// existed.
+    async fn delete_ids(&self, table: RetentionTable, ids: &[Uuid]) -> StoreResult<u64>;
+}
