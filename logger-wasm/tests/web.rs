@@ -1,7 +1,8 @@
 //! Browser tests of the web glue and its platform side (`js/host.js`: storage host, send loop,
 //! timers) in headless Chromium, with the real `localStorage`, `fetch` and timers: persistence
 //! of unsent batches across a simulated reload, `offlineStorage: false`, a full storage quota,
-//! keepalive splitting on page hide and a real HTTP request.
+//! keepalive splitting on page hide, a real HTTP request, and JS values (errors, dates, bigints,
+//! cycles, throwing getters, lone surrogates) through the encoded hand-over (`js/encode.js`).
 //!
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p tracewire-logger --target
 //! wasm32-unknown-unknown` (the runner comes from `.cargo/config.toml`).
@@ -360,5 +361,63 @@ async fn a_real_request_reaches_an_http_server() {
         ours.status
     );
     assert_eq!(l.pending_batches(), 0);
+    l.shutdown();
+}
+
+#[wasm_bindgen_test]
+async fn js_values_cross_the_encoded_hand_over_like_the_wire_expects() {
+    local_storage().clear().unwrap();
+    install_fetch(200.into());
+    let l = logger("");
+    let fields = Function::new_no_args(
+        r#"
+        const cyclic = { name: 'loop' }; cyclic.self = cyclic;
+        let deep = { leaf: 1 }; for (let i = 0; i < 12; i++) deep = { deep };
+        const throwing = { ok: 1 };
+        Object.defineProperty(throwing, 'bad', { enumerable: true, get() { throw new Error('getter'); } });
+        return { err: new TypeError('boom'), when: new Date(0), bad: new Date(NaN), big: 10n,
+                 fn() {}, sym: Symbol('s'), undef: undefined, nan: NaN, n: -2.5, yes: true,
+                 list: [1, 'two', null], lone: 'a\ud800b', emoji: 'é😀', cyclic, deep, throwing,
+                 many: Array.from({ length: 500 }, (_, i) => i) };
+        "#,
+    )
+    .call0(&JsValue::NULL)
+    .expect("fields built");
+    let message = Function::new_no_args("return new RangeError('as message');")
+        .call0(&JsValue::NULL)
+        .expect("error built");
+    let call = Array::of4(&3.into(), &message, &fields, &js_sys::Date::now().into());
+    let (text, nums) = unpack(&encode(&Array::of1(&call)));
+    l.core.ingest(&text, &nums, js_sys::Date::now());
+    flush(&l).await;
+    let sent = calls();
+    let body = &sent
+        .iter()
+        .find(|c| c.body.contains("as message"))
+        .expect("sent")
+        .body;
+    for needle in [
+        r#""message":"as message""#,
+        r#""err":{"name":"TypeError","message":"boom"}"#,
+        r#""when":"1970-01-01T00:00:00.000Z""#,
+        r#""bad":null"#,
+        r#""big":"10""#,
+        r#""fn":null"#,
+        r#""sym":null"#,
+        r#""undef":null"#,
+        r#""nan":null"#,
+        r#""n":-2.5"#,
+        r#""yes":true"#,
+        r#""list":[1,"two",null]"#,
+        "\"lone\":\"a\u{fffd}b\"",
+        "\"emoji\":\"é😀\"",
+        "[depth limit]",
+        r#""throwing":{"ok":1,"bad":null}"#,
+        r#""many":[0,1,2,"#,
+    ] {
+        assert!(body.contains(needle), "{needle} in {body}");
+    }
+    // At most 200 values are taken from one object: the long list is cut.
+    assert!(!body.contains(",499]"), "the 500-item list is cut");
     l.shutdown();
 }
