@@ -89,7 +89,7 @@ export function driver(core) {
 
   async function pump() {
     try {
-      for (let r; !closed && (r = core.poll(Date.now())) != null;) await perform(r);
+      for (let r; !closed && (r = core.poll(Date.now(), false));) await perform(r);
     } catch (_) { /* never throw */ }
     pumping = null;
     arm();
@@ -132,7 +132,7 @@ export function driver(core) {
   /** The page is hiding: keepalive sends within the browser's budget. */
   function pageHide() {
     try {
-      const reqs = core.pageHide(Date.now());
+      const reqs = core.poll(Date.now(), true);
       if (reqs) for (const r of reqs.split('\x1e')) perform(r);
     } catch (_) { /* never throw */ }
   }

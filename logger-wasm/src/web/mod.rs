@@ -3,11 +3,10 @@
 //! The JS entry owns everything that touches the platform: the error handlers, the fetch/XHR
 //! patch, the call queue, page lifecycle listeners, timers, `fetch`/`sendBeacon` and the
 //! promise of `flush()` (`js/host.js`). This module only turns queued calls into core calls and
-//! answers synchronously: what to send ([`WasmLogger::poll`], [`WasmLogger::page_hide`], as
-//! strings), when to wake up next, and what became of a request ([`WasmLogger::outcome`]).
-//! Storage and randomness come from a small host object ([`host::Host`]). Nothing here throws
-//! into the application: no path panics (the size profile aborts on panic), and the time is an
-//! argument of every call.
+//! answers synchronously: what to send ([`WasmLogger::poll`], as a string), when to wake up
+//! next, and what became of a request ([`WasmLogger::outcome`]). Storage and randomness come
+//! from a small host object ([`host::Host`]). Nothing here throws into the application: no
+//! path panics (the size profile aborts on panic), and the time is an argument of every call.
 
 pub mod host;
 
@@ -19,7 +18,7 @@ use wasm_bindgen::prelude::*;
 /// Separates the fields of one request in [`WasmLogger::poll`]'s answer (JSON bodies never
 /// hold a raw control character).
 const FIELD_SEP: char = '\x1f';
-/// Separates requests in [`WasmLogger::page_hide`]'s answer.
+/// Separates requests in [`WasmLogger::poll`]'s answer.
 const RECORD_SEP: char = '\x1e';
 
 /// One logger instance, created by the JS entry's `init()`.
@@ -79,21 +78,20 @@ impl WasmLogger {
         self.core.flush(now);
     }
 
-    /// The next request to perform now, as `id \x1f keepalive(0|1) \x1f url \x1f body`;
-    /// `undefined` when nothing is due. Answer it with [`WasmLogger::outcome`].
-    pub fn poll(&mut self, now: f64) -> Option<String> {
-        let req = self.core.poll(now)?;
-        let mut out = String::with_capacity(req.body.len() + req.url.len() + 24);
-        write_request(&mut out, &req);
-        Some(out)
-    }
-
-    /// The page is hiding: cuts everything and returns the keepalive requests that fit the
-    /// browser's budget, in [`WasmLogger::poll`]'s format, separated by `\x1e`.
-    #[wasm_bindgen(js_name = pageHide)]
-    pub fn page_hide(&mut self, now: f64) -> String {
+    /// What to send now, as `id \x1f keepalive(0|1) \x1f url \x1f body` per request,
+    /// requests separated by `\x1e`; empty when nothing is due. Normally the one next request
+    /// (answer it with [`WasmLogger::outcome`] before polling again: batches leave in order).
+    /// With `hiding` (pagehide, visibilitychange hidden) it cuts everything and returns the
+    /// keepalive requests that fit the browser's budget. One export for both keeps one
+    /// string-returning shim in the module instead of two.
+    pub fn poll(&mut self, now: f64, hiding: bool) -> String {
+        let reqs = if hiding {
+            self.core.page_hide(now)
+        } else {
+            self.core.poll(now).into_iter().collect()
+        };
         let mut out = String::new();
-        for req in self.core.page_hide(now) {
+        for req in reqs {
             if !out.is_empty() {
                 out.push(RECORD_SEP);
             }
