@@ -73,7 +73,9 @@ const MAX_SLEEP_MS = 60000;
  * next wake-up. Returns { wake, flush, pageHide, close }.
  */
 export function driver(core) {
-  let pumping = null;
+  /** True while a send loop runs; `loop` is its promise. */
+  let running = false;
+  let loop = null;
   let timer = null;
   let due = 0;
   let closed = false;
@@ -88,10 +90,12 @@ export function driver(core) {
   }
 
   async function pump() {
+    // Set here, not by the caller: a loop with nothing to send finishes before pump() returns.
+    running = true;
     try {
       for (let r; !closed && (r = core.poll(Date.now(), false));) await perform(r);
     } catch (_) { /* never throw */ }
-    pumping = null;
+    running = false;
     arm();
   }
 
@@ -112,8 +116,8 @@ export function driver(core) {
   /** Starts the send loop if none runs, and (re)arms the timer. */
   function wake() {
     if (closed) return;
-    if (pumping) arm();
-    else pumping = pump();
+    if (running) arm();
+    else loop = pump();
   }
 
   /** Cuts everything and sends until nothing more can go now; resolves to pending batches. */
@@ -121,10 +125,8 @@ export function driver(core) {
     try {
       core.flush(Date.now());
       // Let a running loop finish its request (bounded), then run our own.
-      if (pumping) await Promise.race([pumping, new Promise((r) => setTimeout(r, 1000))]);
-      const own = pump();
-      if (!pumping) pumping = own;
-      await own;
+      if (running) await Promise.race([loop, new Promise((r) => setTimeout(r, 1000))]);
+      await (loop = pump());
       return core.pendingBatches();
     } catch (_) { return 0; }
   }

@@ -421,3 +421,18 @@ async fn js_values_cross_the_encoded_hand_over_like_the_wire_expects() {
     assert!(!body.contains(",499]"), "the 500-item list is cut");
     l.shutdown();
 }
+
+#[wasm_bindgen_test]
+async fn a_batch_goes_out_on_its_interval_without_flush() {
+    local_storage().clear().unwrap();
+    install_fetch(200.into());
+    let l = logger(r#","batchSize":100,"flushIntervalMs":50"#);
+    log(&l, "sent by the timer");
+    TimeoutFuture::new(400).await;
+    assert!(
+        calls().iter().any(|c| c.body.contains("sent by the timer")),
+        "the interval cut and sent the batch"
+    );
+    assert_eq!(l.pending_batches(), 0);
+    l.shutdown();
+}
