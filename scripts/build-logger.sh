@@ -38,10 +38,14 @@ mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
 # One ES module: the entry and the glue it imports, minified. esbuild keeps
 # `new URL('…_bg.wasm', import.meta.url)` as written, so bundlers (Vite) still find the wasm.
 cp "$ROOT/logger-wasm/js/index.js" "$PKG/entry.src.js"
-cp "$ROOT/logger-wasm/js/host.js" "$ROOT/logger-wasm/js/encode.js" "$PKG/"
+cp "$ROOT/logger-wasm/js/encode.js" "$PKG/"
+# The module imports its storage functions from js/host.js, which wasm-bindgen copied under
+# snippets/; the entry imports the driver from the same file, so both share one instance.
+HOST_SNIPPET="$(cd "$PKG" && ls snippets/*/js/host.js)"
+echo "export * from './$HOST_SNIPPET';" > "$PKG/host.js"
 "$ESBUILD" "$PKG/entry.src.js" --bundle --minify --format=esm --target=es2020 \
   --log-level=warning --outfile="$PKG/index.js"
-rm "$PKG/entry.src.js" "$PKG/host.js" "$PKG/encode.js" "$PKG/${NAME}.js"
+rm -r "$PKG/entry.src.js" "$PKG/host.js" "$PKG/encode.js" "$PKG/${NAME}.js" "$PKG/snippets"
 cp "$ROOT/logger-wasm/js/index.d.ts" "$PKG/"
 cp "$ROOT/logger-wasm/js/README.md" "$PKG/README.md"
 

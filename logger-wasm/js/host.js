@@ -1,5 +1,5 @@
 // @tracewire/logger — the platform side of the wasm core: localStorage and crypto for the core
-// (storageHost), and the driver that performs what the core asks for (fetch, sendBeacon,
+// (storageHost, imported by the module as host* functions), and the driver that performs what the core asks for (fetch, sendBeacon,
 // timers, the promise of flush). The core itself is synchronous and does no I/O: it answers
 // poll() with a request string and is told the outcome. Used by the entry (index.js) and by
 // the browser tests (tests/web.rs). Nothing here throws: every platform call is guarded.
@@ -15,7 +15,7 @@ function random(b) {
 }
 
 /**
- * Storage and randomness for the core: the `Host` of src/web/host.rs. Backed by localStorage,
+ * Storage and randomness for the core (src/web/host.rs). Backed by localStorage,
  * or with `persist` false (offlineStorage: false, or no usable localStorage) by a Map that
  * lives as long as the page: unsent batches then stay in memory only.
  */
@@ -46,6 +46,19 @@ export function storageHost(persist) {
     random,
   };
 }
+
+/** The storage the wasm core's imports below use; chosen by the WasmLogger constructor. */
+let current = storageHost(false);
+
+// The wasm module imports these free functions (src/web/host.rs) instead of calling methods
+// on a host object: no JS object crosses into wasm, so wasm-bindgen needs no externref glue.
+/** Selects localStorage (`persist`) or a fresh in-memory map for the core. */
+export function hostOpen(persist) { current = storageHost(persist); }
+export function hostGet(k) { return current.get(k); }
+export function hostSet(k, v) { return current.set(k, v); }
+export function hostRemove(k) { current.remove(k); }
+export function hostKeys(p) { return current.keys(p); }
+export { random as hostRandom };
 
 /**
  * One POST; a string body (text/plain) and the key in the URL keep it a CORS-simple request.

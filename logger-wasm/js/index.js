@@ -8,7 +8,7 @@
 // storage and randomness and performs the requests it asks for, with its timers.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, { WasmLogger } from './tracewire_logger.js';
-import { driver, storageHost } from './host.js';
+import { driver } from './host.js';
 import { encode, encodeOptions } from './encode.js';
 
 const INGEST_PATH = '/api/v1/logging/logs';
@@ -230,7 +230,7 @@ export function init(opts = {}) {
   ready = initWasm(options.wasm ? { module_or_path: options.wasm } : undefined)
     .then(() => {
       const [t, n] = encodeOptions(options);
-      core = new WasmLogger(t, n, storageHost(options.offlineStorage !== false), Date.now());
+      core = new WasmLogger(t, n, options.offlineStorage !== false, Date.now());
       io = driver(core);
       pending.unshift([7, bootTrace]);
       if (g.navigator && g.navigator.onLine === false) core.setOnline(false, Date.now());

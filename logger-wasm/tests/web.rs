@@ -18,7 +18,7 @@ use tracewire_logger::core::config::{KEEPALIVE_BUDGET_BYTES, MAX_BATCH_BYTES};
 use tracewire_logger::core::outbox::BATCH_PREFIX;
 use tracewire_logger::core::{Storage, StorageError};
 use tracewire_logger::web::WasmLogger;
-use tracewire_logger::web::host::{Host, HostStorage};
+use tracewire_logger::web::host::HostStorage;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -28,9 +28,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// The package's own platform side: the same code the JS entry uses.
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = storageHost)]
-    fn storage_host(persist: bool) -> Host;
-
     /// What `driver(core)` returns.
     type Driver;
     fn driver(core: &JsCore) -> Driver;
@@ -104,7 +101,7 @@ fn logger_with(extra: &str, persist: bool) -> Logger {
     );
     let options = JSON::parse(&json).expect("valid options");
     let (text, nums) = unpack(&encode_options(&options));
-    let core = WasmLogger::new(&text, &nums, storage_host(persist), js_sys::Date::now());
+    let core = WasmLogger::new(&text, &nums, persist, js_sys::Date::now());
     let core: JsCore = JsValue::from(core).unchecked_into();
     let io = driver(&core);
     io.wake();
@@ -279,7 +276,7 @@ async fn full_storage_reports_quota_and_the_logger_keeps_working() {
     let filler = fill_storage();
     assert!(!filler.is_empty());
 
-    let mut storage = HostStorage(storage_host(true));
+    let mut storage = HostStorage::open(true);
     let big = "y".repeat(64 * 1024);
     assert_eq!(
         storage.set("tracewire:probe", &big),

@@ -1,49 +1,60 @@
-//! The core's injected services backed by the JS host object (`js/host.js`): `localStorage`
+//! The core's injected services backed by `js/host.js`: `localStorage` (or an in-memory map)
 //! as [`Storage`], `crypto.getRandomValues` as [`Random`].
 //!
-//! The host is a plain JS object with five methods, so the module imports five small functions
-//! instead of web-sys's `Window`/`Storage`/`Crypto`/`DomException` bindings.
+//! Five free functions imported from that module, taking and returning strings, instead of
+//! web-sys's `Window`/`Storage`/`Crypto`/`DomException` bindings or a host object: no JS object
+//! crosses into wasm, so wasm-bindgen's externref glue stays out of the module.
 
 use crate::core::{Random, Storage, StorageError};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
-    /// What `js/host.js` `storageHost()` returns: storage and randomness for the core.
-    #[derive(Clone)]
-    pub type Host;
+    /// Selects `localStorage` (`persist`) or a fresh in-memory map.
+    #[wasm_bindgen(js_name = hostOpen)]
+    fn host_open(persist: bool);
 
     /// The value under `key`, if any.
-    #[wasm_bindgen(method)]
-    fn get(this: &Host, key: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = hostGet)]
+    fn host_get(key: &str) -> Option<String>;
 
     /// Stores a value: 0 stored, 1 quota exceeded, anything else storage unavailable.
-    #[wasm_bindgen(method)]
-    fn set(this: &Host, key: &str, value: &str) -> u32;
+    #[wasm_bindgen(js_name = hostSet)]
+    fn host_set(key: &str, value: &str) -> u32;
 
     /// Deletes a key.
-    #[wasm_bindgen(method)]
-    fn remove(this: &Host, key: &str);
+    #[wasm_bindgen(js_name = hostRemove)]
+    fn host_remove(key: &str);
 
     /// Every key starting with `prefix`, each followed by `'\n'`.
-    #[wasm_bindgen(method)]
-    fn keys(this: &Host, prefix: &str) -> String;
+    #[wasm_bindgen(js_name = hostKeys)]
+    fn host_keys(prefix: &str) -> String;
 
-    /// Fills `buf` with random bytes.
-    #[wasm_bindgen(method)]
-    fn random(this: &Host, buf: &mut [u8]);
+    /// Fills `buf` with random bytes (`Math.random` where `crypto` is missing).
+    #[wasm_bindgen(js_name = hostRandom)]
+    fn host_random(buf: &mut [u8]);
 }
 
-/// `localStorage` through the host.
-pub struct HostStorage(pub Host);
+/// The page's storage through `js/host.js`.
+pub struct HostStorage(());
+
+impl HostStorage {
+    /// `localStorage` when `persist` and the page may use it (not in private mode, sandboxed
+    /// iframes or with storage disabled); otherwise a fresh in-memory map, so unsent batches
+    /// live as long as the page. One store per page: opening again replaces the previous one.
+    pub fn open(persist: bool) -> Self {
+        host_open(persist);
+        Self(())
+    }
+}
 
 impl Storage for HostStorage {
     fn get(&self, key: &str) -> Option<String> {
-        self.0.get(key)
+        host_get(key)
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
-        match self.0.set(key, value) {
+        match host_set(key, value) {
             0 => Ok(()),
             1 => Err(StorageError::Quota),
             _ => Err(StorageError::Unavailable),
@@ -51,23 +62,22 @@ impl Storage for HostStorage {
     }
 
     fn remove(&mut self, key: &str) {
-        self.0.remove(key);
+        host_remove(key);
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        self.0
-            .keys(prefix)
+        host_keys(prefix)
             .split_terminator('\n')
             .map(String::from)
             .collect()
     }
 }
 
-/// `crypto.getRandomValues` through the host (which falls back to `Math.random`).
-pub struct HostRandom(pub Host);
+/// `crypto.getRandomValues` through `js/host.js`.
+pub struct HostRandom;
 
 impl Random for HostRandom {
     fn fill(&mut self, buf: &mut [u8]) {
-        self.0.random(buf);
+        host_random(buf);
     }
 }

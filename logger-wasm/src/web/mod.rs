@@ -5,14 +5,14 @@
 //! promise of `flush()` (`js/host.js`). This module only turns queued calls into core calls and
 //! answers synchronously: what to send ([`WasmLogger::poll`], as a string), when to wake up
 //! next, and what became of a request ([`WasmLogger::outcome`]). Storage and randomness come
-//! from a small host object ([`host::Host`]). Nothing here throws into the application: no
+//! from `js/host.js` ([`host`]). Nothing here throws into the application: no
 //! path panics (the size profile aborts on panic), and the time is an argument of every call.
 
 pub mod host;
 
 use crate::core::calls::{Reader, apply_chunk, config_from};
 use crate::core::{Core, DropKind, Json, Outcome, SendRequest};
-use host::{Host, HostRandom, HostStorage};
+use host::{HostRandom, HostStorage};
 use wasm_bindgen::prelude::*;
 
 /// Separates the fields of one request in [`WasmLogger::poll`]'s answer (JSON bodies never
@@ -41,17 +41,17 @@ fn write_request(out: &mut String, req: &SendRequest) {
 #[wasm_bindgen]
 impl WasmLogger {
     /// Builds the logger from the `init()` options (encoded by the entry, see
-    /// [`crate::core::calls`]) and picks up what earlier page loads left in the host's storage
-    /// (`localStorage`, or an in-memory map for `offlineStorage: false`: `js/host.js`).
+    /// [`crate::core::calls`]) and picks up what earlier page loads left in storage:
+    /// `localStorage` when `persist`, else an in-memory map (`offlineStorage: false`).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: &str, nums: &[f64], host: Host, now: f64) -> WasmLogger {
+    pub fn new(options: &str, nums: &[f64], persist: bool, now: f64) -> WasmLogger {
         let cfg = match Reader::new(options, nums).value() {
             Some(Json::Arr(opts)) => config_from(&opts),
             _ => config_from(&[]),
         };
-        let storage = Box::new(HostStorage(host.clone()));
+        let storage = Box::new(HostStorage::open(persist));
         WasmLogger {
-            core: Core::new(cfg, storage, Box::new(HostRandom(host)), now),
+            core: Core::new(cfg, storage, Box::new(HostRandom), now),
         }
     }
 
