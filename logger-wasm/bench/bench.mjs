@@ -50,6 +50,7 @@ const checks = {
   'traceparent sent': !!orderReq && /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/.test(orderReq.headers.traceparent || ''),
   'request logged under trace': !!orderReq && logs.some((l) => l.request_path === '/api/orders' && l.trace_id === orderReq.headers['x-trace-id'] && l.response_status === 204),
   'own transport not logged': !logs.some((l) => (l.request_path || '').startsWith('/api/v1/logging')),
+  'module download not logged': !logs.some((l) => (l.request_path || '').endsWith('.wasm')),
   'nothing pending': smoke.pending === 0,
   'no page errors': errors.length === 0,
 };

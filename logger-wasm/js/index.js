@@ -28,6 +28,8 @@ let ingestPrefix = null;
 let propagate = null;
 let options = {};
 let closed = false;
+// The page's fetch before our patch: the logger's own module download must not be logged.
+let unpatchedFetch = typeof g.fetch === 'function' ? g.fetch : null;
 
 function hex(bytes) {
   let s = '';
@@ -227,7 +229,13 @@ export function init(opts = {}) {
     const full = base.endsWith(INGEST_PATH) ? base : base + INGEST_PATH;
     ingestPrefix = resolveUrl(full) ? resolveUrl(full).href : full;
   } catch (_) { ingestPrefix = null; }
-  ready = initWasm(options.wasm ? { module_or_path: options.wasm } : undefined)
+  let source = options.wasm;
+  try {
+    if (!source && unpatchedFetch) {
+      source = unpatchedFetch.call(g, new URL('./tracewire_logger_bg.wasm', import.meta.url));
+    }
+  } catch (_) { source = undefined; }
+  ready = initWasm(source ? { module_or_path: source } : undefined)
     .then(() => {
       const [t, n] = encodeOptions(options);
       core = new WasmLogger(t, n, options.offlineStorage !== false, Date.now());
