@@ -42,6 +42,11 @@ fi
 step "npm package @tracewire/logger"
 scripts/build-logger.sh
 
+step "the package end to end in headless Chromium (smoke test)"
+(cd logger-wasm/bench && npm install --no-audit --no-fund --silent)
+mkdir -p .tmp
+TMPDIR="$ROOT/.tmp" node logger-wasm/bench/bench.mjs --smoke
+
 if [ -f e2e/package.json ]; then
   step "end-to-end tests in headless Chromium"
   npm install --no-audit --no-fund --silent
