@@ -19,10 +19,9 @@ after(async () => { await stack?.close(); });
 test('collector killed -9 and restarted while the page logs: every log exactly once', { timeout: 120_000 }, async () => {
   const marker = `crash-${Date.now().toString(36)}`;
   const page = await openTestPage(stack.browser.context, stack.demo.base, stack.collector.base, PAGE);
-  // About 2 s of logging, a batch of 5 sent every 50 ms. The page starts the sends with flush():
-  // at 56a0ce6 the logger sends nothing on its own until flush() (see package.test.mjs).
+  // About 2 s of logging; the logger sends a batch of 5 about every 50 ms on its own.
   await page.evaluate(({ marker, count }) => {
-    window.logging = window.e2e.logMany(marker, count, 10, 5);
+    window.logging = window.e2e.logMany(marker, count, 10);
   }, { marker, count: COUNT });
   const before = await waitFor('the first batches stored', async () => {
     const n = (await stack.query.logs({ q: marker })).length;

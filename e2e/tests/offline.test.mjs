@@ -17,6 +17,9 @@ after(async () => { await stack?.close(); });
 test('offline, tab closed while offline, reopened online: every log exactly once', { timeout: 120_000 }, async () => {
   const { context } = stack.browser;
   const marker = `offline-${Date.now().toString(36)}`;
+  // Chromium quits when its last tab closes; a blank tab keeps the browser (and the profile's
+  // localStorage) while the app's tab is closed.
+  const keeper = await context.newPage();
   const first = await openTestPage(context, stack.demo.base, stack.collector.base, PAGE);
   await context.setOffline(true);
   const pending = await first.evaluate(async ({ marker, count }) => {
@@ -25,11 +28,14 @@ test('offline, tab closed while offline, reopened online: every log exactly once
     return window.tracewire.pendingBatches();
   }, { marker, count: COUNT });
   assert.ok(pending > 0, 'batches wait while offline');
+  const closed = new Promise((resolve) => first.once('close', resolve));
   await first.close({ runBeforeUnload: true });
+  await closed;
 
   await context.setOffline(false);
   const second = await openTestPage(context, stack.demo.base, stack.collector.base, PAGE);
   assert.ok(await second.evaluate(() => window.e2e.flushAll()), 'the reopened page sent the stored batches');
   await expectExactlyOnce(stack.query, marker, COUNT);
   await second.close();
+  await keeper.close();
 });
