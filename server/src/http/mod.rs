@@ -8,7 +8,7 @@ mod ingest;
 mod logs;
 mod stream;
 mod ui;
-mod views;
+pub mod views;
 
 use crate::state::AppState;
 use axum::Router;

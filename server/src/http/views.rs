@@ -9,7 +9,7 @@ fn time(us: Option<i64>) -> Value {
 }
 
 /// Every `app_logs` column.
-pub(super) fn log_json(r: &LogRecord) -> Value {
+pub fn log_json(r: &LogRecord) -> Value {
     json!({
         "id": r.id, "project_id": r.project_id, "timestamp": time(Some(r.timestamp)),
         "level": r.level, "source": r.source, "message": r.message, "module": r.module,
