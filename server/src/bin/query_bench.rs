@@ -187,6 +187,10 @@ async fn fill(path: &std::path::Path, rows: u64, now_us: i64) -> Result<(), BoxE
             n += count;
         }
         tx.commit().await?;
+        // Keep the WAL to one transaction: without this it grew to 9 GB at 4.5 M rows.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await?;
         eprint!(
             "\rfilled {n} / {rows} rows ({:.0} rows/s)",
             n as f64 / started.elapsed().as_secs_f64()
@@ -252,8 +256,11 @@ async fn main() -> Result<(), BoxError> {
         .ok_or("no database path")?;
     let url = format!("sqlite://{}", path.display());
     let now_us = tracewire_server::clock::now_us();
+    // The store (migrations, count) is closed while filling: with its pooled connections and
+    // background checkpointer open, the fill's WAL was not reset and grew to 9 GB at 4.5 M rows.
     let store = store::connect(&url, &StoreOptions::default()).await?;
     let stored = store.count_rows(CountedTable::Logs).await?;
+    drop(store);
     if !(args.reuse && stored as u64 >= args.rows) {
         if stored > 0 {
             return Err(format!(
@@ -264,6 +271,7 @@ async fn main() -> Result<(), BoxError> {
         }
         fill(&path, args.rows, now_us).await?;
     }
+    let store = store::connect(&url, &StoreOptions::default()).await?;
     let stored = store.count_rows(CountedTable::Logs).await?;
     let newest: i64 = sqlx::query_scalar("SELECT MAX(timestamp) FROM app_logs")
         .fetch_one(&sqlx::SqlitePool::connect(&url).await?)
