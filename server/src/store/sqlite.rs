@@ -27,10 +27,10 @@ impl Drop for SqliteStore {
 }
 
 /// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-/// WAL size (in pages) past which a checkpoint may briefly block the writer to restart the WAL,
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// WAL size (in pages) past which a checkpoint may briefly block the writer to reset and truncate
 /// so the file cannot grow without bound under continuous writes.
-const WAL_RESTART_PAGES: i64 = 16_384;
+const WAL_RESTART_PAGES: i64 = 8_192;
 
 /// Checkpoints from a reader connection. SQLite's automatic checkpoint would run inside the
 /// writer's commit (measured: 28% of the writer's time, fsync included), stalling every batch
@@ -46,11 +46,11 @@ async fn checkpoint_loop(pool: SqlitePool) {
                 .await;
         match passive {
             Ok((_, wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                     .execute(&pool)
                     .await
                 {
-                    tracing::warn!(error = %e, "WAL restart checkpoint failed");
+                    tracing::warn!(error = %e, "WAL truncate checkpoint failed");
                 }
             }
             Ok(_) => {}
