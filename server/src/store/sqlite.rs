@@ -28,7 +28,7 @@ impl Drop for SqliteStore {
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-/// WAL size (in pages) past which a checkpoint may briefly block the writer to reset and truncate
+/// WAL size (in pages) past which a checkpoint may briefly block the writer to reset and truncate the WAL,
 /// so the file cannot grow without bound under continuous writes.
 const WAL_RESTART_PAGES: i64 = 8_192;
 
