@@ -14,6 +14,63 @@ function random(b) {
   try { globalThis.crypto.getRandomValues(b); } catch (_) { for (let i = 0; i < b.length; i++) b[i] = Math.random() * 256; }
 }
 
+// ---- one drainer of the shared buffer across tabs -----------------------------------------
+// Every tab writes its batches under its own keys (tracewire:b:<time><seq><tab>); the core
+// adopts the stored keys once, when it is constructed. Where navigator.locks exists, only the
+// tab holding `tracewire-outbox-<key hash>` adopts batches it did not write, and never those
+// of a tab still open (each tab holds `…-tab-<suffix>` once it has written a batch): every
+// stored batch then has exactly one sender. Without navigator.locks every tab adopts all.
+const BATCH_PREFIX = 'tracewire:b:';
+/** Name of the outbox lock; null when navigator.locks is missing or unusable. */
+let lockName = null;
+/** Which stored batch keys the core may adopt at construction; null for all. */
+let mayAdopt = null;
+let tabLocked = false;
+
+function webLocks() {
+  try { const l = globalThis.navigator.locks; return l && typeof l.request === 'function' ? l : null; } catch (_) { return null; }
+}
+
+/** Requests lock `name` and keeps it for the page's life: true held, false taken, null error. */
+function hold(name, opts) {
+  return new Promise((resolve) => {
+    try {
+      webLocks().request(name, opts, (lock) => { resolve(!!lock); return lock ? new Promise(() => {}) : undefined; })
+        .catch(() => resolve(null));
+    } catch (_) { resolve(null); }
+  });
+}
+
+/**
+ * Decides, before the core is constructed, which stored batches this page may adopt. Resolves
+ * (never rejects) once decided; `appKey` scopes the lock to one app's ingest key.
+ */
+export async function claimOutbox(appKey) {
+  try {
+    const l = webLocks();
+    if (!l) return;
+    let h = 0x811c9dc5; // FNV-1a
+    for (const c of String(appKey || '')) h = Math.imul(h ^ c.codePointAt(0), 0x01000193);
+    const name = 'tracewire-outbox-' + (h >>> 0).toString(16);
+    const got = await hold(name, { ifAvailable: true });
+    if (got === null) return; // unusable (opaque origin…): every tab adopts all, as before locks
+    lockName = name;
+    if (!got) { mayAdopt = () => false; return; }
+    const live = new Set();
+    const tab = name + '-tab-';
+    try { for (const x of (await l.query()).held || []) if (x.name && x.name.startsWith(tab)) live.add(x.name.slice(tab.length)); } catch (_) { /* none known */ }
+    mayAdopt = (k) => !live.has(k.slice(-4));
+  } catch (_) { /* adopt all */ }
+}
+
+/** A batch key this page wrote: from now on, other pages leave this tab's batches to it. */
+function wrote(k) {
+  if (lockName && !tabLocked && k.startsWith(BATCH_PREFIX)) {
+    tabLocked = true;
+    hold(lockName + '-tab-' + k.slice(-4), {});
+  }
+}
+
 /**
  * Storage and randomness for the core (src/web/host.rs). Backed by localStorage,
  * or with `persist` false (offlineStorage: false, or no usable localStorage) by a Map that
@@ -35,12 +92,12 @@ export function storageHost(persist) {
     get(k) { try { const v = ls.getItem(k); return v == null ? undefined : v; } catch (_) { return undefined; } },
     // 0 stored, 1 quota exceeded, 2 unavailable.
     set(k, v) {
-      try { ls.setItem(k, v); return 0; } catch (e) { return e && (e.name === 'QuotaExceededError' || e.code === 22) ? 1 : 2; }
+      try { ls.setItem(k, v); wrote(k); return 0; } catch (e) { return e && (e.name === 'QuotaExceededError' || e.code === 22) ? 1 : 2; }
     },
     remove(k) { try { ls.removeItem(k); } catch (_) { /* gone either way */ } },
     keys(p) {
       let s = '';
-      try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p)) s += k + '\n'; } } catch (_) { /* none */ }
+      try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p) && (!mayAdopt || !k.startsWith(BATCH_PREFIX) || mayAdopt(k))) s += k + '\n'; } } catch (_) { /* none */ }
       return s;
     },
     random,

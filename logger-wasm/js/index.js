@@ -8,7 +8,7 @@
 // storage and randomness and performs the requests it asks for, with its timers.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, { WasmLogger } from './tracewire_logger.js';
-import { driver } from './host.js';
+import { claimOutbox, driver } from './host.js';
 import { encode, encodeOptions } from './encode.js';
 
 const INGEST_PATH = '/api/v1/logging/logs';
@@ -235,7 +235,10 @@ export function init(opts = {}) {
       source = unpatchedFetch.call(g, new URL('./tracewire_logger_bg.wasm', import.meta.url));
     }
   } catch (_) { source = undefined; }
+  // The outbox lock is settled before the core loads the stored batches (host.js).
+  const claimed = options.offlineStorage !== false ? claimOutbox(options.key) : null;
   ready = initWasm(source ? { module_or_path: source } : undefined)
+    .then(() => claimed)
     .then(() => {
       const [t, n] = encodeOptions(options);
       core = new WasmLogger(t, n, options.offlineStorage !== false, Date.now());

@@ -1,0 +1,64 @@
+// Two tabs of one app share one offline buffer (localStorage) without sending a batch twice.
+// The first tab stores batches it cannot send; the second tab opens while they are stored
+// (the page that loads adopts stored batches, so without coordination both tabs would send
+// them); both log more while offline; the network comes back. Every log arrives exactly once,
+// and the collector never answers `duplicate: true`: no batch_id was sent twice.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { openTestPage } from '../lib/browser.mjs';
+import { expectExactlyOnce } from '../lib/expect.mjs';
+import { startStack } from '../lib/stack.mjs';
+
+const PER_STEP = 20;
+const PAGE = { batchSize: 10, flushIntervalMs: 100, retryDelayMs: 100, maxRetries: 2 };
+let stack;
+
+before(async () => { stack = await startStack(); });
+after(async () => { await stack?.close(); });
+
+test('two tabs, one offline buffer: every log once, no batch sent twice', { timeout: 120_000 }, async () => {
+  const { context } = stack.browser;
+  const marker = `tabs-${Date.now().toString(36)}`;
+  const ingest = `${stack.collector.base}/api/v1/logging/logs`;
+  // Every answer of the collector to an ingest POST, as the browser received it.
+  const answers = [];
+  const onResponse = (res) => {
+    if (!res.url().startsWith(ingest) || res.request().method() !== 'POST') return;
+    answers.push(res.json().catch(() => null));
+  };
+  context.on('response', onResponse);
+  // The collector unreachable for the pages (the pages themselves still load from the demo).
+  const cut = (route) => route.abort('internetdisconnected');
+  await context.route(`${ingest}**`, cut);
+
+  const log = (page, from) => page.evaluate(async ({ marker, from, count }) => {
+    for (let i = from; i < from + count; i++) window.tracewire.info(`${marker} #${i}`, { i });
+    await window.tracewire.flush(); // cut into stored batches; none can go
+    return window.tracewire.pendingBatches();
+  }, { marker, from, count: PER_STEP });
+
+  const first = await openTestPage(context, stack.demo.base, stack.collector.base, PAGE);
+  assert.ok(await log(first, 0) > 0, 'the first tab stores batches it cannot send');
+  // Opens while the first tab's batches are stored.
+  const second = await openTestPage(context, stack.demo.base, stack.collector.base, PAGE);
+  assert.ok(await log(second, PER_STEP) > 0, 'the second tab stores its own batches');
+  await context.setOffline(true);
+  await log(first, 2 * PER_STEP);
+  await log(second, 3 * PER_STEP);
+
+  await context.unroute(`${ingest}**`, cut);
+  await context.setOffline(false);
+  const sent = await Promise.all([first, second].map((p) => p.evaluate(() => window.e2e.flushAll())));
+  assert.deepEqual(sent, [true, true], 'both tabs sent everything they hold');
+  await expectExactlyOnce(stack.query, marker, 4 * PER_STEP);
+  // Late sends (timers of either tab) would show here.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  context.off('response', onResponse);
+  const bodies = (await Promise.all(answers)).filter(Boolean);
+  const duplicates = bodies.filter((b) => b.duplicate === true).map((b) => b.batch_id);
+  console.log(`tabs: ${bodies.length} ingest answers, ${duplicates.length} duplicate`);
+  assert.ok(bodies.length > 0, 'ingest answers observed');
+  assert.deepEqual(duplicates, [], 'no batch_id reached the collector twice');
+  await second.close();
+  await first.close();
+});
