@@ -11,18 +11,6 @@ use uuid::Uuid;
 const ROWS: usize = 2503;
 const TRICKY: &str = "=cmd|' /C calc'!A0, \"quoted\"\nsecond line";
 
-async fn token(s: &TestServer) -> String {
-    let r = s
-        .client
-        .post(s.url("/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": "admin-password"}))
-        .send()
-        .await
-        .expect("login");
-    let body: Value = r.json().await.expect("json");
-    body["token"].as_str().expect("token").to_owned()
-}
-
 async fn export(s: &TestServer, token: Option<&str>, body: Value) -> (u16, String) {
     let mut rb = s
         .client
@@ -81,7 +69,7 @@ both_backends!(
             let (status, body) = s.ingest(&batch).await;
             assert_eq!(status, 200, "{body}");
         }
-        let t = token(&s).await;
+        let t = s.admin_token().await;
         // The collector's own request logs are stamped "now"; the bound keeps them out.
         let filters = json!({"to": "2021-03-01T12:00:00Z", "level": ["INFO"]});
 

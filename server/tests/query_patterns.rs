@@ -34,20 +34,11 @@ both_backends!(
             "/api/v1/logging/exceptions/patterns?from=2021-03-01T10:00:00Z&to=2021-03-01T11:00:00Z";
         let anonymous = s.client.get(s.url(path)).send().await.expect("request");
         assert_eq!(anonymous.status().as_u16(), 401);
-        let login: Value = s
-            .client
-            .post(s.url("/api/v1/auth/login"))
-            .json(&json!({"username": "admin", "password": "admin-password"}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
+        let token = s.admin_token().await;
         let r = s
             .client
             .get(s.url(path))
-            .bearer_auth(login["token"].as_str().expect("token"))
+            .bearer_auth(token.as_str())
             .send()
             .await
             .expect("patterns");

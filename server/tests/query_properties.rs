@@ -223,17 +223,7 @@ fn property_9(backend: Backend) {
         c.rate_limit = 1e9;
         c.rate_burst = 1e9;
     }));
-    let token = rt.block_on(async {
-        let r = server
-            .client
-            .post(server.url("/api/v1/auth/login"))
-            .json(&json!({"username": "admin", "password": "admin-password"}))
-            .send()
-            .await
-            .expect("login");
-        let body: Value = r.json().await.expect("json");
-        body["token"].as_str().expect("token").to_owned()
-    });
+    let token = rt.block_on(server.admin_token());
     let era_us = parse_timestamp_us("2021-03-01T10:00:00Z").expect("era");
     // Everything stored so far (cases accumulate; proptest's closure is `Fn`).
     let sent: std::cell::RefCell<Vec<(usize, Gen)>> = std::cell::RefCell::new(Vec::new());

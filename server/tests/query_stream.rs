@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Backend, TestServer};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -12,17 +12,7 @@ both_backends!(
     subscribers_receive_logs_ingested_later,
     |backend: Backend| async move {
         let s = TestServer::start(backend).await;
-        let login: Value = s
-            .client
-            .post(s.url("/api/v1/auth/login"))
-            .json(&json!({"username": "admin", "password": "admin-password"}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        let token = login["token"].as_str().expect("token");
+        let token = s.admin_token().await;
         let anonymous = s
             .client
             .get(s.url("/api/v1/logging/logs/stream"))

@@ -43,17 +43,7 @@ both_backends!(
     expired_sessions_are_refused_and_pruned,
     |backend: Backend| async move {
         let s = TestServer::start(backend).await;
-        let login: Value = s
-            .client
-            .post(s.url("/api/v1/auth/login"))
-            .json(&json!({"username": "admin", "password": "admin-password"}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        let token = login["token"].as_str().expect("token");
+        let token = s.admin_token().await;
         s.execute("UPDATE sessions SET expires_at = 1").await;
         let me = s
             .client

@@ -167,6 +167,21 @@ impl TestServer {
         (status, body)
     }
 
+    /// Logs in as the bootstrapped `admin` and returns the bearer token.
+    pub async fn admin_token(&self) -> String {
+        let body: Value = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": "admin-password"}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
     pub async fn count(&self, table: CountedTable) -> i64 {
         self.store.count_rows(table).await.expect("count")
     }
