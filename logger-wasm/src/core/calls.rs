@@ -22,6 +22,7 @@ use super::config::Config;
 use super::engine::Core;
 use super::entry::{ExceptionInput, LogInput, RequestInfo};
 use super::json::{Json, MAX_DEPTH, parse_u64};
+use super::text::split_byte;
 use tracewire_shared::Level;
 
 /// Deepest nesting the decoder follows (the entry cuts application data at [`MAX_DEPTH`]).
@@ -81,33 +82,33 @@ impl<'a> Reader<'a> {
     }
 
     fn eat(&mut self, b: u8) -> bool {
-        match self.rest.strip_prefix(char::from(b)) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
+        let hit = self.rest.as_bytes().first() == Some(&b);
+        if hit {
+            self.rest = self.rest.get(1..).unwrap_or("");
         }
+        hit
     }
 
     /// `len:text`, with `len` in UTF-16 code units.
     fn string(&mut self) -> Option<String> {
-        let colon = self.rest.find(':')?;
-        let mut units = parse_u64(self.rest.get(..colon)?)?;
-        let text = self.rest.get(colon + 1..)?;
+        let (len, text) = split_byte(self.rest, b':')?;
+        let mut units = parse_u64(len)?;
+        // Walks UTF-8 lead bytes: a 4-byte character is two UTF-16 units, any other one.
+        let bytes = text.as_bytes();
         let mut end = 0;
-        for c in text.chars() {
-            if units == 0 {
-                break;
-            }
-            units = units.checked_sub(c.len_utf16() as u64)?;
-            end += c.len_utf8();
+        while units > 0 {
+            let lead = *bytes.get(end)?;
+            let width = match lead {
+                0..0x80 => 1,
+                0xf0.. => 4,
+                0xe0.. => 3,
+                _ => 2,
+            };
+            units = units.checked_sub(if width == 4 { 2 } else { 1 })?;
+            end += width;
         }
-        if units != 0 {
-            return None;
-        }
-        let (s, rest) = text.split_at_checked(end)?;
-        self.rest = rest;
+        let s = text.get(..end)?;
+        self.rest = text.get(end..)?;
         Some(s.to_owned())
     }
 }

@@ -98,7 +98,12 @@ impl Config {
 
     /// The URL batches are posted to, key included.
     pub fn ingest_url(&self) -> String {
-        let base = self.endpoint.trim_end_matches('/');
+        let kept = self
+            .endpoint
+            .bytes()
+            .rposition(|b| b != b'/')
+            .map_or(0, |i| i + 1);
+        let base = self.endpoint.get(..kept).unwrap_or("");
         let path = tracewire_shared::wire::INGEST_PATH;
         let mut url = if base.ends_with(path) {
             base.to_owned()
@@ -108,7 +113,11 @@ impl Config {
             url.push_str(path);
             url
         };
-        url.push_str(if url.contains('?') { "&key=" } else { "?key=" });
+        url.push_str(if url.bytes().any(|b| b == b'?') {
+            "&key="
+        } else {
+            "?key="
+        });
         for b in self.key.bytes() {
             if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
                 url.push(char::from(b));

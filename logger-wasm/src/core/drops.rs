@@ -6,6 +6,7 @@
 
 use super::json::{parse_u64, write_number, write_str, write_u64};
 use super::storage::{Storage, StorageError};
+use super::text::split_all;
 use super::time::write_rfc3339;
 
 /// Storage key of the persisted counters.
@@ -72,7 +73,7 @@ impl Drops {
 
     /// Reads [`Drops::to_field`]'s form; unreadable numbers count as zero.
     pub(crate) fn parse(text: &str) -> Self {
-        let mut n = text.split(',').map(|p| parse_u64(p.trim()).unwrap_or(0));
+        let mut n = split_all(text, b',').map(|p| parse_u64(p).unwrap_or(0));
         Self {
             sampled: n.next().unwrap_or(0),
             evicted: n.next().unwrap_or(0),

@@ -14,6 +14,7 @@
 //!   [`redact`]: sensitive keys and card numbers; [`time`]: RFC 3339 timestamps.
 //! - [`trace`]: the page's trace and per-request spans.
 //! - [`storage`]: the injected [`Storage`] and [`Random`] traits and in-memory versions.
+//! - [`text`]: splitting on ASCII bytes without `str`'s pattern machinery.
 //! - [`config`]: settings and their defaults; [`calls`]: decoding the calls and options the JS
 //!   entry hands over as one string.
 
@@ -28,6 +29,7 @@ pub mod queue;
 pub mod redact;
 pub mod retry;
 pub mod storage;
+pub mod text;
 pub mod time;
 pub mod trace;
 

@@ -9,6 +9,7 @@
 use super::drops::Drops;
 use super::json::{parse_u64, write_padded, write_u64};
 use super::storage::{Storage, StorageError};
+use super::text::split_byte;
 
 /// Key prefix of stored batches; keys sort in cut order (time, sequence, tab).
 pub const BATCH_PREFIX: &str = "tracewire:b:";
@@ -88,8 +89,8 @@ impl Outbox {
         sort_keys(&mut keys);
         for key in keys {
             let parsed = me.storage.get(&key).and_then(|v| {
-                let (head, body) = v.split_once('\n')?;
-                let (n, report) = match head.split_once(';') {
+                let (head, body) = split_byte(&v, b'\n')?;
+                let (n, report) = match split_byte(head, b';') {
                     Some((n, r)) => (n, Some(Drops::parse(r))),
                     None => (head, None),
                 };

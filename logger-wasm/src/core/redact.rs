@@ -16,14 +16,14 @@ pub use tracewire_shared::redact::{DEFAULT_SENSITIVE_KEYS, REDACTED, redact_card
 #[derive(Debug, Clone)]
 pub struct KeyRedactor {
     /// Normalized (lowercase, no `-`/`_`) key-name substrings.
-    needles: Vec<String>,
+    needles: Vec<Vec<u8>>,
 }
 
 /// ASCII lowercasing only: Unicode case tables would cost ~10 KB of wasm, and every sensitive
-/// name is ASCII.
-fn normalize(key: &str) -> String {
-    key.chars()
-        .filter(|c| *c != '-' && *c != '_')
+/// name is ASCII. Bytes rather than chars: no UTF-8 decoding, and matching is bytewise anyway.
+fn normalize(key: &str) -> Vec<u8> {
+    key.bytes()
+        .filter(|c| *c != b'-' && *c != b'_')
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
@@ -31,7 +31,7 @@ fn normalize(key: &str) -> String {
 impl KeyRedactor {
     /// The default names plus `extra_keys` (key-name substrings).
     pub fn new(extra_keys: &[String]) -> Self {
-        let mut needles: Vec<String> = Vec::new();
+        let mut needles: Vec<Vec<u8>> = Vec::new();
         let all = DEFAULT_SENSITIVE_KEYS
             .iter()
             .map(|k| normalize(k))
@@ -47,13 +47,11 @@ impl KeyRedactor {
     /// True when a value under this key must be hidden.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
         let key = normalize(key);
-        let key = key.as_bytes();
         // Byte windows rather than str::contains: same result for these ASCII-lowercased
         // needles, and no string-slicing panic paths in the wasm module.
-        self.needles.iter().any(|n| {
-            let n = n.as_bytes();
-            n.len() <= key.len() && key.windows(n.len()).any(|w| w == n)
-        })
+        self.needles
+            .iter()
+            .any(|n| n.len() <= key.len() && key.windows(n.len()).any(|w| w == n.as_slice()))
     }
 
     /// Redacts in place at any depth; returns how many values were replaced.

@@ -5,6 +5,7 @@
 //! web-sys's `Window`/`Storage`/`Crypto`/`DomException` bindings or a host object: no JS object
 //! crosses into wasm, so wasm-bindgen's externref glue stays out of the module.
 
+use crate::core::text::split_all;
 use crate::core::{Random, Storage, StorageError};
 use wasm_bindgen::prelude::*;
 
@@ -66,8 +67,8 @@ impl Storage for HostStorage {
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        host_keys(prefix)
-            .split_terminator('\n')
+        split_all(&host_keys(prefix), b'\n')
+            .filter(|k| !k.is_empty())
             .map(String::from)
             .collect()
     }
