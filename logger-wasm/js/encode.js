@@ -66,5 +66,6 @@ export function encode(calls) {
 /** Encodes the init() options positionally, as src/core/calls.rs `config_from` reads them. */
 export function encodeOptions(o) {
   return encode([[o.endpoint, o.key, o.batchSize, o.flushIntervalMs, o.dedupWindowMs, o.maxRetries,
-    o.retryDelayMs, o.maxBufferedEntries, o.maxBufferedBytes, o.sampleRate, o.minLevel, o.redactKeys, o.context]]);
+    o.retryDelayMs, o.maxBufferedEntries, o.maxBufferedBytes, o.sampleRate,
+    typeof o.minLevel === 'string' ? o.minLevel.trim() : o.minLevel, o.redactKeys, o.context]]);
 }

@@ -233,57 +233,64 @@ pub fn apply(core: &mut Core, call: &[Json], now: f64) {
 /// key, batchSize, flushIntervalMs, dedupWindowMs, maxRetries, retryDelayMs,
 /// maxBufferedEntries, maxBufferedBytes, sampleRate, minLevel, redactKeys, context]`.
 /// Anything missing or of the wrong type keeps its default rather than failing, because the
-/// logger must never break the page it watches.
-pub fn config_from(opts: &[Json]) -> Config {
+/// logger must never break the page it watches. Takes the values by value: strings and the
+/// context move into the settings instead of being cloned.
+pub fn config_from(opts: Vec<Json>) -> Config {
     let mut cfg = Config::default();
-    let n = |i| num(arg(opts, i)).filter(|n| n.is_finite());
-    if let Some(s) = string(arg(opts, 0)) {
-        cfg.endpoint = s;
-    }
-    if let Some(s) = string(arg(opts, 1)) {
-        cfg.key = s;
-    }
-    if let Some(v) = n(2) {
-        cfg.batch_size = v.max(1.0) as usize;
-    }
-    if let Some(v) = n(3) {
-        cfg.flush_interval_ms = v;
-    }
-    if let Some(v) = n(4) {
-        cfg.dedup_window_ms = v;
-    }
-    if let Some(v) = n(5) {
-        cfg.max_retries = v.max(0.0) as u32;
-    }
-    if let Some(v) = n(6) {
-        cfg.retry_delay_ms = v;
-    }
-    if let Some(v) = n(7) {
-        cfg.max_buffered_entries = v.max(0.0) as usize;
-    }
-    if let Some(v) = n(8) {
-        cfg.max_buffered_bytes = v.max(0.0) as usize;
-    }
-    if let Some(v) = n(9) {
-        cfg.sample_rate = v;
-    }
-    if let Some(level) = string(arg(opts, 10)).and_then(|s| s.parse().ok()) {
-        cfg.min_level = level;
-    }
-    if let Json::Arr(keys) = arg(opts, 11) {
-        cfg.redact_keys = keys.iter().filter_map(string).collect();
-    }
-    if let Json::Obj(fields) = arg(opts, 12) {
-        let mut fields = fields.clone();
-        if let Some(i) = fields.iter().position(|(k, _)| k == "userId") {
-            cfg.user_id = string(&fields.remove(i).1);
-        }
-        fields.retain(|(k, _)| k != "userId");
-        if !fields.is_empty() {
-            cfg.context = Some(Json::Obj(fields));
+    for (i, v) in opts.into_iter().enumerate() {
+        match (i, v) {
+            (0, Json::Str(s)) => cfg.endpoint = s,
+            (1, Json::Str(s)) => cfg.key = s,
+            (2..=9, Json::Num(v)) if v.is_finite() => match i {
+                2 => cfg.batch_size = v.max(1.0) as usize,
+                3 => cfg.flush_interval_ms = v,
+                4 => cfg.dedup_window_ms = v,
+                5 => cfg.max_retries = v.max(0.0) as u32,
+                6 => cfg.retry_delay_ms = v,
+                7 => cfg.max_buffered_entries = v.max(0.0) as usize,
+                8 => cfg.max_buffered_bytes = v.max(0.0) as usize,
+                _ => cfg.sample_rate = v,
+            },
+            (10, Json::Str(s)) => {
+                if let Some(level) = parse_level(&s) {
+                    cfg.min_level = level;
+                }
+            }
+            (11, Json::Arr(keys)) => {
+                cfg.redact_keys = keys
+                    .into_iter()
+                    .filter_map(|k| match k {
+                        Json::Str(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            (12, Json::Obj(mut fields)) => {
+                if let Some(i) = fields.iter().position(|(k, _)| k == "userId") {
+                    cfg.user_id = string(&fields.remove(i).1);
+                }
+                fields.retain(|(k, _)| k != "userId");
+                if !fields.is_empty() {
+                    cfg.context = Some(Json::Obj(fields));
+                }
+            }
+            _ => {}
         }
     }
     cfg
+}
+
+/// `minLevel` read like `Level::from_str` (any case, `WARN` and `FATAL` as aliases, ASCII
+/// spaces around ignored; the entry already trimmed other whitespace). By hand: `from_str`'s
+/// Unicode trim, uppercase copy and error string cost wasm bytes.
+pub fn parse_level(s: &str) -> Option<Level> {
+    let s = s.trim_ascii();
+    let alias = |name: &str, level| s.eq_ignore_ascii_case(name).then_some(level);
+    Level::ALL
+        .into_iter()
+        .find(|l| s.eq_ignore_ascii_case(l.as_str()))
+        .or_else(|| alias("WARN", Level::Warning))
+        .or_else(|| alias("FATAL", Level::Critical))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -349,7 +356,7 @@ mod tests {
         let Some(Json::Arr(opts)) = r.value() else {
             panic!("an options array")
         };
-        let cfg = config_from(&opts);
+        let cfg = config_from(opts);
         assert_eq!((cfg.endpoint.as_str(), cfg.key.as_str()), ("e", "k"));
         assert_eq!(cfg.batch_size, 3);
         assert_eq!(cfg.flush_interval_ms, Config::default().flush_interval_ms);
@@ -361,6 +368,16 @@ mod tests {
             cfg.context,
             Some(Json::Obj(vec![("app".into(), Json::Str("a".into()))]))
         );
-        assert_eq!(config_from(&[]).batch_size, Config::default().batch_size);
+        assert_eq!(config_from(vec![]).batch_size, Config::default().batch_size);
+    }
+
+    #[test]
+    fn levels_parse_like_the_shared_from_str() {
+        for s in [
+            "debug", "INFO", "Warning", "warn", "WARN ", " error", "critical", "Fatal", "loud", "",
+            "warnin", "fatal!", "infoo",
+        ] {
+            assert_eq!(parse_level(s), s.parse::<Level>().ok(), "{s:?}");
+        }
     }
 }

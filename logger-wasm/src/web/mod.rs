@@ -46,8 +46,8 @@ impl WasmLogger {
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str, nums: &[f64], persist: bool, now: f64) -> WasmLogger {
         let cfg = match Reader::new(options, nums).value() {
-            Some(Json::Arr(opts)) => config_from(&opts),
-            _ => config_from(&[]),
+            Some(Json::Arr(opts)) => config_from(opts),
+            _ => config_from(Vec::new()),
         };
         let storage = Box::new(HostStorage::open(persist));
         WasmLogger {
