@@ -104,7 +104,7 @@ export function storageHost(persist) {
   };
 }
 
-/** The storage the wasm core's imports below use; chosen by the WasmLogger constructor. */
+/** The storage the wasm core's imports below use; chosen when the module's create() runs. */
 let current = storageHost(false);
 
 // The wasm module imports these free functions (src/web/host.rs) instead of calling methods
@@ -139,8 +139,9 @@ export async function send(url, body, keepalive) {
 const MAX_SLEEP_MS = 60000;
 
 /**
- * Drives a core (a WasmLogger): one send loop at a time, in order, and a timer for the core's
- * next wake-up. Returns { wake, flush, pageHide, close }.
+ * Drives a core (the wasm module's exports: poll, outcome, nextWake, flush, pendingBatches):
+ * one send loop at a time, in order, and a timer for the core's next wake-up.
+ * Returns { wake, flush, pageHide, close }.
  */
 export function driver(core) {
   /** True while a send loop runs; `loop` is its promise. */

@@ -7,7 +7,9 @@
 // encoded as one string (encode.js). The core is synchronous and does no I/O: host.js gives it
 // storage and randomness and performs the requests it asks for, with its timers.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
-import initWasm, { WasmLogger } from './tracewire_logger.js';
+import initWasm, {
+  create, ingest, poll, outcome, nextWake, flush as cut, setOnline as online, recordDropped, pendingBatches as pendingCount,
+} from './tracewire_logger.js';
 import { claimOutbox, driver } from './host.js';
 import { encode, encodeOptions } from './encode.js';
 
@@ -20,7 +22,8 @@ const SYNC_DRAIN_AT = 2048;
 const g = typeof globalThis !== 'undefined' ? globalThis : window;
 const pending = [];
 let droppedBeforeReady = 0;
-let core = null;
+/** True once init() has created the page's logger in the wasm module (its exported functions). */
+let created = false;
 /** The platform side of the core (sends, timers): see host.js. */
 let io = null;
 let drainScheduled = false;
@@ -48,7 +51,7 @@ let traceId = randomHex(16);
 const bootTrace = traceId;
 
 function scheduleDrain() {
-  if (drainScheduled || !core) return;
+  if (drainScheduled || !created) return;
   drainScheduled = true;
   const run = () => { drainScheduled = false; drain(); };
   if (typeof g.requestIdleCallback === 'function') g.requestIdleCallback(run, { timeout: 1000 });
@@ -56,11 +59,11 @@ function scheduleDrain() {
 }
 
 function drain() {
-  if (!core || pending.length === 0) return;
+  if (!created || pending.length === 0) return;
   try {
-    if (droppedBeforeReady) { core.recordDropped(droppedBeforeReady); droppedBeforeReady = 0; }
+    if (droppedBeforeReady) { recordDropped(droppedBeforeReady); droppedBeforeReady = 0; }
     const [t, n] = encode(pending.splice(0, pending.length));
-    core.ingest(t, n, Date.now());
+    ingest(t, n, Date.now());
     io.wake();
   } catch (_) { /* never throw into the app */ }
 }
@@ -69,7 +72,7 @@ function push(call) {
   if (closed) return;
   if (pending.length >= MAX_PENDING) { droppedBeforeReady++; return; }
   pending.push(call);
-  if (core) {
+  if (created) {
     if (pending.length >= SYNC_DRAIN_AT) drain();
     else if (!drainScheduled) scheduleDrain();
   }
@@ -200,7 +203,7 @@ function patchXhr() {
 // ---- page lifecycle ----------------------------------------------------------------------
 function onHide() { try { drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ } }
 function onVisibility() { if (g.document && g.document.visibilityState === 'hidden') onHide(); }
-function setOnline(on) { try { if (core) { core.setOnline(on, Date.now()); io.wake(); } } catch (_) { /* never throw */ } }
+function setOnline(on) { try { if (created) { online(on, Date.now()); io.wake(); } } catch (_) { /* never throw */ } }
 function onOnline() { setOnline(true); }
 function onOffline() { setOnline(false); }
 
@@ -241,10 +244,11 @@ export function init(opts = {}) {
     .then(() => claimed)
     .then(() => {
       const [t, n] = encodeOptions(options);
-      core = new WasmLogger(t, n, options.offlineStorage !== false, Date.now());
-      io = driver(core);
+      create(t, n, options.offlineStorage !== false, Date.now());
+      created = true;
+      io = driver({ poll, outcome, nextWake, flush: cut, pendingBatches: pendingCount });
       pending.unshift([7, bootTrace]);
-      if (g.navigator && g.navigator.onLine === false) core.setOnline(false, Date.now());
+      if (g.navigator && g.navigator.onLine === false) online(false, Date.now());
       drain();
       io.wake();
     })
@@ -256,7 +260,7 @@ export function init(opts = {}) {
 export async function flush() {
   try {
     if (ready) await ready;
-    if (!core) return;
+    if (!created) return;
     drain();
     await io.flush();
   } catch (_) { /* never reject */ }
@@ -270,6 +274,6 @@ export async function shutdown() {
 }
 
 /** Batches not yet acknowledged by the collector (diagnostics). */
-export function pendingBatches() { try { return core ? core.pendingBatches() : 0; } catch (_) { return 0; } }
+export function pendingBatches() { try { return created ? pendingCount() : 0; } catch (_) { return 0; } }
 
 export default { init, debug, info, warn, error, critical, captureException, setUser, newTrace, traceHeaders, flush, shutdown, pendingBatches };

@@ -17,7 +17,7 @@ use js_sys::{Array, Function, JSON, Promise, Reflect};
 use tracewire_logger::core::config::{KEEPALIVE_BUDGET_BYTES, MAX_BATCH_BYTES};
 use tracewire_logger::core::outbox::BATCH_PREFIX;
 use tracewire_logger::core::{Storage, StorageError};
-use tracewire_logger::web::WasmLogger;
+use tracewire_logger::web;
 use tracewire_logger::web::host::HostStorage;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -58,23 +58,48 @@ fn unpack(encoded: &Array) -> (String, Vec<f64>) {
 
 #[wasm_bindgen]
 extern "C" {
-    /// A [`WasmLogger`] handed to JS (the driver calls it, so the test does too).
+    /// The module's exports as one object, as the JS entry hands them to the driver.
     type JsCore;
-    #[wasm_bindgen(method)]
-    fn ingest(this: &JsCore, text: &str, nums: &[f64], now: f64);
-    #[wasm_bindgen(method, js_name = pendingBatches)]
-    fn pending_batches(this: &JsCore) -> u32;
 }
 
-/// A core and the driver performing its requests, as the JS entry wires them.
+/// An object whose methods are the module's exported functions (the entry passes the module
+/// namespace itself; here each export is wrapped in a closure).
+fn js_core() -> JsCore {
+    let o = js_sys::Object::new();
+    let set = |name: &str, f: JsValue| {
+        Reflect::set(&o, &name.into(), &f).expect("property set");
+    };
+    set(
+        "poll",
+        Closure::<dyn Fn(f64, bool) -> String>::new(web::poll).into_js_value(),
+    );
+    set(
+        "outcome",
+        Closure::<dyn Fn(f64, u32, f64, f64)>::new(web::outcome).into_js_value(),
+    );
+    set(
+        "nextWake",
+        Closure::<dyn Fn() -> f64>::new(web::next_wake).into_js_value(),
+    );
+    set(
+        "flush",
+        Closure::<dyn Fn(f64)>::new(web::flush).into_js_value(),
+    );
+    set(
+        "pendingBatches",
+        Closure::<dyn Fn() -> u32>::new(web::pending_batches).into_js_value(),
+    );
+    o.unchecked_into()
+}
+
+/// The page's logger and the driver performing its requests, as the JS entry wires them.
 struct Logger {
-    core: JsCore,
     io: Driver,
 }
 
 impl Logger {
     fn pending_batches(&self) -> u32 {
-        self.core.pending_batches()
+        web::pending_batches()
     }
 
     fn page_hide(&self) {
@@ -101,11 +126,10 @@ fn logger_with(extra: &str, persist: bool) -> Logger {
     );
     let options = JSON::parse(&json).expect("valid options");
     let (text, nums) = unpack(&encode_options(&options));
-    let core = WasmLogger::new(&text, &nums, persist, js_sys::Date::now());
-    let core: JsCore = JsValue::from(core).unchecked_into();
-    let io = driver(&core);
+    web::create(&text, &nums, persist, js_sys::Date::now());
+    let io = driver(&js_core());
     io.wake();
-    Logger { core, io }
+    Logger { io }
 }
 
 fn logger(extra: &str) -> Logger {
@@ -188,7 +212,7 @@ fn log(l: &Logger, message: &str) {
         &js_sys::Date::now().into(),
     );
     let (text, nums) = unpack(&encode(&Array::of1(&call)));
-    l.core.ingest(&text, &nums, js_sys::Date::now());
+    web::ingest(&text, &nums, js_sys::Date::now());
     l.io.wake();
 }
 
@@ -385,7 +409,7 @@ async fn js_values_cross_the_encoded_hand_over_like_the_wire_expects() {
         .expect("error built");
     let call = Array::of4(&3.into(), &message, &fields, &js_sys::Date::now().into());
     let (text, nums) = unpack(&encode(&Array::of1(&call)));
-    l.core.ingest(&text, &nums, js_sys::Date::now());
+    web::ingest(&text, &nums, js_sys::Date::now());
     flush(&l).await;
     let sent = calls();
     let body = &sent

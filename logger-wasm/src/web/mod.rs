@@ -3,28 +3,39 @@
 //! The JS entry owns everything that touches the platform: the error handlers, the fetch/XHR
 //! patch, the call queue, page lifecycle listeners, timers, `fetch`/`sendBeacon` and the
 //! promise of `flush()` (`js/host.js`). This module only turns queued calls into core calls and
-//! answers synchronously: what to send ([`WasmLogger::poll`], as a string), when to wake up
-//! next, and what became of a request ([`WasmLogger::outcome`]). Storage and randomness come
-//! from `js/host.js` ([`host`]). Nothing here throws into the application: no
-//! path panics (the size profile aborts on panic), and the time is an argument of every call.
+//! answers synchronously: what to send ([`poll`], as a string), when to wake up next, and what
+//! became of a request ([`outcome`]). Storage and randomness come from `js/host.js`
+//! ([`host`]). Nothing here throws into the application: no path panics (the size profile
+//! aborts on panic), and the time is an argument of every call.
+//!
+//! One logger per page, like its storage ([`host::HostStorage`]): the core lives in a
+//! module-level slot that [`create`] fills and the other functions use, instead of an exported
+//! class. A class costs an `Rc<RefCell>` wrapper, borrow checks and a finalizer in the module,
+//! and a wrapper class in the JS glue. Before [`create`] every function does nothing.
 
 pub mod host;
 
 use crate::core::calls::{Reader, apply_chunk, config_from};
 use crate::core::{Core, DropKind, Json, Outcome, SendRequest};
 use host::{HostRandom, HostStorage};
+use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-/// Separates the fields of one request in [`WasmLogger::poll`]'s answer (JSON bodies never
-/// hold a raw control character).
+/// Separates the fields of one request in [`poll`]'s answer (JSON bodies never hold a raw
+/// control character).
 const FIELD_SEP: char = '\x1f';
-/// Separates requests in [`WasmLogger::poll`]'s answer.
+/// Separates requests in [`poll`]'s answer.
 const RECORD_SEP: char = '\x1e';
 
-/// One logger instance, created by the JS entry's `init()`.
-#[wasm_bindgen]
-pub struct WasmLogger {
-    core: Core,
+thread_local! {
+    /// The page's logger, once [`create`] ran.
+    static CORE: RefCell<Option<Core>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the logger; `None` before [`create`]. The host functions the core calls never
+/// call back into this module, so the borrow is never taken twice.
+fn with<R>(f: impl FnOnce(&mut Core) -> R) -> Option<R> {
+    CORE.with_borrow_mut(|c| c.as_mut().map(f))
 }
 
 /// Appends `id FIELD keepalive FIELD url FIELD body` to `out`.
@@ -38,97 +49,103 @@ fn write_request(out: &mut String, req: &SendRequest) {
     out.push_str(&req.body);
 }
 
+/// Builds the page's logger from the `init()` options (encoded by the entry, see
+/// [`crate::core::calls`]), replacing any earlier one, and picks up what earlier page loads
+/// left in storage: `localStorage` when `persist`, else an in-memory map
+/// (`offlineStorage: false`).
 #[wasm_bindgen]
-impl WasmLogger {
-    /// Builds the logger from the `init()` options (encoded by the entry, see
-    /// [`crate::core::calls`]) and picks up what earlier page loads left in storage:
-    /// `localStorage` when `persist`, else an in-memory map (`offlineStorage: false`).
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: &str, nums: &[f64], persist: bool, now: f64) -> WasmLogger {
-        let cfg = match Reader::new(options, nums).value() {
-            Some(Json::Arr(opts)) => config_from(opts),
-            _ => config_from(Vec::new()),
-        };
-        let storage = Box::new(HostStorage::open(persist));
-        WasmLogger {
-            core: Core::new(cfg, storage, Box::new(HostRandom), now),
+pub fn create(options: &str, nums: &[f64], persist: bool, now: f64) {
+    let cfg = match Reader::new(options, nums).value() {
+        Some(Json::Arr(opts)) => config_from(opts),
+        _ => config_from(Vec::new()),
+    };
+    // The old logger goes first: it must not outlive the storage it was opened on.
+    CORE.set(None);
+    let storage = Box::new(HostStorage::open(persist));
+    CORE.set(Some(Core::new(cfg, storage, Box::new(HostRandom), now)));
+}
+
+/// Takes a chunk of queued calls, encoded by the entry into `text` and `nums` (see
+/// [`crate::core::calls`]).
+#[wasm_bindgen]
+pub fn ingest(text: &str, nums: &[f64], now: f64) {
+    with(|core| {
+        apply_chunk(core, text, nums, now);
+        core.tick(now);
+    });
+}
+
+/// Counts calls the JS queue had to drop (its cap was reached before the module loaded).
+#[wasm_bindgen(js_name = recordDropped)]
+pub fn record_dropped(n: f64) {
+    let n = if n.is_finite() && n > 0.0 {
+        n as u64
+    } else {
+        0
+    };
+    with(|core| core.record_dropped(DropKind::QueueFull, n));
+}
+
+/// Cuts everything queued into batches, so the next polls send it all.
+#[wasm_bindgen]
+pub fn flush(now: f64) {
+    with(|core| core.flush(now));
+}
+
+/// What to send now, as `id \x1f keepalive(0|1) \x1f url \x1f body` per request, requests
+/// separated by `\x1e`; empty when nothing is due. Normally the one next request (answer it
+/// with [`outcome`] before polling again: batches leave in order). With `hiding` (pagehide,
+/// visibilitychange hidden) it cuts everything and returns the keepalive requests that fit the
+/// browser's budget. One export for both keeps one string-returning shim in the module
+/// instead of two.
+#[wasm_bindgen]
+pub fn poll(now: f64, hiding: bool) -> String {
+    let reqs = with(|core| {
+        if hiding {
+            core.page_hide(now)
+        } else {
+            core.poll(now).into_iter().collect()
         }
-    }
-
-    /// Takes a chunk of queued calls, encoded by the entry into `text` and `nums` (see
-    /// [`crate::core::calls`]).
-    pub fn ingest(&mut self, text: &str, nums: &[f64], now: f64) {
-        apply_chunk(&mut self.core, text, nums, now);
-        self.core.tick(now);
-    }
-
-    /// Counts calls the JS queue had to drop (its cap was reached before the module loaded).
-    #[wasm_bindgen(js_name = recordDropped)]
-    pub fn record_dropped(&mut self, n: f64) {
-        let n = if n.is_finite() && n > 0.0 {
-            n as u64
-        } else {
-            0
-        };
-        self.core.record_dropped(DropKind::QueueFull, n);
-    }
-
-    /// Cuts everything queued into batches, so the next polls send it all.
-    pub fn flush(&mut self, now: f64) {
-        self.core.flush(now);
-    }
-
-    /// What to send now, as `id \x1f keepalive(0|1) \x1f url \x1f body` per request,
-    /// requests separated by `\x1e`; empty when nothing is due. Normally the one next request
-    /// (answer it with [`WasmLogger::outcome`] before polling again: batches leave in order).
-    /// With `hiding` (pagehide, visibilitychange hidden) it cuts everything and returns the
-    /// keepalive requests that fit the browser's budget. One export for both keeps one
-    /// string-returning shim in the module instead of two.
-    pub fn poll(&mut self, now: f64, hiding: bool) -> String {
-        let reqs = if hiding {
-            self.core.page_hide(now)
-        } else {
-            self.core.poll(now).into_iter().collect()
-        };
-        let mut out = String::new();
-        for req in reqs {
-            if !out.is_empty() {
-                out.push(RECORD_SEP);
-            }
-            write_request(&mut out, &req);
+    });
+    let mut out = String::new();
+    for req in reqs.unwrap_or_default() {
+        if !out.is_empty() {
+            out.push(RECORD_SEP);
         }
-        out
+        write_request(&mut out, &req);
     }
+    out
+}
 
-    /// What became of request `id`: `status` 0 for a network error; `retry_after_ms` is the
-    /// `Retry-After` header in milliseconds, or NaN when absent.
-    pub fn outcome(&mut self, id: f64, status: u32, retry_after_ms: f64, now: f64) {
-        let outcome = if status == 0 {
-            Outcome::NetworkError
-        } else {
-            Outcome::Status {
-                status: u16::try_from(status).unwrap_or(u16::MAX),
-                retry_after_ms: (retry_after_ms >= 0.0).then_some(retry_after_ms),
-            }
-        };
-        self.core.on_outcome(id as u64, outcome, now);
-    }
+/// What became of request `id`: `status` 0 for a network error; `retry_after_ms` is the
+/// `Retry-After` header in milliseconds, or NaN when absent.
+#[wasm_bindgen]
+pub fn outcome(id: f64, status: u32, retry_after_ms: f64, now: f64) {
+    let outcome = if status == 0 {
+        Outcome::NetworkError
+    } else {
+        Outcome::Status {
+            status: u16::try_from(status).unwrap_or(u16::MAX),
+            retry_after_ms: (retry_after_ms >= 0.0).then_some(retry_after_ms),
+        }
+    };
+    with(|core| core.on_outcome(id as u64, outcome, now));
+}
 
-    /// When to call [`WasmLogger::poll`] next (epoch ms); NaN when nothing is pending.
-    #[wasm_bindgen(js_name = nextWake)]
-    pub fn next_wake(&self) -> f64 {
-        self.core.next_wake().unwrap_or(f64::NAN)
-    }
+/// When to call [`poll`] next (epoch ms); NaN when nothing is pending.
+#[wasm_bindgen(js_name = nextWake)]
+pub fn next_wake() -> f64 {
+    with(|core| core.next_wake()).flatten().unwrap_or(f64::NAN)
+}
 
-    /// `online` / `offline` events.
-    #[wasm_bindgen(js_name = setOnline)]
-    pub fn set_online(&mut self, online: bool, now: f64) {
-        self.core.set_online(online, now);
-    }
+/// `online` / `offline` events.
+#[wasm_bindgen(js_name = setOnline)]
+pub fn set_online(online: bool, now: f64) {
+    with(|core| core.set_online(online, now));
+}
 
-    /// Batches waiting for acknowledgement (tests and diagnostics).
-    #[wasm_bindgen(js_name = pendingBatches)]
-    pub fn pending_batches(&self) -> u32 {
-        u32::try_from(self.core.pending_batches()).unwrap_or(u32::MAX)
-    }
+/// Batches waiting for acknowledgement (tests and diagnostics).
+#[wasm_bindgen(js_name = pendingBatches)]
+pub fn pending_batches() -> u32 {
+    with(|core| u32::try_from(core.pending_batches()).unwrap_or(u32::MAX)).unwrap_or(0)
 }
