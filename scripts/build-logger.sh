@@ -35,6 +35,35 @@ rm -rf "$PKG/.snip"
   --strip-producers --strip-target-features \
   --converge --strip-debug "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
 mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
+# Import and export names cross into both files: wasm-bindgen's carry hashes
+# (`__wbg_hostGet_b9932a4ebf048c26`) and `__wbindgen_malloc` appears all over the glue. binaryen
+# renames them to one or two letters and prints the mapping; the glue is rewritten to match.
+"$WASM_OPT" --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-reference-types --enable-mutable-globals --enable-multivalue \
+  --minify-imports-and-exports-and-modules "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm" \
+  > "$PKG/names.json"
+mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
+node - "$PKG/names.json" "$PKG/${NAME}.js" <<'JS'
+const fs = require('fs');
+const [mapFile, glueFile] = process.argv.slice(2);
+const map = JSON.parse(fs.readFileSync(mapFile, 'utf8'));
+let js = fs.readFileSync(glueFile, 'utf8');
+const fail = (msg) => { console.error(`build-logger: ${msg}`); process.exit(1); };
+// Every export the glue uses is read as `wasm.<name>`; exports it never reads stay unused.
+for (const [from, to] of map.exports) js = js.replace(new RegExp(`\\bwasm\\.${from}\\b`, 'g'), `wasm.${to}`);
+const modules = new Set(map.imports.map(([module]) => module));
+if (modules.size !== 1) fail(`expected one import module, found ${[...modules].join(', ')}`);
+for (const [, from, to] of map.imports) {
+  const before = js;
+  js = js.replace(new RegExp(`\\b${from}: function`), `${to}: function`);
+  if (js === before) fail(`import ${from} not found in the glue`);
+}
+const before = js;
+js = js.replace(`"${[...modules][0]}": import0`, '"a": import0');
+if (js === before) fail('import module not found in the glue');
+fs.writeFileSync(glueFile, js);
+JS
+rm "$PKG/names.json"
 # One ES module: the entry and the glue it imports, minified. esbuild keeps
 # `new URL('…_bg.wasm', import.meta.url)` as written, so bundlers (Vite) still find the wasm.
 cp "$ROOT/logger-wasm/js/index.js" "$PKG/entry.src.js"
