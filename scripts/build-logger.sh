@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the browser logger into the npm package logger-wasm/pkg (@tracewire/logger):
 # wasm32 build in the size profile, wasm-snip of the panic machinery, wasm-bindgen --target
-# web, wasm-opt -Oz --converge (binaryen 132 from npm, never Debian's 108 which breaks
-# wasm-bindgen output), the hand-written JS entry (with js/host.js and js/encode.js) bundled
+# web, wasm-opt -Oz --converge, then once more after --flatten --rereloop (binaryen 132 from
+# npm, never Debian's 108 which breaks wasm-bindgen output), minified import/export names,
+# the hand-written JS entry (with js/host.js and js/encode.js) bundled
 # with wasm-bindgen's glue into one minified index.js (esbuild), types, package.json and
 # README; then prints the gzip size of wasm + JS.
 # Honours CARGO_TARGET_DIR (default: the workspace's target/).
@@ -33,7 +34,7 @@ rm -rf "$PKG/.snip"
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-mutable-globals \
   --strip-producers --strip-target-features \
-  --converge --strip-debug "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
+  --converge --flatten --rereloop -Oz --converge --strip-debug "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
 mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
 # Import and export names cross into both files: wasm-bindgen's carry hashes
 # (`__wbg_hostGet_b9932a4ebf048c26`) and `__wbindgen_malloc` appears all over the glue. binaryen
