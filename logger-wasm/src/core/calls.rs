@@ -140,7 +140,7 @@ fn non_empty(v: &Json) -> Option<String> {
 
 /// Fields or context: `None` for null (also what `undefined` became).
 fn data(v: &Json) -> Option<Json> {
-    (*v != Json::Null).then(|| v.clone())
+    (!matches!(v, Json::Null)).then(|| v.clone())
 }
 
 /// A message that may not be a string (the entry already took an Error's message).
