@@ -257,13 +257,11 @@ pub fn config_from(opts: Vec<Json>) -> Config {
                 }
             }
             (11, Json::Arr(keys)) => {
-                cfg.redact_keys = keys
-                    .into_iter()
-                    .filter_map(|k| match k {
-                        Json::Str(s) => Some(s),
-                        _ => None,
-                    })
-                    .collect();
+                for key in keys {
+                    if let Json::Str(s) = key {
+                        cfg.redact_keys.push(s);
+                    }
+                }
             }
             (12, Json::Obj(mut fields)) => {
                 if let Some(i) = fields.iter().position(|(k, _)| k == "userId") {

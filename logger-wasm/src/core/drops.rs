@@ -73,13 +73,19 @@ impl Drops {
 
     /// Reads [`Drops::to_field`]'s form; unreadable numbers count as zero.
     pub(crate) fn parse(text: &str) -> Self {
-        let mut n = split_all(text, b',').map(|p| parse_u64(p).unwrap_or(0));
+        let mut n = [0u64; 5];
+        for (i, part) in split_all(text, b',').enumerate() {
+            if let Some(slot) = n.get_mut(i) {
+                *slot = parse_u64(part).unwrap_or(0);
+            }
+        }
+        let [sampled, evicted, rejected, queue_full, at_risk] = n;
         Self {
-            sampled: n.next().unwrap_or(0),
-            evicted: n.next().unwrap_or(0),
-            rejected: n.next().unwrap_or(0),
-            queue_full: n.next().unwrap_or(0),
-            at_risk: n.next().unwrap_or(0),
+            sampled,
+            evicted,
+            rejected,
+            queue_full,
+            at_risk,
         }
     }
 

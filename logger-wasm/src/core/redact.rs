@@ -21,25 +21,32 @@ pub struct KeyRedactor {
 
 /// ASCII lowercasing only: Unicode case tables would cost ~10 KB of wasm, and every sensitive
 /// name is ASCII. Bytes rather than chars: no UTF-8 decoding, and matching is bytewise anyway.
+/// Plain loops here and below: iterator adapters and `collect` link more wasm for the same work.
 fn normalize(key: &str) -> Vec<u8> {
-    key.bytes()
-        .filter(|c| *c != b'-' && *c != b'_')
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    let mut out = Vec::with_capacity(key.len());
+    for c in key.bytes() {
+        if c != b'-' && c != b'_' {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 impl KeyRedactor {
     /// The default names plus `extra_keys` (key-name substrings).
     pub fn new(extra_keys: &[String]) -> Self {
         let mut needles: Vec<Vec<u8>> = Vec::new();
-        let all = DEFAULT_SENSITIVE_KEYS
-            .iter()
-            .map(|k| normalize(k))
-            .chain(extra_keys.iter().map(|k| normalize(k)));
-        for k in all {
+        let mut add = |k: &str| {
+            let k = normalize(k);
             if !k.is_empty() && !needles.contains(&k) {
                 needles.push(k);
             }
+        };
+        for k in DEFAULT_SENSITIVE_KEYS {
+            add(k);
+        }
+        for k in extra_keys {
+            add(k);
         }
         Self { needles }
     }
@@ -56,29 +63,33 @@ impl KeyRedactor {
 
     /// Redacts in place at any depth; returns how many values were replaced.
     pub fn redact(&self, value: &mut Json) -> usize {
+        let mut found = 0;
         match value {
-            Json::Obj(fields) => fields
-                .iter_mut()
-                .map(|(k, v)| {
+            Json::Obj(fields) => {
+                for (k, v) in fields {
                     if self.is_sensitive_key(k) {
                         *v = Json::Str(REDACTED.to_owned());
-                        1
+                        found += 1;
                     } else {
-                        self.redact(v)
+                        found += self.redact(v);
                     }
-                })
-                .sum(),
-            Json::Arr(items) => items.iter_mut().map(|v| self.redact(v)).sum(),
-            // Card numbers anywhere inside a string, with the collector's own scanner.
-            Json::Str(s) => match redact_card_numbers(s) {
-                Some((redacted, found)) => {
-                    *s = redacted;
-                    found
                 }
-                None => 0,
-            },
-            _ => 0,
+            }
+            Json::Arr(items) => {
+                for v in items {
+                    found += self.redact(v);
+                }
+            }
+            // Card numbers anywhere inside a string, with the collector's own scanner.
+            Json::Str(s) => {
+                if let Some((redacted, n)) = redact_card_numbers(s) {
+                    *s = redacted;
+                    found = n;
+                }
+            }
+            _ => {}
         }
+        found
     }
 }
 

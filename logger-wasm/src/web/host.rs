@@ -67,10 +67,13 @@ impl Storage for HostStorage {
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        split_all(&host_keys(prefix), b'\n')
-            .filter(|k| !k.is_empty())
-            .map(String::from)
-            .collect()
+        let mut keys = Vec::new();
+        for key in split_all(&host_keys(prefix), b'\n') {
+            if !key.is_empty() {
+                keys.push(key.to_owned());
+            }
+        }
+        keys
     }
 }
 

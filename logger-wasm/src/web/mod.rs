@@ -100,20 +100,19 @@ pub fn flush(now: f64) {
 /// instead of two.
 #[wasm_bindgen]
 pub fn poll(now: f64, hiding: bool) -> String {
-    let reqs = with(|core| {
+    let mut out = String::new();
+    with(|core| {
         if hiding {
-            core.page_hide(now)
-        } else {
-            core.poll(now).into_iter().collect()
+            for req in core.page_hide(now) {
+                if !out.is_empty() {
+                    out.push(RECORD_SEP);
+                }
+                write_request(&mut out, &req);
+            }
+        } else if let Some(req) = core.poll(now) {
+            write_request(&mut out, &req);
         }
     });
-    let mut out = String::new();
-    for req in reqs.unwrap_or_default() {
-        if !out.is_empty() {
-            out.push(RECORD_SEP);
-        }
-        write_request(&mut out, &req);
-    }
     out
 }
 
