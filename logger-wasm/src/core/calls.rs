@@ -264,10 +264,16 @@ pub fn config_from(opts: Vec<Json>) -> Config {
                 }
             }
             (12, Json::Obj(mut fields)) => {
-                if let Some(i) = fields.iter().position(|(k, _)| k == "userId") {
-                    cfg.user_id = string(&fields.remove(i).1);
-                }
-                fields.retain(|(k, _)| k != "userId");
+                // The first `userId` is the user; every `userId` leaves the context.
+                let mut user = None;
+                fields.retain_mut(|(k, v)| {
+                    let keep = k != "userId";
+                    if !keep && user.is_none() {
+                        user = Some(std::mem::replace(v, Json::Null));
+                    }
+                    keep
+                });
+                cfg.user_id = user.as_ref().and_then(string);
                 if !fields.is_empty() {
                     cfg.context = Some(Json::Obj(fields));
                 }
