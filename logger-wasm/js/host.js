@@ -71,6 +71,10 @@ function wrote(k) {
   }
 }
 
+/** Keys in ascending order (code units; the core's keys are ASCII), one per line: the core loads
+ * stored batches in key order and carries no sort routine of its own. */
+function sorted(keys) { return keys.sort().join('\n'); }
+
 /**
  * Storage and randomness for the core (src/web/host.rs). Backed by localStorage,
  * or with `persist` false (offlineStorage: false, or no usable localStorage) by a Map that
@@ -84,7 +88,7 @@ export function storageHost(persist) {
       get: (k) => m.get(k),
       set: (k, v) => { m.set(k, v); return 0; },
       remove: (k) => { m.delete(k); },
-      keys: (p) => { let s = ''; for (const k of m.keys()) if (k.startsWith(p)) s += k + '\n'; return s; },
+      keys: (p) => sorted([...m.keys()].filter((k) => k.startsWith(p))),
       random,
     };
   }
@@ -96,9 +100,9 @@ export function storageHost(persist) {
     },
     remove(k) { try { ls.removeItem(k); } catch (_) { /* gone either way */ } },
     keys(p) {
-      let s = '';
-      try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p) && (!mayAdopt || !k.startsWith(BATCH_PREFIX) || mayAdopt(k))) s += k + '\n'; } } catch (_) { /* none */ }
-      return s;
+      const a = [];
+      try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p) && (!mayAdopt || !k.startsWith(BATCH_PREFIX) || mayAdopt(k))) a.push(k); } } catch (_) { /* none */ }
+      return sorted(a);
     },
     random,
   };

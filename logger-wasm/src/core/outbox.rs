@@ -50,23 +50,6 @@ pub(crate) struct Outbox {
     tab: u16,
 }
 
-/// Sorts stored keys (cut order) with a shell sort: a handful of lines instead of the
-/// standard library's sort, whose generic machinery costs kilobytes of wasm. Runs once per
-/// page load over at most a few thousand keys.
-fn sort_keys(keys: &mut [String]) {
-    let mut gap = keys.len() / 2;
-    while gap > 0 {
-        for i in gap..keys.len() {
-            let mut j = i;
-            while j >= gap && keys.get(j - gap) > keys.get(j) {
-                keys.swap(j - gap, j);
-                j -= gap;
-            }
-        }
-        gap /= 2;
-    }
-}
-
 fn parse_key(key: &str) -> Option<(u64, u32)> {
     let rest = key.strip_prefix(BATCH_PREFIX)?;
     let time = parse_u64(rest.get(..13)?)?;
@@ -85,8 +68,8 @@ impl Outbox {
             last: (0, 0),
             tab,
         };
-        let mut keys = me.storage.keys_with_prefix(BATCH_PREFIX);
-        sort_keys(&mut keys);
+        // Sorted by the storage: key order is cut order.
+        let keys = me.storage.keys_with_prefix(BATCH_PREFIX);
         for key in keys {
             let parsed = me.storage.get(&key).and_then(|v| {
                 let (head, body) = split_byte(&v, b'\n')?;

@@ -26,7 +26,8 @@ pub trait Storage {
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError>;
     /// Deletes `key` (no error when absent).
     fn remove(&mut self, key: &str);
-    /// Every key starting with `prefix`, in any order.
+    /// Every key starting with `prefix`, in ascending byte order (the outbox loads batches in
+    /// key order; the browser host sorts in JS, so the module carries no sort routine).
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String>;
 }
 
@@ -150,13 +151,16 @@ impl Storage for MemoryStorage {
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        self.inner
+        let mut keys: Vec<String> = self
+            .inner
             .borrow()
             .map
             .iter()
             .filter(|(k, _)| k.starts_with(prefix))
             .map(|(k, _)| k.clone())
-            .collect()
+            .collect();
+        keys.sort();
+        keys
     }
 }
 

@@ -27,7 +27,7 @@ extern "C" {
     #[wasm_bindgen(js_name = hostRemove)]
     fn host_remove(key: &str);
 
-    /// Every key starting with `prefix`, each followed by `'\n'`.
+    /// Every key starting with `prefix`, sorted, separated by `'\n'`.
     #[wasm_bindgen(js_name = hostKeys)]
     fn host_keys(prefix: &str) -> String;
 
