@@ -114,12 +114,16 @@ pub fn write_u64(out: &mut String, mut v: u64) {
 /// Appends `v` in decimal, zero-padded on the left to at least `width` digits. (By hand, like
 /// [`write_u64`]: `{:0w}` formatting links `core::fmt`'s padding machinery into the module.)
 pub fn write_padded(out: &mut String, v: u64, width: usize) {
-    let mut digits = String::with_capacity(20);
-    write_u64(&mut digits, v);
-    for _ in digits.len()..width {
+    let mut digits = 1;
+    let mut rest = v / 10;
+    while rest > 0 {
+        digits += 1;
+        rest /= 10;
+    }
+    for _ in digits..width {
         out.push('0');
     }
-    out.push_str(&digits);
+    write_u64(out, v);
 }
 
 /// Reads a plain decimal number (ASCII digits only, no sign); `None` when empty, malformed or
