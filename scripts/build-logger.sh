@@ -25,10 +25,18 @@ rm -rf "$PKG"
 mkdir -p "$PKG"
 # Panics abort (panic = "abort") and none crosses the boundary, but std's panic handler still
 # keeps core::fmt alive (~2 KB gzip): wasm-snip turns std/core::panicking into `unreachable`,
-# which traps just as the abort would, and wasm-opt then drops what only they used.
+# which traps just as the abort would, and wasm-opt then drops what only they used. The -p
+# patterns (v0-mangled names) are std/core/alloc functions that only format a panic message and
+# never return (`-> !`: slice and str bounds, Vec::remove's index check, allocation failure,
+# thread-local access after destruction); they are not under `panicking`, so the first option
+# leaves them.
 mkdir -p "$PKG/.snip"
-"$WASM_SNIP" --snip-rust-panicking-code -o "$PKG/.snip/$NAME.wasm" \
-  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
+"$WASM_SNIP" --snip-rust-panicking-code \
+  -p '5slice5index16slice_index_fail$' -p '3str16slice_error_fail$' \
+  -p '7raw_vec12handle_error$' -p '7raw_vec17capacity_overflow$' \
+  -p '5alloc18handle_alloc_error$' -p '6remove13assert_failed$' \
+  -p '6thread5local18panic_access_error$' \
+  -o "$PKG/.snip/$NAME.wasm" "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
 wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$PKG/.snip/$NAME.wasm"
 rm -rf "$PKG/.snip"
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
