@@ -10,7 +10,7 @@
 import initWasm, {
   create, ingest, poll, outcome, nextWake, flush as cut, setOnline as online, recordDropped, pendingBatches as pendingCount,
 } from './tracewire_logger.js';
-import { claimOutbox, driver } from './host.js';
+import { claimOutbox, driver, hostRandom } from './host.js';
 import { encode, encodeOptions } from './encode.js';
 
 const INGEST_PATH = '/api/v1/logging/logs';
@@ -41,7 +41,7 @@ function hex(bytes) {
 }
 function randomHex(n) {
   const b = new Uint8Array(n);
-  try { g.crypto.getRandomValues(b); } catch (_) { for (let i = 0; i < n; i++) b[i] = (Math.random() * 256) | 0; }
+  hostRandom(b); // crypto.getRandomValues, or Math.random where it is missing
   if (b.every((x) => x === 0)) b[0] = 1; // all-zero ids are invalid
   return hex(b);
 }
