@@ -8,7 +8,7 @@
 // storage and randomness and performs the requests it asks for, with its timers.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, {
-  create, ingest, poll, outcome, nextWake, flush as cut, setOnline as online, recordDropped, pendingBatches as pendingCount,
+  create, ingest, poll, outcome, nextWake, flush as cut, pendingBatches as pendingCount,
 } from './tracewire_logger.js';
 import { claimOutbox, driver, hostRandom } from './host.js';
 import { encode, encodeOptions } from './encode.js';
@@ -61,8 +61,10 @@ function scheduleDrain() {
 function drain() {
   if (!created || pending.length === 0) return;
   try {
-    if (droppedBeforeReady) { recordDropped(droppedBeforeReady); droppedBeforeReady = 0; }
-    const [t, n] = encode(pending.splice(0, pending.length));
+    const calls = pending.splice(0, pending.length);
+    // The drop count and the online flag travel as calls (kinds 9, 10), not exports of their own.
+    if (droppedBeforeReady) { calls.unshift([9, droppedBeforeReady]); droppedBeforeReady = 0; }
+    const [t, n] = encode(calls);
     ingest(t, n, Date.now());
     io.wake();
   } catch (_) { /* never throw into the app */ }
@@ -203,7 +205,9 @@ function patchXhr() {
 // ---- page lifecycle ----------------------------------------------------------------------
 function onHide() { try { drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ } }
 function onVisibility() { if (g.document && g.document.visibilityState === 'hidden') onHide(); }
-function setOnline(on) { try { if (created) { online(on, Date.now()); io.wake(); } } catch (_) { /* never throw */ } }
+function setOnline(on) {
+  try { if (created) { const [t, n] = encode([[10, on]]); ingest(t, n, Date.now()); io.wake(); } } catch (_) { /* never throw */ }
+}
 function onOnline() { setOnline(true); }
 function onOffline() { setOnline(false); }
 
@@ -248,7 +252,7 @@ export function init(opts = {}) {
       created = true;
       io = driver({ poll, outcome, nextWake, flush: cut, pendingBatches: pendingCount });
       pending.unshift([7, bootTrace]);
-      if (g.navigator && g.navigator.onLine === false) online(false, Date.now());
+      if (g.navigator && g.navigator.onLine === false) pending.unshift([10, false]);
       drain();
       io.wake();
     })

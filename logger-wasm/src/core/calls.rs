@@ -19,6 +19,7 @@
 //! ends the chunk: the calls before it are kept, and nothing panics.
 
 use super::config::Config;
+use super::drops::DropKind;
 use super::engine::Core;
 use super::entry::{ExceptionInput, LogInput, RequestInfo};
 use super::json::{Json, MAX_DEPTH, parse_u64};
@@ -161,8 +162,10 @@ pub fn apply_chunk(core: &mut Core, text: &str, nums: &[f64], now: f64) {
 
 /// Applies one call. Kinds: 0–4 log levels `[k, message, fields, at]`; 5 exception
 /// `[5, type, message, stack, context, at, path]`; 6 request `[6, method, path, status,
-/// durationMs, spanId, at]`; 7 trace `[7, traceIdHex]`; 8 user `[8, id]`. Unknown kinds are
-/// ignored.
+/// durationMs, spanId, at]`; 7 trace `[7, traceIdHex]`; 8 user `[8, id]`; 9 calls the entry's
+/// queue dropped `[9, count]`; 10 `online`/`offline` `[10, online]`. Unknown kinds are ignored.
+/// (9 and 10 ride in the chunk rather than being exports of their own: each export costs a
+/// shim in the module and a wrapper in the glue.)
 pub fn apply(core: &mut Core, call: &[Json], now: f64) {
     let at = |i| num(arg(call, i)).unwrap_or(now);
     let kind = num(arg(call, 0)).unwrap_or(-1.0);
@@ -225,6 +228,11 @@ pub fn apply(core: &mut Core, call: &[Json], now: f64) {
             }
         }
         8 => core.set_user(non_empty(arg(call, 1))),
+        9 => {
+            let n = num(arg(call, 1)).filter(|n| n.is_finite() && *n > 0.0);
+            core.record_dropped(DropKind::QueueFull, n.map_or(0, |n| n as u64));
+        }
+        10 => core.set_online(matches!(arg(call, 1), Json::Bool(true)), now),
         _ => {}
     }
 }
@@ -373,6 +381,20 @@ mod tests {
             Some(Json::Obj(vec![("app".into(), Json::Str("a".into()))]))
         );
         assert_eq!(config_from(vec![]).batch_size, Config::default().batch_size);
+    }
+
+    #[test]
+    fn drop_counts_and_the_online_flag_arrive_as_calls() {
+        use crate::core::{MemoryStorage, XorShift};
+        let (storage, rng) = (Box::new(MemoryStorage::new()), Box::new(XorShift::new(1)));
+        let mut core = Core::new(Config::default(), storage, rng, 0.0);
+        // [9, 3], [10, false], [1, "m"]
+        apply_chunk(&mut core, "ann]anf]ans1:m]", &[9.0, 3.0, 10.0, 1.0], 0.0);
+        assert_eq!(core.unreported_drops().queue_full, 3);
+        core.flush(0.0);
+        assert!(core.poll(0.0).is_none(), "offline: nothing is sent");
+        apply_chunk(&mut core, "ant]", &[10.0], 0.0);
+        assert!(core.poll(0.0).is_some(), "online again: the batch goes");
     }
 
     #[test]

@@ -16,7 +16,7 @@
 pub mod host;
 
 use crate::core::calls::{Reader, apply_chunk, config_from};
-use crate::core::{Core, DropKind, Json, Outcome, SendRequest};
+use crate::core::{Core, Json, Outcome, SendRequest};
 use host::{HostRandom, HostStorage};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -75,17 +75,6 @@ pub fn ingest(text: &str, nums: &[f64], now: f64) {
     });
 }
 
-/// Counts calls the JS queue had to drop (its cap was reached before the module loaded).
-#[wasm_bindgen(js_name = recordDropped)]
-pub fn record_dropped(n: f64) {
-    let n = if n.is_finite() && n > 0.0 {
-        n as u64
-    } else {
-        0
-    };
-    with(|core| core.record_dropped(DropKind::QueueFull, n));
-}
-
 /// Cuts everything queued into batches, so the next polls send it all.
 #[wasm_bindgen]
 pub fn flush(now: f64) {
@@ -135,12 +124,6 @@ pub fn outcome(id: f64, status: u32, retry_after_ms: f64, now: f64) {
 #[wasm_bindgen(js_name = nextWake)]
 pub fn next_wake() -> f64 {
     with(|core| core.next_wake()).flatten().unwrap_or(f64::NAN)
-}
-
-/// `online` / `offline` events.
-#[wasm_bindgen(js_name = setOnline)]
-pub fn set_online(online: bool, now: f64) {
-    with(|core| core.set_online(online, now));
 }
 
 /// Batches waiting for acknowledgement (tests and diagnostics).
