@@ -143,7 +143,8 @@ export async function send(url, body, keepalive) {
 const MAX_SLEEP_MS = 60000;
 
 /**
- * Drives a core (the wasm module's exports: poll, outcome, nextWake, flush, pendingBatches):
+ * Drives a core ({ poll, outcome, nextWake, flush, pendingBatches }: the module's exports, and
+ * flush(now) handing it call 11):
  * one send loop at a time, in order, and a timer for the core's next wake-up.
  * Returns { wake, flush, pageHide, close }.
  */

@@ -8,7 +8,7 @@
 // storage and randomness and performs the requests it asks for, with its timers.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, {
-  create, ingest, poll, outcome, nextWake, flush as cut, pendingBatches as pendingCount,
+  create, ingest, poll, outcome, nextWake, pendingBatches as pendingCount,
 } from './tracewire_logger.js';
 import { claimOutbox, driver, hostRandom } from './host.js';
 import { encode, encodeOptions } from './encode.js';
@@ -205,8 +205,10 @@ function patchXhr() {
 // ---- page lifecycle ----------------------------------------------------------------------
 function onHide() { try { drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ } }
 function onVisibility() { if (g.document && g.document.visibilityState === 'hidden') onHide(); }
+/** Hands the core one call of `kind` (with `arg`) at `now`: see src/core/calls.rs. */
+const call = (kind) => (now, arg) => { const [t, n] = encode([[kind, arg]]); ingest(t, n, now); };
 function setOnline(on) {
-  try { if (created) { const [t, n] = encode([[10, on]]); ingest(t, n, Date.now()); io.wake(); } } catch (_) { /* never throw */ }
+  try { if (created) { call(10)(Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
 }
 function onOnline() { setOnline(true); }
 function onOffline() { setOnline(false); }
@@ -250,7 +252,7 @@ export function init(opts = {}) {
       const [t, n] = encodeOptions(options);
       create(t, n, options.offlineStorage !== false, Date.now());
       created = true;
-      io = driver({ poll, outcome, nextWake, flush: cut, pendingBatches: pendingCount });
+      io = driver({ poll, outcome, nextWake, flush: call(11), pendingBatches: pendingCount });
       pending.unshift([7, bootTrace]);
       if (g.navigator && g.navigator.onLine === false) pending.unshift([10, false]);
       drain();

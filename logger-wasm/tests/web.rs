@@ -58,12 +58,12 @@ fn unpack(encoded: &Array) -> (String, Vec<f64>) {
 
 #[wasm_bindgen]
 extern "C" {
-    /// The module's exports as one object, as the JS entry hands them to the driver.
+    /// What the JS entry hands the driver (see `js_core`).
     type JsCore;
 }
 
-/// An object whose methods are the module's exported functions (the entry passes the module
-/// namespace itself; here each export is wrapped in a closure).
+/// The object the entry hands the driver: the module's exported functions, and `flush` as an
+/// ingest call; here each is wrapped in a closure.
 fn js_core() -> JsCore {
     let o = js_sys::Object::new();
     let set = |name: &str, f: JsValue| {
@@ -81,9 +81,10 @@ fn js_core() -> JsCore {
         "nextWake",
         Closure::<dyn Fn() -> f64>::new(web::next_wake).into_js_value(),
     );
+    // flush() is call 11 of the ingest chunk (`[11]` encoded), as in the entry.
     set(
         "flush",
-        Closure::<dyn Fn(f64)>::new(web::flush).into_js_value(),
+        Closure::<dyn Fn(f64)>::new(|now| web::ingest("an]", &[11.0], now)).into_js_value(),
     );
     set(
         "pendingBatches",

@@ -163,9 +163,9 @@ pub fn apply_chunk(core: &mut Core, text: &str, nums: &[f64], now: f64) {
 /// Applies one call. Kinds: 0–4 log levels `[k, message, fields, at]`; 5 exception
 /// `[5, type, message, stack, context, at, path]`; 6 request `[6, method, path, status,
 /// durationMs, spanId, at]`; 7 trace `[7, traceIdHex]`; 8 user `[8, id]`; 9 calls the entry's
-/// queue dropped `[9, count]`; 10 `online`/`offline` `[10, online]`. Unknown kinds are ignored.
-/// (9 and 10 ride in the chunk rather than being exports of their own: each export costs a
-/// shim in the module and a wrapper in the glue.)
+/// queue dropped `[9, count]`; 10 `online`/`offline` `[10, online]`; 11 `flush()` `[11]`.
+/// Unknown kinds are ignored. (9–11 ride in the chunk rather than being exports of their own:
+/// each export costs a shim in the module and a wrapper in the glue.)
 pub fn apply(core: &mut Core, call: &[Json], now: f64) {
     let at = |i| num(arg(call, i)).unwrap_or(now);
     let kind = num(arg(call, 0)).unwrap_or(-1.0);
@@ -233,6 +233,7 @@ pub fn apply(core: &mut Core, call: &[Json], now: f64) {
             core.record_dropped(DropKind::QueueFull, n.map_or(0, |n| n as u64));
         }
         10 => core.set_online(matches!(arg(call, 1), Json::Bool(true)), now),
+        11 => core.flush(now),
         _ => {}
     }
 }

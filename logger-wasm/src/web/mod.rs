@@ -75,12 +75,6 @@ pub fn ingest(text: &str, nums: &[f64], now: f64) {
     });
 }
 
-/// Cuts everything queued into batches, so the next polls send it all.
-#[wasm_bindgen]
-pub fn flush(now: f64) {
-    with(|core| core.flush(now));
-}
-
 /// What to send now, as `id \x1f keepalive(0|1) \x1f url \x1f body` per request, requests
 /// separated by `\x1e`; empty when nothing is due. Normally the one next request (answer it
 /// with [`outcome`] before polling again: batches leave in order). With `hiding` (pagehide,
