@@ -42,7 +42,7 @@ function enc(v, depth) {
     text += '}';
   }
 }
-/** Encodes calls (arrays) for WasmLogger; a call whose encoding throws is left out. */
+/** Encodes calls (arrays) for the module's create() and ingest(); a call whose encoding throws is left out. */
 export function encode(calls) {
   text = ''; nums = [];
   for (const call of calls) {
