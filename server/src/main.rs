@@ -118,6 +118,9 @@ async fn serve(cli: Cli) -> ExitCode {
     }
 }
 
+/// The actor of audit rows written by CLI commands (whoever can run the binary on the database).
+const CLI_ACTOR: &str = "cli";
+
 /// `tracewire user add`: the password comes from `TRACEWIRE_USER_PASSWORD` or stdin's first line.
 async fn add_user(store: &dyn store::Store, username: &str, role: &str) -> ExitCode {
     let password = match std::env::var("TRACEWIRE_USER_PASSWORD") {
@@ -131,7 +134,8 @@ async fn add_user(store: &dyn store::Store, username: &str, role: &str) -> ExitC
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    match tracewire_server::auth::users::add_user(store, username, &password, role).await {
+    match tracewire_server::auth::users::add_user(store, CLI_ACTOR, username, &password, role).await
+    {
         Ok(_) => {
             println!("Created user `{username}` with role {role}");
             ExitCode::SUCCESS
@@ -168,7 +172,7 @@ async fn run_retention(
         );
     };
     let now = tracewire_server::clock::now_us();
-    match retention::run_once(store, &settings, now, "cli", progress, || false).await {
+    match retention::run_once(store, &settings, now, CLI_ACTOR, progress, || false).await {
         Ok(r) if r.skipped => {
             println!("another collector holds the retention lease; nothing done");
             ExitCode::SUCCESS

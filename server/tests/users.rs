@@ -1,6 +1,6 @@
 //! Users and sessions on SQLite and PostgreSQL: `tracewire user add` through its library
 //! function (the new user logs in with its role, a taken name is a conflict, weak input is
-//! refused), and expired sessions are refused and pruned.
+//! refused, the creation is audited), and expired sessions are refused and pruned.
 
 mod common;
 
@@ -14,7 +14,7 @@ both_backends!(
     added_users_log_in_with_their_role,
     |backend: Backend| async move {
         let s = TestServer::start(backend).await;
-        add_user(s.store.as_ref(), "ops", "ops-password", "viewer")
+        add_user(s.store.as_ref(), "cli", "ops", "ops-password", "viewer")
             .await
             .expect("created");
         let r = s
@@ -28,13 +28,20 @@ both_backends!(
         let body: Value = r.json().await.expect("json");
         assert_eq!(body["user"]["role"], "viewer");
 
-        let taken = add_user(s.store.as_ref(), "ops", "other-password", "admin").await;
+        let taken = add_user(s.store.as_ref(), "cli", "ops", "other-password", "admin").await;
         assert!(
             matches!(taken, Err(Error::Store(StoreError::Conflict(_)))),
             "{taken:?}"
         );
-        let weak = add_user(s.store.as_ref(), "x", "short", "viewer").await;
+        let weak = add_user(s.store.as_ref(), "cli", "x", "short", "viewer").await;
         assert!(matches!(weak, Err(Error::Validation(_))), "{weak:?}");
+        // One audit row, for the user that was created, naming who created it.
+        let audited = s
+            .pairs(
+                "SELECT actor, COUNT(*) FROM audit_logs WHERE action = 'users.add' GROUP BY actor",
+            )
+            .await;
+        assert_eq!(audited, vec![("cli".to_owned(), 1)]);
         s.stop().await;
     }
 );

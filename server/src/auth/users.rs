@@ -4,7 +4,7 @@
 use crate::bootstrap::hash_password;
 use crate::clock::now_us;
 use crate::error::{Error, Result};
-use crate::store::{NewUser, Store};
+use crate::store::{AuditRecord, NewUser, Store};
 use tracewire_shared::validate::FieldError;
 use uuid::Uuid;
 
@@ -36,9 +36,11 @@ pub fn validate_new_user(username: &str, password: &str, role: &str) -> Vec<Fiel
     errors
 }
 
-/// Creates a user; a taken username is `Error::Store(StoreError::Conflict)`.
+/// Creates a user and records who did it in `audit_logs` (a configuration change);
+/// a taken username is `Error::Store(StoreError::Conflict)`.
 pub async fn add_user(
     store: &dyn Store,
+    actor: &str,
     username: &str,
     password: &str,
     role: &str,
@@ -58,6 +60,14 @@ pub async fn add_user(
             password_hash,
             role: role.to_owned(),
             created_at: now_us(),
+        })
+        .await?;
+    store
+        .insert_audit(&AuditRecord {
+            actor: actor.to_owned(),
+            action: "users.add".into(),
+            target: Some(username.to_owned()),
+            details: serde_json::json!({ "role": role }),
         })
         .await?;
     Ok(id)
