@@ -1,6 +1,6 @@
 //! Retention on SQLite and PostgreSQL: seed property 7 as a property test (every row past its
 //! level's retention is gone from the database and in the archives exactly once, every other row
-//! stays), a failing archive directory that deletes nothing, and the lease between collectors.
+//! stays, and the per-hour tally behind `total` loses exactly the deleted logs), a failing archive directory that deletes nothing, and the lease between collectors.
 
 mod common;
 
@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tracewire_server::config::LevelDays;
 use tracewire_server::error::Error;
+use tracewire_server::query::count::bucket_of;
 use tracewire_server::retention::archive::read_archive;
 use tracewire_server::retention::plan::RetentionPolicy;
 use tracewire_server::retention::{RetentionSettings, run_once};
@@ -37,7 +38,11 @@ fn log(level: Level, timestamp: i64, n: usize) -> LogRow {
         project_id: Uuid::nil(),
         timestamp,
         level: level.as_str(),
-        source: "backend",
+        source: if n.is_multiple_of(2) {
+            "backend"
+        } else {
+            "frontend"
+        },
         message: format!("log {n}"),
         module: None,
         function: None,
@@ -117,6 +122,28 @@ async fn ids(db: &TestDb, table: &str) -> HashSet<Uuid> {
         }
     };
     ids.into_iter().collect()
+}
+
+/// The per-hour `log_counts` tally (non-zero entries), read with plain SQL.
+async fn tally(db: &TestDb) -> HashMap<(i64, String, String), i64> {
+    let sql = "SELECT bucket, level, source, log_rows FROM log_counts WHERE log_rows <> 0";
+    let rows: Vec<(i64, String, String, i64)> = match db.backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
+            let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("tally");
+            pool.close().await;
+            v
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
+            let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("tally");
+            pool.close().await;
+            v
+        }
+    };
+    rows.into_iter()
+        .map(|(b, l, s, n)| ((b, l, s), n))
+        .collect()
 }
 
 /// Every archived row's id, per table (from the file name's prefix), counting repeats.
@@ -229,6 +256,17 @@ fn property_7(backend: Backend) {
             left.extend(ids(&db, "exception_events").await);
             left.extend(ids(&db, "performance_metrics").await);
             prop_assert_eq!(&left, &kept, "exactly the rows within retention remain");
+            // The per-hour tally behind `total` lost exactly the deleted logs.
+            let mut expected_tally: HashMap<(i64, String, String), i64> = HashMap::new();
+            for r in rows.iter().filter(|r| kept.contains(&r.id)) {
+                let key = (
+                    bucket_of(r.timestamp),
+                    r.level.to_owned(),
+                    r.source.to_owned(),
+                );
+                *expected_tally.entry(key).or_default() += 1;
+            }
+            prop_assert_eq!(tally(&db).await, expected_tally);
             let files = archived(&settings.archive_dir);
             prop_assert_eq!(files.len(), expired.len());
             for (id, table) in &expired {

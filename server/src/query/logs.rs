@@ -3,6 +3,7 @@
 
 use super::cursor::Cursor;
 use super::sql::{BindValue, WhereClause, escape_like};
+use super::text::TextSearch;
 use super::{Params, keyset};
 use std::collections::HashMap;
 use tracewire_shared::level::Level;
@@ -122,26 +123,12 @@ impl LogFilter {
     }
 
     /// The WHERE clause; with `paged` the cursor condition is included (the page query), without
-    /// it not (the `total` count).
-    pub fn where_clause(&self, paged: bool) -> WhereClause {
+    /// it not (the `total` count). `search` says whether `q` also narrows by SQLite's FTS5 index
+    /// (see [`super::text`]); the rows are the same either way.
+    pub fn where_clause(&self, paged: bool, search: &TextSearch) -> WhereClause {
         use BindValue::{Int, Text};
         let mut w = WhereClause::default();
-        if let Some(s) = self.source {
-            w.and("source = ?", vec![Text(s.as_str().into())]);
-        }
-        if !self.levels.is_empty() {
-            let values = self
-                .levels
-                .iter()
-                .map(|l| Text(l.as_str().into()))
-                .collect();
-            w.and(&WhereClause::in_list("level", self.levels.len()), values);
-        }
-        if let Some(min) = self.min_level {
-            let at_least: Vec<_> = Level::ALL.iter().filter(|l| **l >= min).collect();
-            let values = at_least.iter().map(|l| Text(l.as_str().into())).collect();
-            w.and(&WhereClause::in_list("level", at_least.len()), values);
-        }
+        self.push_source_and_level(&mut w);
         for (column, value) in [
             ("trace_id", &self.trace_id),
             ("user_id", &self.user_id),
@@ -163,7 +150,14 @@ impl LogFilter {
             None => {}
         }
         if let Some(q) = &self.q {
-            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            let lower = q.to_lowercase();
+            if let TextSearch::Candidates(ids) = search {
+                w.and(
+                    "rowid IN (SELECT value FROM json_each(?))",
+                    vec![Text(ids.clone())],
+                );
+            }
+            let pattern = format!("%{}%", escape_like(&lower));
             w.and("LOWER(message) LIKE ? ESCAPE '\\'", vec![Text(pattern)]);
         }
         if let Some(from) = self.from_us {
@@ -176,6 +170,28 @@ impl LogFilter {
             keyset(&mut w, "timestamp", c);
         }
         w
+    }
+
+    /// The `source`, `level` and `min_level` conditions: the columns `app_logs` shares with the
+    /// `log_counts` table, so both are filtered by one piece of code.
+    pub fn push_source_and_level(&self, w: &mut WhereClause) {
+        use BindValue::Text;
+        if let Some(s) = self.source {
+            w.and("source = ?", vec![Text(s.as_str().into())]);
+        }
+        if !self.levels.is_empty() {
+            let values = self
+                .levels
+                .iter()
+                .map(|l| Text(l.as_str().into()))
+                .collect();
+            w.and(&WhereClause::in_list("level", self.levels.len()), values);
+        }
+        if let Some(min) = self.min_level {
+            let at_least: Vec<_> = Level::ALL.iter().filter(|l| **l >= min).collect();
+            let values = at_least.iter().map(|l| Text(l.as_str().into())).collect();
+            w.and(&WhereClause::in_list("level", at_least.len()), values);
+        }
     }
 
     /// The filters as JSON for the audit row (without paging).
@@ -221,7 +237,7 @@ mod tests {
         .expect("valid");
         assert_eq!(f.levels, vec![Level::Info, Level::Warning]);
         assert_eq!(f.path, Some(PathMatch::Prefix("/api/".into())));
-        let w = f.where_clause(true);
+        let w = f.where_clause(true, &TextSearch::Scan);
         assert_eq!(
             w.sql(),
             " WHERE source = $1 AND level IN ($2, $3) AND level IN ($4, $5, $6) \
@@ -232,6 +248,24 @@ mod tests {
         assert_eq!(
             w.binds[6],
             BindValue::Text("4bf92f3577b34da6a3ce929d0e0e4736".into())
+        );
+    }
+
+    #[test]
+    fn full_text_candidates_come_before_the_recheck() {
+        let f = parse(&[("q", "Time\"Out")]).expect("valid");
+        let search = TextSearch::Candidates("[7,3]".into());
+        let w = f.where_clause(false, &search);
+        assert_eq!(
+            w.sql(),
+            " WHERE rowid IN (SELECT value FROM json_each($1)) \
+             AND LOWER(message) LIKE $2 ESCAPE '\\'"
+        );
+        assert_eq!(w.binds[0], BindValue::Text("[7,3]".into()));
+        assert_eq!(w.binds[1], BindValue::Text("%time\"out%".into()));
+        assert_eq!(
+            f.where_clause(false, &TextSearch::Scan).sql(),
+            " WHERE LOWER(message) LIKE $1 ESCAPE '\\'"
         );
     }
 
@@ -269,9 +303,9 @@ mod tests {
             id: uuid::Uuid::nil(),
         };
         let f = parse(&[("cursor", &c.encode())]).expect("valid");
-        assert_eq!(f.where_clause(false).sql(), "");
+        assert_eq!(f.where_clause(false, &TextSearch::Scan).sql(), "");
         assert_eq!(
-            f.where_clause(true).sql(),
+            f.where_clause(true, &TextSearch::Scan).sql(),
             " WHERE (timestamp < $1 OR (timestamp = $2 AND id < $3))"
         );
     }

@@ -8,8 +8,11 @@
 //! - [`export`]: row formats of exports (JSON lines, CSV, text).
 //! - [`tail`]: the id window of the SSE live tail.
 //! - [`cursor`]: opaque keyset cursors.
+//! - [`count`]: how `total` is counted (per-hour tally plus the partial hours).
 //! - [`sql`]: the WHERE clause builder and LIKE escaping.
+//! - [`text`]: how `q` uses SQLite's trigram index.
 
+pub mod count;
 pub mod cursor;
 pub mod exceptions;
 pub mod export;
@@ -17,6 +20,7 @@ pub mod logs;
 pub mod sql;
 pub mod stats;
 pub mod tail;
+pub mod text;
 
 use cursor::Cursor;
 use std::collections::HashMap;

@@ -4,6 +4,7 @@
 
 use super::logs::{LOG_PARAMS, LogFilter};
 use super::sql::WhereClause;
+use super::text::TextSearch;
 use std::collections::HashMap;
 use tracewire_shared::validate::FieldError;
 
@@ -75,8 +76,8 @@ impl StatsQuery {
 
     /// The grouped count query and its WHERE clause. The bucket width is ours (a number), not
     /// user text.
-    pub fn sql(&self) -> (String, WhereClause) {
-        let w = self.filter.where_clause(false);
+    pub fn sql(&self, search: &TextSearch) -> (String, WhereClause) {
+        let w = self.filter.where_clause(false, search);
         let b = self.bucket_us;
         let sql = format!(
             "SELECT (timestamp / {b}) * {b} AS bucket, level, source, COUNT(*) AS log_rows, \
@@ -105,7 +106,7 @@ mod tests {
             StatsQuery::parse(&map(&[("level", "error")]), 100 * DEFAULT_WINDOW_US).expect("valid");
         assert_eq!(q.bucket_us, 3_600_000_000);
         assert_eq!(q.filter.from_us, Some(99 * DEFAULT_WINDOW_US));
-        let (sql, w) = q.sql();
+        let (sql, w) = q.sql(&TextSearch::Scan);
         assert!(
             sql.contains("(timestamp / 3600000000) * 3600000000"),
             "{sql}"

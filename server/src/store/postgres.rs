@@ -17,6 +17,17 @@ pub(super) struct PgStore {
 }
 
 impl PgStore {
+    /// A read transaction whose statements share one snapshot (READ COMMITTED takes one per
+    /// statement).
+    const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    /// `q`'s LIKE is served by the pg_trgm index on `lower(message)` itself (migration 0003).
+    async fn text_plan(
+        &self,
+        _f: &crate::query::logs::LogFilter,
+    ) -> StoreResult<crate::query::text::TextPlan> {
+        Ok(crate::query::text::TextPlan::SCAN)
+    }
+
     pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
         let connect = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()

@@ -125,13 +125,14 @@ macro_rules! impl_read_store {
             }
         }
 
-        #[async_trait::async_trait]
-        impl $crate::store::QueryStore for $store {
-            async fn page_logs(
+        impl $store {
+            /// One page of logs, newest first, with `q` written as `search` says.
+            async fn page_with(
                 &self,
                 f: &$crate::query::logs::LogFilter,
+                search: &$crate::query::text::TextSearch,
             ) -> $crate::store::StoreResult<Vec<$crate::store::LogRecord>> {
-                let w = f.where_clause(true);
+                let w = f.where_clause(true, search);
                 let sql = format!(
                     "SELECT {} FROM app_logs{} ORDER BY timestamp DESC, id DESC LIMIT {}",
                     super::read_sql::LOG_COLUMNS,
@@ -140,6 +141,17 @@ macro_rules! impl_read_store {
                 );
                 let q = sqlx::query_as::<$db, $crate::store::LogRecord>(&sql);
                 Ok(bind_all!(q, &w.binds).fetch_all(&self.pool).await?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::QueryStore for $store {
+            async fn page_logs(
+                &self,
+                f: &$crate::query::logs::LogFilter,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::LogRecord>> {
+                let plan = self.text_plan(f).await?;
+                self.page_with(f, &plan.page).await
             }
 
             async fn tail_logs(
@@ -160,11 +172,35 @@ macro_rules! impl_read_store {
                 &self,
                 f: &$crate::query::logs::LogFilter,
             ) -> $crate::store::StoreResult<$crate::store::Page<$crate::store::LogRecord>> {
-                let rows = $crate::store::QueryStore::page_logs(self, f).await?;
-                let c = f.where_clause(false);
-                let count = format!("SELECT COUNT(*) FROM app_logs{}", c.sql());
-                let q = sqlx::query_scalar::<$db, i64>(&count);
-                let total = bind_all!(q, &c.binds).fetch_one(&self.pool).await?;
+                let plan = self.text_plan(f).await?;
+                let rows = self.page_with(f, &plan.page).await?;
+                // One snapshot, so the tally and the partial hours agree with each other.
+                let mut tx = self.pool.begin_with(<$store>::BEGIN_SNAPSHOT).await?;
+                let count_rows = |f: &$crate::query::logs::LogFilter| {
+                    let c = f.where_clause(false, &plan.count);
+                    (format!("SELECT COUNT(*) FROM app_logs{}", c.sql()), c.binds)
+                };
+                let mut total = 0;
+                let mut counts = Vec::new();
+                match $crate::query::count::count_plan(f) {
+                    Some(plan) => {
+                        let sum = format!(
+                            "SELECT CAST(COALESCE(SUM(log_rows), 0) AS BIGINT) FROM log_counts{}",
+                            plan.buckets.sql()
+                        );
+                        let q = sqlx::query_scalar::<$db, i64>(&sum);
+                        total += bind_all!(q, &plan.buckets.binds)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        counts.extend(plan.edges.iter().map(count_rows));
+                    }
+                    None => counts.push(count_rows(f)),
+                }
+                for (sql, binds) in &counts {
+                    let q = sqlx::query_scalar::<$db, i64>(sql);
+                    total += bind_all!(q, binds).fetch_one(&mut *tx).await?;
+                }
+                tx.commit().await?;
                 Ok($crate::store::Page { rows, total })
             }
 
@@ -172,7 +208,8 @@ macro_rules! impl_read_store {
                 &self,
                 query: &$crate::query::stats::StatsQuery,
             ) -> $crate::store::StoreResult<Vec<$crate::store::StatsRow>> {
-                let (sql, w) = query.sql();
+                let plan = self.text_plan(&query.filter).await?;
+                let (sql, w) = query.sql(&plan.count);
                 let q = sqlx::query_as::<$db, $crate::store::StatsRow>(&sql);
                 Ok(bind_all!(q, &w.binds).fetch_all(&self.pool).await?)
             }

@@ -22,6 +22,22 @@ pub(super) fn delete_sql(table: &str, n: usize) -> String {
     format!("DELETE FROM {table} WHERE id IN ({})", marks.join(", "))
 }
 
+/// Subtracts the `app_logs` rows with ids `$1…$n` from the per-hour `log_counts` tally; run
+/// before they are deleted, in the same transaction.
+pub(super) fn uncount_sql(n: usize) -> String {
+    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    // `WHERE` before `ON CONFLICT` is also what SQLite needs to parse an upsert from a SELECT.
+    format!(
+        "INSERT INTO log_counts (bucket, level, source, log_rows) \
+         SELECT {bucket}, level, source, -COUNT(*) FROM app_logs WHERE id IN ({ids}) \
+         GROUP BY {bucket}, level, source \
+         ON CONFLICT (bucket, level, source) \
+         DO UPDATE SET log_rows = log_counts.log_rows + excluded.log_rows",
+        bucket = crate::query::count::BUCKET_SQL,
+        ids = marks.join(", ")
+    )
+}
+
 /// Implements [`super::RetentionStore`] for one driver; `$store` has a read `pool`,
 /// `begin_tx()` and an inherent `lease(name)`.
 macro_rules! impl_retention_store {
@@ -107,6 +123,15 @@ macro_rules! impl_retention_store {
                 let mut tx = self.begin_tx().await?;
                 let mut deleted = 0;
                 for chunk in ids.chunks(super::retention_sql::DELETE_CHUNK) {
+                    if table == $crate::store::RetentionTable::AppLogs {
+                        // The per-hour tally loses these rows in the same transaction.
+                        let sql = super::retention_sql::uncount_sql(chunk.len());
+                        let mut q = sqlx::query::<$db>(&sql);
+                        for id in chunk {
+                            q = q.bind(*id);
+                        }
+                        q.execute(&mut *tx).await?;
+                    }
                     let sql = super::retention_sql::delete_sql(table.name(), chunk.len());
                     let mut q = sqlx::query::<$db>(&sql);
                     for id in chunk {

@@ -53,6 +53,28 @@ pub(super) const FIND_KEY: &str = "SELECT k.id, k.project_id, k.key, k.allowed_o
     k.revoked, k.created_at, p.allow_frontend, p.allow_backend \
     FROM ingest_keys k JOIN projects p ON p.id = k.project_id WHERE k.key = $1";
 
+/// Adds `$4` rows to one `log_counts` tally (negative when retention deletes).
+pub(super) const ADD_LOG_COUNT: &str = "INSERT INTO log_counts (bucket, level, source, log_rows) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT (bucket, level, source) \
+    DO UPDATE SET log_rows = log_counts.log_rows + excluded.log_rows";
+
+/// New rows per (hour, level, source): what [`ADD_LOG_COUNT`] adds for one insert. A group holds
+/// a handful of distinct keys, so a linear scan beats hashing.
+pub(super) fn tally(rows: &[super::LogRow]) -> Vec<(i64, &'static str, &'static str, i64)> {
+    let mut out: Vec<(i64, &'static str, &'static str, i64)> = Vec::new();
+    for r in rows {
+        let bucket = crate::query::count::bucket_of(r.timestamp);
+        match out
+            .iter_mut()
+            .find(|(b, l, s, _)| *b == bucket && *l == r.level && *s == r.source)
+        {
+            Some(t) => t.3 += 1,
+            None => out.push((bucket, r.level, r.source, 1)),
+        }
+    }
+    out
+}
+
 pub(super) const RECENT_LOGS: &str = "SELECT id, project_id, source, level, message, module, \
     function, trace_id, user_id, first_seen_at FROM app_logs WHERE timestamp >= $1";
 
@@ -287,6 +309,15 @@ macro_rules! impl_common_store {
                             .push_bind(r.created_at);
                     });
                     qb.build().execute(&mut *self.0).await?;
+                }
+                for (bucket, level, source, n) in super::sql::tally(rows) {
+                    sqlx::query::<$db>(super::sql::ADD_LOG_COUNT)
+                        .bind(bucket)
+                        .bind(level)
+                        .bind(source)
+                        .bind(n)
+                        .execute(&mut *self.0)
+                        .await?;
                 }
                 Ok(())
             }

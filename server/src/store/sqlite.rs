@@ -5,6 +5,8 @@ use super::read_sql::{bind_all, impl_read_store};
 use super::retention_sql::impl_retention_store;
 use super::sql::impl_common_store;
 use super::{StoreOptions, StoreResult};
+use crate::query::logs::LogFilter;
+use crate::query::text::{self, TextPlan};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 use std::str::FromStr;
@@ -60,6 +62,9 @@ async fn checkpoint_loop(pool: SqlitePool) {
 }
 
 impl SqliteStore {
+    /// A read transaction whose statements share one snapshot (deferred: from its first read).
+    const BEGIN_SNAPSHOT: &str = "BEGIN";
+
     pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
         let synchronous = SqliteSynchronous::from_str(&options.sqlite_synchronous)
             .map_err(|_| super::StoreError::UnsupportedUrl(options.sqlite_synchronous.clone()))?;
@@ -96,6 +101,51 @@ impl SqliteStore {
     /// writer wait (busy timeout) instead of failing when a read snapshot cannot be upgraded.
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// How `q` uses the FTS5 trigram index (migration 0003): probes, then [`text::plan`]
+    /// decides (see [`crate::query::text`]).
+    async fn text_plan(&self, f: &LogFilter) -> StoreResult<TextPlan> {
+        let Some(q) = &f.q else {
+            return Ok(TextPlan::SCAN);
+        };
+        let trigrams = text::trigrams(&q.to_lowercase());
+        if trigrams.is_empty() {
+            return Ok(TextPlan::SCAN);
+        }
+        let (first, last): (Option<i64>, Option<i64>) =
+            // Two subqueries: SQLite answers a lone MIN or MAX from the key, both at once by scan.
+            sqlx::query_as("SELECT (SELECT MIN(seq) FROM app_logs), (SELECT MAX(seq) FROM app_logs)")
+                .fetch_one(&self.pool)
+                .await?;
+        let (first, last) = (first.unwrap_or(0), last.unwrap_or(0));
+        let mut probes = Vec::with_capacity(trigrams.len());
+        for trigram in trigrams {
+            let (postings, newest): (i64, Option<i64>) = sqlx::query_as(
+                "SELECT COUNT(*), MAX(rowid) FROM (SELECT rowid FROM app_logs_fts \
+                 WHERE app_logs_fts MATCH $1 LIMIT $2)",
+            )
+            .bind(text::quoted(&trigram))
+            .bind(text::PROBE_LIMIT)
+            .fetch_one(&self.pool)
+            .await?;
+            probes.push(text::Probe {
+                trigram,
+                postings,
+                newest,
+            });
+        }
+        let Some(query) = text::index_query(&probes, first, last) else {
+            return Ok(TextPlan::SCAN);
+        };
+        let candidates: Vec<i64> = sqlx::query_scalar(
+            "SELECT rowid FROM app_logs_fts WHERE app_logs_fts MATCH $1 LIMIT $2",
+        )
+        .bind(&query)
+        .bind(text::CANDIDATE_LIMIT)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(text::plan(&candidates))
     }
 
     /// SQLite runs one collector per file, so the lease is always granted.

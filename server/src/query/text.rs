@@ -1,0 +1,200 @@
+//! How `q` (a case-insensitive substring of the message) uses SQLite's FTS5 trigram index.
+//!
+//! The index keeps no positions (`detail=none`), so it answers "rows holding all of these
+//! trigrams", a superset of the rows holding the term, and the `LIKE` recheck decides. Which
+//! trigrams to ask for matters most: FTS5 walks every posting list of an AND, so one trigram
+//! found in every row (`"ord"` of "order") costs as much as a scan, while the rarest trigrams of
+//! a term narrow it to a handful of rows. So the store plans with probes:
+//!
+//! 1. each trigram's oldest [`PROBE_LIMIT`] postings are read (FTS5 streams posting lists in
+//!    ascending rowid order; descending it loads them whole): fewer is an exact count, a full
+//!    read tells the trigram's density from how far it reached ([`estimate`]);
+//!    [`index_query`] ANDs the [`MAX_AND`] rarest;
+//! 2. that query's first [`CANDIDATE_LIMIT`] rows are read: fewer (a rare term) become the
+//!    candidate list the page and the count recheck ([`TextSearch::Candidates`]); more mean the
+//!    term is common, and the query scans as it would without the index (the page walks
+//!    newest-first and fills within a few hundred rows; a count reads in order what the index
+//!    would make it read at random).
+//!
+//! PostgreSQL needs none of this: its pg_trgm index serves the `LIKE` itself.
+
+/// Postings read per trigram when probing its rarity.
+pub const PROBE_LIMIT: i64 = 1_000;
+/// Candidates up to which a term goes through the index instead of a scan.
+pub const CANDIDATE_LIMIT: i64 = 5_000;
+/// Trigrams probed per term (spread over it, first and last included).
+pub const MAX_PROBED: usize = 16;
+/// Trigrams in the index query.
+pub const MAX_AND: usize = 3;
+
+/// What probing one trigram found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// The trigram.
+    pub trigram: String,
+    /// Postings read (at most [`PROBE_LIMIT`]).
+    pub postings: i64,
+    /// The newest row id among them.
+    pub newest: Option<i64>,
+}
+
+/// The estimated number of rows holding a probe's trigram, when `app_logs` rows have ids
+/// `first..=last`: exact below the probe limit, else extrapolated from the span it covered.
+pub fn estimate(p: &Probe, first: i64, last: i64) -> f64 {
+    match p.newest {
+        Some(newest) if p.postings >= PROBE_LIMIT => {
+            let covered = (newest - first + 1).max(1) as f64;
+            p.postings as f64 * ((last - first + 1).max(1) as f64 / covered)
+        }
+        _ => p.postings as f64,
+    }
+}
+
+/// How the `q` condition is written. Every mode gives the same rows (the `LIKE` decides).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextSearch {
+    /// `LOWER(message) LIKE …` alone.
+    Scan,
+    /// Also `rowid IN (<these ids, a JSON array>)`: the rows the index found for a rare term.
+    Candidates(String),
+}
+
+/// The modes for the page query and for the `total` count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextPlan {
+    /// For the page (newest first, LIMIT n).
+    pub page: TextSearch,
+    /// For `total` and the statistics.
+    pub count: TextSearch,
+}
+
+impl TextPlan {
+    /// Both queries scan: PostgreSQL, terms under three characters, no `q`.
+    pub const SCAN: TextPlan = TextPlan {
+        page: TextSearch::Scan,
+        count: TextSearch::Scan,
+    };
+}
+
+/// The distinct trigrams of `lower` to probe: at most [`MAX_PROBED`], evenly spread; none below
+/// three characters.
+pub fn trigrams(lower: &str) -> Vec<String> {
+    let chars: Vec<char> = lower.chars().collect();
+    let windows: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    let n = windows.len();
+    let picks = n.min(MAX_PROBED);
+    let mut out: Vec<String> = Vec::with_capacity(picks);
+    for i in 0..picks {
+        let at = if picks == 1 {
+            0
+        } else {
+            i * (n - 1) / (picks - 1)
+        };
+        if !out.contains(&windows[at]) {
+            out.push(windows[at].clone());
+        }
+    }
+    out
+}
+
+/// One trigram as an FTS5 string: inside quotes only `"` is special, and it is doubled.
+pub fn quoted(trigram: &str) -> String {
+    format!("\"{}\"", trigram.replace('"', "\"\""))
+}
+
+/// The index query: the [`MAX_AND`] rarest trigrams by [`estimate`], or `None` without
+/// trigrams. `first..=last` are the ids `app_logs` holds.
+pub fn index_query(probes: &[Probe], first: i64, last: i64) -> Option<String> {
+    let mut by_rarity: Vec<(f64, &Probe)> = probes
+        .iter()
+        .map(|p| (estimate(p, first, last), p))
+        .collect();
+    by_rarity.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let tokens: Vec<String> = by_rarity
+        .iter()
+        .take(MAX_AND)
+        .map(|(_, p)| quoted(&p.trigram))
+        .collect();
+    (!tokens.is_empty()).then(|| tokens.join(" AND "))
+}
+
+/// The plan given the index query's candidates (read up to [`CANDIDATE_LIMIT`]).
+pub fn plan(candidates: &[i64]) -> TextPlan {
+    if (candidates.len() as i64) < CANDIDATE_LIMIT {
+        let ids: Vec<String> = candidates.iter().map(i64::to_string).collect();
+        let search = TextSearch::Candidates(format!("[{}]", ids.join(",")));
+        TextPlan {
+            page: search.clone(),
+            count: search,
+        }
+    } else {
+        TextPlan::SCAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(trigram: &str, postings: i64, newest: i64) -> Probe {
+        Probe {
+            trigram: trigram.into(),
+            postings,
+            newest: Some(newest),
+        }
+    }
+
+    #[test]
+    fn trigrams_are_distinct_and_spread() {
+        assert!(trigrams("ab").is_empty());
+        assert_eq!(trigrams("50%"), ["50%"]);
+        assert_eq!(trigrams("aaaa"), ["aaa"]);
+        let long: String = "x".repeat(10).chars().chain('a'..='z').collect();
+        let t = trigrams(&long);
+        assert!(t.len() <= MAX_PROBED);
+        assert_eq!(t.first().map(String::as_str), Some("xxx"));
+        assert_eq!(t.last().map(String::as_str), Some("xyz"));
+    }
+
+    #[test]
+    fn quotes_are_doubled() {
+        assert_eq!(quoted(r#"a"b"#), r#""a""b""#);
+        assert_eq!(quoted("*^:"), r#""*^:""#);
+    }
+
+    #[test]
+    fn capped_probes_extrapolate_from_the_span_they_covered() {
+        // 1,000 postings within the oldest 1,000 of 1,000,000 rows: in every row.
+        let everywhere = probe("ord", PROBE_LIMIT, 1_000);
+        assert_eq!(estimate(&everywhere, 1, 1_000_000), 1_000_000.0);
+        // 1,000 postings spread over the oldest 100,000 rows: about 10,000 in all.
+        let sparse = probe("123", PROBE_LIMIT, 100_000);
+        assert_eq!(estimate(&sparse, 1, 1_000_000), 10_000.0);
+        // Below the limit the count is exact, however old.
+        assert_eq!(estimate(&probe("345", 7, 3), 1, 1_000_000), 7.0);
+    }
+
+    #[test]
+    fn the_rarest_trigrams_form_the_query() {
+        let probes = [
+            probe("ord", PROBE_LIMIT, 1_000),
+            probe("r 1", PROBE_LIMIT, 10_000),
+            probe("123", PROBE_LIMIT, 100_000),
+            probe("234", 40, 999_000),
+            probe("der", PROBE_LIMIT, 1_000),
+        ];
+        let q = index_query(&probes, 1, 1_000_000);
+        assert_eq!(q.as_deref(), Some(r#""234" AND "123" AND "r 1""#));
+        assert_eq!(index_query(&[], 1, 1), None);
+    }
+
+    #[test]
+    fn few_candidates_go_through_the_index_many_scan() {
+        let rare = plan(&[9, 4, 1]);
+        assert_eq!(rare.page, TextSearch::Candidates("[9,4,1]".into()));
+        assert_eq!(rare.count, rare.page);
+        assert_eq!(plan(&[]).page, TextSearch::Candidates("[]".into()));
+        let common: Vec<i64> = (0..CANDIDATE_LIMIT).collect();
+        assert_eq!(plan(&common), TextPlan::SCAN);
+    }
+}
