@@ -113,11 +113,12 @@ impl SqliteStore {
         if trigrams.is_empty() {
             return Ok(TextPlan::SCAN);
         }
-        let (first, last): (Option<i64>, Option<i64>) =
-            // Two subqueries: SQLite answers a lone MIN or MAX from the key, both at once by scan.
-            sqlx::query_as("SELECT (SELECT MIN(seq) FROM app_logs), (SELECT MAX(seq) FROM app_logs)")
-                .fetch_one(&self.pool)
-                .await?;
+        // Two subqueries: SQLite answers a lone MIN or MAX from the key, both at once by scan.
+        let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT MIN(seq) FROM app_logs), (SELECT MAX(seq) FROM app_logs)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let (first, last) = (first.unwrap_or(0), last.unwrap_or(0));
         let mut probes = Vec::with_capacity(trigrams.len());
         for trigram in trigrams {
