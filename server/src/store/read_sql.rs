@@ -183,16 +183,16 @@ macro_rules! impl_read_store {
                 let mut total = 0;
                 let mut counts = Vec::new();
                 match $crate::query::count::count_plan(f) {
-                    Some(plan) => {
+                    Some(split) => {
                         let sum = format!(
                             "SELECT CAST(COALESCE(SUM(log_rows), 0) AS BIGINT) FROM log_counts{}",
-                            plan.buckets.sql()
+                            split.buckets.sql()
                         );
                         let q = sqlx::query_scalar::<$db, i64>(&sum);
-                        total += bind_all!(q, &plan.buckets.binds)
+                        total += bind_all!(q, &split.buckets.binds)
                             .fetch_one(&mut *tx)
                             .await?;
-                        counts.extend(plan.edges.iter().map(count_rows));
+                        counts.extend(split.edges.iter().map(count_rows));
                     }
                     None => counts.push(count_rows(f)),
                 }
