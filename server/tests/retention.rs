@@ -98,50 +98,43 @@ fn metric(timestamp: i64) -> MetricRow {
     }
 }
 
-/// Ids left in `table`, read with plain SQL (not through the retention code).
-async fn ids(db: &TestDb, table: &str) -> HashSet<Uuid> {
-    let sql = format!("SELECT id FROM {table}");
-    let ids: Vec<Uuid> = match db.backend {
+/// Every row `sql` returns, read with plain SQL on a fresh connection (not through the code
+/// under test).
+async fn rows<T>(db: &TestDb, sql: &str) -> Vec<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    match db.backend {
         Backend::Sqlite => {
             let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            let v = sqlx::query_scalar(&sql)
-                .fetch_all(&pool)
-                .await
-                .expect("ids");
+            let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("rows");
             pool.close().await;
             v
         }
         Backend::Postgres => {
             let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            let v = sqlx::query_scalar(&sql)
-                .fetch_all(&pool)
-                .await
-                .expect("ids");
+            let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("rows");
             pool.close().await;
             v
         }
-    };
-    ids.into_iter().collect()
+    }
 }
 
-/// The per-hour `log_counts` tally (non-zero entries), read with plain SQL.
+/// Ids left in `table`.
+async fn ids(db: &TestDb, table: &str) -> HashSet<Uuid> {
+    let ids: Vec<(Uuid,)> = rows(db, &format!("SELECT id FROM {table}")).await;
+    ids.into_iter().map(|(id,)| id).collect()
+}
+
+/// The per-hour `log_counts` tally (non-zero entries).
 async fn tally(db: &TestDb) -> HashMap<(i64, String, String), i64> {
     let sql = "SELECT bucket, level, source, log_rows FROM log_counts WHERE log_rows <> 0";
-    let rows: Vec<(i64, String, String, i64)> = match db.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("tally");
-            pool.close().await;
-            v
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("tally");
-            pool.close().await;
-            v
-        }
-    };
-    rows.into_iter()
+    let tally: Vec<(i64, String, String, i64)> = rows(db, sql).await;
+    tally
+        .into_iter()
         .map(|(b, l, s, n)| ((b, l, s), n))
         .collect()
 }
