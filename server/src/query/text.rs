@@ -59,23 +59,6 @@ pub enum TextSearch {
     Candidates(String),
 }
 
-/// The modes for the page query and for the `total` count.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextPlan {
-    /// For the page (newest first, LIMIT n).
-    pub page: TextSearch,
-    /// For `total` and the statistics.
-    pub count: TextSearch,
-}
-
-impl TextPlan {
-    /// Both queries scan: PostgreSQL, terms under three characters, no `q`.
-    pub const SCAN: TextPlan = TextPlan {
-        page: TextSearch::Scan,
-        count: TextSearch::Scan,
-    };
-}
-
 /// The distinct trigrams of `lower` to probe: at most [`MAX_PROBED`], evenly spread; none below
 /// three characters.
 pub fn trigrams(lower: &str) -> Vec<String> {
@@ -118,17 +101,14 @@ pub fn index_query(probes: &[Probe], first: i64, last: i64) -> Option<String> {
     (!tokens.is_empty()).then(|| tokens.join(" AND "))
 }
 
-/// The plan given the index query's candidates (read up to [`CANDIDATE_LIMIT`]).
-pub fn plan(candidates: &[i64]) -> TextPlan {
+/// How `q` is written for the page and its count, given the index query's candidates (read up
+/// to [`CANDIDATE_LIMIT`]).
+pub fn plan(candidates: &[i64]) -> TextSearch {
     if (candidates.len() as i64) < CANDIDATE_LIMIT {
         let ids: Vec<String> = candidates.iter().map(i64::to_string).collect();
-        let search = TextSearch::Candidates(format!("[{}]", ids.join(",")));
-        TextPlan {
-            page: search.clone(),
-            count: search,
-        }
+        TextSearch::Candidates(format!("[{}]", ids.join(",")))
     } else {
-        TextPlan::SCAN
+        TextSearch::Scan
     }
 }
 
@@ -190,11 +170,9 @@ mod tests {
 
     #[test]
     fn few_candidates_go_through_the_index_many_scan() {
-        let rare = plan(&[9, 4, 1]);
-        assert_eq!(rare.page, TextSearch::Candidates("[9,4,1]".into()));
-        assert_eq!(rare.count, rare.page);
-        assert_eq!(plan(&[]).page, TextSearch::Candidates("[]".into()));
+        assert_eq!(plan(&[9, 4, 1]), TextSearch::Candidates("[9,4,1]".into()));
+        assert_eq!(plan(&[]), TextSearch::Candidates("[]".into()));
         let common: Vec<i64> = (0..CANDIDATE_LIMIT).collect();
-        assert_eq!(plan(&common), TextPlan::SCAN);
+        assert_eq!(plan(&common), TextSearch::Scan);
     }
 }

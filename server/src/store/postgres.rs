@@ -21,11 +21,11 @@ impl PgStore {
     /// statement).
     const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     /// `q`'s LIKE is served by the pg_trgm index on `lower(message)` itself (migration 0003).
-    async fn text_plan(
+    async fn text_search(
         &self,
         _f: &crate::query::logs::LogFilter,
-    ) -> StoreResult<crate::query::text::TextPlan> {
-        Ok(crate::query::text::TextPlan::SCAN)
+    ) -> StoreResult<crate::query::text::TextSearch> {
+        Ok(crate::query::text::TextSearch::Scan)
     }
 
     pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {

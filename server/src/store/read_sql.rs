@@ -150,8 +150,8 @@ macro_rules! impl_read_store {
                 &self,
                 f: &$crate::query::logs::LogFilter,
             ) -> $crate::store::StoreResult<Vec<$crate::store::LogRecord>> {
-                let plan = self.text_plan(f).await?;
-                self.page_with(f, &plan.page).await
+                let search = self.text_search(f).await?;
+                self.page_with(f, &search).await
             }
 
             async fn tail_logs(
@@ -172,12 +172,12 @@ macro_rules! impl_read_store {
                 &self,
                 f: &$crate::query::logs::LogFilter,
             ) -> $crate::store::StoreResult<$crate::store::Page<$crate::store::LogRecord>> {
-                let plan = self.text_plan(f).await?;
-                let rows = self.page_with(f, &plan.page).await?;
+                let search = self.text_search(f).await?;
+                let rows = self.page_with(f, &search).await?;
                 // One snapshot, so the tally and the partial hours agree with each other.
                 let mut tx = self.pool.begin_with(<$store>::BEGIN_SNAPSHOT).await?;
                 let count_rows = |f: &$crate::query::logs::LogFilter| {
-                    let c = f.where_clause(false, &plan.count);
+                    let c = f.where_clause(false, &search);
                     (format!("SELECT COUNT(*) FROM app_logs{}", c.sql()), c.binds)
                 };
                 let mut total = 0;
@@ -208,8 +208,8 @@ macro_rules! impl_read_store {
                 &self,
                 query: &$crate::query::stats::StatsQuery,
             ) -> $crate::store::StoreResult<Vec<$crate::store::StatsRow>> {
-                let plan = self.text_plan(&query.filter).await?;
-                let (sql, w) = query.sql(&plan.count);
+                let search = self.text_search(&query.filter).await?;
+                let (sql, w) = query.sql(&search);
                 let q = sqlx::query_as::<$db, $crate::store::StatsRow>(&sql);
                 Ok(bind_all!(q, &w.binds).fetch_all(&self.pool).await?)
             }

@@ -6,7 +6,7 @@ use super::retention_sql::impl_retention_store;
 use super::sql::impl_common_store;
 use super::{StoreOptions, StoreResult};
 use crate::query::logs::LogFilter;
-use crate::query::text::{self, TextPlan};
+use crate::query::text::{self, TextSearch};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 use std::str::FromStr;
@@ -105,13 +105,13 @@ impl SqliteStore {
 
     /// How `q` uses the FTS5 trigram index (migration 0003): probes, then [`text::plan`]
     /// decides (see [`crate::query::text`]).
-    async fn text_plan(&self, f: &LogFilter) -> StoreResult<TextPlan> {
+    async fn text_search(&self, f: &LogFilter) -> StoreResult<TextSearch> {
         let Some(q) = &f.q else {
-            return Ok(TextPlan::SCAN);
+            return Ok(TextSearch::Scan);
         };
         let trigrams = text::trigrams(&q.to_lowercase());
         if trigrams.is_empty() {
-            return Ok(TextPlan::SCAN);
+            return Ok(TextSearch::Scan);
         }
         // Two subqueries: SQLite answers a lone MIN or MAX from the key, both at once by scan.
         let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
@@ -137,7 +137,7 @@ impl SqliteStore {
             });
         }
         let Some(query) = text::index_query(&probes, first, last) else {
-            return Ok(TextPlan::SCAN);
+            return Ok(TextSearch::Scan);
         };
         let candidates: Vec<i64> = sqlx::query_scalar(
             "SELECT rowid FROM app_logs_fts WHERE app_logs_fts MATCH $1 LIMIT $2",
