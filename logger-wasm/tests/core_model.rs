@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 use tracewire_logger::core::drops::REPORT_MESSAGE;
 use tracewire_logger::core::{
-    Config, Core, ExceptionInput, Json, LogInput, MemoryStorage, Outcome, SendRequest, XorShift,
+    Config, Core, Encoded, ExceptionInput, LogInput, MemoryStorage, Outcome, SendRequest, XorShift,
 };
 use tracewire_shared::Level;
 use tracewire_shared::wire::IngestBatch;
@@ -198,7 +198,8 @@ impl World {
                 if level >= self.min_level {
                     *self.sent.entry(message.clone()).or_default() += 1;
                 }
-                let fields = Json::Obj(vec![("password".into(), Json::Str("hunter2".into()))]);
+                // {password: "hunter2"}, as the JS entry encodes it
+                let fields = Encoded::new("o8:passwords7:hunter2}", &[]);
                 self.core.log(
                     LogInput {
                         level,

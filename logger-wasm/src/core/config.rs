@@ -1,6 +1,5 @@
 //! Settings of one logger, with the seed design's defaults.
 
-use super::json::Json;
 use tracewire_shared::Level;
 
 /// Most entries one batch carries, whatever `batchSize` says, so a burst becomes a few
@@ -46,8 +45,9 @@ pub struct Config {
     pub redact_keys: Vec<String>,
     /// Application user attached to every entry.
     pub user_id: Option<String>,
-    /// Fields merged into every entry's `extra_data` / `context_data`.
-    pub context: Option<Json>,
+    /// Fields merged into every entry's `extra_data` / `context_data`: keys with their JSON
+    /// values, written (and redacted) once from the `init()` options.
+    pub context: Vec<(String, String)>,
     /// SDK version sent in every batch.
     pub sdk_version: String,
 }
@@ -68,7 +68,7 @@ impl Default for Config {
             sample_rate: 1.0,
             redact_keys: Vec::new(),
             user_id: None,
-            context: None,
+            context: Vec::new(),
             sdk_version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }

@@ -186,7 +186,7 @@ impl Core {
 
     /// Records a log call. Cheap: the entry is deduplicated into the open queue; JSON for the
     /// wire is finished when the batch is cut.
-    pub fn log(&mut self, input: LogInput, now: f64) {
+    pub fn log(&mut self, input: LogInput<'_>, now: f64) {
         if input.level < self.cfg.min_level {
             return;
         }
@@ -201,8 +201,13 @@ impl Core {
         self.after_push(now);
     }
 
+    /// The page's redaction rule, for text written outside an entry (a non-string message).
+    pub fn redactor(&self) -> &KeyRedactor {
+        &self.redactor
+    }
+
     /// Records an exception (never sampled: errors are what the logger is for).
-    pub fn exception(&mut self, input: ExceptionInput, now: f64) {
+    pub fn exception(&mut self, input: ExceptionInput<'_>, now: f64) {
         let json = entry::exception_json(input, self.stamp(), &self.redactor);
         self.queue.push_exception(json);
         self.after_push(now);
@@ -218,7 +223,7 @@ impl Core {
         Stamp {
             trace_id: self.trace.trace_id_str(),
             user_id: self.cfg.user_id.as_deref(),
-            context: self.cfg.context.as_ref(),
+            context: &self.cfg.context,
         }
     }
 

@@ -4,7 +4,8 @@
 //! dedup count) and the *tail* added when the entry leaves the dedup window. Two entries are
 //! identical exactly when their bodies are equal, so the body doubles as the dedup key.
 
-use super::json::{Json, write_number, write_str_limited};
+use super::calls::Encoded;
+use super::json::{write_number, write_str, write_str_limited};
 use super::redact::KeyRedactor;
 use super::time::write_rfc3339;
 use tracewire_shared::Level;
@@ -16,13 +17,13 @@ pub const MAX_FIELD_BYTES: usize = 4096;
 
 /// One log call as the application made it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogInput {
+pub struct LogInput<'a> {
     /// Severity.
     pub level: Level,
     /// The message text.
     pub message: String,
-    /// Structured fields (`extra_data`).
-    pub fields: Option<Json>,
+    /// Structured fields (`extra_data`), as the entry encoded them.
+    pub fields: Option<Encoded<'a>>,
     /// When the call happened (epoch ms), so dedup and timestamps reflect the call, not the send.
     pub at_ms: f64,
     /// Set for the automatic log of an instrumented request.
@@ -46,7 +47,7 @@ pub struct RequestInfo {
 
 /// A captured exception (window.onerror, unhandledrejection, captureException).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExceptionInput {
+pub struct ExceptionInput<'a> {
     /// e.g. `TypeError`.
     pub exception_type: String,
     /// The error's message.
@@ -54,7 +55,7 @@ pub struct ExceptionInput {
     /// `error.stack` as the engine printed it.
     pub stack: Option<String>,
     /// Application context passed to captureException.
-    pub context: Option<Json>,
+    pub context: Option<Encoded<'a>>,
     /// Where the exception happened (page path).
     pub path: Option<String>,
     /// When it happened (epoch ms).
@@ -66,7 +67,8 @@ pub struct ExceptionInput {
 pub(crate) struct Stamp<'a> {
     pub trace_id: &'a str,
     pub user_id: Option<&'a str>,
-    pub context: Option<&'a Json>,
+    /// The page context's members, keys with their (redacted) JSON values.
+    pub context: &'a [(String, String)],
 }
 
 /// Longest short field (user id, path, method, exception type) kept, in escaped bytes.
@@ -83,38 +85,61 @@ fn push_field_limited(out: &mut String, name: &str, value: &str, max: usize) {
     write_str_limited(out, value, max);
 }
 
-fn push_json(out: &mut String, name: &str, value: &Json) {
-    let text = value.to_json_string();
-    if text.len() > MAX_FIELD_BYTES {
-        // Too big to ship whole: keep a readable prefix as a string instead of broken JSON.
-        push_field_limited(out, name, &text, MAX_FIELD_BYTES);
+/// Writes `,"name":value` with the page context merged under the value's own members (the
+/// call's fields win), everything redacted; nothing when both are absent. A value that would
+/// exceed [`MAX_FIELD_BYTES`] is kept as a readable prefix in a string instead of broken JSON.
+fn push_data(
+    out: &mut String,
+    name: &str,
+    value: Option<Encoded<'_>>,
+    context: &[(String, String)],
+    redactor: &KeyRedactor,
+) {
+    if value.is_none() && context.is_empty() {
         return;
     }
     out.push_str(",\"");
     out.push_str(name);
     out.push_str("\":");
-    out.push_str(&text);
-}
-
-/// Merges the page context under the call's own fields (the call's fields win).
-fn merged_fields(fields: Option<Json>, context: Option<&Json>) -> Option<Json> {
-    match (fields, context) {
-        (Some(Json::Obj(mut own)), Some(Json::Obj(ctx))) => {
-            for (k, v) in ctx {
-                if !own.iter().any(|(o, _)| o == k) {
-                    own.push((k.clone(), v.clone()));
-                }
+    let start = out.len();
+    let mut own = Vec::new();
+    let merge = match value {
+        Some(v) => {
+            if !v.write_json(out, redactor, Some(&mut own)) {
+                out.truncate(start);
+                out.push_str("null");
             }
-            Some(Json::Obj(own))
+            v.text.starts_with('o')
         }
-        (Some(f), _) => Some(f),
-        (None, Some(ctx)) => Some(ctx.clone()),
-        (None, None) => None,
+        None => {
+            out.push_str("{}");
+            true
+        }
+    };
+    if merge && !context.is_empty() && out.ends_with('}') {
+        out.pop();
+        let mut empty = out.ends_with('{');
+        for (k, v) in context {
+            if !own.contains(&k.as_str()) {
+                if !empty {
+                    out.push(',');
+                }
+                empty = false;
+                write_str(out, k);
+                out.push(':');
+                out.push_str(v);
+            }
+        }
+        out.push('}');
+    }
+    if out.len() - start > MAX_FIELD_BYTES {
+        let text = out.split_off(start);
+        write_str_limited(out, &text, MAX_FIELD_BYTES);
     }
 }
 
 /// The dedup key and first part of a log entry's JSON (starts with `{`, not closed).
-pub(crate) fn log_body(input: LogInput, stamp: Stamp<'_>, redactor: &KeyRedactor) -> String {
+pub(crate) fn log_body(input: LogInput<'_>, stamp: Stamp<'_>, redactor: &KeyRedactor) -> String {
     let message = input.message;
     let mut out = String::with_capacity(96 + message.len());
     out.push_str("{\"level\":\"");
@@ -138,10 +163,13 @@ pub(crate) fn log_body(input: LogInput, stamp: Stamp<'_>, redactor: &KeyRedactor
         out.push_str(",\"duration_ms\":");
         write_number(&mut out, req.duration_ms.max(0.0));
     }
-    if let Some(mut fields) = merged_fields(input.fields, stamp.context) {
-        redactor.redact(&mut fields);
-        push_json(&mut out, "extra_data", &fields);
-    }
+    push_data(
+        &mut out,
+        "extra_data",
+        input.fields,
+        stamp.context,
+        redactor,
+    );
     out
 }
 
@@ -163,7 +191,7 @@ pub(crate) fn close_log(body: &str, count: u64, first_ms: f64, last_ms: f64) -> 
 
 /// The complete JSON of one exception entry.
 pub(crate) fn exception_json(
-    input: ExceptionInput,
+    input: ExceptionInput<'_>,
     stamp: Stamp<'_>,
     redactor: &KeyRedactor,
 ) -> String {
@@ -189,10 +217,13 @@ pub(crate) fn exception_json(
     if let Some(path) = &input.path {
         push_field(&mut out, "request_path", path);
     }
-    if let Some(mut ctx) = merged_fields(input.context, stamp.context) {
-        redactor.redact(&mut ctx);
-        push_json(&mut out, "context_data", &ctx);
-    }
+    push_data(
+        &mut out,
+        "context_data",
+        input.context,
+        stamp.context,
+        redactor,
+    );
     out.push('}');
     out
 }

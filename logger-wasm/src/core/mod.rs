@@ -10,7 +10,7 @@
 //! - [`outbox`]: cut batches in order, persisted write-ahead, bounded, evicting oldest first.
 //! - [`retry`]: backoff with jitter, Retry-After, parking after `maxRetries`.
 //! - [`drops`]: counters of the logger's own losses, reported as a log entry.
-//! - [`entry`]: inputs and their wire JSON; [`json`]: the small JSON value and writer;
+//! - [`entry`]: inputs and their wire JSON; [`json`]: the JSON text writer;
 //!   [`redact`]: sensitive keys and card numbers; [`time`]: RFC 3339 timestamps.
 //! - [`trace`]: the page's trace and per-request spans.
 //! - [`storage`]: the injected [`Storage`] and [`Random`] traits and in-memory versions.
@@ -33,9 +33,9 @@ pub mod text;
 pub mod time;
 pub mod trace;
 
+pub use calls::Encoded;
 pub use config::Config;
 pub use drops::{DropKind, Drops};
 pub use engine::{Core, Outcome, SendRequest};
 pub use entry::{ExceptionInput, LogInput, RequestInfo};
-pub use json::Json;
 pub use storage::{MemoryStorage, Random, Storage, StorageError, XorShift};

@@ -6,10 +6,10 @@
 //! are compared case-insensitively, ignoring `-` and `_`, as substrings of the default list
 //! [`DEFAULT_SENSITIVE_KEYS`] plus the configured `redactKeys`. The shared `Redactor` works on
 //! `serde_json::Value` and compiles regexes; linking either into the wasm module would spend
-//! most of the size budget, so the logger applies the same rule to its own [`Json`] values.
+//! most of the size budget, so the logger applies the same rule while it writes application
+//! data into an entry ([`super::calls::Encoded::write_json`]).
 //! A native test checks both agree (`tests/redaction.rs`).
 
-use super::json::Json;
 pub use tracewire_shared::redact::{DEFAULT_SENSITIVE_KEYS, REDACTED, redact_card_numbers};
 
 /// Decides which keys and values are hidden before anything is stored or sent.
@@ -60,37 +60,6 @@ impl KeyRedactor {
             .iter()
             .any(|n| n.len() <= key.len() && key.windows(n.len()).any(|w| w == n.as_slice()))
     }
-
-    /// Redacts in place at any depth; returns how many values were replaced.
-    pub fn redact(&self, value: &mut Json) -> usize {
-        let mut found = 0;
-        match value {
-            Json::Obj(fields) => {
-                for (k, v) in fields {
-                    if self.is_sensitive_key(k) {
-                        *v = Json::Str(REDACTED.to_owned());
-                        found += 1;
-                    } else {
-                        found += self.redact(v);
-                    }
-                }
-            }
-            Json::Arr(items) => {
-                for v in items {
-                    found += self.redact(v);
-                }
-            }
-            // Card numbers anywhere inside a string, with the collector's own scanner.
-            Json::Str(s) => {
-                if let Some((redacted, n)) = redact_card_numbers(s) {
-                    *s = redacted;
-                    found = n;
-                }
-            }
-            _ => {}
-        }
-        found
-    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -113,49 +82,5 @@ mod tests {
         for k in ["user", "items", "path"] {
             assert!(!r.is_sensitive_key(k), "{k}");
         }
-    }
-
-    #[test]
-    fn redacts_at_any_depth_and_counts() {
-        let r = KeyRedactor::new(&[]);
-        let mut v = Json::Obj(vec![
-            ("user".into(), Json::Str("ann".into())),
-            (
-                "nested".into(),
-                Json::Arr(vec![Json::Obj(vec![(
-                    "Password".into(),
-                    Json::Str("hunter2".into()),
-                )])]),
-            ),
-            ("card".into(), Json::Str("4111 1111 1111 1111".into())),
-        ]);
-        assert_eq!(r.redact(&mut v), 2);
-        let text = v.to_json_string();
-        assert!(
-            !text.contains("hunter2") && !text.contains("4111"),
-            "{text}"
-        );
-        assert!(text.contains("ann"));
-    }
-
-    #[test]
-    fn card_numbers_inside_text_are_redacted_and_need_luhn() {
-        let r = KeyRedactor::new(&[]);
-        let mut v = Json::Arr(vec![
-            Json::Str("paid with 4111-1111-1111-1111 today".into()),
-            Json::Str("order 4111 1111 1111 1112 (not Luhn-valid)".into()),
-            Json::Str("12345".into()),
-        ]);
-        assert_eq!(r.redact(&mut v), 1);
-        assert_eq!(
-            v,
-            Json::Arr(vec![
-                Json::Str(format!("paid with {REDACTED} today")),
-                Json::Str("order 4111 1111 1111 1112 (not Luhn-valid)".into()),
-                Json::Str("12345".into()),
-            ])
-        );
-        // Idempotent: the marker is never redacted again.
-        assert_eq!(r.redact(&mut v), 0);
     }
 }

@@ -15,8 +15,8 @@
 
 pub mod host;
 
-use crate::core::calls::{Reader, apply_chunk, config_from};
-use crate::core::{Core, Json, Outcome, SendRequest};
+use crate::core::calls::{apply_chunk, config_from};
+use crate::core::{Core, Outcome, SendRequest};
 use host::{HostRandom, HostStorage};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -55,10 +55,7 @@ fn write_request(out: &mut String, req: &SendRequest) {
 /// (`offlineStorage: false`).
 #[wasm_bindgen]
 pub fn create(options: &str, nums: &[f64], persist: bool, now: f64) {
-    let cfg = match Reader::new(options, nums).value() {
-        Some(Json::Arr(opts)) => config_from(opts),
-        _ => config_from(Vec::new()),
-    };
+    let cfg = config_from(options, nums);
     // The old logger goes first: it must not outlive the storage it was opened on.
     CORE.set(None);
     let storage = Box::new(HostStorage::open(persist));
