@@ -2,10 +2,12 @@
 # Builds the browser logger into the npm package logger-wasm/pkg (@tracewire/logger):
 # wasm32 build in the size profile, wasm-snip of the panic machinery, wasm-bindgen --target
 # web, wasm-opt -Oz --converge, then once more after --flatten --rereloop (binaryen 132 from
-# npm, never Debian's 108 which breaks wasm-bindgen output), minified import/export names,
-# the hand-written JS entry (with js/host.js and js/encode.js) bundled
-# with wasm-bindgen's glue into one minified index.js (esbuild), types, package.json and
-# README; then prints the gzip size of wasm + JS.
+# npm, never Debian's 108 which breaks wasm-bindgen output), minified import/export names.
+# wasm-bindgen's JS glue is not shipped: the hand-written loader js/wasm.js replaces it, after
+# a check that the glue and the module still have the ABI the loader implements
+# (js/wasm-abi.txt, scripts/logger-abi.mjs; the build fails otherwise). The JS entry (with
+# js/wasm.js, js/host.js and js/encode.js) is bundled into one minified index.js (esbuild);
+# then types, package.json and README, and the gzip size of wasm + JS is printed.
 # Honours CARGO_TARGET_DIR (default: the workspace's target/).
 set -euo pipefail
 
@@ -44,46 +46,44 @@ rm -rf "$PKG/.snip"
   --strip-producers --strip-target-features \
   --converge --flatten --rereloop -Oz --converge --strip-debug "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
 mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
-# Import and export names cross into both files: wasm-bindgen's carry hashes
-# (`__wbg_hostGet_b9932a4ebf048c26`) and `__wbindgen_malloc` appears all over the glue. binaryen
-# renames them to one or two letters and prints the mapping; the glue is rewritten to match.
+# Import and export names appear in the module and in the loader: wasm-bindgen's carry hashes
+# (`__wbg_hostGet_b9932a4ebf048c26`). binaryen renames them to one or two letters and prints
+# the mapping.
 "$WASM_OPT" --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-mutable-globals --enable-multivalue \
   --minify-imports-and-exports-and-modules "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm" \
   > "$PKG/names.json"
 mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
-node - "$PKG/names.json" "$PKG/${NAME}.js" <<'JS'
-const fs = require('fs');
-const [mapFile, glueFile] = process.argv.slice(2);
-const map = JSON.parse(fs.readFileSync(mapFile, 'utf8'));
-let js = fs.readFileSync(glueFile, 'utf8');
-const fail = (msg) => { console.error(`build-logger: ${msg}`); process.exit(1); };
-// Every export the glue uses is read as `wasm.<name>`; exports it never reads stay unused.
-for (const [from, to] of map.exports) js = js.replace(new RegExp(`\\bwasm\\.${from}\\b`, 'g'), `wasm.${to}`);
-const modules = new Set(map.imports.map(([module]) => module));
-if (modules.size !== 1) fail(`expected one import module, found ${[...modules].join(', ')}`);
-for (const [, from, to] of map.imports) {
-  const before = js;
-  js = js.replace(new RegExp(`\\b${from}: function`), `${to}: function`);
-  if (js === before) fail(`import ${from} not found in the glue`);
-}
-const before = js;
-js = js.replace(`"${[...modules][0]}": import0`, '"a": import0');
-if (js === before) fail('import module not found in the glue');
-fs.writeFileSync(glueFile, js);
-JS
-rm "$PKG/names.json"
-# One ES module: the entry and the glue it imports, minified. esbuild keeps
-# `new URL('…_bg.wasm', import.meta.url)` as written, so bundlers (Vite) still find the wasm.
-cp "$ROOT/logger-wasm/js/index.js" "$PKG/entry.src.js"
-cp "$ROOT/logger-wasm/js/encode.js" "$PKG/"
-# The module imports its storage functions from js/host.js, which wasm-bindgen copied under
-# snippets/; the entry imports the driver from the same file, so both share one instance.
-HOST_SNIPPET="$(cd "$PKG" && ls snippets/*/js/host.js)"
-echo "export * from './$HOST_SNIPPET';" > "$PKG/host.js"
-"$ESBUILD" "$PKG/entry.src.js" --bundle --minify --format=esm --target=es2020 \
+# The package's loader is js/wasm.js, not wasm-bindgen's generic glue (~1 KB gzip more). The
+# glue is only read here: it and the shipped module's imports and exports must have the ABI
+# js/wasm-abi.txt records (else the build fails with the diff, so a wasm-bindgen upgrade cannot
+# break the package unnoticed), and wasm.js is written with the minified names.
+mkdir -p "$PKG/.js"
+node "$ROOT/scripts/logger-abi.mjs" "$PKG/${NAME}.js" "$PKG/names.json" "$PKG/${NAME}_bg.wasm" \
+  "$ROOT/logger-wasm/js/wasm-abi.txt" "$ROOT/logger-wasm/js/wasm.js" "$PKG/.js/wasm.js" \
+  "$PKG/wasm-abi.txt"
+# The loader leaves wasm-bindgen's externref table empty: nothing in the module may read or
+# fill a table except through call_indirect and funcref element segments.
+"$WASM_OPT" --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-reference-types --enable-mutable-globals --enable-multivalue \
+  "$PKG/${NAME}_bg.wasm" --print > "$PKG/module.wat"
+if grep -m5 -E 'table\.(get|set|grow|size|fill|copy|init)|\(elem .*extern' "$PKG/module.wat"; then
+  echo "build-logger: the module now uses a table directly (above); js/wasm.js must fill" \
+    "wasm-bindgen's externref table as its glue does" >&2
+  exit 1
+fi
+rm -r "$PKG/names.json" "$PKG/module.wat" "$PKG/${NAME}.js" "$PKG/snippets"
+# One ES module: the entry and what it imports, minified; the loader and the entry share one
+# host.js. esbuild keeps `new URL('…_bg.wasm', import.meta.url)` as written, so bundlers (Vite)
+# still find the wasm.
+cp "$ROOT/logger-wasm/js/index.js" "$ROOT/logger-wasm/js/host.js" "$ROOT/logger-wasm/js/encode.js" "$PKG/.js/"
+"$ESBUILD" "$PKG/.js/index.js" --bundle --minify --format=esm --target=es2020 \
   --log-level=warning --outfile="$PKG/index.js"
-rm -r "$PKG/entry.src.js" "$PKG/host.js" "$PKG/encode.js" "$PKG/${NAME}.js" "$PKG/snippets"
+rm -r "$PKG/.js"
+if grep -Eo "__wbg|__wbindgen|${NAME}_bg\.js" "$PKG/index.js"; then
+  echo "build-logger: $PKG/index.js still uses an unminified wasm-bindgen name (above)" >&2
+  exit 1
+fi
 cp "$ROOT/logger-wasm/js/index.d.ts" "$PKG/"
 cp "$ROOT/logger-wasm/js/README.md" "$PKG/README.md"
 
@@ -113,5 +113,5 @@ WASM_GZ="$(gz "$PKG/${NAME}_bg.wasm")"
 JS_GZ="$(gz "$PKG/index.js")"
 echo "@tracewire/logger $VERSION -> $PKG"
 echo "  wasm: $(wc -c < "$PKG/${NAME}_bg.wasm") B raw, $WASM_GZ B gzip -9"
-echo "  js:   $(wc -c < "$PKG/index.js") B raw, $JS_GZ B gzip -9 (entry + wasm-bindgen glue, bundled and minified)"
+echo "  js:   $(wc -c < "$PKG/index.js") B raw, $JS_GZ B gzip -9 (entry + loader, bundled and minified)"
 echo "  total gzip: $((WASM_GZ + JS_GZ)) B"

@@ -9,7 +9,7 @@
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, {
   create, ingest, poll, outcome, nextWake, pendingBatches as pendingCount,
-} from './tracewire_logger.js';
+} from './wasm.js';
 import { claimOutbox, driver, hostRandom } from './host.js';
 import { encode, encodeOptions } from './encode.js';
 
@@ -246,7 +246,7 @@ export function init(opts = {}) {
   } catch (_) { source = undefined; }
   // The outbox lock is settled before the core loads the stored batches (host.js).
   const claimed = options.offlineStorage !== false ? claimOutbox(options.key) : null;
-  ready = initWasm(source ? { module_or_path: source } : undefined)
+  ready = initWasm(source)
     .then(() => claimed)
     .then(() => {
       const [t, n] = encodeOptions(options);
