@@ -82,6 +82,8 @@ export default async function init(source) {
   if (typeof source === 'string' || source instanceof URL) source = await fetch(source);
   let result;
   if (source instanceof Response) {
+    // A missing file is the usual set-up mistake (a bundler that did not copy the .wasm): say so.
+    if (!source.ok) throw new Error(`${source.status} fetching ${source.url}`);
     try {
       result = await WebAssembly.instantiateStreaming(source, imports);
     } catch (e) {
