@@ -3,6 +3,8 @@
 // (the page that loads adopts stored batches, so without coordination both tabs would send
 // them); both log more while offline; the network comes back. Every log arrives exactly once,
 // and the collector never answers `duplicate: true`: no batch_id was sent twice.
+// Then takeover: a tab closes with batches it could not send; the tab still open takes them
+// over when it gets the outbox lock, and sends them without a reload.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openTestPage } from '../lib/browser.mjs';
@@ -61,4 +63,43 @@ test('two tabs, one offline buffer: every log once, no batch sent twice', { time
   assert.deepEqual(duplicates, [], 'no batch_id reached the collector twice');
   await second.close();
   await first.close();
+});
+
+test('a tab closes with unsent batches: the open tab sends them, without a reload', { timeout: 120_000 }, async () => {
+  const { context } = stack.browser;
+  const marker = `takeover-${Date.now().toString(36)}`;
+  const ingest = `${stack.collector.base}/api/v1/logging/logs`;
+  const answers = [];
+  const onResponse = (res) => {
+    if (!res.url().startsWith(ingest) || res.request().method() !== 'POST') return;
+    answers.push(res.json().catch(() => null));
+  };
+  context.on('response', onResponse);
+  // The first tab holds the outbox lock and sends to an address where nothing listens: its
+  // batches stay stored, and nothing it sends (beacons at close included) can arrive.
+  const first = await openTestPage(context, stack.demo.base, 'http://127.0.0.1:9', PAGE);
+  const stored = await first.evaluate(async ({ marker, count }) => {
+    for (let i = 0; i < count; i++) window.tracewire.info(`${marker} #${i}`, { i });
+    await window.tracewire.flush();
+    return window.tracewire.pendingBatches();
+  }, { marker, count: PER_STEP });
+  assert.ok(stored > 0, 'the first tab stores batches it cannot send');
+  const second = await openTestPage(context, stack.demo.base, stack.collector.base, PAGE);
+  // The second tab sends its own entries, but not the first tab's while that one is open.
+  const own = `own-${Date.now().toString(36)}`;
+  await second.evaluate(async (own) => {
+    window.tracewire.info(`${own} #0`);
+    await window.tracewire.flush();
+  }, own);
+  await expectExactlyOnce(stack.query, own, 1, { timeoutMs: 30_000 });
+  const early = (await stack.query.logs({ q: marker, source: 'frontend' })).length;
+  assert.equal(early, 0, 'no entry of an open tab is sent by another tab');
+
+  await first.close();
+  await expectExactlyOnce(stack.query, marker, PER_STEP, { timeoutMs: 30_000 });
+  assert.equal(await second.evaluate(() => window.tracewire.pendingBatches()), 0, 'the open tab drained the buffer');
+  context.off('response', onResponse);
+  const bodies = (await Promise.all(answers)).filter(Boolean);
+  assert.deepEqual(bodies.filter((b) => b.duplicate === true).map((b) => b.batch_id), [], 'no batch_id reached the collector twice');
+  await second.close();
 });

@@ -15,15 +15,16 @@ function random(b) {
 }
 
 // ---- one drainer of the shared buffer across tabs -----------------------------------------
-// Every tab writes its batches under its own keys (tracewire:b:<time><seq><tab>); the core
-// adopts the stored keys once, when it is constructed. Where navigator.locks exists, only the
-// tab holding `tracewire-outbox-<key hash>` adopts batches it did not write, and never those
-// of a tab still open (each tab holds `…-tab-<suffix>` once it has written a batch): every
-// stored batch then has exactly one sender. Without navigator.locks every tab adopts all.
+// Every tab writes its batches under its own keys (tracewire:b:<time><seq><tab>). Where
+// navigator.locks exists, only the tab holding `tracewire-outbox-<key hash>` adopts batches it
+// did not write, and never those of a tab still open (each tab holds `…-tab-<suffix>` once it
+// has written a batch): every stored batch then has exactly one sender. The other tabs wait
+// for the lock; when the holder closes, the next one takes over and adopts what the closed
+// tab left, without a reload. Without navigator.locks every tab adopts all, at load.
 const BATCH_PREFIX = 'tracewire:b:';
 /** Name of the outbox lock; null when navigator.locks is missing or unusable. */
 let lockName = null;
-/** Which stored batch keys the core may adopt at construction; null for all. */
+/** Which stored batch keys the core may adopt; null for all. */
 let mayAdopt = null;
 let tabLocked = false;
 
@@ -41,11 +42,21 @@ function hold(name, opts) {
   });
 }
 
+/** Lets the core adopt the batches of every tab not open now (held `…-tab-` locks). */
+async function adoptClosedTabs(l, name) {
+  const live = new Set();
+  const tab = name + '-tab-';
+  try { for (const x of (await l.query()).held || []) if (x.name && x.name.startsWith(tab)) live.add(x.name.slice(tab.length)); } catch (_) { /* none known */ }
+  mayAdopt = (k) => !live.has(k.slice(-4));
+}
+
 /**
  * Decides, before the core is constructed, which stored batches this page may adopt. Resolves
- * (never rejects) once decided; `appKey` scopes the lock to one app's ingest key.
+ * (never rejects) once decided; `appKey` scopes the lock to one app's ingest key. A tab that
+ * does not get the lock waits for it and calls `takeOver` once it holds it: the core should
+ * then adopt the stored batches again (the closed holder's are now its to send).
  */
-export async function claimOutbox(appKey) {
+export async function claimOutbox(appKey, takeOver) {
   try {
     const l = webLocks();
     if (!l) return;
@@ -55,11 +66,13 @@ export async function claimOutbox(appKey) {
     const got = await hold(name, { ifAvailable: true });
     if (got === null) return; // unusable (opaque origin…): every tab adopts all, as before locks
     lockName = name;
-    if (!got) { mayAdopt = () => false; return; }
-    const live = new Set();
-    const tab = name + '-tab-';
-    try { for (const x of (await l.query()).held || []) if (x.name && x.name.startsWith(tab)) live.add(x.name.slice(tab.length)); } catch (_) { /* none known */ }
-    mayAdopt = (k) => !live.has(k.slice(-4));
+    if (got) return await adoptClosedTabs(l, name);
+    mayAdopt = () => false;
+    hold(name, {}).then(async (now) => {
+      if (!now) return;
+      await adoptClosedTabs(l, name);
+      try { takeOver(); } catch (_) { /* never throw */ }
+    });
   } catch (_) { /* adopt all */ }
 }
 

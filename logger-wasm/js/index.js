@@ -210,6 +210,10 @@ const call = (kind) => (now, arg) => { const [t, n] = encode([[kind, arg]]); ing
 function setOnline(on) {
   try { if (created) { call(10)(Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
 }
+/** This tab now drains the shared offline buffer (the tab that did closed): adopt its batches. */
+function takeOver() {
+  try { if (created && !closed) { call(12)(Date.now()); io.wake(); } } catch (_) { /* never throw */ }
+}
 function onOnline() { setOnline(true); }
 function onOffline() { setOnline(false); }
 
@@ -245,7 +249,7 @@ export function init(opts = {}) {
     }
   } catch (_) { source = undefined; }
   // The outbox lock is settled before the core loads the stored batches (host.js).
-  const claimed = options.offlineStorage !== false ? claimOutbox(options.key) : null;
+  const claimed = options.offlineStorage !== false ? claimOutbox(options.key, takeOver) : null;
   ready = initWasm(source)
     .then(() => claimed)
     .then(() => {

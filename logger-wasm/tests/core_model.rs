@@ -1,29 +1,75 @@
 //! Model tests of the core: random interleavings of log calls, time, offline/online, send
 //! failures, 429s, rejections, page hides and reloads against a fake collector that stores a
-//! batch_id at most once (as the real one does). Whatever happens, every entry reaches the
+//! batch_id at most once (as the real one does), and a second tab of the app taking over the
+//! shared buffer when the first one closes. Whatever happens, every entry reaches the
 //! collector exactly once (counting `dedup_count`), or is counted in a drop report.
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use tracewire_logger::core::drops::REPORT_MESSAGE;
+use tracewire_logger::core::outbox::BATCH_PREFIX;
 use tracewire_logger::core::{
-    Config, Core, Encoded, ExceptionInput, LogInput, MemoryStorage, Outcome, SendRequest, XorShift,
+    Config, Core, Encoded, ExceptionInput, LogInput, MemoryStorage, Outcome, SendRequest, Storage,
+    StorageError, XorShift,
 };
 use tracewire_shared::Level;
 use tracewire_shared::wire::IngestBatch;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Log { msg: u8, level: u8 },
+    Log {
+        msg: u8,
+        level: u8,
+    },
     Exception,
     Advance(u32),
     Poll,
-    Resolve { pick: usize, how: How },
+    Resolve {
+        pick: usize,
+        how: How,
+    },
     Online(bool),
     Flush,
     PageHide,
-    Reload { deliver_mask: u8 },
+    Reload {
+        deliver_mask: u8,
+    },
+    /// A second tab opens; it may not take stored batches while the first one is open.
+    OpenTab,
+    /// The first tab closes and the second takes over the shared buffer (or, with no second
+    /// tab open, a reload).
+    CloseTab {
+        deliver_mask: u8,
+    },
+}
+
+/// The storage a second tab sees: the shared one, but listing no stored batch until it holds
+/// the buffer (as `js/host.js` filters keys under `navigator.locks`).
+struct Gated {
+    storage: MemoryStorage,
+    open: Rc<Cell<bool>>,
+}
+
+impl Storage for Gated {
+    fn get(&self, key: &str) -> Option<String> {
+        self.storage.get(key)
+    }
+    fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.storage.set(key, value)
+    }
+    fn remove(&mut self, key: &str) {
+        self.storage.remove(key)
+    }
+    fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut keys = self.storage.keys_with_prefix(prefix);
+        if !self.open.get() {
+            keys.retain(|k| !k.starts_with(BATCH_PREFIX));
+        }
+        keys
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,8 +102,8 @@ fn arb_how(allow_reject: bool) -> BoxedStrategy<How> {
     prop::strategy::Union::new_weighted(v).boxed()
 }
 
-fn arb_op(allow_reject: bool) -> impl Strategy<Value = Op> {
-    prop_oneof![
+fn arb_op(allow_reject: bool) -> BoxedStrategy<Op> {
+    let ops = prop_oneof![
         6 => (0u8..6, 0u8..5).prop_map(|(msg, level)| Op::Log { msg, level }),
         1 => Just(Op::Exception),
         3 => prop_oneof![0u32..500, 0u32..15_000, 0u32..200_000].prop_map(Op::Advance),
@@ -67,7 +113,17 @@ fn arb_op(allow_reject: bool) -> impl Strategy<Value = Op> {
         1 => Just(Op::Flush),
         1 => Just(Op::PageHide),
         1 => any::<u8>().prop_map(|deliver_mask| Op::Reload { deliver_mask }),
+    ];
+    if allow_reject {
+        // Tabs share one drop counter record, so loss accounting is checked with one tab.
+        return ops.boxed();
+    }
+    prop_oneof![
+        20 => ops,
+        1 => Just(Op::OpenTab),
+        1 => any::<u8>().prop_map(|deliver_mask| Op::CloseTab { deliver_mask }),
     ]
+    .boxed()
 }
 
 /// The collector: stores each batch_id once and sums what it received.
@@ -150,6 +206,8 @@ fn time_of(s: Option<&str>) -> f64 {
 struct World {
     storage: MemoryStorage,
     core: Core,
+    /// A second tab, with the gate that lets it list stored batches.
+    standby: Option<(Core, Rc<Cell<bool>>)>,
     net: Vec<SendRequest>,
     now: f64,
     seed: u64,
@@ -179,6 +237,7 @@ impl World {
             min_level: cfg.min_level,
             storage,
             core,
+            standby: None,
             net: Vec::new(),
             now,
             seed,
@@ -289,17 +348,32 @@ impl World {
                     self.net.push(req);
                 }
             }
+            Op::OpenTab => {
+                if self.standby.is_none() {
+                    let open = Rc::new(Cell::new(false));
+                    let storage = Gated {
+                        storage: self.storage.clone(),
+                        open: open.clone(),
+                    };
+                    // Each tab has its own randomness (tab suffix, batch ids), as in a browser.
+                    self.seed = self.seed.wrapping_add(1);
+                    let rng = XorShift::new(self.seed ^ 0x5eed);
+                    let tab =
+                        Core::new(self.cfg.clone(), Box::new(storage), Box::new(rng), self.now);
+                    self.standby = Some((tab, open));
+                }
+            }
+            Op::CloseTab { deliver_mask } => {
+                let Some((tab, open)) = self.standby.take() else {
+                    return self.apply(Op::Reload { deliver_mask });
+                };
+                self.leave(deliver_mask);
+                open.set(true);
+                self.core = tab;
+                self.core.adopt();
+            }
             Op::Reload { deliver_mask } => {
-                for req in self.core.page_hide(self.now) {
-                    self.net.push(req);
-                }
-                // Requests still on the wire when the page goes: some arrive, none report back.
-                for (i, req) in std::mem::take(&mut self.net).into_iter().enumerate() {
-                    if deliver_mask & (1 << (i % 8)) != 0 && !self.collector.rejects(&req.body) {
-                        self.note_unacked(&req.body);
-                        self.collector.receive(&req.body);
-                    }
-                }
+                self.leave(deliver_mask);
                 self.seed = self.seed.wrapping_add(1);
                 self.core = Core::new(
                     self.cfg.clone(),
@@ -307,6 +381,20 @@ impl World {
                     Box::new(XorShift::new(self.seed)),
                     self.now,
                 );
+            }
+        }
+    }
+
+    /// The page goes: it hides, and of the requests still on the wire some arrive, none
+    /// report back.
+    fn leave(&mut self, deliver_mask: u8) {
+        for req in self.core.page_hide(self.now) {
+            self.net.push(req);
+        }
+        for (i, req) in std::mem::take(&mut self.net).into_iter().enumerate() {
+            if deliver_mask & (1 << (i % 8)) != 0 && !self.collector.rejects(&req.body) {
+                self.note_unacked(&req.body);
+                self.collector.receive(&req.body);
             }
         }
     }

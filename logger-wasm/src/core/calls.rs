@@ -318,8 +318,8 @@ pub fn apply_chunk(core: &mut Core, text: &str, nums: &[f64], now: f64) {
 /// Applies one call. Kinds: 0–4 log levels `[k, message, fields, at]`; 5 exception
 /// `[5, type, message, stack, context, at, path]`; 6 request `[6, method, path, status,
 /// durationMs, spanId, at]`; 7 trace `[7, traceIdHex]`; 8 user `[8, id]`; 9 calls the entry's
-/// queue dropped `[9, count]`; 10 `online`/`offline` `[10, online]`; 11 `flush()` `[11]`.
-/// Unknown kinds are ignored. (9–11 ride in the chunk rather than being exports of their own:
+/// queue dropped `[9, count]`; 10 `online`/`offline` `[10, online]`; 11 `flush()` `[11]`;
+/// 12 this tab now drains the shared buffer `[12]` ([`Core::adopt`]). Unknown kinds are ignored. (9–11 ride in the chunk rather than being exports of their own:
 /// each export costs a shim in the module and a wrapper in the glue.)
 pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
     let [kind, a1, a2, a3, a4, a5, a6, _] = *call;
@@ -396,6 +396,7 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
         }
         10 => core.set_online(a1.text == "t", now),
         11 => core.flush(now),
+        12 => core.adopt(),
         _ => {}
     }
 }

@@ -437,6 +437,17 @@ impl Core {
         }
     }
 
+    /// Takes over the stored batches of tabs that have closed (the glue calls this when this
+    /// tab becomes the one that drains the shared buffer), so they leave now instead of on the
+    /// next page load. The bounds hold afterwards; what they evict is counted.
+    pub fn adopt(&mut self) {
+        self.outbox.adopt();
+        for b in self.outbox.enforce_bounds() {
+            self.evict(b);
+        }
+        self.save_drops();
+    }
+
     /// `navigator.onLine` changed. Coming online retries the buffer at once.
     pub fn set_online(&mut self, online: bool, now: f64) {
         if online && !self.online {

@@ -68,10 +68,22 @@ impl Outbox {
             last: (0, 0),
             tab,
         };
+        me.adopt();
+        me
+    }
+
+    /// Takes in the stored batches this outbox does not hold yet, in key order: at load, what
+    /// earlier page loads left; later, what a closed tab left in the shared buffer (the storage
+    /// lists only the keys this page may take, see `js/host.js`). Unreadable leftovers (older
+    /// format, manual edits) are deleted: they would block nothing but never leave either.
+    /// The bounds are not enforced here; the caller does and counts what they evict.
+    pub fn adopt(&mut self) {
         // Sorted by the storage: key order is cut order.
-        let keys = me.storage.keys_with_prefix(BATCH_PREFIX);
-        for key in keys {
-            let parsed = me.storage.get(&key).and_then(|v| {
+        for key in self.storage.keys_with_prefix(BATCH_PREFIX) {
+            if self.batches.iter().any(|b| b.key == key) {
+                continue;
+            }
+            let parsed = self.storage.get(&key).and_then(|v| {
                 let (head, body) = split_byte(&v, b'\n')?;
                 let (n, report) = match split_byte(head, b';') {
                     Some((n, r)) => (n, Some(Drops::parse(r))),
@@ -79,26 +91,27 @@ impl Outbox {
                 };
                 Some((u32::try_from(parse_u64(n)?).ok()?, report, body.to_owned()))
             });
-            match (parse_key(&key), parsed) {
-                (Some(order), Some((entries, report, body))) => {
-                    me.last = me.last.max(order);
-                    me.batches.push(Batch {
-                        key,
-                        body,
-                        entries,
-                        report,
-                        attempts: 0,
-                        not_before: 0.0,
-                        in_flight: None,
-                        persisted: true,
-                    });
-                }
-                // Unreadable leftovers (older format, manual edits) would block nothing but
-                // would never leave either.
-                _ => me.storage.remove(&key),
+            let (Some(order), Some((entries, report, body))) = (parse_key(&key), parsed) else {
+                self.storage.remove(&key);
+                continue;
+            };
+            self.last = self.last.max(order);
+            let pos = self.batches.iter().position(|b| b.key > key);
+            let batch = Batch {
+                key,
+                body,
+                entries,
+                report,
+                attempts: 0,
+                not_before: 0.0,
+                in_flight: None,
+                persisted: true,
+            };
+            match pos {
+                Some(pos) => self.batches.insert(pos, batch),
+                None => self.batches.push(batch),
             }
         }
-        me
     }
 
     /// A fresh key sorting after every existing one.
@@ -168,7 +181,8 @@ impl Outbox {
         self.batches.iter().map(|b| b.entries as usize).sum()
     }
 
-    fn enforce_bounds(&mut self) -> Vec<Batch> {
+    /// Evicts the oldest batches while the buffer is over its bounds; returns them.
+    pub fn enforce_bounds(&mut self) -> Vec<Batch> {
         let mut evicted = Vec::new();
         while self.batches.len() > 1
             && (self.entries() > self.max_entries || self.bytes() > self.max_bytes)
@@ -230,5 +244,44 @@ impl Outbox {
     /// The storage, for the core's own small records (drop counters).
     pub fn storage(&mut self) -> &mut dyn Storage {
         self.storage.as_mut()
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::core::MemoryStorage;
+
+    fn batch(key: String, body: &str) -> Batch {
+        Batch {
+            key,
+            body: body.to_owned(),
+            entries: 1,
+            report: None,
+            attempts: 0,
+            not_before: 0.0,
+            in_flight: None,
+            persisted: false,
+        }
+    }
+
+    #[test]
+    fn adopting_keeps_cut_order_and_takes_each_batch_once() {
+        let shared = MemoryStorage::new();
+        let mut closed = Outbox::load(Box::new(shared.clone()), 100, 1 << 20, 0xaaaa);
+        let mut open = Outbox::load(Box::new(shared.clone()), 100, 1 << 20, 0xbbbb);
+        let older = closed.next_key(1_000.0);
+        closed.push(batch(older.clone(), "older"));
+        let newer = open.next_key(2_000.0);
+        open.push(batch(newer.clone(), "newer"));
+        drop(closed);
+        open.adopt();
+        open.adopt();
+        let keys: Vec<&str> = open.iter().map(|b| b.key.as_str()).collect();
+        assert_eq!(keys, [older.as_str(), newer.as_str()]);
+        assert!(open.iter().all(|b| b.persisted));
+        // Keys cut after adopting sort after everything adopted.
+        let later = open.next_key(500.0);
+        assert!(later > older && later > newer, "{later}");
     }
 }
