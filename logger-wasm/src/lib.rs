@@ -12,10 +12,14 @@
 
 pub mod core;
 
-/// The module's allocator: talc instead of the default dlmalloc, which alone costs several KB
-/// of the package's gzip budget. Single-threaded wasm only (no atomics).
+/// The module's allocator: lol_alloc's free list (blocks kept in address order and merged)
+/// instead of the default dlmalloc, which alone costs several KB of the package's gzip budget.
+/// Its O(free blocks) search measured as fast as talc in the browser benchmark, offline
+/// overflow included (docs/BENCHMARKS.md), at ~430 B less gzip. Single-threaded wasm only.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+// SAFETY: the module has no threads (no atomics target feature), so nothing allocates concurrently.
+static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 #[cfg(target_arch = "wasm32")]
 pub mod web;
