@@ -269,6 +269,13 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Option<&'a str> {
         let (len, text) = split_byte(self.rest, b':')?;
         let mut units = parse_u64(len)?;
+        // ASCII text (the usual case) is one byte per unit.
+        if let Some(s) = text.get(..usize::try_from(units).ok()?)
+            && s.is_ascii()
+        {
+            self.rest = text.get(s.len()..)?;
+            return Some(s);
+        }
         // Walks UTF-8 lead bytes: a 4-byte character is two UTF-16 units, any other one.
         let bytes = text.as_bytes();
         let mut end = 0;

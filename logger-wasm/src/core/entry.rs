@@ -178,13 +178,20 @@ pub(crate) fn close_log(body: &str, count: u64, first_ms: f64, last_ms: f64) -> 
     let mut out = String::with_capacity(body.len() + 120);
     out.push_str(body);
     out.push_str(",\"timestamp\":\"");
+    // The first time is written twice and usually the last one too: formatted once, copied.
+    let first = out.len();
     write_rfc3339(&mut out, first_ms);
+    let stamp = out.get(first..).unwrap_or("").to_owned();
     out.push_str("\",\"dedup_count\":");
     write_number(&mut out, count as f64);
     out.push_str(",\"first_seen_at\":\"");
-    write_rfc3339(&mut out, first_ms);
+    out.push_str(&stamp);
     out.push_str("\",\"last_seen_at\":\"");
-    write_rfc3339(&mut out, last_ms);
+    if last_ms == first_ms {
+        out.push_str(&stamp);
+    } else {
+        write_rfc3339(&mut out, last_ms);
+    }
     out.push_str("\"}");
     out
 }

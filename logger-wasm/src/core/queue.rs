@@ -11,11 +11,20 @@ use super::json::write_str;
 use super::storage::Random;
 use super::trace::uuid_v4;
 
-/// FNV-1a: a few lines, good enough to tell bodies apart before comparing them.
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// A fast hash to tell bodies apart before comparing them: eight bytes per step (FxHash's
+/// mixing), since every log call hashes its whole body.
+fn body_hash(s: &str) -> u64 {
+    let mut h = s.len() as u64;
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    for b in chunks.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    h
 }
 
 /// Appends `parts` separated by commas (`[T]::join` links a generic routine into the module).
@@ -74,7 +83,7 @@ impl OpenQueue {
 
     /// Adds one occurrence of the log entry `body` that happened at `at`.
     pub fn push_log(&mut self, body: String, at: f64) {
-        let hash = fnv1a(&body);
+        let hash = body_hash(&body);
         let items = &mut self.items;
         let next = items.len();
         let slot = self.index.iter_mut().find(|(h, i)| {

@@ -53,7 +53,24 @@ impl KeyRedactor {
 
     /// True when a value under this key must be hidden.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
-        let key = normalize(key);
+        // Runs for every key of every entry: short keys are normalized on the stack.
+        let mut buf = [0u8; 64];
+        let heap;
+        let key = if key.len() <= buf.len() {
+            let mut n = 0;
+            for c in key.bytes() {
+                if c != b'-' && c != b'_' {
+                    if let Some(slot) = buf.get_mut(n) {
+                        *slot = c.to_ascii_lowercase();
+                    }
+                    n += 1;
+                }
+            }
+            buf.get(..n).unwrap_or(&[])
+        } else {
+            heap = normalize(key);
+            heap.as_slice()
+        };
         // Byte windows rather than str::contains: same result for these ASCII-lowercased
         // needles, and no string-slicing panic paths in the wasm module.
         self.needles
