@@ -15,16 +15,16 @@ function random(b) {
 }
 
 // ---- one drainer of the shared buffer across tabs -----------------------------------------
-// Every tab writes its batches under its own keys (tracewire:b:<time><seq><tab>). Where
-// navigator.locks exists, only the tab holding `tracewire-outbox-<key hash>` adopts batches it
-// did not write, and never those of a tab still open (each tab holds `…-tab-<suffix>` once it
-// has written a batch): every stored batch then has exactly one sender. The other tabs wait
+// Every tab writes its batches and its drop counters under its own keys
+// (tracewire:b:<time><seq><tab>, tracewire:d:<tab>). Where navigator.locks exists, only the tab
+// holding `tracewire-outbox-<key hash>` adopts records it did not write, and never those of a
+// tab still open (each tab holds `…-tab-<suffix>` once it has written one): every stored batch
+// then has exactly one sender, and every drop is counted once. The other tabs wait
 // for the lock; when the holder closes, the next one takes over and adopts what the closed
 // tab left, without a reload. Without navigator.locks every tab adopts all, at load.
-const BATCH_PREFIX = 'tracewire:b:';
 /** Name of the outbox lock; null when navigator.locks is missing or unusable. */
 let lockName = null;
-/** Which stored batch keys the core may adopt; null for all. */
+/** Which stored keys (batches, drop counters) the core may adopt; null for all. */
 let mayAdopt = null;
 let tabLocked = false;
 
@@ -76,9 +76,9 @@ export async function claimOutbox(appKey, takeOver) {
   } catch (_) { /* adopt all */ }
 }
 
-/** A batch key this page wrote: from now on, other pages leave this tab's batches to it. */
+/** A key this page wrote: from now on, other pages leave this tab's records to it. */
 function wrote(k) {
-  if (lockName && !tabLocked && k.startsWith(BATCH_PREFIX)) {
+  if (lockName && !tabLocked) {
     tabLocked = true;
     hold(lockName + '-tab-' + k.slice(-4), {});
   }
@@ -114,7 +114,7 @@ export function storageHost(persist) {
     remove(k) { try { ls.removeItem(k); } catch (_) { /* gone either way */ } },
     keys(p) {
       const a = [];
-      try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p) && (!mayAdopt || !k.startsWith(BATCH_PREFIX) || mayAdopt(k))) a.push(k); } } catch (_) { /* none */ }
+      try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p) && (!mayAdopt || mayAdopt(k))) a.push(k); } } catch (_) { /* none */ }
       return sorted(a);
     },
     random,

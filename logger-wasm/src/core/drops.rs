@@ -9,8 +9,12 @@ use super::storage::{Storage, StorageError};
 use super::text::split_all;
 use super::time::write_rfc3339;
 
-/// Storage key of the persisted counters.
-pub const DROPS_KEY: &str = "tracewire:drops";
+/// Key prefix of the persisted counters. Each tab keeps its own record,
+/// `tracewire:d:<tab>` (the tab suffix of its batch keys), so open tabs never count each
+/// other's drops; the tab that drains the shared buffer adopts the records of tabs that have
+/// gone, as it adopts their batches. The prefix also matches `tracewire:drops`, the one shared
+/// record of earlier versions, which is adopted the same way.
+pub const DROPS_PREFIX: &str = "tracewire:d";
 /// Message of the report entry; the collector side can alert on it.
 pub const REPORT_MESSAGE: &str = "tracewire logger dropped entries";
 
@@ -44,12 +48,23 @@ pub struct Drops {
 }
 
 impl Drops {
-    /// Reads persisted counters; unreadable values count as zero.
-    pub(crate) fn load(storage: &mut dyn Storage) -> Self {
-        storage
-            .get(DROPS_KEY)
-            .map(|t| Self::parse(&t))
-            .unwrap_or_default()
+    /// Takes over the counter records of pages that have gone (every record the storage lists
+    /// but `own`), removing them: their at-risk entries were lost with their page and count as
+    /// evicted. Unreadable values count as zero.
+    pub(crate) fn adopt(storage: &mut dyn Storage, own: &str) -> Self {
+        let mut sum = Self::default();
+        for key in storage.keys_with_prefix(DROPS_PREFIX) {
+            if key == own {
+                continue;
+            }
+            if let Some(text) = storage.get(&key) {
+                let mut gone = Self::parse(&text);
+                gone.settle_previous_page();
+                sum.merge(&gone);
+            }
+            storage.remove(&key);
+        }
+        sum
     }
 
     /// The stored form, `sampled,evicted,rejected,queue_full`.
@@ -89,13 +104,13 @@ impl Drops {
         }
     }
 
-    /// Persists the counters.
-    pub(crate) fn save(&self, storage: &mut dyn Storage) -> Result<(), StorageError> {
+    /// Persists the counters under `key`, this page's record.
+    pub(crate) fn save(&self, storage: &mut dyn Storage, key: &str) -> Result<(), StorageError> {
         if self.total() == 0 && self.at_risk == 0 {
-            storage.remove(DROPS_KEY);
+            storage.remove(key);
             Ok(())
         } else {
-            storage.set(DROPS_KEY, &self.to_field())
+            storage.set(key, &self.to_field())
         }
     }
 
@@ -118,8 +133,8 @@ impl Drops {
         self.queue_full = self.queue_full.saturating_add(other.queue_full);
     }
 
-    /// The previous page's at-risk entries were lost with it.
-    pub(crate) fn settle_previous_page(&mut self) {
+    /// A gone page's at-risk entries were lost with it.
+    fn settle_previous_page(&mut self) {
         self.evicted = self
             .evicted
             .saturating_add(std::mem::take(&mut self.at_risk));

@@ -3,8 +3,7 @@
 //! It performs no I/O itself, so every interleaving can be replayed natively in tests.
 
 use super::config::{Config, KEEPALIVE_BUDGET_BYTES, MAX_OPEN_ENTRIES, REQUEST_TIMEOUT_MS};
-use super::drops::DROPS_KEY;
-use super::drops::{DropKind, Drops};
+use super::drops::{DROPS_PREFIX, DropKind, Drops};
 use super::entry::{self, ExceptionInput, LogInput, Stamp};
 use super::outbox::{Batch, Outbox};
 use super::queue::OpenQueue;
@@ -57,6 +56,8 @@ pub struct Core {
     queue: OpenQueue,
     trace: TraceState,
     drops: Drops,
+    /// This page's record of `drops` in storage (see [`DROPS_PREFIX`]).
+    drops_key: String,
     online: bool,
     last_cut_ms: f64,
     next_request_id: u64,
@@ -85,8 +86,11 @@ impl Core {
             cfg.max_buffered_bytes,
             u16::from_le_bytes(tab),
         );
-        let mut drops = Drops::load(outbox.storage());
-        drops.settle_previous_page();
+        let mut drops_key = String::with_capacity(DROPS_PREFIX.len() + 5);
+        drops_key.push_str(DROPS_PREFIX);
+        drops_key.push(':');
+        outbox.push_tab(&mut drops_key);
+        let drops = Drops::adopt(outbox.storage(), &drops_key);
         let trace = TraceState::new(rng.as_mut());
         let mut me = Self {
             url: cfg.ingest_url(),
@@ -97,6 +101,7 @@ impl Core {
             outbox,
             trace,
             drops,
+            drops_key,
             online: true,
             last_cut_ms: now,
             next_request_id: 1,
@@ -111,11 +116,13 @@ impl Core {
     /// losses must survive, or a reload would hide them.
     fn save_drops(&mut self) {
         for _ in 0..1000 {
-            match self.drops.save(self.outbox.storage()) {
+            match self.drops.save(self.outbox.storage(), &self.drops_key) {
                 Err(StorageError::Quota) => {
                     let mut evicted = Vec::new();
                     let value = self.drops.to_field();
-                    let stored = self.outbox.store_evicting(DROPS_KEY, &value, &mut evicted);
+                    let stored = self
+                        .outbox
+                        .store_evicting(&self.drops_key, &value, &mut evicted);
                     let changed = !evicted.is_empty();
                     for b in evicted {
                         self.evict(b);
@@ -437,11 +444,13 @@ impl Core {
         }
     }
 
-    /// Takes over the stored batches of tabs that have closed (the glue calls this when this
-    /// tab becomes the one that drains the shared buffer), so they leave now instead of on the
-    /// next page load. The bounds hold afterwards; what they evict is counted.
+    /// Takes over the stored batches and drop counters of tabs that have closed (the glue calls
+    /// this when this tab becomes the one that drains the shared buffer), so they leave now
+    /// instead of on the next page load. The bounds hold afterwards; what they evict is counted.
     pub fn adopt(&mut self) {
         self.outbox.adopt();
+        let gone = Drops::adopt(self.outbox.storage(), &self.drops_key);
+        self.drops.merge(&gone);
         for b in self.outbox.enforce_bounds() {
             self.evict(b);
         }

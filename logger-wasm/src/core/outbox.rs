@@ -126,15 +126,20 @@ impl Outbox {
         } else {
             (self.last.0, self.last.1.saturating_add(1).min(999_999))
         };
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut key = String::with_capacity(BATCH_PREFIX.len() + 23);
         key.push_str(BATCH_PREFIX);
         write_padded(&mut key, self.last.0, 13);
         write_padded(&mut key, u64::from(self.last.1), 6);
+        self.push_tab(&mut key);
+        key
+    }
+
+    /// Appends this page's tab suffix (four hex digits), which ends every key it writes.
+    pub fn push_tab(&self, key: &mut String) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         for shift in [12, 8, 4, 0] {
             key.push(char::from(HEX[usize::from((self.tab >> shift) & 0xf)]));
         }
-        key
     }
 
     /// Appends a batch, persists it and enforces the bounds. Returns the evicted batches.
