@@ -39,7 +39,13 @@ const logs = server.batches.flatMap((b) => b.logs || []);
 const exceptions = server.batches.flatMap((b) => b.exceptions || []);
 const orderReq = server.requests.find((r) => r.url === '/api/orders');
 const ingestReq = server.requests.find((r) => r.url.startsWith('/api/v1/logging/logs'));
+// The hand-written types (index.d.ts) declare exactly what the module exports.
+const pkgDir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'pkg');
+const exported = Object.keys(await import(path.join(pkgDir, 'index.js'))).sort();
+const declared = [...fs.readFileSync(path.join(pkgDir, 'index.d.ts'), 'utf8')
+  .matchAll(/^export (?:declare )?(?:function (\w+)|default)/gm)].map((m) => m[1] || 'default').sort();
 const checks = {
+  'types match exports': JSON.stringify(exported) === JSON.stringify(declared),
   'batch arrived': server.batches.length >= 1 && !server.batches.some((b) => b.invalid),
   'key in query': !!ingestReq && ingestReq.url.includes('key=smoke-key'),
   'queued before init': logs.some((l) => l.message === 'before init is queued'),
@@ -56,6 +62,7 @@ const checks = {
 };
 for (const [name, ok] of Object.entries(checks)) { console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}`); failed ||= !ok; }
 if (errors.length) console.log(errors);
+if (!checks['types match exports']) console.log({ exported, declared });
 
 // ---- benchmark: median ns per call, network cut ------------------------------------------
 if (!process.argv.includes('--smoke')) {
