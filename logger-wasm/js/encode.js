@@ -63,9 +63,12 @@ export function encode(calls) {
   return out;
 }
 
-/** Encodes the init() options positionally, as src/core/calls.rs `config_from` reads them. */
-export function encodeOptions(o) {
+/**
+ * Encodes the init() options positionally, as src/core/calls.rs `config_from` reads them, with
+ * the page's tab suffix (host.js claimOutbox) last.
+ */
+export function encodeOptions(o, tab) {
   return encode([[o.endpoint, o.key, o.batchSize, o.flushIntervalMs, o.dedupWindowMs, o.maxRetries,
     o.retryDelayMs, o.maxBufferedEntries, o.maxBufferedBytes, o.sampleRate,
-    typeof o.minLevel === 'string' ? o.minLevel.trim() : o.minLevel, o.redactKeys, o.context]]);
+    typeof o.minLevel === 'string' ? o.minLevel.trim() : o.minLevel, o.redactKeys, o.context, tab]]);
 }

@@ -18,15 +18,14 @@ function random(b) {
 // Every tab writes its batches and its drop counters under its own keys
 // (tracewire:b:<time><seq><tab>, tracewire:d:<tab>). Where navigator.locks exists, only the tab
 // holding `tracewire-outbox-<key hash>` adopts records it did not write, and never those of a
-// tab still open (each tab holds `…-tab-<suffix>` once it has written one): every stored batch
-// then has exactly one sender, and every drop is counted once. The other tabs wait
-// for the lock; when the holder closes, the next one takes over and adopts what the closed
-// tab left, without a reload. Without navigator.locks every tab adopts all, at load.
-/** Name of the outbox lock; null when navigator.locks is missing or unusable. */
-let lockName = null;
+// tab still open: each tab holds `…-tab-<suffix>` from before its core exists (it chooses the
+// suffix itself, see claimOutbox), so no record of an open tab is ever listed to another.
+// Every stored batch then has exactly one sender, and every drop is counted once. The other
+// tabs wait for the outbox lock; when the holder closes, the next one takes over and adopts
+// what the closed tab left, without a reload. Without navigator.locks every tab adopts all,
+// at load.
 /** Which stored keys (batches, drop counters) the core may adopt; null for all. */
 let mayAdopt = null;
-let tabLocked = false;
 
 function webLocks() {
   try { const l = globalThis.navigator.locks; return l && typeof l.request === 'function' ? l : null; } catch (_) { return null; }
@@ -51,22 +50,32 @@ async function adoptClosedTabs(l, name) {
 }
 
 /**
- * Decides, before the core is constructed, which stored batches this page may adopt. Resolves
- * (never rejects) once decided; `appKey` scopes the lock to one app's ingest key. A tab that
- * does not get the lock waits for it and calls `takeOver` once it holds it: the core should
- * then adopt the stored batches again (the closed holder's are now its to send).
+ * Decides, before the core is constructed, which stored batches this page may adopt, and
+ * resolves (never rejects) to this page's tab suffix (0–65535: the last four hex digits of
+ * every key the core writes), whose lock it holds from then on. `appKey` scopes the locks to
+ * one app's ingest key. A tab that does not get the outbox lock waits for it and calls
+ * `takeOver` once it holds it: the core should then adopt the stored records again (the
+ * closed holder's are now its to send).
  */
 export async function claimOutbox(appKey, takeOver) {
+  const b = new Uint16Array(1);
+  const pick = () => { random(new Uint8Array(b.buffer)); return b[0]; };
+  let tab = pick();
   try {
     const l = webLocks();
-    if (!l) return;
+    if (!l) return tab;
     let h = 0x811c9dc5; // FNV-1a
     for (const c of String(appKey || '')) h = Math.imul(h ^ c.codePointAt(0), 0x01000193);
     const name = 'tracewire-outbox-' + (h >>> 0).toString(16);
+    // Held before the core can write a key; another suffix if an open tab has this one.
+    for (let i = 0; i < 8; i++, tab = pick()) {
+      const mine = await hold(name + '-tab-' + tab.toString(16).padStart(4, '0'), { ifAvailable: true });
+      if (mine === null) return tab;
+      if (mine) break;
+    }
     const got = await hold(name, { ifAvailable: true });
-    if (got === null) return; // unusable (opaque origin…): every tab adopts all, as before locks
-    lockName = name;
-    if (got) return await adoptClosedTabs(l, name);
+    if (got === null) return tab; // unusable (opaque origin…): every tab adopts all
+    if (got) { await adoptClosedTabs(l, name); return tab; }
     mayAdopt = () => false;
     hold(name, {}).then(async (now) => {
       if (!now) return;
@@ -74,14 +83,7 @@ export async function claimOutbox(appKey, takeOver) {
       try { takeOver(); } catch (_) { /* never throw */ }
     });
   } catch (_) { /* adopt all */ }
-}
-
-/** A key this page wrote: from now on, other pages leave this tab's records to it. */
-function wrote(k) {
-  if (lockName && !tabLocked) {
-    tabLocked = true;
-    hold(lockName + '-tab-' + k.slice(-4), {});
-  }
+  return tab;
 }
 
 /** Keys in ascending order (code units; the core's keys are ASCII), one per line: the core loads
@@ -109,7 +111,7 @@ export function storageHost(persist) {
     get(k) { try { const v = ls.getItem(k); return v == null ? undefined : v; } catch (_) { return undefined; } },
     // 0 stored, 1 quota exceeded, 2 unavailable.
     set(k, v) {
-      try { ls.setItem(k, v); wrote(k); return 0; } catch (e) { return e && (e.name === 'QuotaExceededError' || e.code === 22) ? 1 : 2; }
+      try { ls.setItem(k, v); return 0; } catch (e) { return e && (e.name === 'QuotaExceededError' || e.code === 22) ? 1 : 2; }
     },
     remove(k) { try { ls.removeItem(k); } catch (_) { /* gone either way */ } },
     keys(p) {

@@ -252,8 +252,8 @@ export function init(opts = {}) {
   const claimed = options.offlineStorage !== false ? claimOutbox(options.key, takeOver) : null;
   ready = initWasm(source)
     .then(() => claimed)
-    .then(() => {
-      const [t, n] = encodeOptions(options);
+    .then((tab) => {
+      const [t, n] = encodeOptions(options, tab);
       create(t, n, options.offlineStorage !== false, Date.now());
       created = true;
       io = driver({ poll, outcome, nextWake, flush: call(11), pendingBatches: pendingCount });

@@ -621,3 +621,47 @@ fn drop_counters_of_gone_pages_are_adopted_once_and_their_at_risk_entries_count_
     assert_ne!(keys[0], "tracewire:drops");
     assert_eq!(s.get(&keys[0]).as_deref(), Some("1,5,4,5,0"));
 }
+
+#[test]
+fn every_key_a_page_writes_ends_with_the_tab_suffix_the_glue_chose() {
+    let storage = MemoryStorage::new();
+    let cfg = Config {
+        tab: Some(0x1234),
+        sample_rate: 0.0, // every log is dropped and counted
+        ..config()
+    };
+    let mut core = Core::new(
+        cfg,
+        Box::new(storage.clone()),
+        Box::new(XorShift::new(3)),
+        0.0,
+    );
+    core.log(
+        LogInput {
+            level: Level::Info,
+            message: "sampled out".into(),
+            fields: None,
+            at_ms: 0.0,
+            request: None,
+            span_id: None,
+        },
+        0.0,
+    );
+    assert_eq!(storage.keys_with_prefix("tracewire:"), ["tracewire:d:1234"]);
+    core.exception(
+        ExceptionInput {
+            exception_type: "TypeError".into(),
+            message: "m".into(),
+            stack: None,
+            context: None,
+            path: None,
+            at_ms: 0.0,
+        },
+        0.0,
+    );
+    core.set_online(false, 0.0);
+    core.flush(0.0);
+    let keys = storage.keys_with_prefix("tracewire:b:");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].ends_with("1234"), "{keys:?}");
+}

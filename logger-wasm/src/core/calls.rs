@@ -410,7 +410,8 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
 
 /// Settings from the `init()` options as the entry encodes them, positionally: `[endpoint,
 /// key, batchSize, flushIntervalMs, dedupWindowMs, maxRetries, retryDelayMs,
-/// maxBufferedEntries, maxBufferedBytes, sampleRate, minLevel, redactKeys, context]`.
+/// maxBufferedEntries, maxBufferedBytes, sampleRate, minLevel, redactKeys, context, tab]`
+/// (`tab`: the page's key suffix, 0–65535, chosen by `js/host.js`).
 /// Anything missing or of the wrong type keeps its default rather than failing, because the
 /// logger must never break the page it watches. The context is written to JSON here, once,
 /// redacted with the configured keys; the first `context.userId` is the user, and every
@@ -430,7 +431,7 @@ pub fn config_from(text: &str, nums: &[f64]) -> Config {
         match (i, v.num()) {
             (0, _) => cfg.endpoint = s.unwrap_or("").to_owned(),
             (1, _) => cfg.key = s.unwrap_or("").to_owned(),
-            (2..=9, Some(n)) if n.is_finite() => match i {
+            (2..=9 | 13, Some(n)) if n.is_finite() => match i {
                 2 => cfg.batch_size = n.max(1.0) as usize,
                 3 => cfg.flush_interval_ms = n,
                 4 => cfg.dedup_window_ms = n,
@@ -438,7 +439,9 @@ pub fn config_from(text: &str, nums: &[f64]) -> Config {
                 6 => cfg.retry_delay_ms = n,
                 7 => cfg.max_buffered_entries = n.max(0.0) as usize,
                 8 => cfg.max_buffered_bytes = n.max(0.0) as usize,
-                _ => cfg.sample_rate = n,
+                9 => cfg.sample_rate = n,
+                // The glue passes 0–65535; anything else saturates, still a valid suffix.
+                _ => cfg.tab = Some(n as u16),
             },
             (10, _) => {
                 if let Some(level) = s.and_then(parse_level) {
@@ -605,8 +608,10 @@ mod tests {
 
     #[test]
     fn options_are_read_positionally_and_wrong_types_keep_defaults() {
-        let text = "as1:es1:kns2:10nzzzzzs4:warnas1:x]o6:userIds3:ann3:apps1:a1:xn6:userIds3:bob}]";
-        let cfg = config_from(text, &[3.0, f64::NAN, 2.0]);
+        let text =
+            "as1:es1:kns2:10nzzzzzs4:warnas1:x]o6:userIds3:ann3:apps1:a1:xn6:userIds3:bob}n]";
+        let cfg = config_from(text, &[3.0, f64::NAN, 2.0, 4660.0]);
+        assert_eq!(cfg.tab, Some(0x1234));
         assert_eq!((cfg.endpoint.as_str(), cfg.key.as_str()), ("e", "k"));
         assert_eq!(cfg.batch_size, 3);
         assert_eq!(cfg.flush_interval_ms, Config::default().flush_interval_ms);

@@ -50,6 +50,9 @@ pub struct Config {
     pub context: Vec<(String, String)>,
     /// SDK version sent in every batch.
     pub sdk_version: String,
+    /// The suffix ending every storage key this page writes, when the glue chose it (it holds
+    /// the suffix's lock before the core writes anything); otherwise a random one.
+    pub tab: Option<u16>,
 }
 
 impl Default for Config {
@@ -70,6 +73,7 @@ impl Default for Config {
             user_id: None,
             context: Vec::new(),
             sdk_version: env!("CARGO_PKG_VERSION").to_owned(),
+            tab: None,
         }
     }
 }

@@ -78,13 +78,16 @@ impl Core {
     /// A core over `storage`, picking up whatever an earlier page load left there.
     pub fn new(cfg: Config, storage: Box<dyn Storage>, mut rng: Box<dyn Random>, now: f64) -> Self {
         let cfg = cfg.sanitized();
-        let mut tab = [0u8; 2];
-        rng.fill(&mut tab);
+        let tab = cfg.tab.unwrap_or_else(|| {
+            let mut tab = [0u8; 2];
+            rng.fill(&mut tab);
+            u16::from_le_bytes(tab)
+        });
         let mut outbox = Outbox::load(
             storage,
             cfg.max_buffered_entries,
             cfg.max_buffered_bytes,
-            u16::from_le_bytes(tab),
+            tab,
         );
         let mut drops_key = String::with_capacity(DROPS_PREFIX.len() + 5);
         drops_key.push_str(DROPS_PREFIX);
