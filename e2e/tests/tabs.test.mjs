@@ -18,17 +18,31 @@ let stack;
 before(async () => { stack = await startStack(); });
 after(async () => { await stack?.close(); });
 
-test('two tabs, one offline buffer: every log once, no batch sent twice', { timeout: 120_000 }, async () => {
-  const { context } = stack.browser;
-  const marker = `tabs-${Date.now().toString(36)}`;
-  const ingest = `${stack.collector.base}/api/v1/logging/logs`;
-  // Every answer of the collector to an ingest POST, as the browser received it.
+/**
+ * Records every answer of the collector to an ingest POST, as the browser received it;
+ * `stop()` resolves to the batch_ids answered `duplicate: true` (sent twice) and the count.
+ */
+function watchAnswers(context, ingest) {
   const answers = [];
   const onResponse = (res) => {
     if (!res.url().startsWith(ingest) || res.request().method() !== 'POST') return;
     answers.push(res.json().catch(() => null));
   };
   context.on('response', onResponse);
+  return {
+    async stop() {
+      context.off('response', onResponse);
+      const bodies = (await Promise.all(answers)).filter(Boolean);
+      return { answered: bodies.length, duplicates: bodies.filter((b) => b.duplicate === true).map((b) => b.batch_id) };
+    },
+  };
+}
+
+test('two tabs, one offline buffer: every log once, no batch sent twice', { timeout: 120_000 }, async () => {
+  const { context } = stack.browser;
+  const marker = `tabs-${Date.now().toString(36)}`;
+  const ingest = `${stack.collector.base}/api/v1/logging/logs`;
+  const watch = watchAnswers(context, ingest);
   // The collector unreachable for the pages (the pages themselves still load from the demo).
   const cut = (route) => route.abort('internetdisconnected');
   await context.route(`${ingest}**`, cut);
@@ -55,11 +69,9 @@ test('two tabs, one offline buffer: every log once, no batch sent twice', { time
   await expectExactlyOnce(stack.query, marker, 4 * PER_STEP);
   // Late sends (timers of either tab) would show here.
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  context.off('response', onResponse);
-  const bodies = (await Promise.all(answers)).filter(Boolean);
-  const duplicates = bodies.filter((b) => b.duplicate === true).map((b) => b.batch_id);
-  console.log(`tabs: ${bodies.length} ingest answers, ${duplicates.length} duplicate`);
-  assert.ok(bodies.length > 0, 'ingest answers observed');
+  const { answered, duplicates } = await watch.stop();
+  console.log(`tabs: ${answered} ingest answers, ${duplicates.length} duplicate`);
+  assert.ok(answered > 0, 'ingest answers observed');
   assert.deepEqual(duplicates, [], 'no batch_id reached the collector twice');
   await second.close();
   await first.close();
@@ -69,12 +81,7 @@ test('a tab closes with unsent batches: the open tab sends them, without a reloa
   const { context } = stack.browser;
   const marker = `takeover-${Date.now().toString(36)}`;
   const ingest = `${stack.collector.base}/api/v1/logging/logs`;
-  const answers = [];
-  const onResponse = (res) => {
-    if (!res.url().startsWith(ingest) || res.request().method() !== 'POST') return;
-    answers.push(res.json().catch(() => null));
-  };
-  context.on('response', onResponse);
+  const watch = watchAnswers(context, ingest);
   // The first tab holds the outbox lock and sends to an address where nothing listens: its
   // batches stay stored, and nothing it sends (beacons at close included) can arrive.
   const first = await openTestPage(context, stack.demo.base, 'http://127.0.0.1:9', PAGE);
@@ -98,8 +105,6 @@ test('a tab closes with unsent batches: the open tab sends them, without a reloa
   await first.close();
   await expectExactlyOnce(stack.query, marker, PER_STEP, { timeoutMs: 30_000 });
   assert.equal(await second.evaluate(() => window.tracewire.pendingBatches()), 0, 'the open tab drained the buffer');
-  context.off('response', onResponse);
-  const bodies = (await Promise.all(answers)).filter(Boolean);
-  assert.deepEqual(bodies.filter((b) => b.duplicate === true).map((b) => b.batch_id), [], 'no batch_id reached the collector twice');
+  assert.deepEqual((await watch.stop()).duplicates, [], 'no batch_id reached the collector twice');
   await second.close();
 });

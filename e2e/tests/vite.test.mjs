@@ -33,19 +33,21 @@ after(async () => {
   if (app) fs.rmSync(app, { recursive: true, force: true });
 });
 
-/** Opens `base` with the query the app reads; resolves to its result and the page's warnings. */
-async function run(base, message) {
+/** Opens the app at `base`, which logs one entry; checks it loaded cleanly and the entry arrived. */
+async function expectLogged(base, marker) {
   const page = await stack.browser.context.newPage();
   const warnings = [];
   page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') warnings.push(m.text()); });
   page.on('pageerror', (e) => warnings.push(String(e)));
   page.on('response', (r) => { if (r.status() >= 400) warnings.push(`${r.status()} ${r.url()}`); });
-  const q = new URLSearchParams({ collector: stack.collector.base, key: INGEST_KEY, message });
+  const q = new URLSearchParams({ collector: stack.collector.base, key: INGEST_KEY, message: `${marker} #0` });
   await page.goto(`${base}/?${q}`);
   await page.waitForFunction(() => window.result !== undefined, null, { timeout: 30_000 });
   const result = await page.evaluate(() => window.result);
   await page.close();
-  return { result, warnings };
+  assert.deepEqual(warnings, [], 'no warning: the logger loaded');
+  assert.equal(result.pending, 0, 'everything was sent');
+  await expectExactlyOnce(stack.query, marker, 1);
 }
 
 test('the dev server serves the package and its module', { timeout: 120_000 }, async () => {
@@ -55,11 +57,7 @@ test('the dev server serves the package and its module', { timeout: 120_000 }, a
   });
   await server.listen();
   try {
-    const marker = `vite-dev-${Date.now().toString(36)}`;
-    const { result, warnings } = await run(`http://127.0.0.1:${port}`, `${marker} #0`);
-    assert.deepEqual(warnings, [], 'no warning: the logger loaded');
-    assert.equal(result.pending, 0, 'everything was sent');
-    await expectExactlyOnce(stack.query, marker, 1);
+    await expectLogged(`http://127.0.0.1:${port}`, `vite-dev-${Date.now().toString(36)}`);
   } finally {
     await server.close();
   }
@@ -76,11 +74,7 @@ test('a production build bundles the package and emits its module', { timeout: 1
     preview: { host: '127.0.0.1', port, strictPort: true },
   });
   try {
-    const marker = `vite-build-${Date.now().toString(36)}`;
-    const { result, warnings } = await run(`http://127.0.0.1:${port}`, `${marker} #0`);
-    assert.deepEqual(warnings, [], 'no warning: the logger loaded');
-    assert.equal(result.pending, 0, 'everything was sent');
-    await expectExactlyOnce(stack.query, marker, 1);
+    await expectLogged(`http://127.0.0.1:${port}`, `vite-build-${Date.now().toString(36)}`);
   } finally {
     await server.close();
   }
