@@ -230,3 +230,65 @@ impl<'a> BatchBuilder<'a> {
         })
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::core::config::MAX_OPEN_ENTRIES;
+    use proptest::prelude::*;
+
+    /// The open log entries as (body, count, first, last), in order.
+    fn open(q: &OpenQueue) -> Vec<(String, u64, f64, f64)> {
+        let mut out = Vec::new();
+        for item in &q.items {
+            if let Open::Log {
+                body,
+                count,
+                first,
+                last,
+                ..
+            } = item
+            {
+                out.push((body.clone(), *count, *first, *last));
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// Against a plain model (the newest entry of each body merges what falls in its
+        /// window), with up to MAX_OPEN_ENTRIES distinct bodies.
+        #[test]
+        fn dedup_matches_a_scanned_model(
+            calls in prop::collection::vec((0usize..MAX_OPEN_ENTRIES, 0u32..30), 1..MAX_OPEN_ENTRIES),
+        ) {
+            let mut q = OpenQueue::new(50.0);
+            let mut model: Vec<(String, u64, f64, f64)> = Vec::new();
+            let mut now = 0.0;
+            for (body, step) in calls {
+                now += f64::from(step);
+                let body = format!("{{\"message\":\"{body}\"}}");
+                q.push_log(body.clone(), now);
+                match model.iter_mut().rev().find(|e| e.0 == body) {
+                    Some(e) if now - e.2 < 50.0 => {
+                        e.1 += 1;
+                        e.3 = now;
+                    }
+                    _ => model.push((body, 1, now, now)),
+                }
+                prop_assert!(q.len() <= MAX_OPEN_ENTRIES);
+            }
+            prop_assert_eq!(open(&q), model);
+        }
+    }
+
+    #[test]
+    fn a_cut_empties_the_index() {
+        let mut q = OpenQueue::new(10_000.0);
+        q.push_log("a".into(), 0.0);
+        let mut rng = crate::core::XorShift::new(1);
+        assert_eq!(q.drain_batches("0", &mut rng).len(), 1);
+        q.push_log("a".into(), 1.0);
+        assert_eq!(open(&q), [("a".to_owned(), 1, 1.0, 1.0)]);
+    }
+}
