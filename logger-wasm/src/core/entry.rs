@@ -4,7 +4,7 @@
 //! dedup count) and the *tail* added when the entry leaves the dedup window. Two entries are
 //! identical exactly when their bodies are equal, so the body doubles as the dedup key.
 
-use super::calls::Encoded;
+use super::encoded::Encoded;
 use super::json::{write_number, write_str, write_str_limited};
 use super::redact::KeyRedactor;
 use super::time::write_rfc3339;

@@ -15,12 +15,13 @@
 //! - [`trace`]: the page's trace and per-request spans.
 //! - [`storage`]: the injected [`Storage`] and [`Random`] traits and in-memory versions.
 //! - [`text`]: splitting on ASCII bytes without `str`'s pattern machinery.
-//! - [`config`]: settings and their defaults; [`calls`]: decoding the calls and options the JS
-//!   entry hands over as one string.
+//! - [`config`]: settings and their defaults; [`encoded`]: the compact text the JS entry hands
+//!   over, read in place; [`calls`]: the calls and options in it, applied to the core.
 
 pub mod calls;
 pub mod config;
 pub mod drops;
+pub mod encoded;
 pub mod engine;
 pub mod entry;
 pub mod json;
@@ -33,9 +34,9 @@ pub mod text;
 pub mod time;
 pub mod trace;
 
-pub use calls::Encoded;
 pub use config::Config;
 pub use drops::{DropKind, Drops};
+pub use encoded::Encoded;
 pub use engine::{Core, Outcome, SendRequest};
 pub use entry::{ExceptionInput, LogInput, RequestInfo};
 pub use storage::{MemoryStorage, Random, Storage, StorageError, XorShift};

@@ -7,7 +7,7 @@
 //! [`DEFAULT_SENSITIVE_KEYS`] plus the configured `redactKeys`. The shared `Redactor` works on
 //! `serde_json::Value` and compiles regexes; linking either into the wasm module would spend
 //! most of the size budget, so the logger applies the same rule while it writes application
-//! data into an entry ([`super::calls::Encoded::write_json`]).
+//! data into an entry ([`super::encoded::Encoded::write_json`]).
 //! A native test checks both agree (`tests/redaction.rs`).
 
 pub use tracewire_shared::redact::{DEFAULT_SENSITIVE_KEYS, REDACTED, redact_card_numbers};
