@@ -9,9 +9,12 @@ use super::outbox::{Batch, Outbox};
 use super::queue::OpenQueue;
 use super::redact::KeyRedactor;
 use super::retry;
-use super::storage::{Random, Storage, StorageError};
+use super::storage::{Random, Storage};
 use super::trace::TraceState;
 use tracewire_shared::Level;
+
+mod accounting;
+use accounting::at_risk;
 
 /// What became of a request the core asked for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,12 +41,6 @@ pub struct SendRequest {
     pub body: String,
     /// True for page-hide sends: use `fetch(..., {keepalive: true})` or `sendBeacon`.
     pub keepalive: bool,
-}
-
-/// What a memory-only batch would take with it if the page went: its entries and the drop
-/// counts its report carries.
-fn at_risk(batch: &Batch) -> u64 {
-    u64::from(batch.entries) + batch.report.as_ref().map_or(0, Drops::total)
 }
 
 /// The logger core.
@@ -113,85 +110,6 @@ impl Core {
         };
         me.save_drops();
         me
-    }
-
-    /// Persists the drop counters, evicting batches if the quota demands it: the record of
-    /// losses must survive, or a reload would hide them.
-    fn save_drops(&mut self) {
-        for _ in 0..1000 {
-            match self.drops.save(self.outbox.storage(), &self.drops_key) {
-                Err(StorageError::Quota) => {
-                    let mut evicted = Vec::new();
-                    let value = self.drops.to_field();
-                    let stored = self
-                        .outbox
-                        .store_evicting(&self.drops_key, &value, &mut evicted);
-                    let changed = !evicted.is_empty();
-                    for b in evicted {
-                        self.evict(b);
-                    }
-                    if !stored || !changed {
-                        return;
-                    }
-                }
-                _ => return,
-            }
-        }
-    }
-
-    /// Accounts for a batch that leaves the outbox without being delivered.
-    fn forget(&mut self, batch: Batch, kind: DropKind) {
-        self.count_lost(&batch, kind);
-        self.acked(&batch);
-    }
-
-    /// Counts a lost batch's entries and gives back the drop counts its report carried.
-    fn count_lost(&mut self, batch: &Batch, kind: DropKind) {
-        self.drops.add(kind, u64::from(batch.entries));
-        if let Some(r) = &batch.report {
-            self.drops.merge(r);
-        }
-    }
-
-    /// Accounts for a batch evicted from the outbox. If a request for it is still unanswered
-    /// (timed out, so no longer in flight), it may yet arrive: it waits in `unsettled`, at risk,
-    /// for that request's verdict.
-    fn evict(&mut self, batch: Batch) {
-        let mut ids = Vec::new();
-        self.issued.retain(|(id, key)| {
-            let mine = *key == batch.key;
-            if mine {
-                ids.push(*id);
-            }
-            !mine
-        });
-        if ids.is_empty() {
-            return self.forget(batch, DropKind::Evicted);
-        }
-        if batch.persisted {
-            self.drops.at_risk += at_risk(&batch);
-        }
-        if self.unsettled.len() >= MAX_ISSUED {
-            // Bounded like `issued`: the oldest is given up on, counted as lost.
-            let (_, oldest) = self.unsettled.remove(0);
-            self.settle(oldest, false);
-        }
-        self.unsettled.push((ids, batch));
-    }
-
-    /// The verdict on an evicted batch: no longer at risk, and counted unless delivered.
-    fn settle(&mut self, batch: Batch, delivered: bool) {
-        self.drops.at_risk = self.drops.at_risk.saturating_sub(at_risk(&batch));
-        if !delivered {
-            self.count_lost(&batch, DropKind::Evicted);
-        }
-    }
-
-    /// A batch left the outbox: it is no longer at risk.
-    fn acked(&mut self, batch: &Batch) {
-        if !batch.persisted {
-            self.drops.at_risk = self.drops.at_risk.saturating_sub(at_risk(batch));
-        }
     }
 
     /// Records a log call. Cheap: the entry is deduplicated into the open queue; JSON for the
