@@ -15,6 +15,11 @@ pub const MAX_OPEN_ENTRIES: usize = 1000;
 /// A request unanswered for this long is treated as failed (a hung connection must not block
 /// the queue forever).
 pub const REQUEST_TIMEOUT_MS: f64 = 30_000.0;
+/// A cut batch is written to storage at the latest this long after the cut, and at once when
+/// it has to wait (its send failed, the page went offline) or the page hides. Most batches are
+/// acknowledged, or in a burst evicted, before then and never cost a write; a crash of the tab
+/// in between loses them, and the next page load counts them (they are at risk until written).
+pub const PERSIST_DELAY_MS: f64 = 1000.0;
 
 /// Logger settings (`init({...})`).
 #[derive(Debug, Clone)]

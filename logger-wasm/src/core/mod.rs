@@ -7,7 +7,8 @@
 //! - [`engine`]: [`Core`], the sans-IO state machine: record calls, ask what to send, report
 //!   outcomes; time is passed into every call.
 //! - [`queue`]: open entries with 10 s dedup, cut into size-bounded batches.
-//! - [`outbox`]: cut batches in order, persisted write-ahead, bounded, evicting oldest first.
+//! - [`outbox`]: cut batches in order, persisted once they have to wait, bounded, evicting
+//!   oldest first.
 //! - [`retry`]: backoff with jitter, Retry-After, parking after `maxRetries`.
 //! - [`drops`]: counters of the logger's own losses, reported as a log entry.
 //! - [`entry`]: inputs and their wire JSON; [`json`]: the JSON text writer;

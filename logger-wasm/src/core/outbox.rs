@@ -1,8 +1,12 @@
 //! The outbox: batches cut and waiting for the collector's acknowledgement, in order.
 //!
-//! Every batch is written to storage the moment it is cut (write-ahead), so a reload, a crash
-//! of the tab or a long offline period loses nothing: the next page load finds the batches and
-//! sends them again *with the same batch_id*, which the collector stores at most once.
+//! Every batch that has to wait is written to storage (within [`PERSIST_DELAY_MS`] of its
+//! cut, at once when its send fails, the page goes offline or hides), so a reload or a long
+//! offline period loses nothing: the next page load finds the batches and sends them again
+//! *with the same batch_id*, which the collector stores at most once. A batch acknowledged
+//! before then never costs a write.
+//!
+//! [`PERSIST_DELAY_MS`]: super::config::PERSIST_DELAY_MS
 //! The buffer is bounded by entries and bytes; the oldest batches are evicted first and their
 //! entries counted, so the loss is reported instead of silent.
 
@@ -35,6 +39,14 @@ pub(crate) struct Batch {
     /// False when storage refused it (quota, unavailable): it lives in memory only and would
     /// be lost with the page, so the core counts it as at risk until it is acknowledged.
     pub persisted: bool,
+}
+
+impl Batch {
+    /// What the batch would take with it if it were lost while in memory only: its entries
+    /// and the drop counts its report carries.
+    pub fn at_risk(&self) -> u64 {
+        u64::from(self.entries) + self.report.as_ref().map_or(0, Drops::total)
+    }
 }
 
 /// Ordered, bounded, persisted batches.
@@ -142,25 +154,48 @@ impl Outbox {
         }
     }
 
-    /// Appends a batch, persists it and enforces the bounds. Returns the evicted batches.
+    /// Appends a batch, in memory until [`Outbox::persist`] writes it, and enforces the
+    /// bounds. Returns the evicted batches.
     pub fn push(&mut self, mut batch: Batch) -> Vec<Batch> {
-        let key = batch.key.clone();
-        let mut value = String::with_capacity(batch.body.len() + 48);
-        write_u64(&mut value, u64::from(batch.entries));
-        if let Some(r) = &batch.report {
-            value.push(';');
-            value.push_str(&r.to_field());
-        }
-        value.push('\n');
-        value.push_str(&batch.body);
         batch.persisted = false;
         self.batches.push(batch);
-        let mut evicted = self.enforce_bounds();
-        let persisted = self.store_evicting(&key, &value, &mut evicted);
-        if let Some(b) = self.batches.iter_mut().find(|b| b.key == key) {
-            b.persisted = persisted;
+        self.enforce_bounds()
+    }
+
+    /// Writes the batches not stored yet, oldest first, evicting the oldest batches (onto
+    /// `evicted`) while the quota is full; a batch storage refuses stays in memory. Returns
+    /// what the batches written had at risk.
+    pub fn persist_all(&mut self, evicted: &mut Vec<Batch>) -> u64 {
+        let mut released = 0;
+        let mut i = 0;
+        while let Some(batch) = self.batches.get(i) {
+            if batch.persisted {
+                i += 1;
+                continue;
+            }
+            let key = batch.key.clone();
+            let mut value = String::with_capacity(batch.body.len() + 48);
+            write_u64(&mut value, u64::from(batch.entries));
+            if let Some(r) = &batch.report {
+                value.push(';');
+                value.push_str(&r.to_field());
+            }
+            value.push('\n');
+            value.push_str(&batch.body);
+            let stored = self.store_evicting(&key, &value, evicted);
+            // Evictions only take batches other than this one, so find it again.
+            let Some(pos) = self.batches.iter().position(|b| b.key == key) else {
+                break;
+            };
+            if let Some(b) = self.batches.get_mut(pos)
+                && stored
+            {
+                b.persisted = true;
+                released += b.at_risk();
+            }
+            i = pos + 1;
         }
-        evicted
+        released
     }
 
     /// Writes `key`, evicting the oldest batches (other than `key`'s own) while the quota is
@@ -210,15 +245,20 @@ impl Outbox {
             .iter()
             .position(|b| b.key != keep && b.in_flight.is_none())?;
         let batch = self.take(pos)?;
-        self.storage.remove(&batch.key);
+        if batch.persisted {
+            self.storage.remove(&batch.key);
+        }
         Some(batch)
     }
 
     /// Forgets a batch (acknowledged or rejected); returns it.
     pub fn remove(&mut self, key: &str) -> Option<Batch> {
         let pos = self.batches.iter().position(|b| b.key == key)?;
-        self.storage.remove(key);
-        self.take(pos)
+        let batch = self.take(pos)?;
+        if batch.persisted {
+            self.storage.remove(key);
+        }
+        Some(batch)
     }
 
     /// Removes the batch at `pos`, if there is one.
@@ -277,8 +317,10 @@ mod tests {
         let mut open = Outbox::load(Box::new(shared.clone()), 100, 1 << 20, 0xbbbb);
         let older = closed.next_key(1_000.0);
         closed.push(batch(older.clone(), "older"));
+        assert_eq!(closed.persist_all(&mut Vec::new()), 1);
         let newer = open.next_key(2_000.0);
         open.push(batch(newer.clone(), "newer"));
+        assert_eq!(open.persist_all(&mut Vec::new()), 1);
         drop(closed);
         open.adopt();
         open.adopt();

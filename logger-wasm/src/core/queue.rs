@@ -81,6 +81,19 @@ impl OpenQueue {
         self.items.is_empty()
     }
 
+    /// Application calls waiting (a log entry counts its duplicates; the drop report none).
+    pub fn calls(&self) -> u64 {
+        let mut n = 0;
+        for item in &self.items {
+            n += match item {
+                Open::Log { count, .. } => *count,
+                Open::Report(_) => 0,
+                Open::Exception(_) => 1,
+            };
+        }
+        n
+    }
+
     /// Adds one occurrence of the log entry `body` that happened at `at`.
     pub fn push_log(&mut self, body: String, at: f64) {
         let hash = body_hash(&body);

@@ -4,15 +4,9 @@
 //! entry is counted once (`tests/core_model.rs` checks it under random interleavings).
 
 use super::{Core, MAX_ISSUED};
-use crate::core::drops::{DropKind, Drops};
+use crate::core::drops::DropKind;
 use crate::core::outbox::Batch;
 use crate::core::storage::StorageError;
-
-/// What a memory-only batch would take with it if the page went: its entries and the drop
-/// counts its report carries.
-pub(super) fn at_risk(batch: &Batch) -> u64 {
-    u64::from(batch.entries) + batch.report.as_ref().map_or(0, Drops::total)
-}
 
 impl Core {
     /// Persists the drop counters, evicting batches if the quota demands it: the record of
@@ -37,6 +31,19 @@ impl Core {
                 _ => return,
             }
         }
+    }
+
+    /// Writes the batches not stored yet, oldest first; stored, they are no longer at risk.
+    /// What the quota evicts on the way is counted.
+    pub(super) fn persist_pending(&mut self) {
+        self.persist_at = None;
+        let mut evicted = Vec::new();
+        let released = self.outbox.persist_all(&mut evicted);
+        self.drops.at_risk = self.drops.at_risk.saturating_sub(released);
+        for b in evicted {
+            self.evict(b);
+        }
+        self.save_drops();
     }
 
     /// Accounts for a batch that leaves the outbox without being delivered.
@@ -69,7 +76,7 @@ impl Core {
             return self.forget(batch, DropKind::Evicted);
         }
         if batch.persisted {
-            self.drops.at_risk += at_risk(&batch);
+            self.drops.at_risk += batch.at_risk();
         }
         if self.unsettled.len() >= MAX_ISSUED {
             // Bounded like `issued`: the oldest is given up on, counted as lost.
@@ -81,7 +88,7 @@ impl Core {
 
     /// The verdict on an evicted batch: no longer at risk, and counted unless delivered.
     pub(super) fn settle(&mut self, batch: Batch, delivered: bool) {
-        self.drops.at_risk = self.drops.at_risk.saturating_sub(at_risk(&batch));
+        self.drops.at_risk = self.drops.at_risk.saturating_sub(batch.at_risk());
         if !delivered {
             self.count_lost(&batch, DropKind::Evicted);
         }
@@ -90,7 +97,7 @@ impl Core {
     /// A batch left the outbox: it is no longer at risk.
     pub(super) fn acked(&mut self, batch: &Batch) {
         if !batch.persisted {
-            self.drops.at_risk = self.drops.at_risk.saturating_sub(at_risk(batch));
+            self.drops.at_risk = self.drops.at_risk.saturating_sub(batch.at_risk());
         }
     }
 }

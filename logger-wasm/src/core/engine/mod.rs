@@ -2,7 +2,9 @@
 //! ([`Core::poll`], [`Core::page_hide`]) and reports what happened ([`Core::on_outcome`]).
 //! It performs no I/O itself, so every interleaving can be replayed natively in tests.
 
-use super::config::{Config, KEEPALIVE_BUDGET_BYTES, MAX_OPEN_ENTRIES, REQUEST_TIMEOUT_MS};
+use super::config::{
+    Config, KEEPALIVE_BUDGET_BYTES, MAX_OPEN_ENTRIES, PERSIST_DELAY_MS, REQUEST_TIMEOUT_MS,
+};
 use super::drops::{DROPS_PREFIX, DropKind, Drops};
 use super::entry::{self, ExceptionInput, LogInput, Stamp};
 use super::outbox::{Batch, Outbox};
@@ -14,7 +16,6 @@ use super::trace::TraceState;
 use tracewire_shared::Level;
 
 mod accounting;
-use accounting::at_risk;
 
 /// What became of a request the core asked for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,6 +58,8 @@ pub struct Core {
     drops_key: String,
     online: bool,
     last_cut_ms: f64,
+    /// When the batches cut since the last write are written at the latest.
+    persist_at: Option<f64>,
     next_request_id: u64,
     /// Requests issued and not yet answered, newest last: a late success (a keepalive send that
     /// outlived its timeout) still removes its batch instead of leaving it to be sent again.
@@ -104,6 +107,7 @@ impl Core {
             drops_key,
             online: true,
             last_cut_ms: now,
+            persist_at: None,
             next_request_id: 1,
             issued: Vec::new(),
             unsettled: Vec::new(),
@@ -161,8 +165,12 @@ impl Core {
         }
     }
 
-    /// Time passes: cuts a batch when `batchSize` entries wait or the interval has elapsed.
+    /// Time passes: cuts a batch when `batchSize` entries wait or the interval has elapsed,
+    /// and writes the batches whose delay is up.
     pub fn tick(&mut self, now: f64) {
+        if self.persist_at.is_some_and(|at| now >= at) {
+            self.persist_pending();
+        }
         if !self.queue.is_empty()
             && (self.queue.len() >= self.cfg.batch_size
                 || now - self.last_cut_ms >= self.cfg.flush_interval_ms)
@@ -209,12 +217,13 @@ impl Core {
                 persisted: false,
             });
             if let Some(b) = self.outbox.iter().find(|b| b.key == key && !b.persisted) {
-                self.drops.at_risk += at_risk(b);
+                self.drops.at_risk += b.at_risk();
             }
             for b in evicted {
                 self.evict(b);
             }
         }
+        self.persist_at.get_or_insert(now + PERSIST_DELAY_MS);
         self.save_drops();
     }
 
@@ -254,6 +263,7 @@ impl Core {
     /// stored until acknowledged, so what does not fit (or never arrives) goes next time.
     pub fn page_hide(&mut self, now: f64) -> Vec<SendRequest> {
         self.cut(now);
+        self.persist_pending();
         let mut out = Vec::new();
         if !self.online {
             return out;
@@ -363,6 +373,8 @@ impl Core {
                 batch.not_before = now + delay;
             }
         }
+        // It has to wait now, and likely the batches behind it too: into storage.
+        self.persist_pending();
     }
 
     /// Takes over the stored batches and drop counters of tabs that have closed (the glue calls
@@ -387,6 +399,9 @@ impl Core {
             }
         }
         self.online = online;
+        if !online {
+            self.persist_pending();
+        }
     }
 
     /// When the glue should call [`Core::poll`] next (epoch ms), if anything is pending.
@@ -398,7 +413,11 @@ impl Core {
             .next()
             .filter(|b| self.online && b.in_flight.is_none())
             .map(|b| b.not_before);
-        match (cut, send) {
+        let due = match (cut, send) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (due, self.persist_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -433,6 +452,12 @@ impl Core {
     /// Distinct entries not yet cut into a batch.
     pub fn queued_entries(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Calls not yet cut into a batch (a deduplicated entry counts its calls): what a crash of
+    /// the tab would take with it, uncounted, as with any in-memory queue.
+    pub fn queued_calls(&self) -> u64 {
+        self.queue.calls()
     }
 
     /// Drops counted but not yet reported, per kind.
