@@ -36,8 +36,9 @@ pub(crate) struct Batch {
     pub not_before: f64,
     /// Request id and send time while a request for this batch is outstanding.
     pub in_flight: Option<(u64, f64)>,
-    /// False when storage refused it (quota, unavailable): it lives in memory only and would
-    /// be lost with the page, so the core counts it as at risk until it is acknowledged.
+    /// False until [`Outbox::persist_all`] wrote it, or when storage refused it (quota,
+    /// unavailable): it lives in memory only and would be lost with the page, so the core
+    /// counts it as at risk until it is written or acknowledged.
     pub persisted: bool,
 }
 
