@@ -120,10 +120,8 @@ impl Outbox {
                 in_flight: None,
                 persisted: true,
             };
-            match pos {
-                Some(pos) => self.batches.insert(pos, batch),
-                None => self.batches.push(batch),
-            }
+            self.batches
+                .insert(pos.unwrap_or(self.batches.len()), batch);
         }
     }
 
