@@ -389,25 +389,24 @@ impl World {
             Op::Crash { deliver_mask } => {
                 self.crashed += self.core.queued_calls();
                 self.deliver_in_flight(deliver_mask);
-                self.seed = self.seed.wrapping_add(1);
-                self.core = Core::new(
-                    self.cfg.clone(),
-                    Box::new(self.storage.clone()),
-                    Box::new(XorShift::new(self.seed)),
-                    self.now,
-                );
+                self.load_page();
             }
             Op::Reload { deliver_mask } => {
                 self.leave(deliver_mask);
-                self.seed = self.seed.wrapping_add(1);
-                self.core = Core::new(
-                    self.cfg.clone(),
-                    Box::new(self.storage.clone()),
-                    Box::new(XorShift::new(self.seed)),
-                    self.now,
-                );
+                self.load_page();
             }
         }
+    }
+
+    /// The next page load: a new core over the same storage, with randomness of its own.
+    fn load_page(&mut self) {
+        self.seed = self.seed.wrapping_add(1);
+        self.core = Core::new(
+            self.cfg.clone(),
+            Box::new(self.storage.clone()),
+            Box::new(XorShift::new(self.seed)),
+            self.now,
+        );
     }
 
     /// The page goes: it hides, and of the requests still on the wire some arrive, none
