@@ -37,11 +37,7 @@ async fn query(s: &TestServer, token: &str, q: &str, limit: u32, cursor: Option<
 both_backends!(
     common_and_rare_terms_are_exact,
     |backend: Backend| async move {
-        let s = TestServer::start_with(backend, |c| {
-            c.rate_limit = 1e9;
-            c.rate_burst = 1e9;
-        })
-        .await;
+        let s = TestServer::start_unthrottled(backend).await;
         for chunk in (0..ROWS).collect::<Vec<_>>().chunks(500) {
             let logs: Vec<Value> = chunk
             .iter()

@@ -87,6 +87,16 @@ impl TestServer {
         Self::start_with(backend, |_| {}).await
     }
 
+    /// A collector whose ingest rate limit never bites: for tests that load many rows through
+    /// the ingest endpoint before querying them.
+    pub async fn start_unthrottled(backend: Backend) -> Self {
+        Self::start_with(backend, |c| {
+            c.rate_limit = 1e9;
+            c.rate_burst = 1e9;
+        })
+        .await
+    }
+
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut ServeConfig)) -> Self {
         let db = TestDb::new(backend).await;
         let mut config = ServeConfig::for_database(&db.url);
