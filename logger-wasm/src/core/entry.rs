@@ -5,7 +5,7 @@
 //! identical exactly when their bodies are equal, so the body doubles as the dedup key.
 
 use super::encoded::Encoded;
-use super::json::{write_number, write_str, write_str_limited};
+use super::json::{cut_back, write_number, write_str, write_str_limited};
 use super::redact::KeyRedactor;
 use super::time::write_rfc3339;
 use tracewire_shared::Level;
@@ -106,7 +106,7 @@ fn push_data(
     let merge = match value {
         Some(v) => {
             if !v.write_json(out, redactor, Some(&mut own)) {
-                out.truncate(start);
+                cut_back(out, start);
                 out.push_str("null");
             }
             v.text.starts_with('o')
@@ -133,7 +133,9 @@ fn push_data(
         out.push('}');
     }
     if out.len() - start > MAX_FIELD_BYTES {
-        let text = out.split_off(start);
+        // Not `split_off`: its boundary assertion would link a panic path (see `cut_back`).
+        let text = out.get(start..).unwrap_or_default().to_owned();
+        cut_back(out, start);
         write_str_limited(out, &text, MAX_FIELD_BYTES);
     }
 }

@@ -26,17 +26,18 @@ pub fn write_number(out: &mut String, n: f64) {
 
 /// Appends the decimal digits of `v`.
 pub fn write_u64(out: &mut String, mut v: u64) {
+    // u64::MAX has 20 digits. Filled from the end through iter_mut: no index, no bounds check.
     let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
+    let mut used = 0;
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        used += 1;
         v /= 10;
         if v == 0 {
             break;
         }
     }
-    for b in buf.iter().skip(i) {
+    for b in buf.iter().skip(buf.len() - used) {
         out.push(char::from(*b));
     }
 }
@@ -135,14 +136,15 @@ fn write_float(out: &mut String, n: f64) {
                     out.push('0');
                 }
             } else {
-                let (int, frac) = text.split_at(int_len);
-                push_digits(out, int);
+                push_digits(out, text.get(..int_len).unwrap_or(text));
                 out.push('.');
-                push_digits(out, frac);
+                push_digits(out, text.get(int_len..).unwrap_or(&[]));
             }
         }
     } else {
-        let (first, rest) = text.split_at(1);
+        let (first, rest) = text
+            .split_first()
+            .map_or((&[][..], &[][..]), |(f, r)| (std::slice::from_ref(f), r));
         push_digits(out, first);
         if !rest.is_empty() {
             out.push('.');
@@ -198,7 +200,7 @@ pub fn write_str_limited(out: &mut String, s: &str, max_bytes: usize) {
     if out.len() - start <= max_bytes + 2 {
         return;
     }
-    out.truncate(start);
+    cut_back(out, start);
     out.push('"');
     let mut used = 0;
     let mut buf = String::new();
@@ -216,6 +218,16 @@ pub fn write_str_limited(out: &mut String, s: &str, max_bytes: usize) {
     out.push_str("…\"");
 }
 
+/// Cuts `out` back to `len`, a character boundary (a length it had before). `String::truncate`
+/// would assert the boundary and link its panic path (message and location) into the module;
+/// `get` checks it without one. Only on rare paths (an oversized or malformed value), so the
+/// copy does not matter.
+pub fn cut_back(out: &mut String, len: usize) {
+    if let Some(head) = out.get(..len) {
+        *out = head.to_owned();
+    }
+}
+
 /// Cuts `s` to at most `max_bytes` bytes on a character boundary, marking the cut with `…`.
 pub fn truncate(s: &mut String, max_bytes: usize) {
     if s.len() <= max_bytes {
@@ -225,7 +237,7 @@ pub fn truncate(s: &mut String, max_bytes: usize) {
     while cut > 0 && !s.is_char_boundary(cut) {
         cut -= 1;
     }
-    s.truncate(cut);
+    cut_back(s, cut);
     s.push('…');
 }
 

@@ -15,7 +15,8 @@
 //!   [`redact`]: sensitive keys and card numbers; [`time`]: RFC 3339 timestamps.
 //! - [`trace`]: the page's trace and per-request spans.
 //! - [`storage`]: the injected [`Storage`] and [`Random`] traits and in-memory versions.
-//! - [`text`]: splitting on ASCII bytes without `str`'s pattern machinery.
+//! - [`text`]: splitting on ASCII bytes without `str`'s pattern machinery; [`list`]: `Vec`
+//!   removal and insertion without panic paths.
 //! - [`config`]: settings and their defaults; [`encoded`]: the compact text the JS entry hands
 //!   over, read in place; [`calls`]: the calls and options in it, applied to the core.
 
@@ -26,6 +27,7 @@ pub mod encoded;
 pub mod engine;
 pub mod entry;
 pub mod json;
+pub mod list;
 pub mod outbox;
 pub mod queue;
 pub mod redact;

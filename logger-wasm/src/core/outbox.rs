@@ -12,6 +12,7 @@
 
 use super::drops::Drops;
 use super::json::{parse_u64, write_padded, write_u64};
+use super::list::{put_at, take_at};
 use super::storage::{Storage, StorageError};
 use super::text::split_byte;
 
@@ -120,8 +121,7 @@ impl Outbox {
                 in_flight: None,
                 persisted: true,
             };
-            self.batches
-                .insert(pos.unwrap_or(self.batches.len()), batch);
+            put_at(&mut self.batches, pos.unwrap_or(usize::MAX), batch);
         }
     }
 
@@ -262,7 +262,7 @@ impl Outbox {
 
     /// Removes the batch at `pos`, if there is one.
     fn take(&mut self, pos: usize) -> Option<Batch> {
-        (pos < self.batches.len()).then(|| self.batches.remove(pos))
+        take_at(&mut self.batches, pos)
     }
 
     /// Batches in order.

@@ -17,8 +17,7 @@ fn body_hash(s: &str) -> u64 {
     let mut h = s.len() as u64;
     let mut chunks = s.as_bytes().chunks_exact(8);
     for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
+        let w = <[u8; 8]>::try_from(c).unwrap_or_default();
         h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
     for b in chunks.remainder() {
@@ -143,7 +142,8 @@ impl OpenQueue {
         self.index.clear();
         let mut builder = BatchBuilder::new(sdk_version);
         let mut out = Vec::new();
-        for item in self.items.drain(..) {
+        // `take` rather than `drain(..)`: draining links a range check and its panic path.
+        for item in std::mem::take(&mut self.items) {
             let (json, is_log, calls) = match item {
                 Open::Log {
                     body,

@@ -73,9 +73,9 @@ impl KeyRedactor {
         };
         // Byte windows rather than str::contains: same result for these ASCII-lowercased
         // needles, and no string-slicing panic paths in the wasm module.
-        self.needles
-            .iter()
-            .any(|n| n.len() <= key.len() && key.windows(n.len()).any(|w| w == n.as_slice()))
+        self.needles.iter().any(|n| {
+            !n.is_empty() && n.len() <= key.len() && key.windows(n.len()).any(|w| w == n.as_slice())
+        })
     }
 }
 

@@ -32,10 +32,18 @@ thread_local! {
     static CORE: RefCell<Option<Core>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` on the logger; `None` before [`create`]. The host functions the core calls never
-/// call back into this module, so the borrow is never taken twice.
+/// Runs `f` on the logger's slot. The host functions the core calls never call back into this
+/// module, so the borrow is never taken twice; `try_` forms all the same: `with_borrow_mut` and
+/// `set` would link panic paths (messages and locations) for what cannot happen.
+fn slot<R>(f: impl FnOnce(&mut Option<Core>) -> R) -> Option<R> {
+    CORE.try_with(|c| c.try_borrow_mut().ok().map(|mut c| f(&mut c)))
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` on the logger; `None` before [`create`].
 fn with<R>(f: impl FnOnce(&mut Core) -> R) -> Option<R> {
-    CORE.with_borrow_mut(|c| c.as_mut().map(f))
+    slot(|c| c.as_mut().map(f)).flatten()
 }
 
 /// Appends `id FIELD keepalive FIELD url FIELD body` to `out`.
@@ -57,9 +65,10 @@ fn write_request(out: &mut String, req: &SendRequest) {
 pub fn create(options: &str, nums: &[f64], persist: bool, now: f64) {
     let cfg = config_from(options, nums);
     // The old logger goes first: it must not outlive the storage it was opened on.
-    CORE.set(None);
+    slot(|c| *c = None);
     let storage = Box::new(HostStorage::open(persist));
-    CORE.set(Some(Core::new(cfg, storage, Box::new(HostRandom), now)));
+    let core = Core::new(cfg, storage, Box::new(HostRandom), now);
+    slot(|c| *c = Some(core));
 }
 
 /// Takes a chunk of queued calls, encoded by the entry into `text` and `nums` (see

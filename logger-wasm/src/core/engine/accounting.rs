@@ -5,6 +5,7 @@
 
 use super::{Core, MAX_ISSUED};
 use crate::core::drops::DropKind;
+use crate::core::list::take_at;
 use crate::core::outbox::Batch;
 use crate::core::storage::StorageError;
 
@@ -80,8 +81,9 @@ impl Core {
         }
         if self.unsettled.len() >= MAX_ISSUED {
             // Bounded like `issued`: the oldest is given up on, counted as lost.
-            let (_, oldest) = self.unsettled.remove(0);
-            self.settle(oldest, false);
+            if let Some((_, oldest)) = take_at(&mut self.unsettled, 0) {
+                self.settle(oldest, false);
+            }
         }
         self.unsettled.push((ids, batch));
     }

@@ -7,6 +7,7 @@ use super::config::{
 };
 use super::drops::{DROPS_PREFIX, DropKind, Drops};
 use super::entry::{self, ExceptionInput, LogInput, Stamp};
+use super::list::take_at;
 use super::outbox::{Batch, Outbox};
 use super::queue::OpenQueue;
 use super::redact::KeyRedactor;
@@ -281,7 +282,7 @@ impl Core {
             self.next_request_id += 1;
             batch.in_flight = Some((id, now));
             if self.issued.len() >= MAX_ISSUED {
-                self.issued.remove(0);
+                take_at(&mut self.issued, 0);
             }
             self.issued.push((id, batch.key.clone()));
             out.push(SendRequest {
@@ -296,7 +297,7 @@ impl Core {
 
     fn remember(&mut self, id: u64, key: String) {
         if self.issued.len() >= MAX_ISSUED {
-            self.issued.remove(0);
+            take_at(&mut self.issued, 0);
         }
         self.issued.push((id, key));
     }
@@ -315,8 +316,9 @@ impl Core {
                 return;
             };
             ids.retain(|r| *r != id);
-            if delivered || ids.is_empty() {
-                let (_, batch) = self.unsettled.remove(pos);
+            if (delivered || ids.is_empty())
+                && let Some((_, batch)) = take_at(&mut self.unsettled, pos)
+            {
                 self.settle(batch, delivered);
                 self.save_drops();
             }
@@ -325,7 +327,9 @@ impl Core {
         let Some(pos) = self.issued.iter().position(|(r, _)| *r == id) else {
             return; // unknown or long forgotten
         };
-        let (_, key) = self.issued.remove(pos);
+        let Some((_, key)) = take_at(&mut self.issued, pos) else {
+            return;
+        };
         let current = self
             .outbox
             .iter()
