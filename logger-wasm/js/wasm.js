@@ -28,22 +28,20 @@ function str(ptr, len) {
 }
 
 /**
- * Copies bytes into a new allocation of exactly their size and returns its address. The module
- * owns it from then on: it rebuilds a String or Box<[f64]> of that length and frees it with
- * that layout, so the size must be exact.
+ * Copies UTF-8 bytes into a new allocation of exactly their size and returns its address. The
+ * module owns it from then on: it rebuilds a String of that length and frees it with that
+ * layout, so the size must be exact.
  */
-function pass(b, align) {
-  const ptr = wasm.__wbindgen_malloc(b.length, align);
+function pass(b) {
+  const ptr = wasm.__wbindgen_malloc(b.length, 1);
   bytes(ptr, b.length).set(b);
   return ptr;
 }
 
-/** A `&str, &[f64]` argument pair as the (ptr, len, ptr, count) the module takes. */
-function strAndNums(text, nums) {
-  // Both converted before anything is allocated: nothing can throw between the allocations.
+/** A `&str` argument as the (ptr, len) the module takes. */
+function passStr(text) {
   const t = encoder.encode(text);
-  const n = new Uint8Array(Float64Array.from(nums).buffer);
-  return [pass(t, 1), t.length, pass(n, 8), n.length / 8];
+  return [pass(t), t.length];
 }
 
 /**
@@ -53,7 +51,7 @@ function strAndNums(text, nums) {
  */
 function out(ret, s) {
   const b = s == null ? null : encoder.encode(s);
-  const ptr = b ? pass(b, 1) : 0;
+  const ptr = b ? pass(b) : 0;
   new Int32Array(wasm.memory.buffer, ret, 2).set([ptr, b ? b.length : 0]);
 }
 
@@ -99,14 +97,14 @@ export default async function init(source) {
   wasm.__wbindgen_start();
 }
 
-// The exports, with the glue's signatures. Numbers and booleans pass as they are; &str and
-// &[f64] arguments move into the module, which frees them after the call.
-export function create(options, nums, persist, now) {
-  wasm.create(...strAndNums(options, nums), persist, now);
+// The exports, with the glue's signatures. Numbers and booleans pass as they are; &str
+// arguments move into the module, which frees them after the call.
+export function create(options, persist, now) {
+  wasm.create(...passStr(options), persist, now);
 }
 
-export function ingest(text, nums, now) {
-  wasm.ingest(...strAndNums(text, nums), now);
+export function ingest(text, now) {
+  wasm.ingest(...passStr(text), now);
 }
 
 /** A String result comes back as [ptr, len] (multi-value), for the caller to free. */
