@@ -54,68 +54,57 @@ pub fn write_millis(out: &mut String, ms: f64) {
 /// whose correctly rounded algorithm costs kilobytes of wasm. Application data never goes
 /// through here: its numbers are copied as written.
 pub fn parse_number(s: &str) -> Option<f64> {
+    // One pass over the bytes: 0 sign, 1 integer digits, 2 fraction digits, 3 exponent sign,
+    // 4 exponent digits. One loop rather than a helper per part: smaller in the module.
     let b = s.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    // Decimal mantissa and power of ten: the value is mant * 10^scale.
-    let (mut mant, mut scale) = (0u64, 0i32);
-    let mut digit = |d: u8, fraction: bool| {
-        if mant < 100_000_000_000_000_000 {
-            mant = mant * 10 + u64::from(d);
-            scale -= i32::from(fraction);
-        } else {
-            // Past 17 digits only the magnitude still matters.
-            scale += i32::from(!fraction);
+    let negative = b.first() == Some(&b'-');
+    // The value is mant * 10^(scale + exp) (exp negated when exp_negative).
+    let (mut mant, mut scale, mut exp) = (0u64, 0i32, 0i32);
+    let (mut part, mut exp_negative) = (1u8, false);
+    // Digits seen in the current part, and the first integer digit.
+    let (mut seen, mut lead) = (0u32, 0u8);
+    for &c in b.iter().skip(usize::from(negative)) {
+        match (part, c) {
+            (1 | 2 | 4, b'0'..=b'9') => {
+                let d = c - b'0';
+                if part == 1 && seen == 0 {
+                    lead = c;
+                } else if part == 1 && lead == b'0' {
+                    return None; // a leading zero
+                }
+                seen += 1;
+                if part == 4 {
+                    exp = exp.saturating_mul(10).saturating_add(i32::from(d));
+                } else if mant < 100_000_000_000_000_000 {
+                    mant = mant * 10 + u64::from(d);
+                    scale -= i32::from(part == 2);
+                } else {
+                    // Past 17 digits only the magnitude still matters.
+                    scale += i32::from(part == 1);
+                }
+            }
+            (1, b'.') if seen > 0 => (part, seen) = (2, 0),
+            (1 | 2, b'e' | b'E') if seen > 0 => (part, seen) = (3, 0),
+            (3, b'+' | b'-') => (part, exp_negative) = (4, c == b'-'),
+            (3, b'0'..=b'9') => {
+                (part, seen) = (4, 1);
+                exp = i32::from(c - b'0');
+            }
+            _ => return None,
         }
-    };
-    let lead = b.get(i).copied();
-    let int = digits(b, &mut i, |d| digit(d, false));
-    if int == 0 || (lead == Some(b'0') && int > 1) {
+    }
+    if seen == 0 || part == 3 {
         return None;
     }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(b, &mut i, |d| digit(d, true)) == 0 {
-            return None;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        let negative = b.get(i) == Some(&b'-');
-        i += usize::from(matches!(b.get(i), Some(b'+' | b'-')));
-        let mut e = 0i32;
-        if digits(b, &mut i, |d| {
-            e = e.saturating_mul(10).saturating_add(i32::from(d))
-        }) == 0
-        {
-            return None;
-        }
-        scale = scale.saturating_add(if negative { -e } else { e });
-    }
-    if i != b.len() {
-        return None;
-    }
+    let scale = scale.saturating_add(if exp_negative { -exp } else { exp });
     // 10^k is exact up to k = 22, so one division or product rounds once for usual values.
     let v = if scale < 0 {
         mant as f64 / 10f64.powi(scale.saturating_neg())
     } else {
         mant as f64 * 10f64.powi(scale)
     };
-    let v = if b.first() == Some(&b'-') { -v } else { v };
+    let v = if negative { -v } else { v };
     v.is_finite().then_some(v)
-}
-
-/// Feeds the ASCII digits from `b[*i]` on to `each`, advancing `i`; returns how many.
-fn digits(b: &[u8], i: &mut usize, mut each: impl FnMut(u8)) -> usize {
-    let start = *i;
-    while let Some(d) = b
-        .get(*i)
-        .and_then(|c| c.checked_sub(b'0'))
-        .filter(|d| *d < 10)
-    {
-        each(d);
-        *i += 1;
-    }
-    *i - start
 }
 
 /// Reads a plain decimal number (ASCII digits only, no sign); `None` when empty, malformed or
