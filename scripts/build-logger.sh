@@ -7,7 +7,8 @@
 # a check that the glue and the module still have the ABI the loader implements
 # (js/wasm-abi.txt, scripts/logger-abi.mjs; the build fails otherwise). The JS entry (with
 # js/wasm.js, js/host.js and js/encode.js) is bundled into one minified index.js (esbuild);
-# then types, package.json and README, and the gzip size of wasm + JS is printed.
+# then types, package.json and README, and the gzip sizes are printed: the whole package
+# (wasm + index.js) and the module with its loader glue alone.
 # Honours CARGO_TARGET_DIR (default: the workspace's target/).
 set -euo pipefail
 
@@ -41,10 +42,21 @@ mkdir -p "$PKG/.snip"
   -o "$PKG/.snip/$NAME.wasm" "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
 wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$PKG/.snip/$NAME.wasm"
 rm -rf "$PKG/.snip"
+# --low-memory-unused (lets binaryen fold constant offsets into loads and stores): rustc's
+# wasm32 layout puts the 1 MiB stack first, growing down from 1 MiB, with the data above it, so
+# only a stack nearly 1 MiB deep would touch the low 1 KiB; the core's recursion is bounded
+# (encoded.rs MAX_NESTING) and uses a few KiB.
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-reference-types --enable-mutable-globals \
+  --enable-reference-types --enable-mutable-globals --low-memory-unused \
   --strip-producers --strip-target-features \
   --converge --flatten --rereloop -Oz --converge --strip-debug "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.opt.wasm"
+if ! grep -q '(global $global$0 (mut i32) (i32.const 1048576))' <("$WASM_OPT" --enable-bulk-memory \
+    --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types \
+    --enable-mutable-globals --enable-multivalue "$PKG/${NAME}_bg.opt.wasm" --print); then
+  echo "build-logger: the module's stack no longer starts at 1 MiB below its data;" \
+    "--low-memory-unused is not safe any more" >&2
+  exit 1
+fi
 mv "$PKG/${NAME}_bg.opt.wasm" "$PKG/${NAME}_bg.wasm"
 # Import and export names appear in the module and in the loader: wasm-bindgen's carry hashes
 # (`__wbg_hostGet_b9932a4ebf048c26`). binaryen renames them to one or two letters and prints
@@ -79,6 +91,11 @@ rm -r "$PKG/names.json" "$PKG/module.wat" "$PKG/${NAME}.js" "$PKG/snippets"
 cp "$ROOT/logger-wasm/js/index.js" "$ROOT/logger-wasm/js/host.js" "$ROOT/logger-wasm/js/encode.js" "$PKG/.js/"
 "$ESBUILD" "$PKG/.js/index.js" --bundle --minify --format=esm --target=es2020 \
   --log-level=warning --outfile="$PKG/index.js"
+# The loader alone (what stands in for wasm-bindgen's JS glue), minified the same way, for the
+# module + glue figure below; it ships inside index.js.
+"$ESBUILD" "$PKG/.js/wasm.js" --bundle --minify --format=esm --target=es2020 \
+  --external:./host.js --log-level=warning --outfile="$PKG/.js/loader.min.js"
+GLUE_GZ="$(gzip -9 -c "$PKG/.js/loader.min.js" | wc -c)"
 rm -r "$PKG/.js"
 if grep -Eo "__wbg|__wbindgen|${NAME}_bg\.js" "$PKG/index.js"; then
   echo "build-logger: $PKG/index.js still uses an unminified wasm-bindgen name (above)" >&2
@@ -115,3 +132,4 @@ echo "@tracewire/logger $VERSION -> $PKG"
 echo "  wasm: $(wc -c < "$PKG/${NAME}_bg.wasm") B raw, $WASM_GZ B gzip -9"
 echo "  js:   $(wc -c < "$PKG/index.js") B raw, $JS_GZ B gzip -9 (entry + loader, bundled and minified)"
 echo "  total gzip: $((WASM_GZ + JS_GZ)) B"
+echo "  module + loader glue (js/wasm.js alone, minified): $((WASM_GZ + GLUE_GZ)) B gzip -9"
