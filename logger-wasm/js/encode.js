@@ -1,6 +1,5 @@
-// @tracewire/logger — hands queued calls to the wasm core as one string (the format is
-// documented in src/core/encoded.rs; numbers travel as JS prints them, so the module needs no
-// float printing). Walking JS objects from Rust would
+// @tracewire/logger — hands queued calls to the wasm core as one string plus an array of
+// numbers (the format is documented in src/core/calls.rs). Walking JS objects from Rust would
 // cost one wasm-bindgen import per kind of access; this keeps the module's imports to a few.
 // Runs at idle time, off the call path. Bounded like the core expects: at most MAX_NODES
 // values per object and MAX_DEPTH levels, so huge or cyclic objects cost little.
@@ -11,6 +10,7 @@ const MAX_NODES = 200;
 /** Deepest nesting kept; deeper values become "[depth limit]". */
 const MAX_DEPTH = 8;
 let text = '';
+let nums = [];
 let budget = 0;
 
 function str(s) { text += s.length + ':' + s; }
@@ -19,7 +19,7 @@ function enc(v, depth) {
   budget--;
   const t = typeof v;
   if (t === 'string') { text += 's'; str(v); }
-  else if (t === 'number') text += Number.isFinite(v) ? 'n' + v + ';' : 'z'; // NaN, ±Infinity: null
+  else if (t === 'number') { text += 'n'; nums.push(v); }
   else if (t === 'boolean') text += v ? 't' : 'f';
   else if (t === 'bigint') { text += 's'; str(v.toString()); }
   else if (v === null || t !== 'object') text += 'z'; // undefined, functions, symbols
@@ -44,9 +44,9 @@ function enc(v, depth) {
 }
 /** Encodes calls (arrays) for the module's create() and ingest(); a call whose encoding throws is left out. */
 export function encode(calls) {
-  text = '';
+  text = ''; nums = [];
   for (const call of calls) {
-    const tl = text.length;
+    const tl = text.length; const nl = nums.length;
     try {
       text += 'a';
       for (let i = 0; i < call.length; i++) {
@@ -56,10 +56,10 @@ export function encode(calls) {
         enc(v, 0);
       }
       text += ']';
-    } catch (_) { text = text.slice(0, tl); }
+    } catch (_) { text = text.slice(0, tl); nums.length = nl; }
   }
-  const out = text;
-  text = '';
+  const out = [text, nums];
+  text = ''; nums = [];
   return out;
 }
 

@@ -64,7 +64,8 @@ function drain() {
     const calls = pending.splice(0, pending.length);
     // The drop count and the online flag travel as calls (kinds 9, 10), not exports of their own.
     if (droppedBeforeReady) { calls.unshift([9, droppedBeforeReady]); droppedBeforeReady = 0; }
-    ingest(encode(calls), Date.now());
+    const [t, n] = encode(calls);
+    ingest(t, n, Date.now());
     io.wake();
   } catch (_) { /* never throw into the app */ }
 }
@@ -205,7 +206,7 @@ function patchXhr() {
 function onHide() { try { drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ } }
 function onVisibility() { if (g.document && g.document.visibilityState === 'hidden') onHide(); }
 /** Hands the core one call of `kind` (with `arg`) at `now`: see src/core/calls.rs. */
-const call = (kind) => (now, arg) => ingest(encode([[kind, arg]]), now);
+const call = (kind) => (now, arg) => { const [t, n] = encode([[kind, arg]]); ingest(t, n, now); };
 function setOnline(on) {
   try { if (created) { call(10)(Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
 }
@@ -252,7 +253,8 @@ export function init(opts = {}) {
   ready = initWasm(source)
     .then(() => claimed)
     .then((tab) => {
-      create(encodeOptions(options, tab), options.offlineStorage !== false, Date.now());
+      const [t, n] = encodeOptions(options, tab);
+      create(t, n, options.offlineStorage !== false, Date.now());
       created = true;
       io = driver({ poll, outcome, nextWake, flush: call(11), pendingBatches: pendingCount });
       pending.unshift([7, bootTrace]);

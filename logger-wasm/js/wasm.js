@@ -28,20 +28,22 @@ function str(ptr, len) {
 }
 
 /**
- * Copies UTF-8 bytes into a new allocation of exactly their size and returns its address. The
- * module owns it from then on: it rebuilds a String of that length and frees it with that
- * layout, so the size must be exact.
+ * Copies bytes into a new allocation of exactly their size and returns its address. The module
+ * owns it from then on: it rebuilds a String or Box<[f64]> of that length and frees it with
+ * that layout, so the size must be exact.
  */
-function pass(b) {
-  const ptr = wasm.__wbindgen_malloc(b.length, 1);
+function pass(b, align) {
+  const ptr = wasm.__wbindgen_malloc(b.length, align);
   bytes(ptr, b.length).set(b);
   return ptr;
 }
 
-/** A `&str` argument as the (ptr, len) the module takes. */
-function passStr(text) {
+/** A `&str, &[f64]` argument pair as the (ptr, len, ptr, count) the module takes. */
+function strAndNums(text, nums) {
+  // Both converted before anything is allocated: nothing can throw between the allocations.
   const t = encoder.encode(text);
-  return [pass(t), t.length];
+  const n = new Uint8Array(Float64Array.from(nums).buffer);
+  return [pass(t, 1), t.length, pass(n, 8), n.length / 8];
 }
 
 /**
@@ -51,7 +53,7 @@ function passStr(text) {
  */
 function out(ret, s) {
   const b = s == null ? null : encoder.encode(s);
-  const ptr = b ? pass(b) : 0;
+  const ptr = b ? pass(b, 1) : 0;
   new Int32Array(wasm.memory.buffer, ret, 2).set([ptr, b ? b.length : 0]);
 }
 
@@ -97,14 +99,14 @@ export default async function init(source) {
   wasm.__wbindgen_start();
 }
 
-// The exports, with the glue's signatures. Numbers and booleans pass as they are; &str
-// arguments move into the module, which frees them after the call.
-export function create(options, persist, now) {
-  wasm.create(...passStr(options), persist, now);
+// The exports, with the glue's signatures. Numbers and booleans pass as they are; &str and
+// &[f64] arguments move into the module, which frees them after the call.
+export function create(options, nums, persist, now) {
+  wasm.create(...strAndNums(options, nums), persist, now);
 }
 
-export function ingest(text, now) {
-  wasm.ingest(...passStr(text), now);
+export function ingest(text, nums, now) {
+  wasm.ingest(...strAndNums(text, nums), now);
 }
 
 /** A String result comes back as [ptr, len] (multi-value), for the caller to free. */

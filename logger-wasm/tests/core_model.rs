@@ -272,7 +272,7 @@ impl World {
                     *self.sent.entry(message.clone()).or_default() += 1;
                 }
                 // {password: "hunter2"}, as the JS entry encodes it
-                let fields = Encoded::new("o8:passwords7:hunter2}");
+                let fields = Encoded::new("o8:passwords7:hunter2}", &[]);
                 self.core.log(
                     LogInput {
                         level,

@@ -14,8 +14,8 @@ use super::redact::{KeyRedactor, REDACTED};
 use tracewire_shared::Level;
 
 /// Decodes every call of a chunk and applies it; stops at the first malformed one.
-pub fn apply_chunk(core: &mut Core, text: &str, now: f64) {
-    let mut reader = Reader::new(text);
+pub fn apply_chunk(core: &mut Core, text: &str, nums: &[f64], now: f64) {
+    let mut reader = Reader::new(text, nums);
     while let Some(call) = reader.args() {
         apply(core, &call, now);
     }
@@ -115,9 +115,9 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
 /// logger must never break the page it watches. The context is written to JSON here, once,
 /// redacted with the configured keys; the first `context.userId` is the user, and every
 /// `userId` leaves the context.
-pub fn config_from(text: &str) -> Config {
+pub fn config_from(text: &str, nums: &[f64]) -> Config {
     let mut cfg = Config::default();
-    let mut r = Reader::new(text);
+    let mut r = Reader::new(text, nums);
     if r.tag() != Some(b'a') {
         return cfg;
     }
@@ -206,8 +206,9 @@ mod tests {
 
     #[test]
     fn options_are_read_positionally_and_wrong_types_keep_defaults() {
-        let text = "as1:es1:kn3;s2:10nNaN;zzzzzs4:warnas1:x]o6:userIds3:ann3:apps1:a1:xn2;6:userIds3:bob}n4660;]";
-        let cfg = config_from(text);
+        let text =
+            "as1:es1:kns2:10nzzzzzs4:warnas1:x]o6:userIds3:ann3:apps1:a1:xn6:userIds3:bob}n]";
+        let cfg = config_from(text, &[3.0, f64::NAN, 2.0, 4660.0]);
         assert_eq!(cfg.tab, Some(0x1234));
         assert_eq!((cfg.endpoint.as_str(), cfg.key.as_str()), ("e", "k"));
         assert_eq!(cfg.batch_size, 3);
@@ -225,8 +226,14 @@ mod tests {
                 ("x".to_owned(), redacted)
             ]
         );
-        assert_eq!(config_from("").batch_size, Config::default().batch_size);
-        assert_eq!(config_from("q").batch_size, Config::default().batch_size);
+        assert_eq!(
+            config_from("", &[]).batch_size,
+            Config::default().batch_size
+        );
+        assert_eq!(
+            config_from("q", &[]).batch_size,
+            Config::default().batch_size
+        );
     }
 
     #[test]
@@ -235,11 +242,11 @@ mod tests {
         let (storage, rng) = (Box::new(MemoryStorage::new()), Box::new(XorShift::new(1)));
         let mut core = Core::new(Config::default(), storage, rng, 0.0);
         // [9, 3], [10, false], [1, "m"]
-        apply_chunk(&mut core, "an9;n3;]an10;f]an1;s1:m]", 0.0);
+        apply_chunk(&mut core, "ann]anf]ans1:m]", &[9.0, 3.0, 10.0, 1.0], 0.0);
         assert_eq!(core.unreported_drops().queue_full, 3);
         core.flush(0.0);
         assert!(core.poll(0.0).is_none(), "offline: nothing is sent");
-        apply_chunk(&mut core, "an10;t]", 0.0);
+        apply_chunk(&mut core, "ant]", &[10.0], 0.0);
         assert!(core.poll(0.0).is_some(), "online again: the batch goes");
     }
 
@@ -248,12 +255,13 @@ mod tests {
         use crate::core::{MemoryStorage, XorShift};
         let (storage, rng) = (Box::new(MemoryStorage::new()), Box::new(XorShift::new(1)));
         // context {app: "shop", token: "t0", page: "/"}
-        let cfg = config_from("azzzzzzzzzzzzo3:apps4:shop5:tokens2:t04:pages1:/}]");
+        let cfg = config_from("azzzzzzzzzzzzo3:apps4:shop5:tokens2:t04:pages1:/}]", &[]);
         let mut core = Core::new(cfg, storage, rng, 0.0);
         // [1, {n: 2}, {page: "/cart", secret: "s"}], [1, "bare"], [1, "list", [1]]
         apply_chunk(
             &mut core,
-            "an1;o1:nn2;}o4:pages5:/cart6:secrets1:s}]an1;s4:bare]an1;s4:listan1;]]",
+            "ano1:nn}o4:pages5:/cart6:secrets1:s}]ans4:bare]ans4:listan]]",
+            &[1.0, 2.0, 1.0, 1.0, 1.0],
             0.0,
         );
         core.flush(0.0);

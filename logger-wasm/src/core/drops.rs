@@ -4,7 +4,7 @@
 //! The counters are persisted, so drops that happen while offline (evictions) and are followed
 //! by a reload still get reported.
 
-use super::json::{parse_u64, write_str, write_u64};
+use super::json::{parse_u64, write_number, write_str, write_u64};
 use super::storage::{Storage, StorageError};
 use super::text::split_all;
 use super::time::write_rfc3339;
@@ -184,7 +184,7 @@ impl Drops {
             }
             write_str(&mut out, name);
             out.push(':');
-            write_u64(&mut out, v);
+            write_number(&mut out, v as f64);
         }
         out.push_str("},\"timestamp\":\"");
         write_rfc3339(&mut out, now);

@@ -7,7 +7,7 @@
 //! | text | value |
 //! |---|---|
 //! | `z` / `t` / `f` | null / true / false |
-//! | `n` *number* `;` | a finite number, as JS prints it (JSON's grammar); NaN and infinities are `z` |
+//! | `n` | the next number of the numbers array (any f64, NaN included) |
 //! | `s` *len* `:` *text* | a string of *len* UTF-16 code units |
 //! | `a` *values* `]` | an array |
 //! | `o` (*len* `:` *key* *value*)\* `}` | an object, keys encoded like strings without the `s` |
@@ -21,7 +21,7 @@
 //! data is written from this text straight into the entry's JSON, redacted on the way. That is
 //! the whole per-entry cost in the module, so it stays one pass with no allocation per value.
 
-use super::json::{parse_number, parse_u64, write_str};
+use super::json::{parse_u64, write_number, write_str};
 use super::redact::{KeyRedactor, REDACTED, redact_card_numbers};
 use super::text::split_byte;
 
@@ -34,7 +34,7 @@ const MAX_NESTING: usize = MAX_DEPTH + 4;
 /// Most arguments of one call read (the longest call, an exception, has seven).
 pub const MAX_ARGS: usize = 8;
 
-/// One encoded value, not decoded: its text.
+/// One encoded value, not decoded: its text and the numbers its `n` tags use, in order.
 ///
 /// Application data (fields, context, an exception's context) stays in this form until the
 /// entry's JSON is written: it is written straight from the text, redacted on the way, so no
@@ -43,19 +43,24 @@ pub const MAX_ARGS: usize = 8;
 pub struct Encoded<'a> {
     /// The value's text (see the module docs).
     pub text: &'a str,
+    /// The numbers of its `n` tags.
+    pub nums: &'a [f64],
 }
 
 impl<'a> Encoded<'a> {
     /// `null`, also what a missing argument reads as.
-    pub const NULL: Encoded<'static> = Encoded { text: "z" };
+    pub const NULL: Encoded<'static> = Encoded {
+        text: "z",
+        nums: &[],
+    };
 
-    /// A value from its text (tests and the glue build these).
-    pub fn new(text: &'a str) -> Self {
-        Self { text }
+    /// A value from its text and numbers (tests and the glue build these).
+    pub fn new(text: &'a str, nums: &'a [f64]) -> Self {
+        Self { text, nums }
     }
 
     pub(crate) fn reader(self) -> Reader<'a> {
-        Reader::new(self.text)
+        Reader::new(self.text, self.nums)
     }
 
     /// True for `null` (and `undefined`, functions and symbols, which the entry encodes so).
@@ -65,9 +70,8 @@ impl<'a> Encoded<'a> {
 
     /// The number, if this is one.
     pub fn num(self) -> Option<f64> {
-        let mut r = self.reader();
-        if r.tag()? == b'n' {
-            r.num().and_then(parse_number)
+        if self.text == "n" {
+            self.nums.first().copied()
         } else {
             None
         }
@@ -111,20 +115,23 @@ impl<'a> Encoded<'a> {
 pub struct Reader<'a> {
     /// The text not read yet.
     rest: &'a str,
+    /// The numbers not used yet, consumed in order by `n`.
+    nums: &'a [f64],
 }
 
 impl<'a> Reader<'a> {
-    /// A reader over `text`.
-    pub fn new(text: &'a str) -> Self {
-        Self { rest: text }
+    /// A reader over `text` and the `nums` its `n` tags refer to.
+    pub fn new(text: &'a str, nums: &'a [f64]) -> Self {
+        Self { rest: text, nums }
     }
 
     /// The next value, checked but not decoded; `None` at the end or on malformed input.
     pub fn value(&mut self) -> Option<Encoded<'a>> {
-        let text = self.rest;
+        let (text, nums) = (self.rest, self.nums);
         self.skip(0)?;
         Some(Encoded {
             text: text.get(..text.len() - self.rest.len())?,
+            nums: nums.get(..nums.len() - self.nums.len())?,
         })
     }
 
@@ -134,11 +141,10 @@ impl<'a> Reader<'a> {
         Some(tag)
     }
 
-    /// The text of a number, after its `n` (unchecked: see [`parse_number`]).
-    fn num(&mut self) -> Option<&'a str> {
-        let (n, rest) = split_byte(self.rest, b';')?;
-        self.rest = rest;
-        Some(n)
+    fn num(&mut self) -> Option<f64> {
+        let (n, rest) = self.nums.split_first()?;
+        self.nums = rest;
+        Some(*n)
     }
 
     /// Walks over one value.
@@ -192,9 +198,7 @@ impl<'a> Reader<'a> {
                 return Some(());
             }
             b'n' => {
-                // Copied as written: JSON's grammar checked, no float printing in the module.
-                let n = self.num()?;
-                out.push_str(if parse_number(n).is_some() { n } else { "null" });
+                write_number(out, self.num()?);
                 return Some(());
             }
             b's' => {
@@ -308,9 +312,9 @@ mod tests {
     use super::*;
 
     /// The JSON each value of an encoded chunk writes (no sensitive keys involved).
-    fn json_all(text: &str) -> Vec<String> {
+    fn json_all(text: &str, nums: &[f64]) -> Vec<String> {
         let redactor = KeyRedactor::new(&[]);
-        let mut r = Reader::new(text);
+        let mut r = Reader::new(text, nums);
         std::iter::from_fn(|| {
             let v = r.value()?;
             let mut out = String::new();
@@ -322,16 +326,10 @@ mod tests {
 
     #[test]
     fn writes_every_kind_of_value() {
-        let v = json_all("an1.5;s2:hiztfa]o1:kn-3;1:kas0:]}n1e+21;]");
+        let v = json_all("ans2:hiztfa]o1:kn1:kas0:]}]", &[1.5, -3.0]);
         assert_eq!(
             v,
-            vec![r#"[1.5,"hi",null,true,false,[],{"k":-3,"k":[""]},1e+21]"#]
-        );
-        // A number outside JSON's grammar is written as null, never as invalid JSON.
-        assert_eq!(json_all("an0x1;nNaN;n1;]"), vec!["[null,null,1]"]);
-        assert_eq!(
-            Encoded::new("n1732600000000;").num(),
-            Some(1_732_600_000_000.0)
+            vec![r#"[1.5,"hi",null,true,false,[],{"k":-3,"k":[""]}]"#]
         );
     }
 
@@ -339,9 +337,9 @@ mod tests {
     fn lengths_count_utf16_units() {
         // "é" is one unit (two bytes), "😀" two units (four bytes), U+FFFD (a replaced lone
         // surrogate) one unit; a separator-like ":" inside the text is just text.
-        let mut r = Reader::new("s6:é😀\u{fffd}:sn");
+        let mut r = Reader::new("s6:é😀\u{fffd}:sn", &[]);
         assert_eq!(r.value().and_then(Encoded::str), Some("é😀\u{fffd}:s"));
-        assert_eq!(Encoded::new("s2:ab").str(), Some("ab"));
+        assert_eq!(Encoded::new("s2:ab", &[]).str(), Some("ab"));
     }
 
     #[test]
@@ -353,29 +351,28 @@ mod tests {
             "a",
             "o1:k",
             "n",
-            "n1",
             "s1:😀",
             "s99999999999999999999:",
         ] {
-            assert!(json_all(bad).is_empty(), "{bad}");
+            assert!(json_all(bad, &[]).is_empty(), "{bad}");
         }
         // Values before the malformed one are kept.
-        assert_eq!(json_all("tq"), vec!["true"]);
+        assert_eq!(json_all("tq", &[]), vec!["true"]);
         // Nesting is bounded.
-        assert!(json_all(&"a".repeat(100)).is_empty());
+        assert!(json_all(&"a".repeat(100), &[]).is_empty());
         let deep = format!(
             "{}{}",
             "a".repeat(MAX_NESTING + 2),
             "]".repeat(MAX_NESTING + 2)
         );
-        assert!(json_all(&deep).is_empty());
+        assert!(json_all(&deep, &[]).is_empty());
     }
 
     #[test]
     fn deep_values_are_cut_at_the_depth_limit() {
         let n = MAX_DEPTH + 2;
         let text = format!("{}z{}", "a".repeat(n), "]".repeat(n));
-        let json = json_all(&text).pop().expect("written");
+        let json = json_all(&text, &[]).pop().expect("written");
         let kept = "[".repeat(MAX_DEPTH + 1);
         assert!(
             json.starts_with(&format!("{kept}\"[depth limit]\"")),
@@ -389,10 +386,10 @@ mod tests {
     fn sensitive_keys_and_card_numbers_are_redacted_at_any_depth() {
         let r = KeyRedactor::new(&["custom".to_owned()]);
         // {user: "ann", nested: [{Password: "hunter2", n: {x: 1}}], card: "…", My_Custom: [1]}
-        let text = "o4:users3:ann6:nestedao8:Passwords7:hunter21:no1:xn1;}}]\
-                    4:cards19:4111 1111 1111 11119:My_Customan2;]}";
+        let text = "o4:users3:ann6:nestedao8:Passwords7:hunter21:no1:xn}}]\
+                    4:cards19:4111 1111 1111 11119:My_Customan]}";
         let mut out = String::new();
-        assert!(Encoded::new(text).write_json(&mut out, &r, None));
+        assert!(Encoded::new(text, &[1.0, 2.0]).write_json(&mut out, &r, None));
         assert_eq!(
             out,
             format!(
@@ -406,7 +403,7 @@ mod tests {
         let r = KeyRedactor::new(&[]);
         let text = "as35:paid with 4111-1111-1111-1111 todays42:order 4111 1111 1111 1112 (not Luhn-valid)s5:12345]";
         let mut out = String::new();
-        assert!(Encoded::new(text).write_json(&mut out, &r, None));
+        assert!(Encoded::new(text, &[]).write_json(&mut out, &r, None));
         assert_eq!(
             out,
             format!(

@@ -5,7 +5,7 @@
 //! identical exactly when their bodies are equal, so the body doubles as the dedup key.
 
 use super::encoded::Encoded;
-use super::json::{cut_back, write_millis, write_str, write_str_limited, write_u64};
+use super::json::{cut_back, write_number, write_str, write_str_limited};
 use super::redact::KeyRedactor;
 use super::time::write_rfc3339;
 use tracewire_shared::Level;
@@ -160,10 +160,10 @@ pub(crate) fn log_body(input: LogInput<'_>, stamp: Stamp<'_>, redactor: &KeyReda
         push_field(&mut out, "request_path", &req.path);
         if let Some(status) = req.status {
             out.push_str(",\"response_status\":");
-            write_u64(&mut out, u64::from(status));
+            write_number(&mut out, f64::from(status));
         }
         out.push_str(",\"duration_ms\":");
-        write_millis(&mut out, req.duration_ms);
+        write_number(&mut out, req.duration_ms.max(0.0));
     }
     push_data(
         &mut out,
@@ -185,7 +185,7 @@ pub(crate) fn close_log(body: &str, count: u64, first_ms: f64, last_ms: f64) -> 
     write_rfc3339(&mut out, first_ms);
     let stamp = out.get(first..).unwrap_or("").to_owned();
     out.push_str("\",\"dedup_count\":");
-    write_u64(&mut out, count);
+    write_number(&mut out, count as f64);
     out.push_str(",\"first_seen_at\":\"");
     out.push_str(&stamp);
     out.push_str("\",\"last_seen_at\":\"");

@@ -62,8 +62,8 @@ fn write_request(out: &mut String, req: &SendRequest) {
 /// left in storage: `localStorage` when `persist`, else an in-memory map
 /// (`offlineStorage: false`).
 #[wasm_bindgen]
-pub fn create(options: &str, persist: bool, now: f64) {
-    let cfg = config_from(options);
+pub fn create(options: &str, nums: &[f64], persist: bool, now: f64) {
+    let cfg = config_from(options, nums);
     // The old logger goes first: it must not outlive the storage it was opened on.
     slot(|c| *c = None);
     let storage = Box::new(HostStorage::open(persist));
@@ -71,12 +71,12 @@ pub fn create(options: &str, persist: bool, now: f64) {
     slot(|c| *c = Some(core));
 }
 
-/// Takes a chunk of queued calls, encoded by the entry into `text` (see
+/// Takes a chunk of queued calls, encoded by the entry into `text` and `nums` (see
 /// [`crate::core::calls`]).
 #[wasm_bindgen]
-pub fn ingest(text: &str, now: f64) {
+pub fn ingest(text: &str, nums: &[f64], now: f64) {
     with(|core| {
-        apply_chunk(core, text, now);
+        apply_chunk(core, text, nums, now);
         core.tick(now);
     });
 }
