@@ -143,7 +143,8 @@ fn push_data(
 /// The dedup key and first part of a log entry's JSON (starts with `{`, not closed).
 pub(crate) fn log_body(input: LogInput<'_>, stamp: Stamp<'_>, redactor: &KeyRedactor) -> String {
     let message = input.message;
-    let mut out = String::with_capacity(96 + message.len());
+    let data = input.fields.map_or(0, |f| f.text.len());
+    let mut out = String::with_capacity(128 + message.len() + data);
     out.push_str("{\"level\":\"");
     out.push_str(input.level.as_str());
     out.push('"');
