@@ -59,7 +59,7 @@ pub(crate) struct OpenQueue {
     /// (hash of body, index of the open entry that duplicates merge into), in
     /// [`INDEX_BUCKETS`] scanned lists chosen by the hash: a call looks at ~1/64 of the up to
     /// [`super::config::MAX_OPEN_ENTRIES`] open entries instead of all of them (one list
-    /// made distinct entries 10 % dearer per call), and hashbrown with SipHash would cost
+    /// made distinct entries 13–15 % dearer per call), and hashbrown with SipHash would cost
     /// kilobytes of wasm.
     index: [Vec<(u64, usize)>; INDEX_BUCKETS],
     window_ms: f64,
