@@ -142,9 +142,7 @@ fn write_float(out: &mut String, n: f64) {
             }
         }
     } else {
-        let (first, rest) = text
-            .split_first()
-            .map_or((&[][..], &[][..]), |(f, r)| (std::slice::from_ref(f), r));
+        let (first, rest) = (text.get(..1).unwrap_or(text), text.get(1..).unwrap_or(&[]));
         push_digits(out, first);
         if !rest.is_empty() {
             out.push('.');
