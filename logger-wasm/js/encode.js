@@ -19,7 +19,13 @@ function enc(v, depth) {
   budget--;
   const t = typeof v;
   if (t === 'string') { text += 's'; str(v); }
-  else if (t === 'number') { text += 'n'; nums.push(v); }
+  else if (t === 'number') {
+    // Safe integers (and NaN, ±Infinity) pass as they are; any other number also goes printed
+    // by the browser, which is JSON's number text: the module prints only integers itself.
+    if (Number.isSafeInteger(v) || !isFinite(v)) text += 'n';
+    else { text += 'd'; str(String(v)); }
+    nums.push(v);
+  }
   else if (t === 'boolean') text += v ? 't' : 'f';
   else if (t === 'bigint') { text += 's'; str(v.toString()); }
   else if (v === null || t !== 'object') text += 'z'; // undefined, functions, symbols

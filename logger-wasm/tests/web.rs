@@ -399,6 +399,7 @@ async fn js_values_cross_the_encoded_hand_over_like_the_wire_expects() {
         Object.defineProperty(throwing, 'bad', { enumerable: true, get() { throw new Error('getter'); } });
         return { err: new TypeError('boom'), when: new Date(0), bad: new Date(NaN), big: 10n,
                  fn() {}, sym: Symbol('s'), undef: undefined, nan: NaN, n: -2.5, yes: true,
+                 sum: 0.1 + 0.2, huge: 1e300, tiny: -1.5e-7, unsafe: 2 ** 53 + 2, inf: -Infinity,
                  list: [1, 'two', null], lone: 'a\ud800b', emoji: 'é😀', cyclic, deep, throwing,
                  many: Array.from({ length: 500 }, (_, i) => i) };
         "#,
@@ -429,6 +430,12 @@ async fn js_values_cross_the_encoded_hand_over_like_the_wire_expects() {
         r#""undef":null"#,
         r#""nan":null"#,
         r#""n":-2.5"#,
+        // Printed by the browser: exact, as JSON.stringify would.
+        r#""sum":0.30000000000000004"#,
+        r#""huge":1e+300"#,
+        r#""tiny":-1.5e-7"#,
+        r#""unsafe":9007199254740994"#,
+        r#""inf":null"#,
         r#""yes":true"#,
         r#""list":[1,"two",null]"#,
         "\"lone\":\"a\u{fffd}b\"",

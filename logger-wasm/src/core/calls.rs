@@ -83,7 +83,7 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
                         method,
                         path,
                         status,
-                        duration_ms: a4.num().unwrap_or(0.0),
+                        duration_ms: a4,
                     }),
                     span_id: a5.non_empty(),
                 },
@@ -278,6 +278,33 @@ mod tests {
             serde_json::json!({"app": "shop", "token": REDACTED, "page": "/"})
         );
         assert_eq!(logs[2]["extra_data"], serde_json::json!([1]));
+    }
+
+    #[test]
+    fn request_durations_are_copied_as_printed_and_never_negative() {
+        use crate::core::{MemoryStorage, XorShift};
+        let (storage, rng) = (Box::new(MemoryStorage::new()), Box::new(XorShift::new(1)));
+        let mut core = Core::new(Config::default(), storage, rng, 0.0);
+        // [6, "GET", "/a", 200, <duration>, null, 0] with 12.345 (printed), 7, -1 and "x".
+        let text = ["d6:12.345", "n", "n", "s1:x"]
+            .map(|d| format!("ans3:GETs2:/an{d}zn]"))
+            .concat();
+        let nums = [
+            [6.0, 200.0, 12.345, 0.0].as_slice(),
+            &[6.0, 200.0, 7.0, 0.0],
+            &[6.0, 200.0, -1.0, 0.0],
+            &[6.0, 200.0, 0.0],
+        ]
+        .concat();
+        apply_chunk(&mut core, &text, &nums, 0.0);
+        core.flush(0.0);
+        let body = core.poll(0.0).expect("a batch").body;
+        let batch: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+        let logs = batch["logs"].as_array().expect("logs");
+        let durations: Vec<_> = logs.iter().map(|l| l["duration_ms"].to_string()).collect();
+        // -1 and "x" both become 0, so those two entries are one with a count of 2.
+        assert_eq!(durations, ["12.345", "7", "0"]);
+        assert_eq!(logs[2]["dedup_count"], 2);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! | text | value |
 //! |---|---|
 //! | `z` / `t` / `f` | null / true / false |
-//! | `n` | the next number of the numbers array (any f64, NaN included) |
+//! | `n` | the next number of the numbers array: a safe integer, NaN or ±Infinity (written as JSON, any other value is `null`) |
+//! | `d` *len* `:` *text* | any other number: the browser's own printing of it (`String(n)`, a JSON number), then the next number of the numbers array |
 //! | `s` *len* `:` *text* | a string of *len* UTF-16 code units |
 //! | `a` *values* `]` | an array |
 //! | `o` (*len* `:` *key* *value*)\* `}` | an object, keys encoded like strings without the `s` |
@@ -70,7 +71,7 @@ impl<'a> Encoded<'a> {
 
     /// The number, if this is one.
     pub fn num(self) -> Option<f64> {
-        if self.text == "n" {
+        if let [b'n'] | [b'd', ..] = self.text.as_bytes() {
             self.nums.first().copied()
         } else {
             None
@@ -157,8 +158,11 @@ impl<'a> Reader<'a> {
             b'n' => {
                 self.num()?;
             }
-            b's' => {
+            tag @ (b's' | b'd') => {
                 self.string()?;
+                if tag == b'd' {
+                    self.num()?;
+                }
             }
             b'a' => {
                 while !self.eat(b']') {
@@ -201,8 +205,25 @@ impl<'a> Reader<'a> {
                 write_number(out, self.num()?);
                 return Some(());
             }
-            b's' => {
+            tag @ (b's' | b'd') => {
                 let s = self.string()?;
+                if tag == b'd' {
+                    // Printed by the browser: JSON's number grammar. Only its characters pass,
+                    // so a malformed chunk cannot put structure into the entry.
+                    self.num()?;
+                    let mut digit = false;
+                    for b in s.bytes() {
+                        digit = b.is_ascii_digit();
+                        if !digit && !matches!(b, b'+' | b'-' | b'.' | b'e' | b'E') {
+                            return None;
+                        }
+                    }
+                    if !digit {
+                        return None;
+                    }
+                    out.push_str(s);
+                    return Some(());
+                }
                 // Card numbers anywhere inside a string, with the collector's own scanner.
                 match redact_card_numbers(s) {
                     Some((redacted, _)) => write_str(out, &redacted),
@@ -326,11 +347,36 @@ mod tests {
 
     #[test]
     fn writes_every_kind_of_value() {
-        let v = json_all("ans2:hiztfa]o1:kn1:kas0:]}]", &[1.5, -3.0]);
+        let v = json_all("ad3:1.5s2:hiztfa]o1:kn1:kas0:]}]", &[1.5, -3.0]);
         assert_eq!(
             v,
             vec![r#"[1.5,"hi",null,true,false,[],{"k":-3,"k":[""]}]"#]
         );
+    }
+
+    #[test]
+    fn printed_numbers_are_copied_and_still_read_as_numbers() {
+        // What `String(n)` gives for numbers that are not safe integers.
+        let v = json_all("ad3:0.1d6:1e+300d7:-1.5e-7]", &[0.1, 1e300, -1.5e-7]);
+        assert_eq!(v, vec!["[0.1,1e+300,-1.5e-7]"]);
+        let mut r = Reader::new("d3:0.5n", &[0.5, 7.0]);
+        assert_eq!(r.value().and_then(Encoded::num), Some(0.5));
+        assert_eq!(r.value().and_then(Encoded::num), Some(7.0));
+        // Only number characters pass, ending in a digit, and the number must be there.
+        let redactor = KeyRedactor::new(&[]);
+        for (bad, nums) in [
+            ("d3:1,2", &[1.0][..]),
+            ("d2:1\"", &[1.0]),
+            ("d2:1e", &[1.0]),
+            ("d0:", &[1.0]),
+            ("d1:1", &[]),
+        ] {
+            let mut out = String::new();
+            assert!(
+                !Encoded::new(bad, nums).write_json(&mut out, &redactor, None),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -27,22 +27,23 @@ pub struct LogInput<'a> {
     /// When the call happened (epoch ms), so dedup and timestamps reflect the call, not the send.
     pub at_ms: f64,
     /// Set for the automatic log of an instrumented request.
-    pub request: Option<RequestInfo>,
+    pub request: Option<RequestInfo<'a>>,
     /// Span of the request described, so the log joins the backend's entries of that span.
     pub span_id: Option<String>,
 }
 
 /// An instrumented fetch/XHR call, logged under its trace.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RequestInfo {
+pub struct RequestInfo<'a> {
     /// HTTP method.
     pub method: String,
     /// Path of the URL (no origin, no query), so logs group by endpoint.
     pub path: String,
     /// Status answered; `None` when the request failed without a response.
     pub status: Option<u16>,
-    /// Wall time from send to response.
-    pub duration_ms: f64,
+    /// Wall time from send to response, as the entry encoded it: a fraction of a millisecond
+    /// arrives printed by the browser, and is copied into the entry as it is.
+    pub duration_ms: Encoded<'a>,
 }
 
 /// A captured exception (window.onerror, unhandledrejection, captureException).
@@ -164,7 +165,12 @@ pub(crate) fn log_body(input: LogInput<'_>, stamp: Stamp<'_>, redactor: &KeyReda
             write_number(&mut out, f64::from(status));
         }
         out.push_str(",\"duration_ms\":");
-        write_number(&mut out, req.duration_ms.max(0.0));
+        let start = out.len();
+        let d = req.duration_ms;
+        if !(d.num().is_some_and(|d| d >= 0.0) && d.write_json(&mut out, redactor, None)) {
+            cut_back(&mut out, start);
+            out.push('0');
+        }
     }
     push_data(
         &mut out,

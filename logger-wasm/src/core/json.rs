@@ -4,24 +4,22 @@
 //! spend most of the 20 KB gzip budget of the wasm package (TOOLCHAIN.md). The writer is tested
 //! natively against serde_json's parser, so what it emits is always valid JSON.
 
-/// Writes a number; non-finite values (which JSON cannot carry) become `null`.
+/// Writes a whole number; anything else becomes `null` (so does what JSON cannot carry).
 ///
-/// Hand-written instead of `{}`: Rust's shortest-round-trip float printing (and the tables
-/// behind it) would cost more wasm than the whole logger. Integers print exactly; other values
-/// keep 15 significant digits, which is what a log field needs.
+/// The module prints integers only: counts, statuses, and application numbers the entry passes
+/// as they are (safe integers). Every other number arrives printed by the browser (`d` in
+/// [`super::encoded`]) and is copied: float printing here, Rust's or by hand, would cost a
+/// good part of the module's size budget and print worse than the browser's own.
 pub fn write_number(out: &mut String, n: f64) {
-    if !n.is_finite() {
+    let v = n.abs();
+    if !(v == v.trunc() && v < 18_446_744_073_709_551_616.0) {
         out.push_str("null");
         return;
     }
-    if n == n.trunc() && n.abs() < 1e15 {
-        if n < 0.0 {
-            out.push('-');
-        }
-        write_u64(out, n.abs() as u64);
-        return;
+    if n < 0.0 {
+        out.push('-');
     }
-    write_float(out, n);
+    write_u64(out, v as u64);
 }
 
 /// Appends the decimal digits of `v`.
@@ -67,93 +65,6 @@ pub fn parse_u64(s: &str) -> Option<u64> {
         let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
         acc.checked_mul(10)?.checked_add(u64::from(d))
     })
-}
-
-fn write_float(out: &mut String, n: f64) {
-    const DIGITS: i32 = 15;
-    let v = n.abs();
-    if n < 0.0 {
-        out.push('-');
-    }
-    // Decimal exponent: estimate by scaling, then correct by one step either way.
-    let mut e: i32 = 0;
-    let mut probe = v;
-    while probe >= 10.0 {
-        probe /= 10.0;
-        e += 1;
-    }
-    while probe < 1.0 {
-        probe *= 10.0;
-        e -= 1;
-    }
-    // In two halves, so subnormals (10^309 overflows) scale without reaching infinity.
-    let scale = |e: i32| {
-        let (a, b) = (e / 2, e - e / 2);
-        if e >= 0 {
-            v / 10f64.powi(a) / 10f64.powi(b)
-        } else {
-            v * 10f64.powi(-a) * 10f64.powi(-b)
-        }
-    };
-    let mut m = scale(e);
-    if m >= 10.0 {
-        e += 1;
-        m = scale(e);
-    } else if m < 1.0 {
-        e -= 1;
-        m = scale(e);
-    }
-    let mut digits = (m * 10f64.powi(DIGITS - 1) + 0.5) as u64;
-    if digits >= 10u64.pow(DIGITS as u32) {
-        digits /= 10;
-        e += 1;
-    }
-    let mut len = DIGITS;
-    while len > 1 && digits.is_multiple_of(10) {
-        digits /= 10;
-        len -= 1;
-    }
-    let mut text = String::with_capacity(24);
-    write_u64(&mut text, digits);
-    let text = text.as_bytes();
-    let push_digits = |out: &mut String, bytes: &[u8]| {
-        for b in bytes {
-            out.push(char::from(*b));
-        }
-    };
-    if (-7..21).contains(&e) {
-        if e < 0 {
-            out.push_str("0.");
-            for _ in 0..(-e - 1) {
-                out.push('0');
-            }
-            push_digits(out, text);
-        } else {
-            let int_len = (e + 1) as usize;
-            if text.len() <= int_len {
-                push_digits(out, text);
-                for _ in text.len()..int_len {
-                    out.push('0');
-                }
-            } else {
-                push_digits(out, text.get(..int_len).unwrap_or(text));
-                out.push('.');
-                push_digits(out, text.get(int_len..).unwrap_or(&[]));
-            }
-        }
-    } else {
-        let (first, rest) = (text.get(..1).unwrap_or(text), text.get(1..).unwrap_or(&[]));
-        push_digits(out, first);
-        if !rest.is_empty() {
-            out.push('.');
-            push_digits(out, rest);
-        }
-        out.push('e');
-        if e < 0 {
-            out.push('-');
-        }
-        write_u64(out, u64::from(e.unsigned_abs()));
-    }
 }
 
 /// Writes `s` as a JSON string literal with the escapes RFC 8259 requires.
@@ -246,17 +157,17 @@ mod tests {
 
     proptest! {
         #[test]
-        fn numbers_parse_back(n in any::<f64>(), i in any::<i32>()) {
-            for n in [n, f64::from(i)] {
+        fn numbers_parse_back(n in any::<f64>(), i in any::<i64>()) {
+            for n in [n, i as f64, n.trunc()] {
                 let mut out = String::new();
                 write_number(&mut out, n);
                 let back: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
-                if n.is_finite() {
-                    let back = back.as_f64().expect("a number");
-                    // 15 significant digits are kept; serde_json's parser may be one ulp off.
-                    prop_assert!(back == n || ((back - n) / n).abs() < 1e-14, "{} vs {}", out, n);
+                let v = n.abs();
+                if v == v.trunc() && v < 2f64.powi(64) {
+                    // Whole numbers print exactly.
+                    prop_assert_eq!(back.as_f64(), Some(n), "{}", out);
                 } else {
-                    prop_assert!(back.is_null());
+                    prop_assert!(back.is_null(), "{} for {}", out, n);
                 }
             }
         }
@@ -289,6 +200,25 @@ mod tests {
                 let prefix = back.trim_end_matches('…');
                 prop_assert!(s.starts_with(prefix));
             }
+        }
+    }
+
+    #[test]
+    fn numbers_print_as_expected() {
+        let cases: [(f64, &str); 8] = [
+            (812.0, "812"),
+            (-3.0, "-3"),
+            (-0.0, "0"),
+            (9_007_199_254_740_993.0, "9007199254740992"),
+            (1e19, "10000000000000000000"),
+            (12.5, "null"),
+            (1e300, "null"),
+            (f64::NAN, "null"),
+        ];
+        for (n, want) in cases {
+            let mut out = String::new();
+            write_number(&mut out, n);
+            assert_eq!(out, want, "{n}");
         }
     }
 
