@@ -41,6 +41,19 @@ mkdir -p "$PKG/.snip"
   -p '6thread5local18panic_access_error$' \
   -o "$PKG/.snip/$NAME.wasm" "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$NAME.wasm"
 wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$PKG/.snip/$NAME.wasm"
+# The module keeps only the exports the loader uses (`wasm.<name>` in js/wasm.js): wasm-bindgen
+# also exports its realloc, two globals and its externref table, which js/wasm.js never touches,
+# and what only they reach is then dropped by wasm-opt.
+node -e '
+  const js = require("fs").readFileSync(process.argv[1], "utf8");
+  const used = [...new Set([...js.matchAll(/\bwasm\.(\w+)/g)].map((m) => m[1]))];
+  const nodes = used.map((name) => ({ name, export: name }));
+  nodes.push({ name: "js/wasm.js", root: true, reaches: used });
+  console.log(JSON.stringify(nodes));
+' "$ROOT/logger-wasm/js/wasm.js" > "$PKG/.snip/exports.json"
+"$(dirname "$WASM_OPT")/wasm-metadce" --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-reference-types --enable-mutable-globals --enable-multivalue \
+  --graph-file "$PKG/.snip/exports.json" "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.wasm" > /dev/null
 rm -rf "$PKG/.snip"
 # --low-memory-unused (lets binaryen fold constant offsets into loads and stores): rustc's
 # wasm32 layout puts the 1 MiB stack first, growing down from 1 MiB, with the data above it, so
@@ -95,7 +108,7 @@ cp "$ROOT/logger-wasm/js/index.js" "$ROOT/logger-wasm/js/host.js" "$ROOT/logger-
 # module + glue figure below; it ships inside index.js.
 "$ESBUILD" "$PKG/.js/wasm.js" --bundle --minify --format=esm --target=es2020 \
   --external:./host.js --log-level=warning --outfile="$PKG/.js/loader.min.js"
-GLUE_GZ="$(gzip -9 -c "$PKG/.js/loader.min.js" | wc -c)"
+GLUE_GZ="$(gzip -9 -n -c "$PKG/.js/loader.min.js" | wc -c)"
 rm -r "$PKG/.js"
 if grep -Eo "__wbg|__wbindgen|${NAME}_bg\.js" "$PKG/index.js"; then
   echo "build-logger: $PKG/index.js still uses an unminified wasm-bindgen name (above)" >&2
@@ -125,11 +138,12 @@ cat > "$PKG/package.json" <<JSON
 }
 JSON
 
-gz() { gzip -9 -c "$@" | wc -c; }
+# -n: no file name in the gzip header, as HTTP compression sends it.
+gz() { gzip -9 -n -c "$@" | wc -c; }
 WASM_GZ="$(gz "$PKG/${NAME}_bg.wasm")"
 JS_GZ="$(gz "$PKG/index.js")"
 echo "@tracewire/logger $VERSION -> $PKG"
-echo "  wasm: $(wc -c < "$PKG/${NAME}_bg.wasm") B raw, $WASM_GZ B gzip -9"
-echo "  js:   $(wc -c < "$PKG/index.js") B raw, $JS_GZ B gzip -9 (entry + loader, bundled and minified)"
+echo "  wasm: $(wc -c < "$PKG/${NAME}_bg.wasm") B raw, $WASM_GZ B gzip -9 -n"
+echo "  js:   $(wc -c < "$PKG/index.js") B raw, $JS_GZ B gzip -9 -n (entry + loader, bundled and minified)"
 echo "  total gzip: $((WASM_GZ + JS_GZ)) B"
-echo "  module + loader glue (js/wasm.js alone, minified): $((WASM_GZ + GLUE_GZ)) B gzip -9"
+echo "  module + loader glue (js/wasm.js alone, minified): $((WASM_GZ + GLUE_GZ)) B gzip -9 -n"
