@@ -22,9 +22,8 @@
 //! data is written from this text straight into the entry's JSON, redacted on the way. That is
 //! the whole per-entry cost in the module, so it stays one pass with no allocation per value.
 
-use super::json::{parse_u64, write_number, write_str};
+use super::json::{write_number, write_str};
 use super::redact::{KeyRedactor, REDACTED, redact_card_numbers};
-use super::text::split_byte;
 
 /// Deepest nesting kept from application data; deeper values become `"[depth limit]"`.
 /// Bounds the work and the size of one entry even for cyclic or huge JS objects (the entry
@@ -281,8 +280,19 @@ impl<'a> Reader<'a> {
 
     /// `len:text`, with `len` in UTF-16 code units.
     pub(crate) fn string(&mut self) -> Option<&'a str> {
-        let (len, text) = split_byte(self.rest, b':')?;
-        let mut units = parse_u64(len)?;
+        // The length and its colon in one pass: this runs for every string, twice. At most 15
+        // digits, so the length cannot overflow (and no text is that long).
+        let mut units: u64 = 0;
+        let mut digits = 0;
+        let text = loop {
+            let b = *self.rest.as_bytes().get(digits)?;
+            if b == b':' && digits > 0 {
+                break self.rest.get(digits + 1..)?;
+            }
+            let d = b.checked_sub(b'0').filter(|d| *d < 10 && digits < 15)?;
+            units = units * 10 + u64::from(d);
+            digits += 1;
+        };
         // ASCII text (the usual case) is one byte per unit.
         if let Some(s) = text.get(..usize::try_from(units).ok()?)
             && s.is_ascii()

@@ -106,7 +106,9 @@ fn push_data(
     let mut own = Vec::new();
     let merge = match value {
         Some(v) => {
-            if !v.write_json(out, redactor, Some(&mut own)) {
+            // The value's own keys matter only when there is a context to merge.
+            let keys = (!context.is_empty()).then_some(&mut own);
+            if !v.write_json(out, redactor, keys) {
                 cut_back(out, start);
                 out.push_str("null");
             }
@@ -145,7 +147,8 @@ fn push_data(
 pub(crate) fn log_body(input: LogInput<'_>, stamp: Stamp<'_>, redactor: &KeyRedactor) -> String {
     let message = input.message;
     let data = input.fields.map_or(0, |f| f.text.len());
-    let mut out = String::with_capacity(128 + message.len() + data);
+    // Room for the tail too: `close_log` appends it in place.
+    let mut out = String::with_capacity(128 + CLOSE_BYTES + message.len() + data);
     out.push_str("{\"level\":\"");
     out.push_str(input.level.as_str());
     out.push('"');
@@ -182,22 +185,56 @@ pub(crate) fn log_body(input: LogInput<'_>, stamp: Stamp<'_>, redactor: &KeyReda
     out
 }
 
-/// Closes a log body with its times and count, giving the final entry JSON.
-pub(crate) fn close_log(body: &str, count: u64, first_ms: f64, last_ms: f64) -> String {
-    let mut out = String::with_capacity(body.len() + 120);
-    out.push_str(body);
+/// Most bytes [`close_log`] appends: three timestamps, a count and their names.
+const CLOSE_BYTES: usize = 160;
+
+/// The last timestamp formatted during one cut. Entries cut together mostly share their
+/// millisecond (a burst of calls), and the first time of each is written twice (and usually its
+/// last one too): formatted once, then copied.
+pub(crate) struct Stamps {
+    /// `ms.trunc()` of the time `text` shows, as bits: equal keys format alike (the formatter
+    /// truncates, then clamps), and comparing bits needs none of the clamping here.
+    ms: Option<u64>,
+    text: String,
+}
+
+impl Stamps {
+    pub(crate) fn new() -> Self {
+        Self {
+            ms: None,
+            text: String::new(),
+        }
+    }
+
+    fn write(&mut self, out: &mut String, ms: f64) {
+        let whole = Some(ms.trunc().to_bits());
+        if whole != self.ms {
+            self.text.clear();
+            write_rfc3339(&mut self.text, ms);
+            self.ms = whole;
+        }
+        out.push_str(&self.text);
+    }
+}
+
+/// Closes a log body with its times and count, in place, giving the final entry JSON.
+pub(crate) fn close_log(
+    mut out: String,
+    count: u64,
+    first_ms: f64,
+    last_ms: f64,
+    stamps: &mut Stamps,
+) -> String {
+    out.reserve(CLOSE_BYTES);
     out.push_str(",\"timestamp\":\"");
-    // The first time is written twice and usually the last one too: formatted once, copied.
-    let first = out.len();
-    write_rfc3339(&mut out, first_ms);
-    let stamp = out.get(first..).unwrap_or("").to_owned();
+    stamps.write(&mut out, first_ms);
     out.push_str("\",\"dedup_count\":");
     write_number(&mut out, count as f64);
     out.push_str(",\"first_seen_at\":\"");
-    out.push_str(&stamp);
+    stamps.write(&mut out, first_ms);
     out.push_str("\",\"last_seen_at\":\"");
     if last_ms == first_ms {
-        out.push_str(&stamp);
+        stamps.write(&mut out, first_ms);
     } else {
         write_rfc3339(&mut out, last_ms);
     }

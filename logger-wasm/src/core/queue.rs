@@ -6,7 +6,7 @@
 //! start a new entry, and the collector sums counts across batches.
 
 use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES};
-use super::entry::close_log;
+use super::entry::{Stamps, close_log};
 use super::json::write_str;
 use super::storage::Random;
 use super::trace::uuid_v4;
@@ -151,6 +151,7 @@ impl OpenQueue {
         }
         let mut builder = BatchBuilder::new(sdk_version);
         let mut out = Vec::new();
+        let mut stamps = Stamps::new();
         // `take` rather than `drain(..)`: draining links a range check and its panic path.
         for item in std::mem::take(&mut self.items) {
             let (json, is_log, calls) = match item {
@@ -159,7 +160,11 @@ impl OpenQueue {
                     count,
                     first,
                     last,
-                } => (close_log(&body, count, first, last), true, count),
+                } => (
+                    close_log(body, count, first, last, &mut stamps),
+                    true,
+                    count,
+                ),
                 Open::Report(json) => (json, true, 0),
                 Open::Exception(json) => (json, false, 1),
             };
@@ -257,6 +262,7 @@ impl<'a> BatchBuilder<'a> {
 mod tests {
     use super::*;
     use crate::core::config::MAX_OPEN_ENTRIES;
+    use crate::core::time::rfc3339;
     use proptest::prelude::*;
 
     /// The open log entries as (body, count, first, last), in order.
@@ -279,7 +285,8 @@ mod tests {
 
     proptest! {
         /// Against a plain model (the newest entry of each body merges what falls in its
-        /// window), with up to MAX_OPEN_ENTRIES distinct bodies.
+        /// window), with up to MAX_OPEN_ENTRIES distinct bodies; the cut then gives every
+        /// entry its own times (the cut's timestamp cache never leaks one into the next).
         #[test]
         fn dedup_matches_a_scanned_model(
             calls in prop::collection::vec((0usize..MAX_OPEN_ENTRIES, 0u32..30), 1..MAX_OPEN_ENTRIES),
@@ -289,7 +296,8 @@ mod tests {
             let mut now = 0.0;
             for (body, step) in calls {
                 now += f64::from(step);
-                let body = format!("{{\"message\":\"{body}\"}}");
+                // A body as `log_body` leaves it: not closed.
+                let body = format!("{{\"message\":\"{body}\"");
                 q.push_log(body.clone(), now);
                 match model.iter_mut().rev().find(|e| e.0 == body) {
                     Some(e) if now - e.2 < 50.0 => {
@@ -300,7 +308,21 @@ mod tests {
                 }
                 prop_assert!(q.len() <= MAX_OPEN_ENTRIES);
             }
-            prop_assert_eq!(open(&q), model);
+            prop_assert_eq!(open(&q), model.clone());
+            let mut rng = crate::core::XorShift::new(1);
+            let mut logs = Vec::new();
+            for batch in q.drain_batches("0", &mut rng) {
+                let body: serde_json::Value = serde_json::from_str(&batch.body).expect("JSON");
+                logs.extend(body["logs"].as_array().expect("logs").iter().cloned());
+            }
+            prop_assert_eq!(logs.len(), model.len());
+            for (log, (_, count, first, last)) in logs.iter().zip(&model) {
+                let (first, last) = (rfc3339(*first), rfc3339(*last));
+                prop_assert_eq!(&log["timestamp"], first.as_str());
+                prop_assert_eq!(&log["first_seen_at"], first.as_str());
+                prop_assert_eq!(&log["last_seen_at"], last.as_str());
+                prop_assert_eq!(&log["dedup_count"], *count);
+            }
         }
     }
 
