@@ -45,9 +45,10 @@ fn main() {
     let (mut text, mut nums, mut message) = (String::new(), Vec::new(), String::new());
     for i in 1..=CALLS {
         message.clear();
-        let _ = write!(message, "{} {i}", if hits { "same" } else { "miss" });
         if hits {
-            message.truncate(4);
+            message.push_str("same message");
+        } else {
+            let _ = write!(message, "all miss {i}");
         }
         let _ = write!(
             text,
