@@ -9,93 +9,20 @@
 
 mod common;
 
+use common::binary::Collector;
 use common::{Backend, TestDb};
 use rand::Rng;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uuid::Uuid;
 
 const KEY: &str = "tw_crash_key";
 const CLIENTS: usize = 4;
 const LOGS_PER_BATCH: usize = 20;
 const MESSAGE_PREFIX: &str = "crash-test";
-
-/// The collector child process; killed on drop so a failing assertion leaves no orphan behind.
-struct Collector {
-    child: Child,
-    base: String,
-}
-
-impl Collector {
-    /// Starts the binary on a free port and waits (with a deadline) until `/healthz` answers.
-    async fn start(db: &TestDb) -> Self {
-        let client = reqwest::Client::new();
-        for _attempt in 0..5 {
-            // The port is free when we read it; another process could take it before the child
-            // binds, in which case the child exits and we try another one.
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("free port")
-                .port();
-            let child = Command::new(env!("CARGO_BIN_EXE_tracewire"))
-                .arg("--listen")
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("--database-url")
-                .arg(&db.url)
-                .env("TRACEWIRE_INGEST_KEY", KEY)
-                .env("TRACEWIRE_ADMIN_PASSWORD", "crash-test-admin")
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn tracewire");
-            let mut collector = Collector {
-                child,
-                base: format!("http://127.0.0.1:{port}"),
-            };
-            if collector.wait_ready(&client).await {
-                return collector;
-            }
-        }
-        panic!("the collector did not become ready");
-    }
-
-    /// Polls `/healthz` until it answers 200, the child exits, or 15 s pass.
-    async fn wait_ready(&mut self, client: &reqwest::Client) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let url = format!("{}/healthz", self.base);
-        while Instant::now() < deadline {
-            if let Ok(Some(_status)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(r) = client.get(&url).send().await
-                && r.status().is_success()
-            {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        false
-    }
-
-    /// SIGKILL: no graceful shutdown, no writer drain.
-    fn kill9(&mut self) {
-        self.child.kill().expect("kill -9 the collector");
-        self.child.wait().expect("reap the collector");
-    }
-}
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A batch of `LOGS_PER_BATCH` unique logs whose messages name the batch.
 fn crash_batch(batch_id: Uuid) -> Value {
@@ -164,7 +91,7 @@ struct Ledger {
 
 async fn crash_and_recover(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let mut collector = Collector::start(&db).await;
+    let mut collector = Collector::start(&db, KEY, &[]).await;
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let stop = Arc::new(AtomicBool::new(false));
 
@@ -210,7 +137,7 @@ async fn crash_and_recover(backend: Backend) {
         "no batch was acknowledged in {run_for:?}; the test proves nothing"
     );
 
-    let collector = Collector::start(&db).await;
+    let collector = Collector::start(&db, KEY, &[]).await;
     let counts = counts_by_batch(&db).await;
     for id in &acked {
         assert_eq!(

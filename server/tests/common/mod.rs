@@ -5,6 +5,8 @@
 //! per test on the server named by `TRACEWIRE_TEST_PG` (default: the local trust-auth server).
 #![allow(dead_code)]
 
+pub mod binary;
+
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
