@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
 use tracewire_shared::Level;
+use tracewire_shared::validate::{Limits, fit_exception, fit_log, fit_metric};
 use tracewire_shared::wire::{
     DEFAULT_MAX_ENTRIES, ExceptionEntry, IngestBatch, LogEntry, MetricEntry, Sdk,
 };
@@ -104,17 +105,23 @@ impl Shipper {
     }
 
     /// Queues a log entry; `false` when it was dropped (queue full or shut down).
-    pub fn push_log(&self, entry: LogEntry) -> bool {
+    ///
+    /// Over-long fields are shortened to the collector's default limits first: a batch is
+    /// atomic, so one 2 KB request path would otherwise cost every entry shipped beside it.
+    pub fn push_log(&self, mut entry: LogEntry) -> bool {
+        fit_log(&mut entry, &Limits::default());
         self.push(Entry::Log(entry))
     }
 
     /// Queues an exception; `false` when it was dropped.
-    pub fn push_exception(&self, entry: ExceptionEntry) -> bool {
+    pub fn push_exception(&self, mut entry: ExceptionEntry) -> bool {
+        fit_exception(&mut entry, &Limits::default());
         self.push(Entry::Exception(entry))
     }
 
     /// Queues a metric; `false` when it was dropped.
-    pub fn push_metric(&self, entry: MetricEntry) -> bool {
+    pub fn push_metric(&self, mut entry: MetricEntry) -> bool {
+        fit_metric(&mut entry, &Limits::default());
         self.push(Entry::Metric(entry))
     }
 

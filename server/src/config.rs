@@ -1,6 +1,7 @@
 //! Command line and environment configuration. Every flag also reads a `TRACEWIRE_*` variable;
 //! the doc comments double as `--help`.
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use tracewire_shared::level::Level;
@@ -88,6 +89,24 @@ pub struct ServeConfig {
     /// Largest ingest body in bytes after gzip decompression.
     #[arg(long, env = "TRACEWIRE_MAX_DECOMPRESSED_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_decompressed_bytes: usize,
+
+    /// Most JSON array elements plus object members in one ingest body, checked before parsing
+    /// (parsing costs up to ~100 bytes of memory per element, far more than its bytes on the
+    /// wire); over it the batch is refused with 413.
+    #[arg(long, env = "TRACEWIRE_MAX_JSON_ELEMENTS", default_value_t = 250_000)]
+    pub max_json_elements: usize,
+
+    /// Deepest nesting of arrays and objects in one ingest body; deeper is refused with 413.
+    #[arg(long, env = "TRACEWIRE_MAX_JSON_DEPTH", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(4..=128).map(usize::from))]
+    pub max_json_depth: usize,
+
+    /// Largest free-form field (`request_data`, `extra_data`, `exception_details`,
+    /// `context_data`, `tags`) in bytes of JSON; a larger one is stored truncated to its start
+    /// followed by `…[truncated]`, and the rest of the batch is kept.
+    #[arg(long, env = "TRACEWIRE_MAX_FIELD_BYTES", default_value_t = 64 * 1024,
+          value_parser = clap::value_parser!(u32).range(256..).map(|n| n as usize))]
+    pub max_field_bytes: usize,
 
     /// Most entries (logs + exceptions + metrics) in one batch.
     #[arg(long, env = "TRACEWIRE_MAX_ENTRIES", default_value_t = 1000)]

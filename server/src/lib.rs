@@ -82,10 +82,16 @@ pub async fn run(
     let limits = IngestLimits {
         max_body_bytes: config.max_body_bytes,
         max_decompressed_bytes: config.max_decompressed_bytes,
+        shape: ingest::ShapeLimits {
+            max_elements: config.max_json_elements,
+            max_depth: config.max_json_depth,
+        },
         validation: Limits {
             max_entries: config.max_entries,
+            max_structured_bytes: config.max_field_bytes,
             ..Limits::default()
         },
+        ..IngestLimits::default()
     };
     let ingest = IngestService::new(
         store.clone(),

@@ -56,7 +56,12 @@ impl Sink for InProcessSink {
                         retry_after: None,
                         message: e.to_string(),
                     },
-                    other => SinkError::Permanent(other.to_string()),
+                    other => {
+                        // Entries are fitted to the limits before queueing, so this is a bug;
+                        // say so instead of losing the collector's own logs silently.
+                        tracing::warn!(error = %other, "the collector's own request logs were refused");
+                        SinkError::Permanent(other.to_string())
+                    }
                 })
         })
     }

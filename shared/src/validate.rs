@@ -5,6 +5,8 @@
 //! the lone-surrogate repair of raw request bodies in `surrogates`.
 
 mod entries;
+mod fit;
+mod structured;
 mod surrogates;
 #[cfg(test)]
 mod tests;
@@ -12,8 +14,11 @@ mod timestamp;
 
 use crate::level::Level;
 use crate::wire::{IngestBatch, Sdk};
+
+pub use fit::{CUT_MARKER, fit_exception, fit_log, fit_metric};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+pub use structured::TRUNCATED_MARKER;
 use uuid::Uuid;
 
 /// Where a batch came from; the ingest key's project decides which are allowed.
@@ -45,6 +50,9 @@ pub struct Limits {
     pub max_text_bytes: usize,
     /// Longest short field (module, function, user_id, path, names) in bytes.
     pub max_short_bytes: usize,
+    /// Largest free-form JSON field (`request_data`, `extra_data`, …) in serialized bytes;
+    /// larger ones are truncated (see [`TRUNCATED_MARKER`]), not refused.
+    pub max_structured_bytes: usize,
 }
 
 impl Default for Limits {
@@ -53,6 +61,7 @@ impl Default for Limits {
             max_entries: crate::wire::DEFAULT_MAX_ENTRIES,
             max_text_bytes: 64 * 1024,
             max_short_bytes: 1024,
+            max_structured_bytes: 64 * 1024,
         }
     }
 }
@@ -322,11 +331,13 @@ pub fn format_timestamp_us(us: i64) -> String {
     timestamp::format(us)
 }
 
-/// Replaces JSON `\uXXXX` escapes of lone UTF-16 surrogates with `\ufffd` so the body parses;
-/// borrowed when there is nothing to replace (the common case costs one scan).
+/// Replaces JSON `\uXXXX` escapes of lone UTF-16 surrogates and of NUL with `\ufffd`, so the
+/// body parses and PostgreSQL can store every string; borrowed when there is nothing to replace
+/// (the common case costs one scan).
 ///
 /// Browsers can put lone surrogates in strings and `JSON.stringify` escapes them, but serde_json
 /// rejects them; ARCHITECTURE.md §4 says the collector accepts such bodies and stores U+FFFD.
+/// PostgreSQL refuses NUL in `text` and `jsonb`, so it is replaced the same way on both backends.
 pub fn replace_lone_surrogate_escapes(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     surrogates::replace(json)
 }

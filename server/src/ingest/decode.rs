@@ -52,6 +52,65 @@ pub(super) fn decompress(body: Bytes, encoding: Option<&str>, limit: usize) -> R
     }
 }
 
+/// How much JSON structure one body may carry. The bytes of a body are bounded by the body
+/// limits; these bound what parsing them costs, which can be far more: an array of `1,`s takes
+/// two bytes per element on the wire and a 32-byte `serde_json::Value` (plus vector slack) once
+/// parsed, so 8 MiB of it would become ~250 MB in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShapeLimits {
+    /// Most array elements plus object members in the whole body.
+    pub max_elements: usize,
+    /// Deepest nesting of arrays and objects.
+    pub max_depth: usize,
+}
+
+/// Counts elements and nesting outside strings in one pass without allocating, and refuses the
+/// body before it is parsed when either is over its limit. The count is an upper bound on the
+/// values parsing would build (every element or member after the first of its container costs a
+/// comma, the first costs its container's bracket), so the parse memory of an accepted body is
+/// bounded by `max_elements` times the size of one value.
+pub(super) fn check_shape(body: &[u8], limits: ShapeLimits) -> Result<()> {
+    let mut elements = 0usize;
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in body {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                elements += 1;
+                if depth > limits.max_depth {
+                    return Err(Error::TooLarge(format!(
+                        "the body nests arrays and objects deeper than {} levels",
+                        limits.max_depth
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => elements += 1,
+            _ => continue,
+        }
+        if elements > limits.max_elements {
+            return Err(Error::TooLarge(format!(
+                "the body holds more than {} JSON array elements and object members; send \
+                 fewer entries per batch or smaller structured fields",
+                limits.max_elements
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Parses the batch. Syntax errors are 400; well-formed JSON of the wrong shape is 422 with the
 /// path of the first mismatch (found by a second, path-tracking parse only on that error path).
 pub(super) fn parse(body: &[u8]) -> Result<IngestBatch> {
@@ -114,6 +173,71 @@ mod tests {
             decompress(Bytes::from_static(b"{}"), Some("br"), 10),
             Err(Error::UnsupportedMediaType(_))
         ));
+    }
+
+    const SHAPE: ShapeLimits = ShapeLimits {
+        max_elements: 10,
+        max_depth: 3,
+    };
+
+    #[test]
+    fn shape_limits_count_outside_strings_only() {
+        assert!(check_shape(br#"{"a":[1,2,3],"b":{"c":[4]}}"#, SHAPE).is_ok());
+        // Commas, brackets and escaped quotes inside strings are text, not structure.
+        assert!(check_shape(br#"{"a":"[[[[,,,,,,,,,,,,\"[[[[,,,,"}"#, SHAPE).is_ok());
+        assert!(matches!(
+            check_shape(br#"[1,2,3,4,5,6,7,8,9,10,11]"#, SHAPE),
+            Err(Error::TooLarge(m)) if m.contains("more than 10")
+        ));
+        assert!(matches!(
+            check_shape(br#"[[[[1]]]]"#, SHAPE),
+            Err(Error::TooLarge(m)) if m.contains("deeper than 3")
+        ));
+        assert!(check_shape(br#"[[[1]]]"#, SHAPE).is_ok());
+    }
+
+    proptest::proptest! {
+        /// The element count bounds what parsing builds: a body accepted under a limit never
+        /// parses into more values than the limit plus one (the root).
+        #[test]
+        fn accepted_bodies_parse_into_bounded_values(
+            value in json_value(),
+            limit in 1usize..40,
+        ) {
+            let body = serde_json::to_vec(&value).unwrap();
+            let limits = ShapeLimits { max_elements: limit, max_depth: 64 };
+            if check_shape(&body, limits).is_ok() {
+                proptest::prop_assert!(count_values(&value) <= limit + 1);
+            }
+            // Never more than two counted per value (its bracket, and the comma before it), so a
+            // limit of twice the values never refuses a body.
+            let generous = ShapeLimits { max_elements: 2 * count_values(&value), max_depth: 64 };
+            proptest::prop_assert!(check_shape(&body, generous).is_ok());
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[\\[\\]{},\"\\\\a-z]{0,6}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                prop::collection::btree_map("[a-z,\\[]{1,3}", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn count_values(value: &serde_json::Value) -> usize {
+        1 + match value {
+            serde_json::Value::Array(items) => items.iter().map(count_values).sum(),
+            serde_json::Value::Object(map) => map.values().map(count_values).sum(),
+            _ => 0,
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@ use tracewire_shared::validate::{self, Limits, Source, ValidBatch};
 use tracewire_shared::wire::{IngestBatch, IngestResponse};
 use uuid::Uuid;
 
+pub use decode::ShapeLimits;
+
 /// Size limits of the ingest path.
 #[derive(Debug, Clone)]
 pub struct IngestLimits {
@@ -27,9 +29,35 @@ pub struct IngestLimits {
     pub max_body_bytes: usize,
     /// Body bytes after decompression.
     pub max_decompressed_bytes: usize,
+    /// JSON structure of one body, checked before it is parsed.
+    pub shape: ShapeLimits,
+    /// Bodies decoded and parsed at once off the async workers; each holds at most
+    /// `max_decompressed_bytes` plus the values of `shape.max_elements` elements.
+    pub decode_concurrency: usize,
     /// Per-field and per-batch limits of validation.
     pub validation: Limits,
 }
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_decompressed_bytes: 8 * 1024 * 1024,
+            shape: ShapeLimits {
+                max_elements: 250_000,
+                max_depth: 64,
+            },
+            decode_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            validation: Limits::default(),
+        }
+    }
+}
+
+/// Uncompressed bodies up to this size are parsed where they arrive: that takes well under a
+/// millisecond, and the worker cannot run a second parse meanwhile, so memory stays bounded.
+/// Anything larger, and every gzip body (its size is known only once inflated), is decoded on
+/// the blocking pool under [`IngestLimits::decode_concurrency`].
+const INLINE_PARSE_BYTES: usize = 64 * 1024;
 
 /// One ingest request as the HTTP layer hands it over.
 #[derive(Debug)]
@@ -49,6 +77,8 @@ pub struct IngestRequest<'a> {
 /// Shared state of the ingest path.
 pub struct IngestService {
     keys: KeyCache,
+    /// Permits of [`IngestLimits::decode_concurrency`].
+    decoding: Arc<tokio::sync::Semaphore>,
     limiter: RateLimiter,
     redactor: Redactor,
     writer: WriterHandle,
@@ -66,6 +96,9 @@ impl IngestService {
     ) -> Self {
         Self {
             keys: KeyCache::new(store),
+            decoding: Arc::new(tokio::sync::Semaphore::new(
+                limits.decode_concurrency.max(1),
+            )),
             limiter,
             redactor,
             writer,
@@ -98,13 +131,35 @@ impl IngestService {
     pub async fn ingest(&self, request: IngestRequest<'_>) -> Result<IngestResponse> {
         let grant = self.authorize(request.key, request.origin).await?;
         decode::check_content_type(request.content_type)?;
-        let body = decode::decompress(
-            request.body,
-            request.content_encoding,
-            self.limits.max_decompressed_bytes,
-        )?;
-        let batch = decode::parse(&body)?;
+        let batch = self
+            .decode(request.body, request.content_encoding.map(str::to_owned))
+            .await?;
         self.store_batch(&grant, batch).await
+    }
+
+    /// Inflates, checks the JSON shape and parses: small plain bodies in place, the rest on the
+    /// blocking pool with at most `decode_concurrency` at once, so neither a burst of large
+    /// bodies nor a decompression bomb can stall the async workers or multiply memory.
+    async fn decode(&self, body: Bytes, encoding: Option<String>) -> Result<IngestBatch> {
+        let max_decompressed = self.limits.max_decompressed_bytes;
+        let shape = self.limits.shape;
+        let inline = encoding_is_identity(encoding.as_deref()) && body.len() <= INLINE_PARSE_BYTES;
+        let work = move || {
+            let body = decode::decompress(body, encoding.as_deref(), max_decompressed)?;
+            decode::check_shape(&body, shape)?;
+            decode::parse(&body)
+        };
+        if inline {
+            return work();
+        }
+        let _permit = self
+            .decoding
+            .acquire()
+            .await
+            .map_err(|_| Error::ShuttingDown)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Error::Internal(format!("decode task failed: {e}")))?
     }
 
     /// Validates, rate-limits, redacts and writes a parsed batch for an authorized key.
@@ -167,4 +222,8 @@ impl IngestService {
             .map_err(|_| Error::ShuttingDown)?
             .map_err(Error::from)
     }
+}
+
+fn encoding_is_identity(encoding: Option<&str>) -> bool {
+    encoding.is_none_or(|e| e.trim().is_empty() || e.trim().eq_ignore_ascii_case("identity"))
 }

@@ -82,10 +82,10 @@ impl ExportFormat {
             Self::Text => format!(
                 "{} [{}] {} {}: {}\n",
                 format_timestamp_us(r.timestamp),
-                r.level,
-                r.source,
-                r.module.as_deref().unwrap_or("-"),
-                r.message.replace(['\r', '\n'], " ")
+                text_field(&r.level),
+                text_field(&r.source),
+                text_field(r.module.as_deref().unwrap_or("-")),
+                text_field(&r.message)
             ),
             Self::Csv => {
                 let opt = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -117,6 +117,27 @@ impl ExportFormat {
     }
 }
 
+/// One field of a TXT line: every control character, and the Unicode line and paragraph
+/// separators, is written as an escape (`\n`, `\u{2028}`), so no stored value can end a line
+/// early and forge the next one.
+pub fn text_field(value: &str) -> std::borrow::Cow<'_, str> {
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !value.contains(breaks) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if breaks(c) => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// One CSV cell: a leading `= + - @` (or tab/CR) gets a `'` so spreadsheets show it as text
 /// instead of running it as a formula; quotes, commas and line breaks are quoted per RFC 4180.
 pub fn csv_cell(value: &str) -> String {
@@ -145,6 +166,29 @@ mod tests {
         assert_eq!(csv_cell("+1"), "'+1");
         assert_eq!(csv_cell("-2"), "'-2");
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+    }
+
+    #[test]
+    fn text_fields_cannot_break_lines() {
+        assert_eq!(text_field("plain é"), "plain é");
+        assert_eq!(
+            text_field("a\n2026-01-01T00:00:00Z [ERROR] forged"),
+            "a\\n2026-01-01T00:00:00Z [ERROR] forged"
+        );
+        assert_eq!(
+            text_field("x\r\u{2028}\u{85}\u{0}"),
+            "x\\r\\u{2028}\\u{85}\\u{0}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_stays_on_one_line(value in "\\PC*|[\n\r\u{85}\u{2028}a]{0,8}") {
+            let field = text_field(&value);
+            proptest::prop_assert_eq!(field.lines().count(), usize::from(!field.is_empty()));
+            let breaks = ['\u{85}', '\u{2028}', '\u{2029}', '\r', '\n'];
+            proptest::prop_assert!(!field.contains(breaks), "{:?}", field);
+        }
     }
 
     #[test]

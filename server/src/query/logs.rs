@@ -223,6 +223,15 @@ mod tests {
     }
 
     #[test]
+    fn nul_in_any_parameter_is_a_named_error() {
+        let errors =
+            parse(&[("q", "a\0b"), ("module", "\0"), ("user_id", "ok")]).expect_err("NUL refused");
+        let mut paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["module", "q"]);
+    }
+
+    #[test]
     fn every_filter_becomes_one_condition() {
         let f = parse(&[
             ("source", "frontend"),

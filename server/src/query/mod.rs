@@ -47,6 +47,13 @@ impl<'a> Params<'a> {
             .filter(|k| !allowed.contains(&k.as_str()))
             .map(|k| FieldError::new(k.clone(), "unknown parameter"))
             .collect();
+        // No stored text holds NUL (ingest replaces it), and PostgreSQL refuses it as a
+        // parameter, so it is a client error here rather than a database error later.
+        errors.extend(
+            map.iter()
+                .filter(|(k, v)| allowed.contains(&k.as_str()) && v.contains('\0'))
+                .map(|(k, _)| FieldError::new(k.clone(), "must not contain NUL (U+0000)")),
+        );
         errors.sort_by(|a, b| a.path.cmp(&b.path));
         Self { map, errors }
     }

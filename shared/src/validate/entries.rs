@@ -5,6 +5,7 @@ use super::{FieldError, Limits, ValidException, ValidLog, ValidMetric, timestamp
 use crate::level::Level;
 use crate::traceparent::{is_valid_span_id, is_valid_trace_id};
 use crate::wire::{ExceptionEntry, LogEntry, MetricEntry};
+use serde_json::Value;
 
 /// Longest accepted HTTP method (the longest registered ones are far shorter).
 const MAX_METHOD_LEN: usize = 16;
@@ -12,6 +13,11 @@ const MAX_METHOD_LEN: usize = 16;
 const MAX_DEDUP_COUNT: i64 = 1_000_000_000;
 /// How much of a bad value an error message quotes back.
 const MAX_QUOTED_CHARS: usize = 40;
+/// How far past the collector's clock an entry's time may be (clients' clocks drift, and a
+/// browser's can be wrong by hours). Anything later is a broken clock or a forged time that
+/// would pin the entry to the top of every newest-first list and keep retention from ever
+/// reaching it, so it is replaced by the time the collector received the entry.
+pub const MAX_FUTURE_SKEW_US: i64 = 24 * 3600 * 1_000_000;
 
 /// Records problems of one entry under its path prefix (`logs[3]`).
 pub(super) struct Fields<'a> {
@@ -71,10 +77,17 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An optional RFC 3339 time; `None` when absent or invalid (the error is recorded).
-    fn timestamp(&mut self, field: &str, value: Option<&String>) -> Option<i64> {
+    /// An optional RFC 3339 time; `None` when absent or invalid (the error is recorded). A time
+    /// more than [`MAX_FUTURE_SKEW_US`] after `now_us` becomes `now_us`.
+    fn timestamp(&mut self, field: &str, value: Option<&String>, now_us: i64) -> Option<i64> {
         let value = value?;
-        let parsed = timestamp::parse(value);
+        let parsed = timestamp::parse(value).map(|us| {
+            if us > now_us.saturating_add(MAX_FUTURE_SKEW_US) {
+                now_us
+            } else {
+                us
+            }
+        });
         if parsed.is_none() {
             self.fail(
                 field,
@@ -85,6 +98,14 @@ impl<'a> Fields<'a> {
             );
         }
         parsed
+    }
+
+    /// A free-form JSON field, truncated when over the limit (see `structured`).
+    fn structured(&self, value: Option<Value>) -> Option<Value> {
+        value.map(|mut v| {
+            super::structured::bound(&mut v, self.limits.max_structured_bytes);
+            v
+        })
     }
 
     fn trace_id(&mut self, field: &str, value: Option<&String>) {
@@ -166,9 +187,9 @@ pub(super) fn log(entry: LogEntry, now_us: i64, fields: &mut Fields<'_>) -> Opti
         );
     }
 
-    let timestamp = fields.timestamp("timestamp", entry.timestamp.as_ref());
-    let first_seen = fields.timestamp("first_seen_at", entry.first_seen_at.as_ref());
-    let last_seen = fields.timestamp("last_seen_at", entry.last_seen_at.as_ref());
+    let timestamp = fields.timestamp("timestamp", entry.timestamp.as_ref(), now_us);
+    let first_seen = fields.timestamp("first_seen_at", entry.first_seen_at.as_ref(), now_us);
+    let last_seen = fields.timestamp("last_seen_at", entry.last_seen_at.as_ref(), now_us);
     let timestamp_us = timestamp.unwrap_or(now_us);
     // An entry that only says when its last occurrence was cannot have started after it.
     let first_seen_us = first_seen.unwrap_or(match last_seen {
@@ -194,10 +215,10 @@ pub(super) fn log(entry: LogEntry, now_us: i64, fields: &mut Fields<'_>) -> Opti
         user_id: entry.user_id,
         request_method,
         request_path: entry.request_path,
-        request_data: entry.request_data,
+        request_data: fields.structured(entry.request_data),
         response_status,
         duration_ms: entry.duration_ms,
-        extra_data: entry.extra_data,
+        extra_data: fields.structured(entry.extra_data),
         dedup_count,
         first_seen_us,
         last_seen_us,
@@ -220,7 +241,7 @@ pub(super) fn exception(
     fields.short("request_path", entry.request_path.as_ref());
     fields.trace_id("trace_id", entry.trace_id.as_ref());
     fields.span_id("span_id", entry.span_id.as_ref());
-    let timestamp = fields.timestamp("timestamp", entry.timestamp.as_ref());
+    let timestamp = fields.timestamp("timestamp", entry.timestamp.as_ref(), now_us);
 
     if !fields.ok() {
         return None;
@@ -234,8 +255,8 @@ pub(super) fn exception(
         span_id: entry.span_id,
         user_id: entry.user_id,
         request_path: entry.request_path,
-        exception_details: entry.exception_details,
-        context_data: entry.context_data,
+        exception_details: fields.structured(entry.exception_details),
+        context_data: fields.structured(entry.context_data),
     })
 }
 
@@ -254,7 +275,7 @@ pub(super) fn metric(
     fields.short("unit", entry.unit.as_ref());
     fields.short("endpoint", entry.endpoint.as_ref());
     fields.trace_id("trace_id", entry.trace_id.as_ref());
-    let timestamp = fields.timestamp("timestamp", entry.timestamp.as_ref());
+    let timestamp = fields.timestamp("timestamp", entry.timestamp.as_ref(), now_us);
 
     if !fields.ok() {
         return None;
@@ -267,7 +288,7 @@ pub(super) fn metric(
         timestamp_us: timestamp.unwrap_or(now_us),
         endpoint: entry.endpoint,
         trace_id: entry.trace_id,
-        tags: entry.tags,
+        tags: fields.structured(entry.tags),
     })
 }
 

@@ -1,9 +1,15 @@
-//! Repair of lone UTF-16 surrogate escapes (`"\ud800"`) in raw JSON bodies.
+//! Repair of string escapes the collector cannot keep, in raw JSON bodies: lone UTF-16
+//! surrogates (`"\ud800"`) and NUL (`"\u0000"`).
 //!
 //! `JSON.stringify` escapes a lone surrogate instead of failing, so browsers do send them, and
 //! serde_json refuses them. Replacing the six bytes of such an escape by `\ufffd` (also six
 //! bytes) makes the body parse with U+FFFD where the broken character was, which is what a
 //! UTF-8 decoder would have produced.
+//!
+//! NUL is valid JSON, but PostgreSQL can store it neither in `text` nor in `jsonb`: a batch
+//! carrying one would fail at commit on PostgreSQL only, and a retry could never succeed. A NUL
+//! can only reach a JSON string as the escape `\u0000` (raw control characters are invalid
+//! JSON), so the same six-byte swap turns it into U+FFFD before parsing, on both backends alike.
 
 use std::borrow::Cow;
 
@@ -12,7 +18,7 @@ const REPLACEMENT: &[u8; 6] = b"\\ufffd";
 
 /// See [`crate::validate::replace_lone_surrogate_escapes`].
 pub(super) fn replace(json: &[u8]) -> Cow<'_, [u8]> {
-    if !may_contain_surrogate_escape(json) {
+    if !may_need_repair(json) {
         return Cow::Borrowed(json);
     }
     // Copied on the first replacement only; every replacement has the input's length.
@@ -37,7 +43,7 @@ pub(super) fn replace(json: &[u8]) -> Cow<'_, [u8]> {
                 {
                     i += 12;
                 }
-                Some(0xD800..=0xDFFF) => {
+                Some(0x0000 | 0xD800..=0xDFFF) => {
                     let out = repaired.get_or_insert_with(|| json.to_vec());
                     if let Some(slot) = out.get_mut(i..i + 6) {
                         slot.copy_from_slice(REPLACEMENT);
@@ -58,11 +64,11 @@ pub(super) fn replace(json: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
-/// True when some `\u` is followed by `d` or `D`, the first digit of every surrogate. Most
-/// bodies have none, and then the string-aware scan is skipped.
-fn may_contain_surrogate_escape(json: &[u8]) -> bool {
-    json.windows(3)
-        .any(|w| w[0] == b'\\' && w[1] == b'u' && (w[2] | 0x20) == b'd')
+/// True when some `\u` is followed by `d` or `D` (the first digit of every surrogate) or by
+/// `0000`. Most bodies have neither, and then the string-aware scan is skipped.
+fn may_need_repair(json: &[u8]) -> bool {
+    json.windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && ((w[2] | 0x20) == b'd' || w[2..] == *b"0000"))
 }
 
 /// The code unit of a `\uXXXX` escape starting at `at`, if the six bytes there are one.
@@ -132,9 +138,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn nul_escapes_become_replacement_characters() {
+        assert_eq!(parse(br#""a\u0000b""#), "a\u{fffd}b");
+        assert_eq!(parse(br#""\u0000""#), "\u{fffd}");
+        let value: serde_json::Value =
+            serde_json::from_slice(&replace(br#"{"k\u0000":["\u0000",1]}"#)).unwrap();
+        assert_eq!(value["k\u{fffd}"][0], "\u{fffd}");
+        // Text that merely spells the escape is kept.
+        assert_eq!(parse(br#""\\u0000""#), "\\u0000");
+        assert!(matches!(replace(br#""\u00e9 \u0001""#), Cow::Borrowed(_)));
+    }
+
     proptest! {
+        /// Whatever strings a client serializes, none parses back with a NUL in it.
+        #[test]
+        fn no_string_keeps_a_nul(s in any::<String>(), nuls in 0usize..3) {
+            let s = format!("{}{s}", "\0".repeat(nuls));
+            let json = serde_json::to_vec(&serde_json::json!({ s.clone(): [s.clone()] })).unwrap();
+            let value: serde_json::Value = serde_json::from_slice(&replace(&json)).unwrap();
+            let expected = s.replace('\0', "\u{fffd}");
+            prop_assert_eq!(&value[&expected][0], &serde_json::Value::String(expected.clone()));
+        }
+
         #[test]
         fn serialized_strings_are_borrowed_unchanged(s in any::<String>()) {
+            let s = s.replace('\0', "");
             let json = serde_json::to_vec(&s).unwrap();
             let repaired = replace(&json);
             prop_assert!(matches!(repaired, Cow::Borrowed(_)));
@@ -153,7 +182,8 @@ mod tests {
             }
             json.push('"');
             let parsed: String = serde_json::from_slice(&replace(json.as_bytes())).unwrap();
-            prop_assert_eq!(parsed, String::from_utf16_lossy(&units));
+            let expected = String::from_utf16_lossy(&units).replace('\0', "\u{fffd}");
+            prop_assert_eq!(parsed, expected);
         }
 
         #[test]

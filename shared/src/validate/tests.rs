@@ -5,7 +5,7 @@ use super::*;
 use crate::wire::{ExceptionEntry, LogEntry, MetricEntry};
 use proptest::prelude::*;
 
-const NOW: i64 = 1_764_064_800_000_000; // 2025-11-25T10:00:00Z
+const NOW: i64 = 1_795_600_800_000_000; // 2026-11-25T10:00:00Z
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN: &str = "00f067aa0ba902b7";
 
@@ -396,7 +396,7 @@ proptest! {
         max_entries in 0usize..8,
         max_bytes in 0usize..32,
     ) {
-        let limits = Limits { max_entries, max_text_bytes: max_bytes, max_short_bytes: max_bytes };
+        let limits = Limits { max_entries, max_text_bytes: max_bytes, max_short_bytes: max_bytes, ..Limits::default() };
         let b = IngestBatch { batch_id, sdk: None, source, logs, exceptions, metrics };
         let counts = (b.logs.len(), b.exceptions.len(), b.metrics.len());
         match validate_batch(b, now_us, &limits) {
@@ -410,4 +410,92 @@ proptest! {
             Err(errors) => prop_assert!(!errors.is_empty()),
         }
     }
+}
+
+#[test]
+fn times_far_in_the_future_become_the_receive_time() {
+    let mut b = batch();
+    let at = |ts: &str| LogEntry {
+        timestamp: Some(ts.into()),
+        ..log("m")
+    };
+    b.logs = vec![
+        at("9999-12-31T23:59:59Z"),
+        at("2026-11-26T09:00:00Z"), // 23 h ahead: a drifting clock, kept
+        LogEntry {
+            first_seen_at: Some("2026-11-25T09:00:00Z".into()),
+            last_seen_at: Some("3000-01-01T00:00:00Z".into()),
+            ..at("3000-01-01T00:00:00Z")
+        },
+    ];
+    b.exceptions = vec![ExceptionEntry {
+        exception_type: "E".into(),
+        timestamp: Some("9999-01-01T00:00:00Z".into()),
+        ..ExceptionEntry::default()
+    }];
+    b.metrics = vec![MetricEntry {
+        metric_type: "t".into(),
+        metric_name: "n".into(),
+        timestamp: Some("9999-01-01T00:00:00Z".into()),
+        ..MetricEntry::default()
+    }];
+    let valid = validate_batch(b, NOW, &Limits::default()).expect("valid");
+    assert_eq!(valid.logs[0].timestamp_us, NOW);
+    assert_eq!(
+        valid.logs[1].timestamp_us,
+        parse_timestamp_us("2026-11-26T09:00:00Z").unwrap()
+    );
+    let span = &valid.logs[2];
+    assert_eq!((span.timestamp_us, span.last_seen_us), (NOW, NOW));
+    assert_eq!(
+        span.first_seen_us,
+        parse_timestamp_us("2026-11-25T09:00:00Z").unwrap()
+    );
+    assert_eq!(valid.exceptions[0].timestamp_us, NOW);
+    assert_eq!(valid.metrics[0].timestamp_us, NOW);
+}
+
+#[test]
+fn oversized_structured_fields_are_truncated_not_refused() {
+    let limits = Limits {
+        max_structured_bytes: 256,
+        ..Limits::default()
+    };
+    let mut b = batch();
+    let huge = serde_json::json!({"rows": vec![1; 10_000]});
+    b.logs = vec![
+        LogEntry {
+            request_data: Some(huge.clone()),
+            extra_data: Some(serde_json::json!({"small": true})),
+            ..log("a")
+        },
+        log("b"),
+    ];
+    b.exceptions = vec![ExceptionEntry {
+        exception_type: "E".into(),
+        exception_details: Some(huge.clone()),
+        context_data: Some(huge.clone()),
+        ..ExceptionEntry::default()
+    }];
+    b.metrics = vec![MetricEntry {
+        metric_type: "t".into(),
+        metric_name: "n".into(),
+        tags: Some(huge),
+        ..MetricEntry::default()
+    }];
+    let valid = validate_batch(b, NOW, &limits).expect("valid: truncated, not refused");
+    assert_eq!(valid.logs.len(), 2);
+    let cut = |v: &Option<serde_json::Value>| {
+        let s = v.as_ref().and_then(|v| v.as_str()).expect("a string");
+        assert!(s.starts_with(r#"{"rows":[1,1"#) && s.ends_with(TRUNCATED_MARKER));
+        assert!(s.len() <= 256);
+    };
+    cut(&valid.logs[0].request_data);
+    assert_eq!(
+        valid.logs[0].extra_data,
+        Some(serde_json::json!({"small": true}))
+    );
+    cut(&valid.exceptions[0].exception_details);
+    cut(&valid.exceptions[0].context_data);
+    cut(&valid.metrics[0].tags);
 }
