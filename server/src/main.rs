@@ -1,6 +1,7 @@
 //! `tracewire` binary: parse settings, set up logging, open the store, bootstrap, serve.
 
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracewire_server::bootstrap::{BootstrapSecrets, bootstrap};
 use tracewire_server::config::{
@@ -48,8 +49,15 @@ fn main() -> ExitCode {
 
 async fn serve(cli: Cli) -> ExitCode {
     let config = cli.serve;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt().with_env_filter(filter);
+    // PostgreSQL's NOTICEs (`relation "_sqlx_migrations" already exists, skipping` on every
+    // start) are chatter, not news: only warnings from the server reach the log by default.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
+    // Colour codes only for a person at a terminal: in a file, journald or a pipe they are noise.
+    let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     if config.log_json {
         fmt.json().init();
     } else {

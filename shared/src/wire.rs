@@ -1,8 +1,9 @@
 //! The ingest wire format of `POST /api/v1/logging/logs` (ARCHITECTURE.md §4).
 //!
-//! These structs are deliberately loose (strings and options) so that a batch with a bad level
-//! or timestamp still deserializes and [`crate::validate`] can report *every* problem by path,
-//! instead of serde stopping at the first one.
+//! These structs are deliberately loose (strings and options, required fields defaulting to
+//! empty) so that a batch with a bad level, a bad timestamp or a missing field still
+//! deserializes and [`crate::validate`] can report *every* problem by path, instead of serde
+//! stopping at the first one.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,11 +23,13 @@ pub const KEY_HEADER: &str = "x-tracewire-key";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestBatch {
     /// Client-chosen UUID; retries reuse it so the collector stores a batch at most once.
+    #[serde(default)]
     pub batch_id: String,
     /// Which SDK sent it, for support and statistics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdk: Option<Sdk>,
     /// `frontend` or `backend`; the ingest key's project decides which are allowed.
+    #[serde(default)]
     pub source: String,
     /// Log entries.
     #[serde(default)]
@@ -59,8 +62,10 @@ pub struct Sdk {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LogEntry {
     /// Level name or alias, checked by validation.
+    #[serde(default)]
     pub level: String,
     /// The message text.
+    #[serde(default)]
     pub message: String,
     /// RFC 3339 time the entry was produced; the collector's receive time when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,6 +118,7 @@ pub struct LogEntry {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExceptionEntry {
     /// Class or kind, e.g. `TypeError` or `panic`.
+    #[serde(default)]
     pub exception_type: String,
     /// The exception's message.
     #[serde(default)]
@@ -147,10 +153,13 @@ pub struct ExceptionEntry {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MetricEntry {
     /// Family: `web_vital`, `http_request`, `db_query`, …
+    #[serde(default)]
     pub metric_type: String,
     /// Name inside the family, e.g. `LCP`.
+    #[serde(default)]
     pub metric_name: String,
     /// Measured value (finite).
+    #[serde(default = "missing_number")]
     pub value: f64,
     /// Unit of `value`, e.g. `ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,4 +217,10 @@ pub struct ErrorBody {
     /// e.g. the list of [`crate::validate::FieldError`]s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
+}
+
+/// What a missing metric value reads as: JSON has no NaN, so validation can tell it apart from
+/// every value a client can send and report it as missing.
+fn missing_number() -> f64 {
+    f64::NAN
 }

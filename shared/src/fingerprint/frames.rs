@@ -3,6 +3,11 @@
 //!
 //! Each frame is reduced to `function|file`, with everything a redeploy changes removed (origin,
 //! query, hash, line and column numbers, bundle content hashes), so the same bug keeps one group.
+//!
+//! A frame without a function name keeps its line and column (`|/app.js:71:5`): there the
+//! position is the only thing that tells two call sites apart, and dropping it merged every
+//! anonymous handler of a file into one group. Sentry's grouping makes the same trade (it uses
+//! the frame's source line), accepting that such groups split when a redeploy moves the code.
 
 /// One frame as parsed, before the in-app filter.
 #[derive(Debug, Default)]
@@ -91,12 +96,24 @@ pub(super) fn in_app_frames(stack: &str, limit: usize) -> Vec<String> {
 
 fn keep_if_in_app(frame: Frame, out: &mut Vec<String>) {
     if is_in_app(&frame) {
+        let function = normalize_function(&frame.function);
+        let position = if function.is_empty() {
+            line_column(&frame.location)
+        } else {
+            ""
+        };
         out.push(format!(
-            "{}|{}",
-            normalize_function(&frame.function),
+            "{function}|{}{position}",
             normalize_file(&frame.location)
         ));
     }
+}
+
+/// The `:line` or `:line:column` that [`strip_line_column`] removes.
+fn line_column(location: &str) -> &str {
+    location
+        .get(strip_line_column(location).len()..)
+        .unwrap_or("")
 }
 
 /// `12: my_crate::module::function` or the older `12: 0x55d4c3 - my_crate::module::function`.
@@ -294,7 +311,7 @@ mod tests {
             frames(stack),
             [
                 "submit|/assets/app.js",
-                "|/app.js",
+                "|/app.js:1:2",
                 "Cart.load|/assets/index.js",
                 "new Order|/./src/order.js"
             ]
@@ -308,7 +325,7 @@ mod tests {
             frames(stack),
             [
                 "submit|/assets/app.js",
-                "|/app.js",
+                "|/app.js:1:2",
                 "global code|/main.chunk.js"
             ]
         );
@@ -326,7 +343,7 @@ mod tests {
     #[test]
     fn bare_locations_and_foreign_frames() {
         let stack = "src/handlers/orders.rs:42\nat x (node_modules/react/index.js:1:1)\nat y (<anonymous>:1:1)\nat z (chrome-extension://abc/c.js:1:1)\nat w (https://cdn/tracewire-logger.js:1:1)\nat Array.forEach (native)\nat Promise.all (index 0)\nat q (node:internal/process:1:1)\nError: user@example.com failed";
-        assert_eq!(frames(stack), ["|src/handlers/orders.rs"]);
+        assert_eq!(frames(stack), ["|src/handlers/orders.rs:42"]);
     }
 
     #[test]

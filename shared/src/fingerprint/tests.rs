@@ -196,3 +196,54 @@ proptest! {
         prop_assert_ne!(DedupKey::of(Source::Frontend, &base), DedupKey::of(source, &other));
     }
 }
+
+/// Two anonymous handlers in one file are two bugs (seen: `app.js:71` and `app.js:85` merged).
+#[test]
+fn anonymous_frames_keep_their_position() {
+    let at = |line: u32| fp(&format!("TypeError: x\n    at https://h/app.js:{line}:5"));
+    assert_ne!(at(71), at(85));
+    assert_eq!(at(71), at(71));
+    let gecko = |col: u32| fp(&format!("@https://h/app.js:71:{col}"));
+    assert_ne!(gecko(5), gecko(9));
+    // Named frames still ignore positions, so a redeploy that moves them keeps the group.
+    assert_eq!(
+        fp("at submit (https://h/app.js:1:1)"),
+        fp("at submit (https://h/app.js:90:3)")
+    );
+}
+
+proptest! {
+    /// Distinct in-app call sites (anonymous frames at different positions, or named frames in
+    /// different functions) never share a group; the same site does whatever the message says,
+    /// ids and numbers included.
+    #[test]
+    fn call_sites_decide_groups_messages_do_not(
+        a in (1u32..5000, 1u32..200),
+        b in (1u32..5000, 1u32..200),
+        named in proptest::option::of("[a-z]{1,8}"),
+        other_name in "[A-Z][a-z]{1,8}",
+        id in 0u64..u64::MAX,
+        text in "[a-z ]{0,20}",
+    ) {
+        let frame = |(line, col): (u32, u32), name: Option<&str>| match name {
+            Some(name) => format!("    at {name} (https://h/assets/app.js:{line}:{col})"),
+            None => format!("    at https://h/assets/app.js:{line}:{col}"),
+        };
+        let stack = |site, name: Option<&str>, message: &str| {
+            format!("TypeError: {message}\n{}", frame(site, name))
+        };
+        let fp_of = |site, name: Option<&str>, message: &str| {
+            exception_fingerprint("TypeError", message, Some(&stack(site, name, message)))
+        };
+        let m1 = format!("{text} order {id} failed");
+        let m2 = format!("user {} {text}", id / 3);
+        prop_assert_eq!(fp_of(a, named.as_deref(), &m1), fp_of(a, named.as_deref(), &m2));
+        if a != b && named.is_none() {
+            prop_assert_ne!(fp_of(a, None, &m1), fp_of(b, None, &m1));
+        }
+        prop_assert_ne!(
+            fp_of(a, named.as_deref(), &m1),
+            fp_of(a, Some(other_name.as_str()), &m1)
+        );
+    }
+}

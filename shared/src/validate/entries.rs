@@ -55,7 +55,7 @@ impl<'a> Fields<'a> {
     /// Required text such as a message or a type: not blank, at most `max` bytes.
     fn required(&mut self, field: &str, value: &str, max: usize) {
         if value.trim().is_empty() {
-            self.fail(field, "must not be empty");
+            self.fail(field, "is missing or empty");
         } else {
             self.length(field, value, max);
         }
@@ -127,10 +127,14 @@ pub(super) fn log(entry: LogEntry, now_us: i64, fields: &mut Fields<'_>) -> Opti
     let level = match entry.level.parse::<Level>() {
         Ok(level) => Some(level),
         Err(_) => {
-            let message = format!(
-                "{} is not a level; expected DEBUG, INFO, WARNING, ERROR or CRITICAL",
-                quote(&entry.level)
-            );
+            let message = if entry.level.trim().is_empty() {
+                "is missing; expected DEBUG, INFO, WARNING, ERROR or CRITICAL".to_owned()
+            } else {
+                format!(
+                    "{} is not a level; expected DEBUG, INFO, WARNING, ERROR or CRITICAL",
+                    quote(&entry.level)
+                )
+            };
             fields.fail("level", message);
             None
         }
@@ -269,7 +273,9 @@ pub(super) fn metric(
     let max_short = fields.limits.max_short_bytes;
     fields.required("metric_type", &entry.metric_type, max_short);
     fields.required("metric_name", &entry.metric_name, max_short);
-    if !entry.value.is_finite() {
+    if entry.value.is_nan() {
+        fields.fail("value", "is missing; expected a finite number");
+    } else if !entry.value.is_finite() {
         fields.fail("value", "must be a finite number");
     }
     fields.short("unit", entry.unit.as_ref());

@@ -499,3 +499,29 @@ fn oversized_structured_fields_are_truncated_not_refused() {
     cut(&valid.exceptions[0].context_data);
     cut(&valid.metrics[0].tags);
 }
+
+/// A missing required field is one more problem in the list, not the end of the list.
+#[test]
+fn missing_required_fields_do_not_hide_other_problems() {
+    let body = r#"{"source":"backend","logs":[
+        {"level":"INFO","message":"fine"},
+        {"level":"LOUD","message":"bad level"},
+        {"level":"INFO"},
+        {"message":"no level"}],
+      "exceptions":[{"exception_message":"no type"}],
+      "metrics":[{"metric_type":"t","metric_name":"n"}]}"#;
+    let batch: IngestBatch = serde_json::from_str(body).expect("loose wire types");
+    let mut got = paths(validate_batch(batch, NOW, &Limits::default()));
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "batch_id",
+            "exceptions[0].exception_type",
+            "logs[1].level",
+            "logs[2].message",
+            "logs[3].level",
+            "metrics[0].value",
+        ]
+    );
+}
