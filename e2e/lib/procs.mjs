@@ -25,8 +25,10 @@ export function freePort() {
   });
 }
 
-/** A fresh directory under $TMPDIR, removed by the caller. */
+/** A fresh directory under $TMPDIR (created when missing, as `TMPDIR=$PWD/.tmp` on a fresh
+ * clone is), removed by the caller. */
 export function tempDir(prefix) {
+  fs.mkdirSync(os.tmpdir(), { recursive: true });
   return fs.mkdtempSync(path.join(os.tmpdir(), `tracewire-e2e-${prefix}-`));
 }
 
