@@ -59,6 +59,12 @@ pub enum UserCommand {
         #[arg(long, default_value = "viewer")]
         role: String,
     },
+    /// Set a new password for a user and end their sessions. The password is read like
+    /// `user add` reads it.
+    Passwd {
+        /// Login name.
+        username: String,
+    },
 }
 
 /// Settings of the collector.

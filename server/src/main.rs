@@ -87,6 +87,12 @@ async fn serve(cli: Cli) -> ExitCode {
     {
         return add_user(store.as_ref(), username, role).await;
     }
+    if let Some(Command::User {
+        action: UserCommand::Passwd { username },
+    }) = &cli.command
+    {
+        return set_password(store.as_ref(), username).await;
+    }
     if let Some(Command::Retention {
         action: RetentionCommand::Run,
     }) = &cli.command
@@ -129,18 +135,40 @@ async fn serve(cli: Cli) -> ExitCode {
 /// The actor of audit rows written by CLI commands (whoever can run the binary on the database).
 const CLI_ACTOR: &str = "cli";
 
-/// `tracewire user add`: the password comes from `TRACEWIRE_USER_PASSWORD` or stdin's first line.
-async fn add_user(store: &dyn store::Store, username: &str, role: &str) -> ExitCode {
-    let password = match std::env::var("TRACEWIRE_USER_PASSWORD") {
-        Ok(p) if !p.is_empty() => p,
+/// The password of `user add` / `user passwd`: `TRACEWIRE_USER_PASSWORD`, else stdin's first
+/// line (so it appears neither in the process list nor in shell history).
+fn read_password() -> Result<String, ExitCode> {
+    match std::env::var("TRACEWIRE_USER_PASSWORD") {
+        Ok(p) if !p.is_empty() => Ok(p),
         _ => {
             let mut line = String::new();
             if let Err(e) = std::io::stdin().read_line(&mut line) {
                 eprintln!("error: cannot read the password from stdin: {e}");
-                return ExitCode::FAILURE;
+                return Err(ExitCode::FAILURE);
             }
-            line.trim_end_matches(['\r', '\n']).to_owned()
+            Ok(line.trim_end_matches(['\r', '\n']).to_owned())
         }
+    }
+}
+
+/// Prints a CLI command's failure: each bad field on its own line.
+fn report(error: tracewire_server::error::Error) -> ExitCode {
+    match error {
+        tracewire_server::error::Error::Validation(errors) => {
+            for e in errors {
+                eprintln!("error: {}: {}", e.path, e.message);
+            }
+        }
+        e => eprintln!("error: {e}"),
+    }
+    ExitCode::FAILURE
+}
+
+/// `tracewire user add`.
+async fn add_user(store: &dyn store::Store, username: &str, role: &str) -> ExitCode {
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     match tracewire_server::auth::users::add_user(store, CLI_ACTOR, username, &password, role).await
     {
@@ -148,16 +176,22 @@ async fn add_user(store: &dyn store::Store, username: &str, role: &str) -> ExitC
             println!("Created user `{username}` with role {role}");
             ExitCode::SUCCESS
         }
-        Err(tracewire_server::error::Error::Validation(errors)) => {
-            for e in errors {
-                eprintln!("error: {}: {}", e.path, e.message);
-            }
-            ExitCode::FAILURE
+        Err(e) => report(e),
+    }
+}
+
+/// `tracewire user passwd`.
+async fn set_password(store: &dyn store::Store, username: &str) -> ExitCode {
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match tracewire_server::auth::users::set_password(store, CLI_ACTOR, username, &password).await {
+        Ok(()) => {
+            println!("Set a new password for `{username}`; their sessions were ended");
+            ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => report(e),
     }
 }
 

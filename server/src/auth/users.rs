@@ -1,5 +1,5 @@
-//! User management behind `tracewire user add`: checked names and roles, argon2 hashing on a
-//! blocking thread, and a clear conflict when the name is taken.
+//! User management behind `tracewire user add` and `tracewire user passwd`: checked names and
+//! roles, argon2 hashing on a blocking thread, and a clear error when the name is taken.
 
 use crate::bootstrap::hash_password;
 use crate::clock::now_us;
@@ -36,8 +36,8 @@ pub fn validate_new_user(username: &str, password: &str, role: &str) -> Vec<Fiel
     errors
 }
 
-/// Creates a user and records who did it in `audit_logs` (a configuration change);
-/// a taken username is `Error::Store(StoreError::Conflict)`.
+/// Creates a user and records who did it in `audit_logs` (a configuration change); a taken
+/// username is a validation error on `username` that says so in words.
 pub async fn add_user(
     store: &dyn Store,
     actor: &str,
@@ -61,7 +61,14 @@ pub async fn add_user(
             role: role.to_owned(),
             created_at: now_us(),
         })
-        .await?;
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(_) => Error::Validation(vec![FieldError::new(
+                "username",
+                format!("a user named `{username}` already exists"),
+            )]),
+            other => Error::Store(other),
+        })?;
     store
         .insert_audit(&AuditRecord {
             actor: actor.to_owned(),
@@ -71,6 +78,47 @@ pub async fn add_user(
         })
         .await?;
     Ok(id)
+}
+
+/// Sets a new password for an existing user and ends that user's sessions (the way back in for
+/// an admin who missed the password printed on first start).
+pub async fn set_password(
+    store: &dyn Store,
+    actor: &str,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::Validation(vec![FieldError::new(
+            "password",
+            format!("at least {MIN_PASSWORD_CHARS} characters"),
+        )]));
+    }
+    let unknown = || {
+        Error::Validation(vec![FieldError::new(
+            "username",
+            format!("no user named `{username}`"),
+        )])
+    };
+    let user = store
+        .find_user_by_name(username)
+        .await?
+        .ok_or_else(unknown)?;
+    let password_hash = hash_password(password.to_owned())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    if !store.set_password(user.id, &password_hash).await? {
+        return Err(unknown());
+    }
+    store
+        .insert_audit(&AuditRecord {
+            actor: actor.to_owned(),
+            action: "users.passwd".into(),
+            target: Some(username.to_owned()),
+            details: serde_json::json!({}),
+        })
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -105,6 +105,26 @@ macro_rules! impl_read_store {
                 Ok(())
             }
 
+            async fn set_password(
+                &self,
+                user_id: uuid::Uuid,
+                password_hash: &str,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.write_pool().begin().await?;
+                let updated = sqlx::query::<$db>("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query::<$db>("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(updated == 1)
+            }
+
             async fn insert_audit(
                 &self,
                 a: &$crate::store::AuditRecord,

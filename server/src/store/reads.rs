@@ -219,6 +219,9 @@ pub trait AuthStore: Send + Sync {
     async fn prune_sessions(&self, now_us: i64) -> StoreResult<u64>;
     /// Ends a session; unknown hashes are not an error.
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Replaces a user's password hash and ends every session of that user, in one
+    /// transaction (whoever knew the old password is logged out); false when no such user.
+    async fn set_password(&self, user_id: uuid::Uuid, password_hash: &str) -> StoreResult<bool>;
     /// Appends an audit row.
     async fn insert_audit(&self, record: &AuditRecord) -> StoreResult<()>;
 }
