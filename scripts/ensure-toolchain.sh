@@ -4,7 +4,7 @@
 #   - wasm-bindgen-cli at exactly the version of the `wasm-bindgen` crate in Cargo.lock
 #     (the CLI and the crate must match, or the generated glue is refused at run time);
 #   - binaryen 132 (wasm-opt) from npm into a cache directory. Never Debian's binaryen:
-#     its wasm-opt 108 silently breaks wasm-bindgen output (see TOOLCHAIN.md);
+#     its wasm-opt 108 silently breaks wasm-bindgen output (see docs/TOOLCHAIN.md);
 #   - wasm-snip 0.4.0 (cargo install), to cut Rust's panic machinery out of the module;
 #   - esbuild's platform binary package from npm (@esbuild/linux-x64 or -arm64), to minify
 #     the JS of the npm package;
