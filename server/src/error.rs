@@ -64,6 +64,22 @@ pub enum Error {
     /// Storage failed; the batch was not stored.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The request body did not arrive within the body timeout.
+    #[error("the request body did not arrive within the body timeout")]
+    RequestTimeout,
+    /// The request body could not be read (the client broke off, or it was not what the route
+    /// reads).
+    #[error("{0}")]
+    BadRequest(String),
+    /// An answer produced outside our handlers (the router's 405, a framework rejection, a
+    /// middleware's refusal), put into the envelope by [`crate::http`]'s last layer.
+    #[error("{message}")]
+    Http {
+        /// The status the framework chose.
+        status: StatusCode,
+        /// Its text, when it had one.
+        message: String,
+    },
 }
 
 /// Result alias for handlers and services.
@@ -86,6 +102,9 @@ impl Error {
             Error::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             Error::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Http { status, .. } => *status,
         }
     }
 
@@ -108,7 +127,60 @@ impl Error {
             Error::Store(StoreError::NotFound) => "not_found",
             Error::Store(StoreError::Conflict(_)) => "conflict",
             Error::Store(_) => "storage_unavailable",
+            Error::RequestTimeout => "request_timeout",
+            Error::BadRequest(_) => "bad_request",
+            Error::Http { status, .. } => code_for_status(*status),
         }
+    }
+}
+
+/// Whether a body read failed because the body deadline (tower-http's `RequestBodyDeadline`)
+/// passed; the error arrives wrapped by axum, so the whole source chain is searched.
+pub fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+impl From<axum::extract::rejection::BytesRejection> for Error {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+        match &rejection {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                Error::TooLarge(rejection.body_text())
+            }
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::UnknownBodyError(e))
+                if is_body_timeout(e) =>
+            {
+                Error::RequestTimeout
+            }
+            _ => Error::BadRequest(rejection.body_text()),
+        }
+    }
+}
+
+/// The envelope code of an HTTP status, for answers that did not come from an [`Error`]
+/// (codes match the variants' where the status means the same thing).
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "http_error",
     }
 }
 
