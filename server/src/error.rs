@@ -223,3 +223,67 @@ impl IntoResponse for Error {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_statuses_get_the_variants_codes() {
+        assert_eq!(
+            code_for_status(StatusCode::PAYLOAD_TOO_LARGE),
+            Error::TooLarge(String::new()).code()
+        );
+        assert_eq!(
+            code_for_status(StatusCode::REQUEST_TIMEOUT),
+            Error::RequestTimeout.code()
+        );
+        assert_eq!(
+            code_for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            Error::UnsupportedMediaType(String::new()).code()
+        );
+        assert_eq!(
+            code_for_status(StatusCode::METHOD_NOT_ALLOWED),
+            "method_not_allowed"
+        );
+        assert_eq!(code_for_status(StatusCode::BAD_GATEWAY), "internal");
+    }
+
+    #[test]
+    fn the_envelope_always_has_details() {
+        let body = serde_json::to_value(ErrorEnvelope {
+            error: ErrorBody {
+                code: "x".into(),
+                message: "y".into(),
+                details: None,
+            },
+        })
+        .expect("serialize");
+        assert_eq!(
+            body,
+            json!({"error": {"code": "x", "message": "y", "details": null}})
+        );
+    }
+
+    #[test]
+    fn a_body_deadline_is_found_through_axum_wrapping() {
+        // What a handler sees when tower-http's deadline body gives up: axum::Error around it.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        let wrapped = rt.block_on(async {
+            let never = futures_util::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+            let body = tower_http::timeout::DeadlineBody::new(
+                std::time::Duration::from_millis(10),
+                axum::body::Body::from_stream(never),
+            );
+            let read = axum::body::to_bytes(axum::body::Body::new(body), usize::MAX).await;
+            read.expect_err("deadline passed")
+        });
+        assert!(is_body_timeout(&wrapped));
+        assert!(!is_body_timeout(&axum::Error::new(std::io::Error::other(
+            "reset"
+        ))));
+    }
+}

@@ -499,6 +499,17 @@ async fn a_full_disk_is_survived_without_restart() {
     let (status, body) = readyz(&client, &collector.base).await;
     assert_eq!(status, 503, "readyz while the disk is full: {body}");
     assert_envelope(&body, "readyz");
+    // The write probe runs every 2 s while writes fail; it must not call a full disk ready.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (status, body) = readyz(&client, &collector.base).await;
+    assert_eq!(status, 503, "readyz 5 s later, the disk still full: {body}");
+    let (status, body) = ingest(
+        &client,
+        &collector.base,
+        &marked_batch("full", Uuid::now_v7(), 20, 1000),
+    )
+    .await;
+    assert_eq!(status, 503, "ingest while the disk is still full: {body}");
 
     std::fs::remove_file(&filler).expect("free the space");
     // No traffic: the writer's probe notices the space by itself.

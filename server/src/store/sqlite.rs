@@ -114,9 +114,14 @@ impl SqliteStore {
         })
     }
 
-    /// Rewrites the header's `user_version` with its own value: a one-page commit through the
-    /// writer connection, which fails like any write while the disk is full.
+    /// A checkpoint, then a one-page commit through the writer connection. The commit alone
+    /// could pass on a full disk (it may land in WAL space a failed transaction left allocated);
+    /// the checkpoint cannot, while the database file has to grow to take the WAL's pages.
+    /// PASSIVE never waits for readers.
     async fn probe_write(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.writer)
+            .await?;
         let mut tx = self.begin_tx().await?;
         let version: i64 = sqlx::query_scalar("PRAGMA user_version")
             .fetch_one(&mut *tx)

@@ -438,3 +438,21 @@ fn metric_row(
         tags: m.tags.clone().map(sqlx::types::Json),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_holds_until_a_write_succeeds() {
+        let health = WriteHealth::default();
+        assert_eq!(health.failure(), None);
+        health.record::<()>(&Err(StoreError::Conflict("disk full".into())));
+        assert!(health.failure().is_some_and(|f| f.contains("disk full")));
+        assert!(health.is_failing());
+        health.record::<()>(&Err(StoreError::NotFound));
+        assert_eq!(health.failure().as_deref(), Some("not found"));
+        health.record(&Ok(()));
+        assert_eq!(health.failure(), None);
+    }
+}
