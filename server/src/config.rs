@@ -88,6 +88,30 @@ pub struct ServeConfig {
           value_parser = ["OFF", "NORMAL", "FULL", "EXTRA"])]
     pub sqlite_synchronous: String,
 
+    /// Seconds a client has to send a request's head (request line and headers), counted from
+    /// when the collector starts waiting for it: on a new connection and between requests on a
+    /// kept-alive one, so it is also the idle keep-alive timeout. The connection is closed after.
+    #[arg(long, env = "TRACEWIRE_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client has to send a whole request body, from the request's start; a body
+    /// still arriving then is answered 408 and the connection closed.
+    #[arg(long, env = "TRACEWIRE_BODY_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+
+    /// Most client connections open at once; further connections wait in the listen backlog
+    /// until one closes.
+    #[arg(long, env = "TRACEWIRE_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Seconds graceful shutdown waits for open connections to finish their requests before
+    /// closing them; the database writer still commits everything it acknowledged.
+    #[arg(long, env = "TRACEWIRE_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+
     /// Largest ingest body in bytes, as received.
     #[arg(long, env = "TRACEWIRE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -64,6 +64,22 @@ pub enum Error {
     /// Storage failed; the batch was not stored.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The request body did not arrive within the body timeout.
+    #[error("the request body did not arrive within the body timeout")]
+    RequestTimeout,
+    /// The request body could not be read (the client broke off, or it was not what the route
+    /// reads).
+    #[error("{0}")]
+    BadRequest(String),
+    /// An answer produced outside our handlers (the router's 405, a framework rejection, a
+    /// middleware's refusal), put into the envelope by [`crate::http`]'s last layer.
+    #[error("{message}")]
+    Http {
+        /// The status the framework chose.
+        status: StatusCode,
+        /// Its text, when it had one.
+        message: String,
+    },
 }
 
 /// Result alias for handlers and services.
@@ -86,6 +102,9 @@ impl Error {
             Error::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             Error::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Http { status, .. } => *status,
         }
     }
 
@@ -108,7 +127,60 @@ impl Error {
             Error::Store(StoreError::NotFound) => "not_found",
             Error::Store(StoreError::Conflict(_)) => "conflict",
             Error::Store(_) => "storage_unavailable",
+            Error::RequestTimeout => "request_timeout",
+            Error::BadRequest(_) => "bad_request",
+            Error::Http { status, .. } => code_for_status(*status),
         }
+    }
+}
+
+/// Whether a body read failed because the body deadline (tower-http's `RequestBodyDeadline`)
+/// passed; the error arrives wrapped by axum, so the whole source chain is searched.
+pub fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+impl From<axum::extract::rejection::BytesRejection> for Error {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+        match &rejection {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                Error::TooLarge(rejection.body_text())
+            }
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::UnknownBodyError(e))
+                if is_body_timeout(e) =>
+            {
+                Error::RequestTimeout
+            }
+            _ => Error::BadRequest(rejection.body_text()),
+        }
+    }
+}
+
+/// The envelope code of an HTTP status, for answers that did not come from an [`Error`]
+/// (codes match the variants' where the status means the same thing).
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "http_error",
     }
 }
 
@@ -149,5 +221,69 @@ impl IntoResponse for Error {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_statuses_get_the_variants_codes() {
+        assert_eq!(
+            code_for_status(StatusCode::PAYLOAD_TOO_LARGE),
+            Error::TooLarge(String::new()).code()
+        );
+        assert_eq!(
+            code_for_status(StatusCode::REQUEST_TIMEOUT),
+            Error::RequestTimeout.code()
+        );
+        assert_eq!(
+            code_for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            Error::UnsupportedMediaType(String::new()).code()
+        );
+        assert_eq!(
+            code_for_status(StatusCode::METHOD_NOT_ALLOWED),
+            "method_not_allowed"
+        );
+        assert_eq!(code_for_status(StatusCode::BAD_GATEWAY), "internal");
+    }
+
+    #[test]
+    fn the_envelope_always_has_details() {
+        let body = serde_json::to_value(ErrorEnvelope {
+            error: ErrorBody {
+                code: "x".into(),
+                message: "y".into(),
+                details: None,
+            },
+        })
+        .expect("serialize");
+        assert_eq!(
+            body,
+            json!({"error": {"code": "x", "message": "y", "details": null}})
+        );
+    }
+
+    #[test]
+    fn a_body_deadline_is_found_through_axum_wrapping() {
+        // What a handler sees when tower-http's deadline body gives up: axum::Error around it.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        let wrapped = rt.block_on(async {
+            let never = futures_util::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+            let body = tower_http::timeout::DeadlineBody::new(
+                std::time::Duration::from_millis(10),
+                axum::body::Body::from_stream(never),
+            );
+            let read = axum::body::to_bytes(axum::body::Body::new(body), usize::MAX).await;
+            read.expect_err("deadline passed")
+        });
+        assert!(is_body_timeout(&wrapped));
+        assert!(!is_body_timeout(&axum::Error::new(std::io::Error::other(
+            "reset"
+        ))));
     }
 }

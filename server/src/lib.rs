@@ -33,6 +33,7 @@ use ingest::{IngestLimits, IngestService, ratelimit::RateLimiter};
 use state::AppState;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use store::writer::{self, WriterConfig};
 use store::{Store, StoreOptions};
 use tokio::net::TcpListener;
@@ -136,13 +137,15 @@ pub async fn run(
         store,
         ingest,
     };
+    let limits = http::serve::ConnectionLimits {
+        header_timeout: Duration::from_secs(state.config.header_timeout_secs),
+        max_connections: state.config.max_connections as usize,
+        shutdown_timeout: Duration::from_secs(state.config.shutdown_timeout_secs),
+    };
     let app = http::router(state, self_trace.as_ref().map(|t| t.trace_layer()));
     tracing::info!(addr = %listener.local_addr()?, "collector listening");
-    // The peer address feeds failed-login throttling (per username and client address).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    // The peer address (the router's `ConnectInfo`) feeds failed-login throttling.
+    http::serve::serve(listener, app, limits, shutdown).await;
     maintenance.abort();
     // A retention run in progress stops after its current batch (archive, then delete).
     if let Some(task) = retention

@@ -214,8 +214,9 @@ pub struct ErrorBody {
     pub code: String,
     /// Sentence for humans.
     pub message: String,
-    /// e.g. the list of [`crate::validate::FieldError`]s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// e.g. the list of [`crate::validate::FieldError`]s; always present (`null` when there are
+    /// none) so clients can read `error.details` without checking for the key.
+    #[serde(default)]
     pub details: Option<Value>,
 }
 

@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -127,7 +126,7 @@ fn session_cookie(value: &str, max_age_s: i64) -> Result<HeaderValue> {
 async fn post_login(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
-    body: Bytes,
+    super::BodyBytes(body): super::BodyBytes,
 ) -> Result<Response> {
     let login: LoginBody = parse_json(&body)?;
     if login.username.trim().is_empty() || login.password.is_empty() {

@@ -16,7 +16,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -160,7 +159,7 @@ async fn resolve_exception(
     State(state): State<AppState>,
     RequireAdmin(current): RequireAdmin,
     Path(id): Path<String>,
-    body: Bytes,
+    super::BodyBytes(body): super::BodyBytes,
 ) -> Result<Json<Value>> {
     let id = path_uuid(&id, "id")?;
     let body: ResolveBody = if body.iter().all(u8::is_ascii_whitespace) {

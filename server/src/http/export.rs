@@ -114,7 +114,7 @@ async fn next_chunk(mut w: Walk) -> Option<(std::io::Result<Bytes>, Walk)> {
 async fn export_logs(
     State(state): State<AppState>,
     current: CurrentUser,
-    body: Bytes,
+    super::BodyBytes(body): super::BodyBytes,
 ) -> Result<Response> {
     let request: ExportBody = parse_json(&body)?;
     let format = ExportFormat::parse(&request.format).ok_or_else(|| {

@@ -1,32 +1,42 @@
 //! Liveness and readiness probes for load balancers and orchestrators.
 
+use crate::error::Error;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::json;
 
-/// `/healthz` (process is up) and `/readyz` (database answers).
+/// `/healthz` (process is up) and `/readyz` (database answers and accepts writes).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(get_health))
         .route("/readyz", get(get_ready))
 }
 
-async fn get_health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+async fn get_health() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
 }
 
-async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "reason": "database unreachable" })),
-            )
-        }
+/// Not ready while the database is unreachable or refused the writer's last write (disk full):
+/// a load balancer then sends ingest elsewhere instead of to a collector that answers 503.
+async fn get_ready(State(state): State<AppState>) -> Response {
+    if let Err(e) = state.store.ping().await {
+        tracing::warn!(error = %e, "readiness check failed");
+        return not_ready("the database is unreachable");
     }
+    if state.ingest.write_health().failure().is_some() {
+        return not_ready("the database does not accept writes");
+    }
+    Json(json!({ "status": "ready" })).into_response()
+}
+
+fn not_ready(reason: &str) -> Response {
+    Error::Http {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: format!("not ready: {reason}"),
+    }
+    .into_response()
 }

@@ -56,9 +56,13 @@ async fn handle(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let body = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
+    let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if crate::error::is_body_timeout(&e) {
+            Error::RequestTimeout
+        } else {
+            too_large()
+        }
+    })?;
     let key = header_str(headers, KEY_HEADER).or(query.key.as_deref());
     let request = IngestRequest {
         key,

@@ -2,13 +2,13 @@
 //! its `index.html`, so client-side routes survive a reload); without a build, `/` answers a
 //! small status page instead of a bare 404. API paths always answer in the error envelope.
 
+use crate::error::Error;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use std::path::PathBuf;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
-use tracewire_shared::wire::{ErrorBody, ErrorEnvelope};
 
 /// The UI build directory when it holds an `index.html`.
 pub fn detect(ui_dir: &std::path::Path) -> Option<PathBuf> {
@@ -42,17 +42,11 @@ pub async fn fallback(ui: Option<PathBuf>, request: Request) -> Response {
 }
 
 fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        axum::Json(ErrorEnvelope {
-            error: ErrorBody {
-                code: "not_found".into(),
-                message: "no such endpoint".into(),
-                details: None,
-            },
-        }),
-    )
-        .into_response()
+    Error::Http {
+        status: StatusCode::NOT_FOUND,
+        message: "no such endpoint".into(),
+    }
+    .into_response()
 }
 
 const STATUS_PAGE: &str = r#"<!doctype html>

@@ -106,6 +106,11 @@ impl IngestService {
         }
     }
 
+    /// Whether the database accepts the writer's writes (for `/readyz`).
+    pub fn write_health(&self) -> &std::sync::Arc<crate::store::writer::WriteHealth> {
+        self.writer.health()
+    }
+
     /// The limits in force (the HTTP layer needs the body limit).
     pub fn limits(&self) -> &IngestLimits {
         &self.limits

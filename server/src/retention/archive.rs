@@ -23,7 +23,7 @@ pub struct ArchiveFile {
 /// Writes `rows` to `dir/name` durably: on `Ok` the file is complete and on disk; on `Err`
 /// nothing is left behind under `name`.
 pub fn write_archive<T: Serialize>(dir: &Path, name: &str, rows: &[T]) -> io::Result<ArchiveFile> {
-    fs::create_dir_all(dir)?;
+    create_private_dir(dir)?;
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
     let result = write_tmp(&tmp, rows).and_then(|bytes| {
@@ -41,7 +41,7 @@ pub fn write_archive<T: Serialize>(dir: &Path, name: &str, rows: &[T]) -> io::Re
 }
 
 fn write_tmp<T: Serialize>(tmp: &Path, rows: &[T]) -> io::Result<u64> {
-    let file = File::create_new(tmp)?;
+    let file = create_private_file(tmp)?;
     let mut gz = GzEncoder::new(BufWriter::new(file), Compression::default());
     for row in rows {
         serde_json::to_writer(&mut gz, row).map_err(io::Error::other)?;
@@ -50,6 +50,25 @@ fn write_tmp<T: Serialize>(tmp: &Path, rows: &[T]) -> io::Result<u64> {
     let file = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     Ok(file.metadata()?.len())
+}
+
+/// Archives hold the stored logs: directories the collector creates are the owner's only
+/// (0700; existing ones keep their mode, the operator's choice).
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// A new file readable by its owner only (0600), failing if it exists.
+fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 /// Makes the rename itself durable (a directory entry is data of the directory).
@@ -91,6 +110,19 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("x.jsonl.gz")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn archives_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().expect("dir");
+        let dir = root.path().join("a/b");
+        let file = write_archive(&dir, "x.jsonl.gz", &[json!({})]).expect("write");
+        let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&root.path().join("a")), 0o700);
+        assert_eq!(mode(&file.path), 0o600);
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database file could not be created.
+    #[error("cannot create the database file: {0}")]
+    Io(#[from] std::io::Error),
     /// Any other database error (connection lost, disk full, …).
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -92,6 +95,27 @@ impl Default for StoreOptions {
     }
 }
 
+/// Pool `after_release` hook: a connection that still counts an open transaction is closed
+/// instead of reused. When SQLite rolls a transaction back by itself (SQLITE_FULL, SQLITE_IOERR,
+/// SQLITE_NOMEM), the ROLLBACK sqlx queues for the dropped transaction fails ("no transaction is
+/// active") and sqlx's depth stays at 1; reused, that connection refuses every later
+/// `begin_with` ("attempted to call begin_with at non-zero transaction depth"). With `flush`
+/// (SQLite, whose connection runs queued commands on its own thread) a ping first lets that
+/// queued ROLLBACK finish, so the depth read after it is final; PostgreSQL counts it at once.
+async fn discard_if_in_transaction<C: sqlx::Connection>(
+    conn: &mut C,
+    flush: bool,
+) -> Result<bool, sqlx::Error> {
+    if flush {
+        conn.ping().await?;
+    }
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+    }
+    Ok(clean)
+}
+
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and applies migrations.
 pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
@@ -133,6 +157,9 @@ pub trait Store: AuthStore + QueryStore + RetentionStore + Send + Sync + 'static
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap round trip for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
+    /// Commits the smallest real write, so the writer can tell when a database that refused
+    /// writes (disk full) accepts them again.
+    async fn write_probe(&self) -> StoreResult<()>;
     /// Opens the one write transaction the writer uses for a group of batches.
     async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>>;
     /// Looks up an ingest key with its project's flags (revoked keys included; the caller decides).

@@ -33,9 +33,18 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_read_connections.max(2) + 2)
             .acquire_timeout(Duration::from_secs(10))
+            .after_release(|conn, _meta| Box::pin(super::discard_if_in_transaction(conn, false)))
             .connect_with(connect)
             .await?;
         Ok(Self { pool })
+    }
+
+    /// Assigning a transaction id makes even this statement's commit write a WAL record.
+    async fn probe_write(&self) -> StoreResult<()> {
+        sqlx::query("SELECT txid_current()")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     fn write_pool(&self) -> &PgPool {

@@ -101,6 +101,10 @@ macro_rules! impl_common_store {
                 Ok(())
             }
 
+            async fn write_probe(&self) -> $crate::store::StoreResult<()> {
+                self.probe_write().await
+            }
+
             async fn begin_write(
                 &self,
             ) -> $crate::store::StoreResult<Box<dyn $crate::store::WriteTx>> {

@@ -61,6 +61,21 @@ async fn checkpoint_loop(pool: SqlitePool) {
     }
 }
 
+/// Creates the database file readable by its owner only, unless it exists. SQLite would create it
+/// with the process umask (usually world-readable) and gives `-wal` and `-shm` the database
+/// file's mode, so creating it first keeps all three private.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl SqliteStore {
     /// A read transaction whose statements share one snapshot (deferred: from its first read).
     const BEGIN_SNAPSHOT: &str = "BEGIN";
@@ -68,7 +83,12 @@ impl SqliteStore {
     pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
         let synchronous = SqliteSynchronous::from_str(&options.sqlite_synchronous)
             .map_err(|_| super::StoreError::UnsupportedUrl(options.sqlite_synchronous.clone()))?;
-        let connect = SqliteConnectOptions::from_str(url)?
+        let connect = SqliteConnectOptions::from_str(url)?;
+        let file = connect.get_filename();
+        if file != std::path::Path::new(":memory:") && !url.contains("mode=memory") {
+            create_private(file)?;
+        }
+        let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
@@ -79,6 +99,7 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .after_release(|conn, _meta| Box::pin(super::discard_if_in_transaction(conn, true)))
             .connect_with(connect.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         let pool = SqlitePoolOptions::new()
@@ -91,6 +112,25 @@ impl SqliteStore {
             writer,
             checkpointer,
         })
+    }
+
+    /// A checkpoint, then a one-page commit through the writer connection. The commit alone
+    /// could pass on a full disk (it may land in WAL space a failed transaction left allocated);
+    /// the checkpoint cannot, while the database file has to grow to take the WAL's pages.
+    /// PASSIVE never waits for readers.
+    async fn probe_write(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.writer)
+            .await?;
+        let mut tx = self.begin_tx().await?;
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(&format!("PRAGMA user_version = {version}"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     fn write_pool(&self) -> &SqlitePool {

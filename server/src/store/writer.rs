@@ -6,12 +6,18 @@
 //! If a group fails, each of its batches is retried alone, so one bad batch cannot fail its
 //! neighbours; whatever still fails is answered with an error (the client retries with the same
 //! batch_id, which idempotency makes safe).
+//!
+//! The writer also tracks whether the database accepts writes ([`WriteHealth`], read by
+//! `/readyz`): a failed write marks it failing, the next successful one clears it, and while it
+//! is failing a cheap write probe runs every `probe_interval`, so readiness comes back once
+//! space is freed even when no client sends anything.
 
 use super::dedup::{DedupIndex, key_hash};
 use super::{BatchRecord, ExceptionRow, LogRow, MetricRow, Store, StoreError, StoreResult};
 use crate::clock::now_us;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracewire_shared::fingerprint::{DedupKey, exception_fingerprint};
@@ -28,6 +34,8 @@ pub struct WriterConfig {
     pub max_group_entries: usize,
     /// Dedup window in microseconds.
     pub dedup_window_us: i64,
+    /// Time between write probes while writes are failing.
+    pub probe_interval: Duration,
 }
 
 impl Default for WriterConfig {
@@ -36,6 +44,7 @@ impl Default for WriterConfig {
             queue_capacity: 512,
             max_group_entries: 20_000,
             dedup_window_us: tracewire_shared::wire::DEDUP_WINDOW_MS * 1000,
+            probe_interval: Duration::from_secs(2),
         }
     }
 }
@@ -60,13 +69,59 @@ pub enum SubmitError {
     Closed,
 }
 
+/// Whether the database accepted the writer's last write.
+#[derive(Debug, Default)]
+pub struct WriteHealth {
+    failure: Mutex<Option<String>>,
+}
+
+impl WriteHealth {
+    /// Why the last write failed, while no write has succeeded since.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn is_failing(&self) -> bool {
+        self.failure().is_some()
+    }
+
+    fn record<T>(&self, result: &StoreResult<T>) {
+        let mut failure = self
+            .failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match result {
+            Ok(_) => {
+                if failure.take().is_some() {
+                    tracing::info!("database accepts writes again");
+                }
+            }
+            Err(e) => {
+                if failure.is_none() {
+                    tracing::warn!(error = %e, "database does not accept writes; not ready");
+                }
+                *failure = Some(e.to_string());
+            }
+        }
+    }
+}
+
 /// Cheap, cloneable handle to the writer.
 #[derive(Clone)]
 pub struct WriterHandle {
     tx: mpsc::Sender<WriteJob>,
+    health: Arc<WriteHealth>,
 }
 
 impl WriterHandle {
+    /// Whether the database currently accepts writes (shared with the writer task).
+    pub fn health(&self) -> &Arc<WriteHealth> {
+        &self.health
+    }
+
     /// Queues a batch without waiting; the receiver resolves after the commit.
     pub fn try_submit(
         &self,
@@ -125,8 +180,9 @@ pub async fn spawn(
         }
     }
     let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-    let task = tokio::spawn(run(store, config, index, rx));
-    Ok((WriterHandle { tx }, task))
+    let health = Arc::new(WriteHealth::default());
+    let task = tokio::spawn(run(store, config, index, rx, health.clone()));
+    Ok((WriterHandle { tx, health }, task))
 }
 
 fn seed_key(seed: &super::DedupSeed) -> Option<DedupKey> {
@@ -151,9 +207,22 @@ async fn run(
     config: WriterConfig,
     mut index: DedupIndex,
     mut rx: mpsc::Receiver<WriteJob>,
+    health: Arc<WriteHealth>,
 ) {
     let mut last_evict = now_us();
-    while let Some(first) = rx.recv().await {
+    let mut probe = tokio::time::interval(config.probe_interval);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let first = tokio::select! {
+            job = rx.recv() => match job {
+                Some(job) => job,
+                None => break,
+            },
+            _ = probe.tick(), if health.is_failing() => {
+                health.record(&store.write_probe().await);
+                continue;
+            }
+        };
         let mut entries = entry_count(&first.batch);
         let mut group = vec![first];
         while entries < config.max_group_entries {
@@ -165,7 +234,7 @@ async fn run(
                 Err(_) => break,
             }
         }
-        write_group(store.as_ref(), &mut index, group).await;
+        write_group(store.as_ref(), &mut index, &health, group).await;
         let now = now_us();
         if now - last_evict > 1_000_000 {
             index.evict(now);
@@ -175,8 +244,15 @@ async fn run(
     tracing::debug!("writer drained and stopped");
 }
 
-async fn write_group(store: &dyn Store, index: &mut DedupIndex, group: Vec<WriteJob>) {
-    match write_once(store, index, &group).await {
+async fn write_group(
+    store: &dyn Store,
+    index: &mut DedupIndex,
+    health: &WriteHealth,
+    group: Vec<WriteJob>,
+) {
+    let first = write_once(store, index, &group).await;
+    health.record(&first);
+    match first {
         Ok(responses) => {
             for (job, response) in group.into_iter().zip(responses) {
                 answer(job, Ok(response));
@@ -188,6 +264,7 @@ async fn write_group(store: &dyn Store, index: &mut DedupIndex, group: Vec<Write
                 let result = write_once(store, index, std::slice::from_ref(&job))
                     .await
                     .and_then(|responses| responses.into_iter().next().ok_or(StoreError::NotFound));
+                health.record(&result);
                 if let Err(e) = &result {
                     tracing::error!(error = %e, batch_id = %job.batch.batch_id, "batch write failed");
                 }
@@ -359,5 +436,23 @@ fn metric_row(
         endpoint: m.endpoint.clone(),
         trace_id: m.trace_id.clone(),
         tags: m.tags.clone().map(sqlx::types::Json),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_holds_until_a_write_succeeds() {
+        let health = WriteHealth::default();
+        assert_eq!(health.failure(), None);
+        health.record::<()>(&Err(StoreError::Conflict("disk full".into())));
+        assert!(health.failure().is_some_and(|f| f.contains("disk full")));
+        assert!(health.is_failing());
+        health.record::<()>(&Err(StoreError::NotFound));
+        assert_eq!(health.failure().as_deref(), Some("not found"));
+        health.record(&Ok(()));
+        assert_eq!(health.failure(), None);
     }
 }

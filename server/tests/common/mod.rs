@@ -72,6 +72,17 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A SQLite database at `dir/tracewire.db` in a directory the test owns (e.g. a small tmpfs).
+    pub fn sqlite_in(dir: &std::path::Path) -> Self {
+        Self {
+            url: format!("sqlite://{}", dir.join("tracewire.db").display()),
+            backend: Backend::Sqlite,
+            _dir: None,
+        }
+    }
+}
+
 /// A running collector.
 pub struct TestServer {
     pub addr: SocketAddr,
