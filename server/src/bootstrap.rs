@@ -137,15 +137,18 @@ pub async fn bootstrap(
     })
 }
 
+/// Stores `key` (its hash) on the project unless it exists; the key itself is only returned to
+/// be printed once.
 async fn ensure_key(store: &dyn Store, project_id: Uuid, key: &str) -> StoreResult<()> {
-    if store.find_ingest_key(key).await?.is_some() {
+    let key_hash = crate::ingest::keys::key_hash(key);
+    if store.find_ingest_key(&key_hash).await?.is_some() {
         return Ok(());
     }
     store
         .insert_ingest_key(&IngestKeyRecord {
             id: Uuid::now_v7(),
             project_id,
-            key: key.to_owned(),
+            key_hash,
             allowed_origins: Json(Vec::new()),
             revoked: false,
             created_at: now_us(),

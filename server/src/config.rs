@@ -1,6 +1,8 @@
 //! Command line and environment configuration. Every flag also reads a `TRACEWIRE_*` variable;
 //! the doc comments double as `--help`.
 
+use crate::auth::origin::WebOrigin;
+use crate::auth::proxy::ProxyNet;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -206,6 +208,35 @@ pub struct ServeConfig {
     /// Directory of the admin UI build to serve at `/` (a status page when absent).
     #[arg(long, env = "TRACEWIRE_UI_DIR", default_value = "admin-ui/dist")]
     pub ui_dir: std::path::PathBuf,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma separated IPs or CIDR blocks,
+    /// e.g. `127.0.0.1,10.0.0.0/8`). Only when the peer is one of them is the client address,
+    /// for the login lockout and the audit trail, the rightmost untrusted hop of that header.
+    #[arg(long, env = "TRACEWIRE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ProxyNet>,
+
+    /// Mark the session cookie `Secure` (sent over HTTPS only); set it when users reach the
+    /// collector through HTTPS.
+    #[arg(long, env = "TRACEWIRE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// The URL users open the collector at (`https://logs.example.com`), when a proxy in front
+    /// rewrites `Host`: cookie-authenticated writes must come from this origin or from the
+    /// `Host` they were sent to.
+    #[arg(long, env = "TRACEWIRE_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<WebOrigin>,
+
+    /// Password checks (Argon2, 19 MiB each) run at once; 0 means one per CPU.
+    #[arg(long, env = "TRACEWIRE_LOGIN_CONCURRENCY", default_value_t = 0)]
+    pub login_concurrency: usize,
+
+    /// Logins that may wait for a password check before further ones get 429.
+    #[arg(long, env = "TRACEWIRE_LOGIN_QUEUE", default_value_t = 32)]
+    pub login_queue: usize,
+}
+
+fn parse_public_url(s: &str) -> Result<WebOrigin, String> {
+    WebOrigin::parse(s).ok_or_else(|| format!("{s:?} is not an http(s) URL"))
 }
 
 impl ServeConfig {
@@ -397,6 +428,28 @@ mod tests {
         assert!("INFO".parse::<LevelDays>().is_err());
         assert!("LOUD=3".parse::<LevelDays>().is_err());
         assert!("INFO=-1".parse::<LevelDays>().is_err());
+    }
+
+    #[test]
+    fn proxy_and_cookie_settings_parse() {
+        let cli = Cli::parse_from([
+            "tw",
+            "--trusted-proxies",
+            "127.0.0.1, 10.0.0.0/8",
+            "--secure-cookies",
+            "--public-url",
+            "https://logs.example/",
+        ]);
+        assert_eq!(cli.serve.trusted_proxies.len(), 2);
+        assert!(cli.serve.secure_cookies);
+        assert_eq!(
+            cli.serve.public_url,
+            WebOrigin::parse("https://logs.example")
+        );
+        assert!(Cli::try_parse_from(["tw", "--trusted-proxies", "10.0.0.0/40"]).is_err());
+        assert!(Cli::try_parse_from(["tw", "--public-url", "logs.example"]).is_err());
+        let defaults = Cli::parse_from(["tw"]).serve;
+        assert!(defaults.trusted_proxies.is_empty() && !defaults.secure_cookies);
     }
 
     #[test]

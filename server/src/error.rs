@@ -55,6 +55,9 @@ pub enum Error {
     /// Authenticated, but the role does not allow this (viewers are read-only).
     #[error("this action needs the admin role")]
     Forbidden,
+    /// A cookie-authenticated write (or a login) whose Origin/Referer is not this collector.
+    #[error("cross-site request refused: the Origin or Referer must be this collector")]
+    CsrfRejected,
     /// A bug or a failed background task; details are logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -97,7 +100,7 @@ impl Error {
             Error::RateLimited { .. } | Error::Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::Forbidden | Error::CsrfRejected => StatusCode::FORBIDDEN,
             Error::Internal(_) | Error::Archive(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             Error::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
@@ -122,6 +125,7 @@ impl Error {
             Error::ShuttingDown => "shutting_down",
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden => "forbidden",
+            Error::CsrfRejected => "csrf_rejected",
             Error::Internal(_) => "internal",
             Error::Archive(_) => "archive_failed",
             Error::Store(StoreError::NotFound) => "not_found",

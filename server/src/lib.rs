@@ -130,9 +130,10 @@ pub async fn run(
         shutdown.await;
         let _ = stop_tx.send(true);
     };
+    let login_limits = auth::LoginLimits::new(config.login_concurrency, config.login_queue);
     let state = AppState {
         config: Arc::new(config),
-        auth: Arc::new(auth::AuthService::new(store.clone())),
+        auth: Arc::new(auth::AuthService::new(store.clone(), login_limits)),
         stopping,
         store,
         ingest,

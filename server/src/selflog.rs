@@ -25,7 +25,7 @@ impl InProcessSink {
             key: IngestKeyRecord {
                 id: project.id,
                 project_id: project.id,
-                key: String::new(),
+                key_hash: String::new(),
                 allowed_origins: Json(Vec::new()),
                 revoked: false,
                 created_at: project.created_at,

@@ -132,7 +132,8 @@ both_backends!(every_error_status_uses_the_envelope, |backend| async move {
 both_backends!(origin_allow_list_and_cors, |backend| async move {
     let s = TestServer::start(backend).await;
     s.execute(&format!(
-        "UPDATE ingest_keys SET allowed_origins = '[\"https://shop.example\"]' WHERE key = '{KEY}'"
+        "UPDATE ingest_keys SET allowed_origins = '[\"https://shop.example\"]' WHERE key_hash = '{}'",
+        tracewire_server::ingest::keys::key_hash(KEY)
     ))
     .await;
     let url = s.url("/api/v1/logging/logs");

@@ -4,19 +4,30 @@
 //!
 //! - [`throttle`]: the pure failed-login counter.
 //! - [`users`]: creating users (`tracewire user add`).
+//! - [`proxy`]: the client address behind trusted reverse proxies.
+//! - [`origin`]: the same-origin check of cookie-authenticated writes.
+//! - [`password`]: Argon2 checks under a concurrency bound, in pooled memory.
+//!
+//! A password check costs Argon2's 19 MiB and tens of milliseconds of CPU, and anyone can ask
+//! for one. So login reserves its attempt in the throttle first (the lockout is decided before
+//! the check, see [`throttle`]), then waits for one of a few check permits in a bounded queue;
+//! when the queue is full it answers 429 at once instead of queueing without bound.
 
+pub mod origin;
+pub mod password;
+pub mod proxy;
 pub mod throttle;
 pub mod users;
 
 use crate::clock::now_us;
 use crate::error::{Error, Result};
 use crate::store::{AuditRecord, SessionRecord, Store, UserRecord};
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use password::PasswordChecker;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
-use throttle::Throttle;
+use throttle::{Throttle, ThrottleKey};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -24,6 +35,43 @@ use uuid::Uuid;
 pub const SESSION_COOKIE: &str = "tracewire_session";
 /// How long a session lasts (7 days).
 pub const SESSION_TTL_US: i64 = 7 * 24 * 3600 * 1_000_000;
+/// Longest username a login may name, in bytes; longer ones are refused before any work.
+pub const MAX_LOGIN_USERNAME_BYTES: usize = 256;
+/// Characters of an attempted username kept in `audit_logs`.
+pub const AUDIT_USERNAME_CHARS: usize = 64;
+
+/// How many password checks run at once and how many logins may wait for one.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// Concurrent Argon2 checks (each holds 19 MiB while it runs).
+    pub concurrency: usize,
+    /// Logins waiting for a check slot before further ones get 429.
+    pub queue: usize,
+}
+
+impl LoginLimits {
+    /// `concurrency` 0 means the machine's available parallelism; both are at least 1.
+    pub fn new(concurrency: usize, queue: usize) -> Self {
+        let concurrency = if concurrency == 0 {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            concurrency
+        };
+        Self {
+            concurrency: concurrency.max(1),
+            queue: queue.max(1),
+        }
+    }
+}
+
+/// The attempted username as `audit_logs` keeps it: at most [`AUDIT_USERNAME_CHARS`]
+/// characters, with a visible mark when it was cut.
+pub fn audit_username(username: &str) -> String {
+    match username.char_indices().nth(AUDIT_USERNAME_CHARS) {
+        Some((cut, _)) => format!("{}…(truncated)", &username[..cut]),
+        None => username.to_owned(),
+    }
+}
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,6 +115,41 @@ pub struct AuthService {
     throttle: Mutex<Throttle>,
     /// Hash verified when the username does not exist, so timing does not reveal usernames.
     dummy_hash: OnceCell<String>,
+    /// Bounded, pooled Argon2 checks.
+    checks: PasswordChecker,
+}
+
+/// A throttle reservation; dropped unsettled (busy, client gone, storage error) it is released
+/// without counting.
+struct Reservation<'a> {
+    throttle: &'a Mutex<Throttle>,
+    key: ThrottleKey,
+    settled: bool,
+}
+
+impl Reservation<'_> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        // A panic while holding this lock leaves only counters behind; keep using them.
+        self.throttle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fail(mut self) {
+        self.settled = true;
+        self.lock().fail(self.key, now_us());
+    }
+
+    fn succeed(mut self) {
+        self.settled = true;
+        self.lock().succeed(self.key, now_us());
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.lock().release(self.key);
+        }
+    }
 }
 
 /// SHA-256 of a session token, hex: what the `sessions` table stores.
@@ -84,67 +167,62 @@ fn new_token() -> String {
         .collect()
 }
 
-async fn verify_password(password: String, hash: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("password check task failed: {e}")))
-}
-
 impl AuthService {
-    /// A service over `store` with an empty throttle.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// A service over `store` with an empty throttle and `limits` on password checks.
+    pub fn new(store: Arc<dyn Store>, limits: LoginLimits) -> Self {
         Self {
             store,
             throttle: Mutex::new(Throttle::default()),
             dummy_hash: OnceCell::new(),
+            checks: PasswordChecker::new(limits),
         }
     }
 
-    fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
-        // A panic while holding this lock leaves only counters behind; keep using them.
-        self.throttle.lock().unwrap_or_else(|p| p.into_inner())
+    /// Reserves an attempt of `username` from `client` before any work is done.
+    fn reserve(&self, username: &str, client: &str) -> Result<Reservation<'_>> {
+        let key = Throttle::key(username, client);
+        let mut throttle = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        throttle
+            .begin(key, now_us())
+            .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
+        Ok(Reservation {
+            throttle: &self.throttle,
+            key,
+            settled: false,
+        })
     }
 
     /// Checks the password and opens a session; returns the token (shown once) and the user.
+    /// `username` must already be within [`MAX_LOGIN_USERNAME_BYTES`].
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         client: &str,
     ) -> Result<(String, Principal)> {
-        let key = Throttle::key(username, client);
-        if let Err(retry_after_secs) = self.throttle().check(&key, now_us()) {
-            return Err(Error::RateLimited { retry_after_secs });
-        }
+        let reservation = self.reserve(username, client)?;
+        let slot = self.checks.slot().await?;
         let user = self.store.find_user_by_name(username).await?;
         let hash = match &user {
             Some(u) => u.password_hash.clone(),
             None => self.dummy_hash().await?,
         };
-        let valid = verify_password(password.to_owned(), hash).await?;
+        let valid = slot.verify(password.to_owned(), hash).await?;
         let user = match user {
             Some(u) if valid && !u.disabled => u,
             _ => {
-                self.throttle().fail(&key, now_us());
+                reservation.fail();
                 self.audit(
-                    username,
+                    &audit_username(username),
                     "auth.login_failed",
                     None,
-                    json!({"client": client}),
+                    json!({"client": client, "username_bytes": username.len()}),
                 )
                 .await?;
                 return Err(Error::Unauthorized("invalid username or password"));
             }
         };
-        self.throttle().succeed(&key);
+        reservation.succeed();
         let token = new_token();
         let now = now_us();
         self.store
@@ -213,5 +291,33 @@ impl AuthService {
             })
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audited_usernames_are_cut_and_marked() {
+        assert_eq!(audit_username("admin"), "admin");
+        let exact = "a".repeat(AUDIT_USERNAME_CHARS);
+        assert_eq!(audit_username(&exact), exact);
+        let long = "é".repeat(1000);
+        let cut = audit_username(&long);
+        assert!(cut.starts_with(&"é".repeat(AUDIT_USERNAME_CHARS)));
+        assert!(cut.ends_with("…(truncated)"));
+        assert_eq!(
+            cut.chars().count(),
+            AUDIT_USERNAME_CHARS + "…(truncated)".len() - 2
+        );
+    }
+
+    #[test]
+    fn login_limits_are_at_least_one() {
+        let l = LoginLimits::new(0, 0);
+        assert!(l.concurrency >= 1);
+        assert_eq!(l.queue, 1);
+        assert_eq!(LoginLimits::new(3, 7).concurrency, 3);
     }
 }

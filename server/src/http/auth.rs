@@ -1,13 +1,19 @@
 //! `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`, `GET /api/v1/auth/me`, and the
 //! extractors every protected handler uses: [`CurrentUser`] (session cookie or
 //! `Authorization: Bearer`) and [`RequireAdmin`] (writes).
+//!
+//! Cookie-authenticated writes pass the same-origin check of [`crate::auth::origin`] inside
+//! [`CurrentUser`], so every write route has it without opting in.
 
-use crate::auth::{Principal, Role, SESSION_COOKIE, SESSION_TTL_US};
+use crate::auth::origin::RequestOrigin;
+use crate::auth::proxy::client_ip;
+use crate::auth::{MAX_LOGIN_USERNAME_BYTES, Principal, Role, SESSION_COOKIE, SESSION_TTL_US};
 use crate::error::{Error, Result};
 use crate::state::AppState;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,6 +21,10 @@ use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
 use tracewire_shared::validate::FieldError;
+
+/// Largest login body: a username within [`MAX_LOGIN_USERNAME_BYTES`] and any sane password fit
+/// many times over; anything bigger is refused before it is read.
+pub const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
 /// The auth routes.
 pub fn router() -> Router<AppState> {
@@ -24,13 +34,30 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/me", get(get_me))
 }
 
-/// The authenticated caller; rejects with 401 when there is no live session.
+/// The authenticated caller; rejects with 401 when there is no live session, and with 403 a
+/// cookie-authenticated write from another origin.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     /// Who is calling.
     pub user: Principal,
-    /// The token that authenticated the request (for logout).
+    /// The token that authenticated the request (for logout and the live tail's re-checks).
     token: String,
+}
+
+impl CurrentUser {
+    /// The session token of this request.
+    pub(super) fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+/// Where a request's token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credential {
+    /// `Authorization: Bearer`: only scripts send it, a browser never adds it on its own.
+    Bearer,
+    /// The session cookie: a browser attaches it to requests other sites make it send.
+    Cookie,
 }
 
 /// An authenticated admin; rejects viewers with 403.
@@ -38,7 +65,7 @@ pub struct CurrentUser {
 pub struct RequireAdmin(pub CurrentUser);
 
 /// The token from `Authorization: Bearer` or, failing that, the session cookie.
-fn request_token(headers: &HeaderMap) -> Option<String> {
+fn request_token(headers: &HeaderMap) -> Option<(String, Credential)> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -46,7 +73,7 @@ fn request_token(headers: &HeaderMap) -> Option<String> {
         .map(str::trim)
         .filter(|t| !t.is_empty());
     if let Some(t) = bearer {
-        return Some(t.to_owned());
+        return Some((t.to_owned(), Credential::Bearer));
     }
     headers
         .get_all(header::COOKIE)
@@ -55,15 +82,41 @@ fn request_token(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+        .map(|(_, value)| (value.to_owned(), Credential::Cookie))
+}
+
+/// Methods that change state; GET, HEAD and OPTIONS must not.
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// What the request says about its origin: `Origin`, `Referer` and the `Host` it was sent to
+/// (the URI's authority for HTTP/2, which has no `Host` header).
+fn request_origin(parts: &Parts) -> RequestOrigin<'_> {
+    RequestOrigin {
+        origin: header_str(&parts.headers, header::ORIGIN),
+        referer: header_str(&parts.headers, header::REFERER),
+        host: header_str(&parts.headers, header::HOST)
+            .or_else(|| parts.uri.authority().map(|a| a.as_str())),
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let token =
+        let (token, credential) =
             request_token(&parts.headers).ok_or(Error::Unauthorized("authentication required"))?;
+        if credential == Credential::Cookie
+            && is_write(&parts.method)
+            && !request_origin(parts).is_same_origin(state.config.public_url.as_ref())
+        {
+            return Err(Error::CsrfRejected);
+        }
         let user = state.auth.authenticate(&token).await?;
         Ok(Self { user, token })
     }
@@ -81,22 +134,44 @@ impl FromRequestParts<AppState> for RequireAdmin {
     }
 }
 
-/// The peer address, for throttling and audit ("unknown" when served without connect info).
-pub(super) fn client_address(parts_ext: &axum::http::Extensions) -> String {
-    parts_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+/// The client address, for throttling and audit: the peer, or behind a trusted proxy the
+/// address it forwarded ("unknown" when served without connect info).
+pub(super) fn client_address(parts: &Parts, state: &AppState) -> String {
+    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return "unknown".to_owned();
+    };
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    client_ip(peer.ip(), forwarded, &state.config.trusted_proxies).to_string()
 }
 
 /// The client's address as an extractor.
 pub(super) struct ClientAddress(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self> {
-        Ok(Self(client_address(&parts.extensions)))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        Ok(Self(client_address(parts, state)))
+    }
+}
+
+/// The login's origin check: a login form posted from another site is refused (login CSRF);
+/// clients that send no `Origin` (scripts, curl) are not browsers and may log in.
+struct LoginOrigin;
+
+impl FromRequestParts<AppState> for LoginOrigin {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let origin = request_origin(parts);
+        if origin.is_declared() && !origin.is_same_origin(state.config.public_url.as_ref()) {
+            return Err(Error::CsrfRejected);
+        }
+        Ok(Self)
     }
 }
 
@@ -116,30 +191,75 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
     })
 }
 
-fn session_cookie(value: &str, max_age_s: i64) -> Result<HeaderValue> {
+/// The session cookie; `secure` adds the `Secure` attribute (`--secure-cookies`).
+fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Result<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}"
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{secure}"
     ))
     .map_err(|e| Error::Internal(e.to_string()))
 }
 
-async fn post_login(
-    State(state): State<AppState>,
-    ClientAddress(client): ClientAddress,
-    super::BodyBytes(body): super::BodyBytes,
-) -> Result<Response> {
-    let login: LoginBody = parse_json(&body)?;
+/// Reads at most `limit` bytes of `body`; more is the envelope's 413 (axum's own limit answers
+/// in plain text).
+pub(super) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<bytes::Bytes> {
+    let too_large = || Error::TooLarge(format!("body exceeds {limit} bytes"));
+    let declared =
+        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        // Past the body deadline the read fails too: that is a 408, not a 413.
+        if crate::error::is_body_timeout(&e) {
+            Error::RequestTimeout
+        } else {
+            too_large()
+        }
+    })
+}
+
+/// The username's checks, before any work: present, and not longer than
+/// [`MAX_LOGIN_USERNAME_BYTES`].
+fn check_login(login: &LoginBody) -> Result<()> {
     if login.username.trim().is_empty() || login.password.is_empty() {
         return Err(Error::Validation(vec![FieldError::new(
             "username",
             "username and password are required",
         )]));
     }
+    if login.username.len() > MAX_LOGIN_USERNAME_BYTES {
+        return Err(Error::Validation(vec![FieldError::new(
+            "username",
+            format!("at most {MAX_LOGIN_USERNAME_BYTES} bytes"),
+        )]));
+    }
+    Ok(())
+}
+
+async fn post_login(
+    State(state): State<AppState>,
+    _origin: LoginOrigin,
+    ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let body = read_body(&headers, body, LOGIN_BODY_LIMIT).await?;
+    let login: LoginBody = parse_json(&body)?;
+    check_login(&login)?;
     let (token, user) = state
         .auth
         .login(login.username.trim(), &login.password, &client)
         .await?;
-    let cookie = session_cookie(&token, SESSION_TTL_US / 1_000_000)?;
+    let cookie = session_cookie(
+        &token,
+        SESSION_TTL_US / 1_000_000,
+        state.config.secure_cookies,
+    )?;
     let mut response = Json(json!({"token": token, "user": user})).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
@@ -148,9 +268,10 @@ async fn post_login(
 async fn post_logout(State(state): State<AppState>, current: CurrentUser) -> Result<Response> {
     state.auth.logout(&current.user, &current.token).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, session_cookie("", 0)?);
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, state.config.secure_cookies)?,
+    );
     Ok(response)
 }
 
@@ -169,12 +290,41 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=b; tracewire_session=abc; c=d"),
         );
-        assert_eq!(request_token(&h).as_deref(), Some("abc"));
+        assert_eq!(
+            request_token(&h),
+            Some(("abc".to_owned(), Credential::Cookie))
+        );
         h.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer xyz"),
         );
-        assert_eq!(request_token(&h).as_deref(), Some("xyz"));
+        assert_eq!(
+            request_token(&h),
+            Some(("xyz".to_owned(), Credential::Bearer))
+        );
         assert_eq!(request_token(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn login_usernames_are_bounded() {
+        let body = |u: &str| LoginBody {
+            username: u.to_owned(),
+            password: "p".into(),
+        };
+        assert!(check_login(&body("admin")).is_ok());
+        assert!(check_login(&body(&"a".repeat(MAX_LOGIN_USERNAME_BYTES))).is_ok());
+        assert!(matches!(
+            check_login(&body(&"a".repeat(MAX_LOGIN_USERNAME_BYTES + 1))),
+            Err(Error::Validation(_))
+        ));
+        assert!(matches!(check_login(&body(" ")), Err(Error::Validation(_))));
+    }
+
+    #[test]
+    fn cookies_are_secure_when_asked() {
+        let plain = session_cookie("t", 60, false).expect("cookie");
+        assert!(!plain.to_str().expect("ascii").contains("Secure"));
+        let secure = session_cookie("t", 60, true).expect("cookie");
+        assert!(secure.to_str().expect("ascii").ends_with("; Secure"));
     }
 }

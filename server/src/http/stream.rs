@@ -1,11 +1,17 @@
 //! `GET /api/v1/logging/logs/stream`: a Server-Sent Events live tail with the filters of the
 //! logs list. Each new matching log is one `log` event whose data is the row as the list shows
-//! it; the tail polls by id once a second (see `query::tail`) and stops when the client leaves or the collector
-//! shuts down.
+//! it; the tail polls by id once a second (see `query::tail`) and stops when the client leaves,
+//! the collector shuts down, or the session that opened it ends.
+//!
+//! The session is re-checked against the store every [`SESSION_RECHECK`] rather than told of
+//! logouts by an in-process broadcast: the check also catches expiry, disabled users and a
+//! logout served by another collector on the same PostgreSQL database, for one indexed lookup
+//! per stream every few seconds.
 
 use super::auth::CurrentUser;
 use super::logs::query_map;
 use super::views::log_json;
+use crate::auth::AuthService;
 use crate::error::{Error, Result};
 use crate::query::logs::{LOG_PARAMS, LogFilter};
 use crate::query::tail::{TAIL_BATCH, TAIL_LAG_MS, tail_clause, v7_floor};
@@ -21,8 +27,12 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+/// How often a stream re-checks its session; a logged-out stream ends within this (plus one
+/// poll).
+pub const SESSION_RECHECK: Duration = Duration::from_secs(3);
 
 /// The stream route.
 pub fn router() -> Router<AppState> {
@@ -41,6 +51,29 @@ struct Tail {
     after: Uuid,
     first: bool,
     stopping: tokio::sync::watch::Receiver<bool>,
+    auth: Arc<AuthService>,
+    token: String,
+    checked_at: Instant,
+}
+
+impl Tail {
+    /// Whether the session that opened the stream still stands, asked every
+    /// [`SESSION_RECHECK`].
+    async fn session_alive(&mut self) -> bool {
+        if self.checked_at.elapsed() < SESSION_RECHECK {
+            return true;
+        }
+        self.checked_at = Instant::now();
+        match self.auth.authenticate(&self.token).await {
+            Ok(_) => true,
+            Err(Error::Unauthorized(_)) => false,
+            Err(e) => {
+                // Storage trouble: end the stream like a failed poll does; the client reconnects.
+                tracing::warn!(error = %e, "live tail session check failed");
+                false
+            }
+        }
+    }
 }
 
 async fn poll(mut t: Tail) -> Option<(Vec<Event>, Tail)> {
@@ -54,6 +87,9 @@ async fn poll(mut t: Tail) -> Option<(Vec<Event>, Tail)> {
         }
     }
     t.first = false;
+    if !t.session_alive().await {
+        return None;
+    }
     let upto = v7_floor(lagged_now_ms());
     let rows = match t
         .store
@@ -112,6 +148,9 @@ async fn stream_logs(
         after: v7_floor(lagged_now_ms()),
         first: true,
         stopping: state.stopping.clone(),
+        auth: state.auth.clone(),
+        token: current.token().to_owned(),
+        checked_at: Instant::now(),
     };
     let events = stream::unfold(tail, poll)
         .flat_map(stream::iter)

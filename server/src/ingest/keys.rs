@@ -1,5 +1,8 @@
 //! Ingest key lookups with a short cache, so the hot path does not ask the database on every
 //! batch. Unknown keys are cached briefly too, so a flood of bad keys cannot reach the database.
+//!
+//! Keys are stored and cached as SHA-256 hashes: the database never holds a working key, and a
+//! cache entry is 64 bytes whatever length of key a client sent.
 
 use crate::store::{KeyGrant, Store, StoreResult};
 use std::collections::HashMap;
@@ -9,6 +12,13 @@ use std::time::{Duration, Instant};
 const FOUND_TTL: Duration = Duration::from_secs(30);
 const MISSING_TTL: Duration = Duration::from_secs(5);
 const MAX_CACHED: usize = 10_000;
+
+/// SHA-256 of an ingest key, lower-case hex: what `ingest_keys.key_hash` stores. A plain hash
+/// (no salt, no stretching) is enough: keys are 32 random characters, not guessable passwords,
+/// and the lookup must be an indexed equality.
+pub fn key_hash(key: &str) -> String {
+    crate::auth::token_hash(key)
+}
 
 /// Cache in front of [`Store::find_ingest_key`].
 pub struct KeyCache {
@@ -27,9 +37,10 @@ impl KeyCache {
 
     /// The grant of `key`, or `None` when it does not exist.
     pub async fn get(&self, key: &str) -> StoreResult<Option<KeyGrant>> {
+        let hash = key_hash(key);
         {
             let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-            if let Some((grant, at)) = entries.get(key) {
+            if let Some((grant, at)) = entries.get(&hash) {
                 let ttl = if grant.is_some() {
                     FOUND_TTL
                 } else {
@@ -40,12 +51,12 @@ impl KeyCache {
                 }
             }
         }
-        let grant = self.store.find_ingest_key(key).await?;
+        let grant = self.store.find_ingest_key(&hash).await?;
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_CACHED {
             entries.clear();
         }
-        entries.insert(key.to_owned(), (grant.clone(), Instant::now()));
+        entries.insert(hash, (grant.clone(), Instant::now()));
         Ok(grant)
     }
 }

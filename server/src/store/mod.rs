@@ -162,8 +162,9 @@ pub trait Store: AuthStore + QueryStore + RetentionStore + Send + Sync + 'static
     async fn write_probe(&self) -> StoreResult<()>;
     /// Opens the one write transaction the writer uses for a group of batches.
     async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>>;
-    /// Looks up an ingest key with its project's flags (revoked keys included; the caller decides).
-    async fn find_ingest_key(&self, key: &str) -> StoreResult<Option<KeyGrant>>;
+    /// Looks up an ingest key by the SHA-256 hex of the key ([`crate::ingest::keys::key_hash`]),
+    /// with its project's flags (revoked keys included; the caller decides).
+    async fn find_ingest_key(&self, key_hash: &str) -> StoreResult<Option<KeyGrant>>;
     /// Counts users, to know whether bootstrap must create the first admin.
     async fn count_users(&self) -> StoreResult<i64>;
     /// Creates a user.
@@ -172,7 +173,7 @@ pub trait Store: AuthStore + QueryStore + RetentionStore + Send + Sync + 'static
     async fn default_project(&self) -> StoreResult<Option<ProjectRecord>>;
     /// Creates a project.
     async fn insert_project(&self, project: &ProjectRecord) -> StoreResult<()>;
-    /// Creates an ingest key.
+    /// Creates an ingest key (its hash; the key itself is never stored).
     async fn insert_ingest_key(&self, key: &IngestKeyRecord) -> StoreResult<()>;
     /// Logs stored recently enough to still absorb duplicates (dedup index warm-up after restart).
     async fn recent_logs_for_dedup(&self, since_us: i64) -> StoreResult<Vec<DedupSeed>>;

@@ -70,6 +70,31 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)
             .await?;
+        self.hash_legacy_keys().await
+    }
+
+    /// Replaces ingest keys stored in plaintext (before migration 0005) by their hashes. The old
+    /// row versions are dead tuples that autovacuum reclaims.
+    async fn hash_legacy_keys(&self) -> StoreResult<()> {
+        let legacy: Vec<(uuid::Uuid, String)> = sqlx::query_as(super::sql::LEGACY_KEYS)
+            .fetch_all(&self.pool)
+            .await?;
+        if legacy.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (id, key) in &legacy {
+            sqlx::query(super::sql::HASH_LEGACY_KEY)
+                .bind(crate::ingest::keys::key_hash(key))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(
+            keys = legacy.len(),
+            "hashed ingest keys stored in plaintext"
+        );
         Ok(())
     }
 }

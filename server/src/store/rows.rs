@@ -26,8 +26,9 @@ pub struct IngestKeyRecord {
     pub id: Uuid,
     /// Project the key writes into.
     pub project_id: Uuid,
-    /// The key itself; public in every browser that uses it, so stored as is (like a DSN).
-    pub key: String,
+    /// SHA-256 of the key, lower-case hex. The key ships in browser code, but a copy of the
+    /// database should still not hand out working keys, so only the hash is stored.
+    pub key_hash: String,
     /// Origins allowed to use it; empty means any.
     pub allowed_origins: Json<Vec<String>>,
     /// Revoked keys answer 401.

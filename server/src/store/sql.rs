@@ -49,9 +49,20 @@ pub(super) const INSERT_EXCEPTION_EVENT: &str = "INSERT INTO exception_events (i
     stack_trace, exception_details, context_data) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
-pub(super) const FIND_KEY: &str = "SELECT k.id, k.project_id, k.key, k.allowed_origins, \
+/// The key whose SHA-256 hex is `$1`; rows not yet hashed (migration 0005) never match.
+pub(super) const FIND_KEY: &str = "SELECT k.id, k.project_id, k.key_hash, k.allowed_origins, \
     k.revoked, k.created_at, p.allow_frontend, p.allow_backend \
-    FROM ingest_keys k JOIN projects p ON p.id = k.project_id WHERE k.key = $1";
+    FROM ingest_keys k JOIN projects p ON p.id = k.project_id \
+    WHERE k.key_hash = $1 AND k.hashed";
+
+/// Keys stored in plaintext before migration 0005.
+pub(super) const LEGACY_KEYS: &str =
+    "SELECT id, key_hash FROM ingest_keys WHERE NOT hashed ORDER BY id";
+
+/// Replaces one plaintext key by its hash; `AND NOT hashed` makes a second collector starting
+/// at the same time a no-op instead of hashing the hash.
+pub(super) const HASH_LEGACY_KEY: &str =
+    "UPDATE ingest_keys SET key_hash = $1, hashed = TRUE WHERE id = $2 AND NOT hashed";
 
 /// Adds `$4` rows to one `log_counts` tally (negative when retention deletes).
 pub(super) const ADD_LOG_COUNT: &str = "INSERT INTO log_counts (bucket, level, source, log_rows) \
@@ -113,11 +124,11 @@ macro_rules! impl_common_store {
 
             async fn find_ingest_key(
                 &self,
-                key: &str,
+                key_hash: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::KeyGrant>> {
                 Ok(
                     sqlx::query_as::<$db, $crate::store::KeyGrant>(super::sql::FIND_KEY)
-                        .bind(key)
+                        .bind(key_hash)
                         .fetch_optional(&self.pool)
                         .await?,
                 )
@@ -181,12 +192,12 @@ macro_rules! impl_common_store {
                 k: &$crate::store::IngestKeyRecord,
             ) -> $crate::store::StoreResult<()> {
                 sqlx::query::<$db>(
-                    "INSERT INTO ingest_keys (id, project_id, key, allowed_origins, revoked, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO ingest_keys (id, project_id, key_hash, hashed, allowed_origins, \
+                     revoked, created_at) VALUES ($1, $2, $3, TRUE, $4, $5, $6)",
                 )
                 .bind(k.id)
                 .bind(k.project_id)
-                .bind(&k.key)
+                .bind(&k.key_hash)
                 .bind(&k.allowed_origins)
                 .bind(k.revoked)
                 .bind(k.created_at)

@@ -198,6 +198,49 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.writer)
             .await?;
+        self.hash_legacy_keys().await
+    }
+
+    /// Replaces ingest keys stored in plaintext (before migration 0005) by their hashes, with
+    /// `secure_delete` on for the rewrite and the WAL truncated after it, so the plaintext does
+    /// not stay readable in freed space of the file or in old WAL frames.
+    async fn hash_legacy_keys(&self) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        let legacy: Vec<(uuid::Uuid, String)> = sqlx::query_as(super::sql::LEGACY_KEYS)
+            .fetch_all(&mut *conn)
+            .await?;
+        if legacy.is_empty() {
+            return Ok(());
+        }
+        let previous: i64 = sqlx::query_scalar("PRAGMA secure_delete")
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA secure_delete = ON")
+            .execute(&mut *conn)
+            .await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for (id, key) in &legacy {
+            sqlx::query(super::sql::HASH_LEGACY_KEY)
+                .bind(crate::ingest::keys::key_hash(key))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        sqlx::query(if previous == 0 {
+            "PRAGMA secure_delete = OFF"
+        } else {
+            "PRAGMA secure_delete = ON"
+        })
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *conn)
+            .await?;
+        tracing::info!(
+            keys = legacy.len(),
+            "hashed ingest keys stored in plaintext"
+        );
         Ok(())
     }
 }
