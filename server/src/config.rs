@@ -209,6 +209,12 @@ pub struct ServeConfig {
     #[arg(long, env = "TRACEWIRE_UI_DIR", default_value = "admin-ui/dist")]
     pub ui_dir: std::path::PathBuf,
 
+    /// Which of the collector's own requests it stores as backend request logs: `api` (the
+    /// query, auth and export API), `all` (also `/healthz`, `/readyz`, the UI's files and
+    /// unknown paths: probes every few seconds would otherwise outnumber real logs) or `off`.
+    #[arg(long, env = "TRACEWIRE_SELF_LOG", value_enum, default_value_t = SelfLog::Api)]
+    pub self_log: SelfLog,
+
     /// Reverse proxies whose `X-Forwarded-For` is believed (comma separated IPs or CIDR blocks,
     /// e.g. `127.0.0.1,10.0.0.0/8`). Only when the peer is one of them is the client address,
     /// for the login lockout and the audit trail, the rightmost untrusted hop of that header.
@@ -246,6 +252,17 @@ impl ServeConfig {
         cli.serve.database_url = database_url.into();
         cli.serve
     }
+}
+
+/// See [`ServeConfig::self_log`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SelfLog {
+    /// The API only.
+    Api,
+    /// Every request but ingest (which would log each batch as another batch).
+    All,
+    /// None.
+    Off,
 }
 
 /// One `LEVEL=DAYS` retention override.

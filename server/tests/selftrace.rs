@@ -1,11 +1,13 @@
 //! Seed properties 1 and 2 on the collector's own API: it runs `tracewire-middleware` like any
-//! backend, so every request it serves (except ingest) leaves a backend log with the caller's
-//! trace id, stored through its own pipeline.
+//! backend, so every API request it serves leaves a backend log with the caller's trace id,
+//! stored through its own pipeline. Probes, the UI's files and unknown paths are logged only
+//! with `--self-log all`.
 
 mod common;
 
 use common::TestServer;
 use proptest::prelude::*;
+use tracewire_server::config::SelfLog;
 
 both_backends!(
     own_requests_are_logged_under_the_callers_trace,
@@ -14,12 +16,12 @@ both_backends!(
         let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
         let response = s
             .client
-            .get(s.url("/readyz"))
+            .get(s.url("/api/v1/auth/me"))
             .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.status().as_u16(), 401);
         let echoed = response.headers()["traceparent"]
             .to_str()
             .unwrap()
@@ -37,21 +39,54 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(missing.status().as_u16(), 404);
+        for probe in ["/healthz", "/readyz"] {
+            let r = s.client.get(s.url(probe)).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+        }
         let db = s.stop().await; // flushes the collector's own queue into the writer
         let s = TestServer::reopen(db).await;
         let rows = s
         .pairs("SELECT trace_id || ' ' || request_path || ' ' || source, CAST(response_status AS BIGINT) FROM app_logs ORDER BY timestamp")
         .await;
         assert!(
-            rows.contains(&(format!("{trace} /readyz backend"), 200)),
+            rows.contains(&(format!("{trace} /api/v1/auth/me backend"), 401)),
             "{rows:?}"
         );
+        // Probes and unknown paths are not the user's data: not stored by default.
         assert!(
-            rows.contains(&(
-                "5bf92f3577b34da6a3ce929d0e0e4736 /api/v1/nothing backend".to_owned(),
-                404
-            )),
+            rows.iter().all(|(r, _)| !r.contains("/healthz")
+                && !r.contains("/readyz")
+                && !r.contains("/api/v1/nothing")),
             "{rows:?}"
+        );
+        s.stop().await;
+    }
+);
+
+both_backends!(
+    with_self_log_all_probes_and_unknown_paths_are_logged,
+    |backend| async move {
+        let s = TestServer::start_with(backend, |c| c.self_log = SelfLog::All).await;
+        let trace = "5bf92f3577b34da6a3ce929d0e0e4736";
+        for path in ["/readyz", "/api/v1/nothing"] {
+            s.client
+                .get(s.url(path))
+                .header("x-trace-id", trace)
+                .send()
+                .await
+                .unwrap();
+        }
+        let db = s.stop().await;
+        let s = TestServer::reopen(db).await;
+        let rows = s
+            .pairs(&format!("SELECT request_path, CAST(response_status AS BIGINT) FROM app_logs WHERE trace_id = '{trace}' ORDER BY request_path"))
+            .await;
+        assert_eq!(
+            rows,
+            vec![
+                ("/api/v1/nothing".to_owned(), 404),
+                ("/readyz".to_owned(), 200)
+            ]
         );
         s.stop().await;
     }
@@ -70,7 +105,7 @@ proptest! {
             let s = TestServer::start(common::Backend::Sqlite).await;
             let mut expected = Vec::new();
             for (with_trace, bytes, ready) in &requests {
-                let path = if *ready { "/readyz" } else { "/healthz" };
+                let path = if *ready { "/api/v1/auth/me" } else { "/api/v1/logging/exceptions" };
                 let mut request = s.client.get(s.url(path));
                 let trace = tracewire_shared::TraceId::from_bytes(*bytes).filter(|_| *with_trace);
                 if let Some(t) = trace {

@@ -12,6 +12,7 @@ mod stream;
 mod ui;
 pub mod views;
 
+use crate::config::SelfLog;
 use crate::error::Error;
 use crate::state::AppState;
 use axum::Router;
@@ -26,25 +27,33 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyDeadlineLayer;
 use tracewire_middleware::TraceLayer;
 
-/// The whole application router. `trace` (the collector's own tracing middleware) wraps every
-/// route except ingest: tracing the ingest path would log each batch as another batch.
+/// The whole application router. `trace` (the collector's own tracing middleware) wraps the
+/// API; with `--self-log all` also the probes, the UI's files and unknown paths. Never ingest:
+/// tracing the ingest path would log each batch as another batch.
 pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
     let ui_dir = ui::detect(&state.config.ui_dir);
     let body_timeout = Duration::from_secs(state.config.body_timeout_secs);
     let mut api = Router::new()
-        .merge(health::router())
         .merge(auth::router())
         .merge(logs::router())
         .merge(exceptions::router())
         .merge(export::router())
-        .merge(stream::router())
+        .merge(stream::router());
+    let mut rest = Router::new()
+        .merge(health::router())
         .fallback(move |request: axum::extract::Request| ui::fallback(ui_dir.clone(), request));
-    if let Some(layer) = trace {
-        api = api.layer(layer);
+    match (trace, state.config.self_log) {
+        (Some(layer), SelfLog::Api) => api = api.layer(layer),
+        (Some(layer), SelfLog::All) => {
+            api = api.layer(layer.clone());
+            rest = rest.layer(layer);
+        }
+        (None, _) | (_, SelfLog::Off) => {}
     }
     Router::new()
         .merge(ingest::router(&state))
         .merge(api)
+        .merge(rest)
         .with_state(state)
         // A body still arriving after the deadline fails to read; handlers answer 408.
         .layer(RequestBodyDeadlineLayer::new(body_timeout))
