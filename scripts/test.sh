@@ -31,8 +31,22 @@ cargo clippy -p tracewire-logger --target wasm32-unknown-unknown -- -D warnings
 step "shared types build for wasm32"
 cargo build -q -p tracewire-shared --target wasm32-unknown-unknown
 
+test_databases() {
+  psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+    "SELECT count(*) FROM pg_database WHERE datname LIKE 'tw\_test\_%'"
+}
+databases_before="$(test_databases)"
+
 step "native tests (unit, property, integration on SQLite and PostgreSQL)"
 cargo test --workspace
+
+step "every PostgreSQL test database was dropped"
+databases_after="$(test_databases)"
+echo "tw_test_* databases before the tests: $databases_before, after: $databases_after"
+[ "$databases_before" = "$databases_after" ]
+
+step "the README's quick start against npm start"
+scripts/check-readme.sh
 
 if [ -f logger-wasm/tests/web.rs ]; then
   step "browser logger in headless Chromium (wasm-bindgen-test)"

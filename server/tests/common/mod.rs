@@ -72,6 +72,40 @@ impl TestDb {
     }
 }
 
+/// A PostgreSQL test database is dropped with its `TestDb`, so a run leaves none behind (the
+/// test command compares the count of `tw_test_*` databases before and after). `WITH (FORCE)`
+/// ends connections a pool still holds; the drop runs on its own thread and runtime because
+/// `Drop` cannot await and the test's runtime may be shutting down.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if self.backend != Backend::Postgres {
+            return;
+        }
+        let Some((_, name)) = self.url.rsplit_once('/') else {
+            return;
+        };
+        let name = name.to_owned();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let pool = sqlx::PgPool::connect(&pg_admin_url()).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await?;
+                pool.close().await;
+                Ok::<(), sqlx::Error>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop test database {}: {e}", self.url);
+        }
+    }
+}
+
 impl TestDb {
     /// A SQLite database at `dir/tracewire.db` in a directory the test owns (e.g. a small tmpfs).
     pub fn sqlite_in(dir: &std::path::Path) -> Self {
