@@ -113,9 +113,15 @@ pub struct ServeConfig {
     #[arg(long, env = "TRACEWIRE_REDACT_KEYS", value_delimiter = ',')]
     pub redact_keys: Vec<String>,
 
-    /// Regexes whose matches inside string values are redacted (comma separated).
+    /// Regexes whose matches inside every stored text field and string value are redacted
+    /// (comma separated).
     #[arg(long, env = "TRACEWIRE_REDACT_PATTERNS", value_delimiter = ',')]
     pub redact_patterns: Vec<String>,
+
+    /// Also redact email addresses in every stored text field. Off by default: an address is
+    /// often what operators search logs by to help a user, and user ids are often addresses.
+    #[arg(long, env = "TRACEWIRE_REDACT_EMAILS")]
+    pub redact_emails: bool,
 
     /// Log the collector's own output as JSON lines instead of human-readable text.
     #[arg(long, env = "TRACEWIRE_LOG_JSON")]
