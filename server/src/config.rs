@@ -155,6 +155,14 @@ pub struct ServeConfig {
     )]
     pub retention_interval_secs: u64,
 
+    /// After a retention run that deleted rows, rebuild the SQLite database (`VACUUM`), so no
+    /// byte of a deleted row is left in the file. Without it, `secure_delete` zeroes deleted
+    /// rows and freed pages, but pages SQLite rebalanced while deleting can keep fragments of
+    /// deleted rows in their unused space. VACUUM rewrites the whole file and holds the writer
+    /// meanwhile (seconds per GB), hence off by default. No effect on PostgreSQL.
+    #[arg(long, env = "TRACEWIRE_RETENTION_VACUUM")]
+    pub retention_vacuum: bool,
+
     /// Rows per retention batch: one archive file and one delete transaction each.
     #[arg(long, env = "TRACEWIRE_RETENTION_BATCH", default_value_t = 10_000,
           value_parser = clap::value_parser!(u32).range(1..=50_000))]

@@ -141,8 +141,7 @@ impl Redactor {
     /// True when a value under this key must be hidden.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
         let key = normalize_key(key);
-        self.names.iter().any(|name| key.contains(name.as_str()))
-            || self.exact.contains(&key)
+        self.names.iter().any(|name| key.contains(name.as_str())) || self.exact.contains(&key)
     }
 
     /// Redacts in place at any depth; returns how many values were replaced.
