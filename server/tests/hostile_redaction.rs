@@ -245,6 +245,27 @@ async fn retention_leaves(vacuum: bool) -> (usize, u64) {
         bytes.contains("KeptText0299qz"),
         "kept rows are readable in the file, so the search would see deleted ones"
     );
+    // The full-text index deleted the rows' trigrams too, not only marked them deleted: "pir"
+    // (from "Expired") is in no kept message.
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .expect("sqlite");
+    sqlx::query("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, app_logs_fts, row)")
+        .execute(&pool)
+        .await
+        .expect("vocab");
+    let (left_terms,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM temp.vocab WHERE term IN ('pir', 'xxx')")
+            .fetch_one(&pool)
+            .await
+            .expect("terms");
+    pool.close().await;
+    assert_eq!(
+        left_terms, 0,
+        "trigrams of deleted messages left in the index"
+    );
     drop(store);
     (bytes.matches("ExpiredText").count(), wal)
 }

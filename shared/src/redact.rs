@@ -30,8 +30,8 @@ use std::ops::Range;
 pub const REDACTED: &str = "***REDACTED***";
 
 /// Key names redacted by default (matched case-insensitively, ignoring `-` and `_`, as
-/// substrings, hence spelled normalized: `apikey` also matches `api_key` and `X-Api-Key`),
-/// modelled on Sentry Relay's `@password` key rule. What each costs in false
+/// substrings: `api_key` also matches `apiKey` and `X-Api-Key`), modelled on Sentry Relay's
+/// `@password` key rule. What each costs in false
 /// positives (values hidden that were not secret):
 /// - `password`, `passwd`, `passphrase`, `secret`, `privatekey`, `mysqlpwd`: next to none;
 /// - `token`: also `tokens`, `tokenizer`, `token_count` (counts hidden);
@@ -44,15 +44,15 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "password",
     "passwd",
     "passphrase",
-    "mysqlpwd",
+    "mysql_pwd",
     "token",
     "secret",
-    "apikey",
+    "api_key",
     "authorization",
     "cookie",
-    "privatekey",
+    "private_key",
     "credential",
-    "sessionid",
+    "session_id",
     "sessid",
 ];
 
