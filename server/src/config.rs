@@ -164,9 +164,15 @@ pub struct ServeConfig {
     #[arg(long, env = "TRACEWIRE_REDACT_KEYS", value_delimiter = ',')]
     pub redact_keys: Vec<String>,
 
-    /// Regexes whose matches inside string values are redacted (comma separated).
+    /// Regexes whose matches inside every stored text field and string value are redacted
+    /// (comma separated).
     #[arg(long, env = "TRACEWIRE_REDACT_PATTERNS", value_delimiter = ',')]
     pub redact_patterns: Vec<String>,
+
+    /// Also redact email addresses in every stored text field. Off by default: an address is
+    /// often what operators search logs by to help a user, and user ids are often addresses.
+    #[arg(long, env = "TRACEWIRE_REDACT_EMAILS")]
+    pub redact_emails: bool,
 
     /// Log the collector's own output as JSON lines instead of human-readable text.
     #[arg(long, env = "TRACEWIRE_LOG_JSON")]
@@ -199,6 +205,14 @@ pub struct ServeConfig {
         default_value_t = 3600
     )]
     pub retention_interval_secs: u64,
+
+    /// After a retention run that deleted rows, rebuild the SQLite database (`VACUUM`), so no
+    /// byte of a deleted row is left in the file. Without it, `secure_delete` zeroes deleted
+    /// rows and freed pages, but pages SQLite rebalanced while deleting can keep fragments of
+    /// deleted rows in their unused space. VACUUM rewrites the whole file and holds the writer
+    /// meanwhile (seconds per GB), hence off by default. No effect on PostgreSQL.
+    #[arg(long, env = "TRACEWIRE_RETENTION_VACUUM")]
+    pub retention_vacuum: bool,
 
     /// Rows per retention batch: one archive file and one delete transaction each.
     #[arg(long, env = "TRACEWIRE_RETENTION_BATCH", default_value_t = 10_000,

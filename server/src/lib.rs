@@ -70,7 +70,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let redactor = Redactor::new(&config.redact_keys, &config.redact_patterns)?;
+    let redactor = Redactor::new(&config.redact_keys, &config.redact_patterns)?
+        .with_emails(config.redact_emails);
     let (writer, writer_task) = writer::spawn(
         store.clone(),
         WriterConfig {

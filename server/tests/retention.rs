@@ -229,6 +229,7 @@ fn property_7(backend: Backend) {
                 policy,
                 archive_dir: dir.path().join("archive"),
                 batch,
+                vacuum: false,
             };
             let mut batches = 0;
             let report = run_once(
@@ -313,6 +314,7 @@ both_backends!(archive_failure_deletes_nothing, |backend| async move {
         policy: RetentionPolicy::new(30, &[]),
         archive_dir: blocker.join("archive"),
         batch: 10,
+        vacuum: false,
     };
     let result = run_once(store.as_ref(), &settings, NOW, "test", |_| {}, || false).await;
     assert!(matches!(result, Err(Error::Archive(_))), "{result:?}");
@@ -357,6 +359,7 @@ both_backends!(one_collector_at_a_time, |backend| async move {
         policy: RetentionPolicy::new(30, &[]),
         archive_dir: dir.path().to_path_buf(),
         batch: 10,
+        vacuum: false,
     };
     let report = run_once(b.as_ref(), &settings, NOW, "test", |_| {}, || false)
         .await

@@ -1,10 +1,18 @@
 //! Redaction of sensitive values, applied by the browser logger before sending and again by the
 //! collector before storing (seed property 8).
 //!
-//! Three rules, applied at any depth of a JSON value:
-//! - a key whose normalized name contains a sensitive name has its whole value replaced;
-//! - payment card numbers inside string values are replaced (hand-written scanner in `cards`);
-//! - configured regexes replace their matches inside string values.
+//! Rules, applied at any depth of a JSON value and to every stored text field (message, stack
+//! trace, path, user id…; the collector's `IngestService::redact`):
+//! - a key whose normalized name contains a sensitive name (or is one of the exact names) has
+//!   its whole value replaced;
+//! - secrets inside any string are replaced by hand-written scanners (`text`, `cards`): card
+//!   numbers, IBANs, PEM private keys, URL credentials, bearer tokens, US SSNs, sensitive
+//!   `key=value` pairs, and emails when enabled;
+//! - integers that are card numbers (13–19 digits, Luhn) are replaced;
+//! - configured regexes replace their matches inside strings.
+//!
+//! The scanners need neither `regex` nor `serde_json`, so the browser logger can link them
+//! ([`redact_text`], [`is_card_number_text`]) without linking either.
 //!
 //! Redaction is idempotent: the [`REDACTED`] marker is never redacted or counted again, so the
 //! collector can redact what the browser logger already redacted and count only what is new.
@@ -12,6 +20,7 @@
 mod cards;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use regex::Regex;
 use serde_json::Value;
@@ -20,16 +29,37 @@ use std::ops::Range;
 /// What every redacted value becomes.
 pub const REDACTED: &str = "***REDACTED***";
 
-/// Key names redacted by default (matched case-insensitively, ignoring `-` and `_`, as substrings).
+/// Key names redacted by default (matched case-insensitively, ignoring `-` and `_`, as
+/// substrings: `api_key` also matches `apiKey` and `X-Api-Key`), modelled on Sentry Relay's
+/// `@password` key rule. What each costs in false
+/// positives (values hidden that were not secret):
+/// - `password`, `passwd`, `passphrase`, `secret`, `privatekey`, `mysqlpwd`: next to none;
+/// - `token`: also `tokens`, `tokenizer`, `token_count` (counts hidden);
+/// - `apikey`, `authorization`, `cookie`, `credential`: next to none (`cookie_consent` hidden);
+/// - `sessionid`, `sessid` (`PHPSESSID`, `JSESSIONID`): next to none.
+///
+/// `auth` and `session` are not here but in [`DEFAULT_SENSITIVE_EXACT_KEYS`]: as substrings
+/// they would hide `author`, `oauth_provider`, `session_count`, `session_duration`.
 pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "password",
     "passwd",
+    "passphrase",
+    "mysql_pwd",
     "token",
     "secret",
     "api_key",
     "authorization",
     "cookie",
+    "private_key",
+    "credential",
+    "session_id",
+    "sessid",
 ];
+
+/// Key names redacted by default only when the whole normalized key is the name (`auth`,
+/// `AUTH`, `session`; not `x_auth` or `author`), where a substring rule would cost too many
+/// false positives (see [`DEFAULT_SENSITIVE_KEYS`]).
+pub const DEFAULT_SENSITIVE_EXACT_KEYS: &[&str] = &["auth", "session"];
 
 /// Invalid configuration of a [`Redactor`].
 #[derive(Debug, thiserror::Error)]
@@ -52,19 +82,28 @@ pub enum RedactError {
 pub struct Redactor {
     /// Normalized sensitive names (see [`normalize_key`]); a key containing one is sensitive.
     names: Vec<String>,
+    /// Normalized names a key must equal to be sensitive.
+    exact: Vec<String>,
     /// Compiled value patterns, applied to every string value in configuration order.
     patterns: Vec<Regex>,
+    /// Whether email addresses are redacted too.
+    emails: bool,
 }
 
 impl Default for Redactor {
-    /// The default names and no value patterns.
+    /// The default names and text rules, no value patterns, emails kept.
     fn default() -> Self {
         Self {
             names: DEFAULT_SENSITIVE_KEYS
                 .iter()
                 .map(|name| normalize_key(name))
                 .collect(),
+            exact: DEFAULT_SENSITIVE_EXACT_KEYS
+                .iter()
+                .map(|name| normalize_key(name))
+                .collect(),
             patterns: Vec::new(),
+            emails: false,
         }
     }
 }
@@ -92,10 +131,17 @@ impl Redactor {
         Ok(redactor)
     }
 
+    /// Also redact email addresses in text (`--redact-emails`). Off by default: an address is
+    /// often what operators search by to help a user, and user ids are often addresses.
+    pub fn with_emails(mut self, emails: bool) -> Self {
+        self.emails = emails;
+        self
+    }
+
     /// True when a value under this key must be hidden.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
         let key = normalize_key(key);
-        self.names.iter().any(|name| key.contains(name.as_str()))
+        self.names.iter().any(|name| key.contains(name.as_str())) || self.exact.contains(&key)
     }
 
     /// Redacts in place at any depth; returns how many values were replaced.
@@ -115,15 +161,21 @@ impl Redactor {
                 .sum(),
             Value::Array(items) => items.iter_mut().map(|item| self.redact_value(item)).sum(),
             Value::String(text) => self.redact_str(text),
+            Value::Number(n) if number_is_card(n) => replace_whole(value),
             Value::Null | Value::Bool(_) | Value::Number(_) => 0,
         }
     }
 
-    /// Redacts card numbers and pattern matches inside one string; returns how many were
-    /// replaced. Useful for free text outside JSON values, such as log messages.
+    /// Redacts the text rules' secrets and pattern matches inside one string; returns how many
+    /// were replaced. The collector applies it to every stored text field.
     pub fn redact_str(&self, text: &mut String) -> usize {
         let mut count = 0;
-        if let Some((redacted, found)) = cards::redact(text) {
+        let sensitive = |key: &str| self.is_sensitive_key(key);
+        let rules = text::Rules {
+            emails: self.emails,
+            sensitive_key: &sensitive,
+        };
+        if let Some((redacted, found)) = text::redact(text, &rules) {
             *text = redacted;
             count += found;
         }
@@ -145,6 +197,58 @@ impl Redactor {
 /// or `serde_json` (the browser logger redacts its own values with it before sending).
 pub fn redact_card_numbers(text: &str) -> Option<(String, usize)> {
     cards::redact(text)
+}
+
+/// Redacts every secret the default text rules find in `text` (cards, IBANs, PEM keys, URL
+/// credentials, bearer tokens, SSNs, `key=value` pairs whose key `is_sensitive_key` accepts,
+/// and emails when `emails`); the new text and how many were replaced, or `None`.
+///
+/// What [`Redactor::redact_str`] applies before its patterns, for callers that must not link
+/// `regex` or `serde_json` (the browser logger).
+pub fn redact_text(
+    text: &str,
+    is_sensitive_key: &dyn Fn(&str) -> bool,
+    emails: bool,
+) -> Option<(String, usize)> {
+    text::redact(
+        text,
+        &text::Rules {
+            emails,
+            sensitive_key: is_sensitive_key,
+        },
+    )
+}
+
+/// True for an integer printed in decimal (an optional `-`, then digits only) that is a
+/// payment card number: 13–19 digits passing Luhn. How both sides judge a number: the browser
+/// logger on the number as it prints it, the collector on the integer it parsed, printed.
+pub fn is_card_number_text(number: &str) -> bool {
+    let bytes = number.as_bytes();
+    let digits = match bytes.split_first() {
+        Some((b'-', rest)) => rest,
+        _ => bytes,
+    };
+    cards::is_card_digits(digits)
+}
+
+/// Largest integer every JSON reader holds exactly (2^53): what the browser sends as an
+/// integer however it was written.
+const SAFE_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// A JSON number that is a card number sent as a number: an integer (or a float with an
+/// integral value below 2^53, which the browser would print as an integer) whose digits pass
+/// [`is_card_number_text`]. Fractions and larger floats are left alone on both sides.
+fn number_is_card(n: &serde_json::Number) -> bool {
+    let int = n
+        .as_u64()
+        .or_else(|| n.as_i64().map(i64::unsigned_abs))
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < SAFE_INTEGER)
+                .map(|f| f.abs() as u64)
+        });
+    // Fewer than 13 digits cannot be a card: no formatting for ordinary numbers.
+    int.is_some_and(|i| i >= 1_000_000_000_000 && is_card_number_text(&i.to_string()))
 }
 
 /// Lowercases a key and drops `-` and `_`, so `X-Api-Key`, `api_key` and `apiKey` all become

@@ -22,8 +22,8 @@
 //! data is written from this text straight into the entry's JSON, redacted on the way. That is
 //! the whole per-entry cost in the module, so it stays one pass with no allocation per value.
 
-use super::json::{write_number, write_str};
-use super::redact::{KeyRedactor, REDACTED, redact_card_numbers};
+use super::json::{cut_back, write_number, write_str};
+use super::redact::{KeyRedactor, REDACTED, is_card_number_text, redact_card_numbers};
 
 /// Deepest nesting kept from application data; deeper values become `"[depth limit]"`.
 /// Bounds the work and the size of one entry even for cyclic or huge JS objects (the entry
@@ -187,6 +187,7 @@ impl<'a> Reader<'a> {
         depth: usize,
         mut keys: Option<&mut Vec<&'a str>>,
     ) -> Option<()> {
+        let start = out.len();
         let close = match self.tag()? {
             b'z' => {
                 out.push_str("null");
@@ -202,28 +203,29 @@ impl<'a> Reader<'a> {
             }
             b'n' => {
                 write_number(out, self.num()?);
-                return Some(());
+                0
             }
-            tag @ (b's' | b'd') => {
+            b'd' => {
+                // Printed by the browser: JSON's number grammar. Only its characters pass, so
+                // a malformed chunk cannot put structure into the entry.
                 let s = self.string()?;
-                if tag == b'd' {
-                    // Printed by the browser: JSON's number grammar. Only its characters pass,
-                    // so a malformed chunk cannot put structure into the entry.
-                    self.num()?;
-                    let mut digit = false;
-                    for b in s.bytes() {
-                        digit = b.is_ascii_digit();
-                        if !digit && !matches!(b, b'+' | b'-' | b'.' | b'e' | b'E') {
-                            return None;
-                        }
-                    }
-                    if !digit {
+                self.num()?;
+                let mut digit = false;
+                for b in s.bytes() {
+                    digit = b.is_ascii_digit();
+                    if !digit && !matches!(b, b'+' | b'-' | b'.' | b'e' | b'E') {
                         return None;
                     }
-                    out.push_str(s);
-                    return Some(());
                 }
+                if !digit {
+                    return None;
+                }
+                out.push_str(s);
+                0
+            }
+            b's' => {
                 // Card numbers anywhere inside a string, with the collector's own scanner.
+                let s = self.string()?;
                 match redact_card_numbers(s) {
                     Some((redacted, _)) => write_str(out, &redacted),
                     None => write_str(out, s),
@@ -240,6 +242,15 @@ impl<'a> Reader<'a> {
             }
             _ => return None,
         };
+        if close == 0 {
+            // A number: a card number sent as one is judged on its printed digits, as the
+            // collector judges the integer it reads (rare, so the copy does not matter).
+            if out.get(start..).is_some_and(is_card_number_text) {
+                cut_back(out, start);
+                write_str(out, REDACTED);
+            }
+            return Some(());
+        }
         let mut first = true;
         while !self.eat(close) {
             if !first {

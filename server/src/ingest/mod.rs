@@ -196,19 +196,54 @@ impl IngestService {
         self.write(grant.key.project_id, valid).await
     }
 
-    /// Redacts every free-form field (seed property 8, server side).
+    /// Redacts every stored field that can carry text (seed property 8, server side): the
+    /// structured values with the key and value rules, every free-text field with the value
+    /// rules (text scanners and the operator's patterns). Not redacted: fields validation
+    /// already holds to a fixed shape (level, trace and span ids, timestamps, numbers).
     fn redact(&self, batch: &mut ValidBatch) {
-        let logs = batch
-            .logs
-            .iter_mut()
-            .flat_map(|l| [&mut l.request_data, &mut l.extra_data]);
-        let exceptions = batch
-            .exceptions
-            .iter_mut()
-            .flat_map(|e| [&mut e.exception_details, &mut e.context_data]);
-        let metrics = batch.metrics.iter_mut().map(|m| &mut m.tags);
-        for value in logs.chain(exceptions).chain(metrics).flatten() {
-            self.redactor.redact_value(value);
+        let redactor = &self.redactor;
+        for l in &mut batch.logs {
+            for value in [&mut l.request_data, &mut l.extra_data]
+                .into_iter()
+                .flatten()
+            {
+                redactor.redact_value(value);
+            }
+            redactor.redact_str(&mut l.message);
+            let texts = [
+                &mut l.module,
+                &mut l.function,
+                &mut l.user_id,
+                &mut l.request_method,
+                &mut l.request_path,
+            ];
+            for text in texts.into_iter().flatten() {
+                redactor.redact_str(text);
+            }
+        }
+        for e in &mut batch.exceptions {
+            for value in [&mut e.exception_details, &mut e.context_data]
+                .into_iter()
+                .flatten()
+            {
+                redactor.redact_value(value);
+            }
+            redactor.redact_str(&mut e.exception_type);
+            redactor.redact_str(&mut e.exception_message);
+            let texts = [&mut e.stack_trace, &mut e.user_id, &mut e.request_path];
+            for text in texts.into_iter().flatten() {
+                redactor.redact_str(text);
+            }
+        }
+        for m in &mut batch.metrics {
+            if let Some(tags) = &mut m.tags {
+                redactor.redact_value(tags);
+            }
+            redactor.redact_str(&mut m.metric_type);
+            redactor.redact_str(&mut m.metric_name);
+            for text in [&mut m.unit, &mut m.endpoint].into_iter().flatten() {
+                redactor.redact_str(text);
+            }
         }
     }
 

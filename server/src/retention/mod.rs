@@ -9,6 +9,12 @@
 //! whose archive fails deletes nothing and ends the run with the error. A run stopped between an
 //! archive and its delete (a crash) archives those rows again next time: archives may then hold
 //! a row twice, the database never loses one that no archive holds.
+//!
+//! Deleted text does not stay readable on SQLite: connections run with `secure_delete` (deleted
+//! rows and freed pages are zeroed, the FTS index deletes for real), and a run that deleted
+//! rows ends with a TRUNCATE checkpoint, since the WAL still holds every inserted row. Pages
+//! SQLite rebalanced may keep fragments in their unused space; `--retention-vacuum` rebuilds
+//! the file to leave none. PostgreSQL has no equivalent (see `PgStore::scrub_freed`).
 
 pub mod archive;
 pub mod plan;
@@ -37,6 +43,8 @@ pub struct RetentionSettings {
     pub archive_dir: PathBuf,
     /// Rows per batch (one file and one delete transaction).
     pub batch: u32,
+    /// Rebuild the SQLite file after a run that deleted rows (`--retention-vacuum`).
+    pub vacuum: bool,
 }
 
 impl RetentionSettings {
@@ -46,6 +54,7 @@ impl RetentionSettings {
             policy: RetentionPolicy::from_config(config),
             archive_dir: config.archive_dir.clone(),
             batch: config.retention_batch.max(1),
+            vacuum: config.retention_vacuum,
         }
     }
 }
@@ -174,6 +183,12 @@ pub async fn run_once(
     };
     if let Err(e) = store.insert_audit(&audit).await {
         tracing::warn!(error = %e, "recording the retention run in the audit log failed");
+    }
+    // Last, so the audit row's write is checkpointed too and the WAL ends empty.
+    if report.deleted() > 0
+        && let Err(e) = store.scrub_deleted(settings.vacuum).await
+    {
+        tracing::warn!(error = %e, "scrubbing deleted rows from the database files failed");
     }
     outcome.map(|()| report)
 }

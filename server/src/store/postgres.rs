@@ -66,6 +66,15 @@ impl PgStore {
         Ok(granted.then(|| super::Lease::postgres(tx)))
     }
 
+    /// Nothing (`--retention-vacuum` included): PostgreSQL has no secure delete. Deleted
+    /// tuples stay in their pages until (auto)vacuum marks the space reusable and later writes
+    /// overwrite it; neither scrubs. A `VACUUM FULL` rewrites a table into new files, but the
+    /// old files' blocks are only unlinked, not overwritten, and it locks the table. Encrypt
+    /// the volume if deleted text must be unrecoverable.
+    async fn scrub_freed(&self, _vacuum: bool) -> StoreResult<()> {
+        Ok(())
+    }
+
     async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)

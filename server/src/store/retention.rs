@@ -181,4 +181,8 @@ pub trait RetentionStore: Send + Sync {
     /// Deletes exactly the rows of `table` with these ids, in one transaction; returns how many
     /// existed.
     async fn delete_ids(&self, table: RetentionTable, ids: &[Uuid]) -> StoreResult<u64>;
+    /// After a run that deleted rows: makes the deleted text unreadable where the backend can
+    /// (SQLite: `secure_delete` zeroed the rows; with `vacuum` the file is rebuilt; then the
+    /// WAL is checkpointed and truncated. PostgreSQL cannot, see its implementation).
+    async fn scrub_deleted(&self, vacuum: bool) -> StoreResult<()>;
 }

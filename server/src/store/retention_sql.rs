@@ -142,6 +142,10 @@ macro_rules! impl_retention_store {
                 tx.commit().await?;
                 Ok(deleted)
             }
+
+            async fn scrub_deleted(&self, vacuum: bool) -> $crate::store::StoreResult<()> {
+                self.scrub_freed(vacuum).await
+            }
         }
     };
 }

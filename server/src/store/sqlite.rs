@@ -95,7 +95,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Deleted rows (retention) are overwritten with zeros instead of left readable in
+            // free space; see `scrub_freed` for the WAL.
+            .pragma("secure_delete", "on");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -194,9 +197,33 @@ impl SqliteStore {
         Ok(Some(super::Lease::local()))
     }
 
+    /// After retention deleted rows: with `vacuum`, a rebuild of the file (no page keeps a
+    /// fragment of a deleted row in its unused space; see `--retention-vacuum`); then a
+    /// TRUNCATE checkpoint copies the zeroed pages into the database file and empties the WAL,
+    /// whose older frames still hold the deleted text. On the writer connection, so no write
+    /// can start meanwhile; readers are waited for (busy timeout), and a checkpoint that still
+    /// could not finish is logged, not an error (the next one does it).
+    async fn scrub_freed(&self, vacuum: bool) -> StoreResult<()> {
+        if vacuum {
+            sqlx::query("VACUUM").execute(&self.writer).await?;
+        }
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.writer)
+            .await?;
+        if busy != 0 {
+            tracing::warn!("WAL truncate after retention could not finish; readers were busy");
+        }
+        Ok(())
+    }
+
     async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.writer)
+            .await?;
+        // FTS5's own secure delete (a persistent setting of the index, so idempotent): without
+        // it a deleted message's trigrams stay in the index's segments behind a tombstone.
+        sqlx::query("INSERT INTO app_logs_fts (app_logs_fts, rank) VALUES ('secure-delete', 1)")
+            .execute(&self.writer)
             .await?;
         self.hash_legacy_keys().await
     }

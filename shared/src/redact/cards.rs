@@ -5,26 +5,27 @@
 //! digit run (no backtracking), and strings with fewer than 13 digits cost one byte count.
 
 use super::REDACTED;
+use std::ops::Range;
 
 /// Fewest digits of a card number (some Maestro and old Visa cards).
 const MIN_DIGITS: usize = 13;
 /// Most digits of a card number.
 const MAX_DIGITS: usize = 19;
 
-/// Replaces every card number in `text` by the marker; `None` when there is none.
+/// Calls `found(start, end)` with the byte range of every card number in `text`, in order.
 ///
 /// A run of digit groups (`12 4111 1111 1111 1111 2025`) may hold a card number that starts or
 /// ends at any group boundary, so every 13–19-digit window of whole groups is checked. Groups
 /// covered by any passing window are redacted, adjacent ones as a single span: a number that
 /// happens to pass Luhn next to a real card widens the span instead of leaving part of the card.
 ///
-/// One pass over the groups with no allocation but the output: for each group, the widest
+/// One pass over the groups with no allocation but the ranges: for each group, the widest
 /// passing window starting there is merged into the span being built. (Small on purpose: the
 /// browser logger compiles this into its WebAssembly module.)
-pub(super) fn redact(text: &str) -> Option<(String, usize)> {
+fn scan(text: &str, mut found: impl FnMut(usize, usize)) {
     let bytes = text.as_bytes();
     if bytes.iter().filter(|b| b.is_ascii_digit()).count() < MIN_DIGITS {
-        return None;
+        return;
     }
     let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
     // The end of the group starting at `i`, and where the next group of the run starts.
@@ -35,16 +36,11 @@ pub(super) fn redact(text: &str) -> Option<(String, usize)> {
         let next = (matches!(bytes.get(i), Some(b' ' | b'-')) && digit_at(i + 1)).then_some(i + 1);
         (i, next)
     };
-    let mut out = String::new();
-    let (mut copied, mut count) = (0, 0);
     // The span being built: first byte, end byte, index of its last group in the run.
     let mut span: Option<(usize, usize, usize)> = None;
-    let mut flush = |span: &mut Option<(usize, usize, usize)>, out: &mut String| {
+    let mut flush = |span: &mut Option<(usize, usize, usize)>| {
         if let Some((start, end, _)) = span.take() {
-            out.push_str(text.get(copied..start).unwrap_or(""));
-            out.push_str(REDACTED);
-            copied = end;
-            count += 1;
+            found(start, end);
         }
     };
     let mut at = 0;
@@ -82,7 +78,7 @@ pub(super) fn redact(text: &str) -> Option<(String, usize)> {
                         *span_last = (*span_last).max(last);
                     }
                     _ => {
-                        flush(&mut span, &mut out);
+                        flush(&mut span);
                         span = Some((first, end, last));
                     }
                 }
@@ -91,8 +87,26 @@ pub(super) fn redact(text: &str) -> Option<(String, usize)> {
             at = at.max(group(first).0);
             g += 1;
         }
-        flush(&mut span, &mut out);
+        flush(&mut span);
     }
+}
+
+/// The byte ranges of every card number in `text`, appended to `spans` in order.
+pub(super) fn spans(text: &str, spans: &mut Vec<Range<usize>>) {
+    scan(text, |start, end| spans.push(start..end));
+}
+
+/// Replaces every card number in `text` by the marker; `None` when there is none. Builds the
+/// text during the scan, with no list of ranges: the browser logger links this one.
+pub(super) fn redact(text: &str) -> Option<(String, usize)> {
+    let mut out = String::new();
+    let (mut copied, mut count) = (0, 0);
+    scan(text, |start, end| {
+        out.push_str(text.get(copied..start).unwrap_or(""));
+        out.push_str(REDACTED);
+        copied = end;
+        count += 1;
+    });
     if count == 0 {
         return None;
     }
@@ -100,11 +114,20 @@ pub(super) fn redact(text: &str) -> Option<(String, usize)> {
     Some((out, count))
 }
 
-/// The Luhn checksum over digit values (0–9), as printed (check digit last).
+/// True for ASCII digits (nothing else) that are a card number: 13–19 of them passing the
+/// Luhn check. Reuses the scanner's checksum, so the logger links no second one.
+pub(super) fn is_card_digits(text: &[u8]) -> bool {
+    (MIN_DIGITS..=MAX_DIGITS).contains(&text.len())
+        && text.iter().all(u8::is_ascii_digit)
+        && luhn_valid(text)
+}
+
+/// The Luhn checksum over digits as printed (check digit last), given as values (0–9) or as
+/// ASCII digits: the low four bits are the value either way.
 fn luhn_valid(digits: &[u8]) -> bool {
     let mut sum = 0u32;
     for (i, d) in digits.iter().rev().enumerate() {
-        let d = u32::from(*d) << (i & 1);
+        let d = u32::from(*d & 0x0f) << (i & 1);
         sum += if d > 9 { d - 9 } else { d };
     }
     sum.is_multiple_of(10)

@@ -19,10 +19,32 @@ fn key_names_match_through_case_and_separators() {
         "Authorization",
         "client_secret",
         "pass-wd",
+        "private_key",
+        "PrivateKey",
+        "auth",
+        "AUTH",
+        "credentials",
+        "MYSQL_PWD",
+        "session",
+        "sessionId",
+        "PHPSESSID",
+        "passphrase",
     ] {
         assert!(r.is_sensitive_key(key), "{key}");
     }
-    for key in ["user", "key", "api", "path", "pass", "auth", "cook", ""] {
+    for key in [
+        "user",
+        "key",
+        "api",
+        "path",
+        "pass",
+        "cook",
+        "",
+        "author",
+        "oauth_provider",
+        "session_count",
+        "sessions",
+    ] {
         assert!(!r.is_sensitive_key(key), "{key}");
     }
 }
@@ -58,12 +80,13 @@ fn sensitive_values_of_any_type_become_the_marker() {
 #[test]
 fn card_numbers_are_redacted_in_any_string() {
     let r = Redactor::default();
-    let mut value = json!({"note": "card 4111 1111 1111 1111 exp 12/30", "items": ["5500-0000-0000-0004", 4111111111111111u64]});
-    assert_eq!(r.redact_value(&mut value), 2);
+    let mut value = json!({"note": "card 4111 1111 1111 1111 exp 12/30", "items": ["5500-0000-0000-0004", 4111111111111111u64, -4111111111111111i64, 4111111111111112u64, 41.5]});
+    assert_eq!(r.redact_value(&mut value), 4);
     assert_eq!(
         value,
-        json!({"note": format!("card {REDACTED} exp 12/30"), "items": [REDACTED, 4111111111111111u64]})
+        json!({"note": format!("card {REDACTED} exp 12/30"), "items": [REDACTED, REDACTED, REDACTED, 4111111111111112u64, 41.5]})
     );
+    assert_eq!(r.redact_value(&mut value), 0);
 }
 
 #[test]
@@ -122,14 +145,30 @@ fn oracle_sensitive(key: &str) -> bool {
     [
         "password",
         "passwd",
+        "passphrase",
+        "mysqlpwd",
         "token",
         "secret",
         "apikey",
         "authorization",
         "cookie",
+        "privatekey",
+        "credential",
+        "sessionid",
+        "sessid",
     ]
     .iter()
     .any(|name| normalized.contains(name))
+        || ["auth", "session"].contains(&normalized.as_str())
+}
+
+/// Integers that are not card numbers (cards as numbers are redacted wherever they are).
+fn plain_int() -> impl Strategy<Value = Value> {
+    any::<i64>()
+        .prop_filter("not a card number", |n| {
+            !is_card_number_text(&n.to_string())
+        })
+        .prop_map(Value::from)
 }
 
 /// Nested JSON into which sensitive entries are inserted at random depths.
@@ -263,7 +302,7 @@ fn tree() -> impl Strategy<Value = Tree> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
+        plain_int(),
         (-1e9f64..1e9).prop_map(Value::from),
         "[a-z ]{0,12}".prop_map(Value::from),
     ]
