@@ -1,6 +1,8 @@
 //! The collector's one error type and its mapping to HTTP: every failure answers with the
-//! envelope `{"error":{"code","message","details"}}` (ARCHITECTURE.md §4), and internal details
-//! are logged once here, never sent to the client.
+//! envelope `{"error":{"code","message","details"}}` (ARCHITECTURE.md §4). Internal details are
+//! never sent to the client: the response carries them in an [`InternalCause`] extension, and
+//! one response layer ([`log_internal_causes`], installed by [`crate::http::router`]) logs them
+//! once, so mapping an error to HTTP has no side effects.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -74,6 +76,12 @@ pub enum Error {
     /// reads).
     #[error("{0}")]
     BadRequest(String),
+    /// A path no route serves (API paths, and pages when no UI is built).
+    #[error("no such endpoint")]
+    NoSuchEndpoint,
+    /// `/readyz` while the database cannot serve (the reason is the message).
+    #[error("not ready: {0}")]
+    NotReady(&'static str),
     /// An answer produced outside our handlers (the router's 405, a framework rejection, a
     /// middleware's refusal), put into the envelope by [`crate::http`]'s last layer.
     #[error("{message}")]
@@ -107,6 +115,8 @@ impl Error {
             Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            Error::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Http { status, .. } => *status,
         }
     }
@@ -133,6 +143,8 @@ impl Error {
             Error::Store(_) => "storage_unavailable",
             Error::RequestTimeout => "request_timeout",
             Error::BadRequest(_) => "bad_request",
+            Error::NoSuchEndpoint => "not_found",
+            Error::NotReady(_) => "unavailable",
             Error::Http { status, .. } => code_for_status(*status),
         }
     }
@@ -191,18 +203,25 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
+        let mut cause = None;
         let (message, details) = match &self {
             // Storage internals stay in our logs; the client learns only that it may retry.
             Error::Store(StoreError::NotFound) => ("not found".to_owned(), None),
             Error::Store(e) => {
-                tracing::error!(error = %e, "storage error");
+                cause = Some(InternalCause {
+                    kind: "storage error",
+                    detail: e.to_string(),
+                });
                 (
                     "storage is unavailable; nothing was stored, retry later".to_owned(),
                     None,
                 )
             }
             Error::Internal(detail) | Error::Archive(detail) => {
-                tracing::error!(error = %detail, "internal error");
+                cause = Some(InternalCause {
+                    kind: "internal error",
+                    detail: detail.clone(),
+                });
                 ("internal error".to_owned(), None)
             }
             Error::Validation(fields) => (self.to_string(), Some(json!(fields))),
@@ -216,6 +235,9 @@ impl IntoResponse for Error {
             },
         };
         let mut response = (status, axum::Json(envelope)).into_response();
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(cause);
+        }
         if let Error::RateLimited { retry_after_secs } | Error::Overloaded { retry_after_secs } =
             self
         {
@@ -228,9 +250,58 @@ impl IntoResponse for Error {
     }
 }
 
+/// What went wrong inside, for our logs only: put on the response by [`Error`]'s
+/// [`IntoResponse`] and logged by [`log_internal_causes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalCause {
+    /// `storage error` or `internal error`.
+    pub kind: &'static str,
+    /// The error's text.
+    pub detail: String,
+}
+
+/// Response layer (`axum::middleware::map_response`): logs the [`InternalCause`] of an answer,
+/// once, with the request's method and path, and drops it from the response.
+pub async fn log_internal_causes(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    mut response: Response,
+) -> Response {
+    if let Some(cause) = response.extensions_mut().remove::<InternalCause>() {
+        tracing::error!(
+            error = %cause.detail,
+            status = response.status().as_u16(),
+            %method,
+            path = uri.path(),
+            "{}",
+            cause.kind
+        );
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internal_causes_ride_on_the_response_not_in_the_body() {
+        let response = Error::Internal("secret detail".into()).into_response();
+        assert_eq!(
+            response.extensions().get::<InternalCause>(),
+            Some(&InternalCause {
+                kind: "internal error",
+                detail: "secret detail".into()
+            })
+        );
+        assert!(
+            Error::Validation(vec![])
+                .into_response()
+                .extensions()
+                .get::<InternalCause>()
+                .is_none()
+        );
+    }
 
     #[test]
     fn framework_statuses_get_the_variants_codes() {

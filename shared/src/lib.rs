@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`wire`]: the ingest batch exactly as it travels over HTTP (ARCHITECTURE.md §4), plus the
 //!   response and error envelope.
+//! - [`api`]: request and response bodies of the query, exception, auth, statistics and probe
+//!   endpoints.
 //! - [`level`]: log levels with their aliases and ordering.
 //! - [`validate`]: turns a wire batch into a [`validate::ValidBatch`], reporting every problem by
 //!   path (`logs[3].level`).
@@ -15,6 +17,7 @@
 //! No I/O and no async runtime live here: the crate builds for native targets and `wasm32`.
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod fingerprint;
 pub mod level;
 pub mod redact;

@@ -23,7 +23,6 @@ use crate::clock::now_us;
 use crate::error::{Error, Result};
 use crate::store::{AuditRecord, SessionRecord, Store, UserRecord};
 use password::PasswordChecker;
-use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
@@ -73,18 +72,11 @@ pub fn audit_username(username: &str) -> String {
     }
 }
 
-/// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Everything.
-    Admin,
-    /// Read only.
-    Viewer,
-}
+/// What a user may do (the API's type, so answers cannot spell it differently).
+pub use tracewire_shared::api::Role;
 
-/// An authenticated user, as handlers see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An authenticated user, as handlers see it (the API shows it as [`tracewire_shared::api::User`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
     /// User id.
     pub id: Uuid,

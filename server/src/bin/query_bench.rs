@@ -377,7 +377,7 @@ async fn main() -> Result<(), BoxError> {
         });
         for r in &page {
             bytes += ExportFormat::JsonLines
-                .row(r, tracewire_server::http::views::log_json)
+                .row(r, tracewire_server::http::views::log_view)
                 .len();
         }
         exported += page.len() as u64;

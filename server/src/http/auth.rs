@@ -5,21 +5,20 @@
 //! Cookie-authenticated writes pass the same-origin check of [`crate::auth::origin`] inside
 //! [`CurrentUser`], so every write route has it without opting in.
 
+use super::extract::AppJson;
 use crate::auth::origin::RequestOrigin;
 use crate::auth::proxy::client_ip;
 use crate::auth::{MAX_LOGIN_USERNAME_BYTES, Principal, Role, SESSION_COOKIE, SESSION_TTL_US};
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
 use std::net::SocketAddr;
+use tracewire_shared::api::{LoginRequest, LoginResponse, Me, User};
 use tracewire_shared::validate::FieldError;
 
 /// Largest login body: a username within [`MAX_LOGIN_USERNAME_BYTES`] and any sane password fit
@@ -175,22 +174,6 @@ impl FromRequestParts<AppState> for LoginOrigin {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct LoginBody {
-    username: String,
-    password: String,
-}
-
-/// Parses a JSON body into our envelope's errors (malformed → 400, wrong shape → 422).
-pub(super) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| Error::MalformedJson(e.to_string()))?;
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        Error::Validation(vec![FieldError::new(path, e.inner().to_string())])
-    })
-}
-
 /// The session cookie; `secure` adds the `Secure` attribute (`--secure-cookies`).
 fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Result<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
@@ -200,32 +183,9 @@ fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Result<HeaderVal
     .map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// Reads at most `limit` bytes of `body`; more is the envelope's 413 (axum's own limit answers
-/// in plain text).
-pub(super) async fn read_body(
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-) -> Result<bytes::Bytes> {
-    let too_large = || Error::TooLarge(format!("body exceeds {limit} bytes"));
-    let declared =
-        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        // Past the body deadline the read fails too: that is a 408, not a 413.
-        if crate::error::is_body_timeout(&e) {
-            Error::RequestTimeout
-        } else {
-            too_large()
-        }
-    })
-}
-
 /// The username's checks, before any work: present, and not longer than
 /// [`MAX_LOGIN_USERNAME_BYTES`].
-fn check_login(login: &LoginBody) -> Result<()> {
+fn check_login(login: &LoginRequest) -> Result<()> {
     if login.username.trim().is_empty() || login.password.is_empty() {
         return Err(Error::Validation(vec![FieldError::new(
             "username",
@@ -245,11 +205,8 @@ async fn post_login(
     State(state): State<AppState>,
     _origin: LoginOrigin,
     ClientAddress(client): ClientAddress,
-    headers: HeaderMap,
-    body: Body,
+    AppJson(login): AppJson<LoginRequest, LOGIN_BODY_LIMIT>,
 ) -> Result<Response> {
-    let body = read_body(&headers, body, LOGIN_BODY_LIMIT).await?;
-    let login: LoginBody = parse_json(&body)?;
     check_login(&login)?;
     let (token, user) = state
         .auth
@@ -260,7 +217,11 @@ async fn post_login(
         SESSION_TTL_US / 1_000_000,
         state.config.secure_cookies,
     )?;
-    let mut response = Json(json!({"token": token, "user": user})).into_response();
+    let mut response = Json(LoginResponse {
+        token,
+        user: User::from(&user),
+    })
+    .into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
@@ -275,8 +236,10 @@ async fn post_logout(State(state): State<AppState>, current: CurrentUser) -> Res
     Ok(response)
 }
 
-async fn get_me(current: CurrentUser) -> Json<serde_json::Value> {
-    Json(json!({"user": current.user}))
+async fn get_me(current: CurrentUser) -> Json<Me> {
+    Json(Me {
+        user: User::from(&current.user),
+    })
 }
 
 #[cfg(test)]
@@ -307,7 +270,7 @@ mod tests {
 
     #[test]
     fn login_usernames_are_bounded() {
-        let body = |u: &str| LoginBody {
+        let body = |u: &str| LoginRequest {
             username: u.to_owned(),
             password: "p".into(),
         };

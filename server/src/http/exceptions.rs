@@ -2,9 +2,9 @@
 //! `GET /api/v1/logging/exceptions/{id}` and `PUT /api/v1/logging/exceptions/{id}/resolve`
 //! (admin only).
 
-use super::auth::{CurrentUser, RequireAdmin, parse_json};
-use super::logs::{page_json, path_uuid, query_map};
-use super::views::{exception_json, occurrence_json};
+use super::auth::{CurrentUser, RequireAdmin};
+use super::extract::{AppJson, AppQuery, PathUuid};
+use super::views::{exception_detail, page, pattern};
 use crate::clock::now_us;
 use crate::error::{Error, Result};
 use crate::query::Params;
@@ -12,13 +12,14 @@ use crate::query::cursor::Cursor;
 use crate::query::exceptions::ExceptionFilter;
 use crate::query::stats::DEFAULT_WINDOW_US;
 use crate::state::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
+use tracewire_shared::api::{
+    ExceptionDetail, ExceptionGroup, Page, Pattern, Patterns, ResolveRequest,
+};
 use tracewire_shared::validate::format_timestamp_us;
 
 /// Occurrences shown with one group.
@@ -39,25 +40,19 @@ pub fn router() -> Router<AppState> {
 async fn list_exceptions(
     State(state): State<AppState>,
     current: CurrentUser,
-    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Json<Value>> {
-    let filter = ExceptionFilter::parse(&query_map(query)?).map_err(Error::Validation)?;
-    let page = state.store.query_exceptions(&filter).await?;
-    let returned = page.rows.len().min(filter.limit as usize);
-    let body = page_json(
-        page.rows,
-        page.total,
-        filter.limit,
-        |r| Cursor {
-            time_us: r.last_seen_at,
-            id: r.id,
-        },
-        exception_json,
-    );
+    AppQuery(query): AppQuery,
+) -> Result<Json<Page<ExceptionGroup>>> {
+    let filter = ExceptionFilter::parse(&query).map_err(Error::Validation)?;
+    let rows = state.store.query_exceptions(&filter).await?;
+    let returned = rows.rows.len().min(filter.limit as usize);
+    let body: Page<ExceptionGroup> = page(rows.rows, rows.total, filter.limit, |r| Cursor {
+        time_us: r.last_seen_at,
+        id: r.id,
+    });
     let details = json!({
         "filters": {"resolved": filter.resolved, "exception_type": filter.exception_type,
                     "from": filter.from_us, "to": filter.to_us, "limit": filter.limit},
-        "rows": returned, "total": page.total,
+        "rows": returned, "total": body.total,
     });
     state
         .auth
@@ -71,9 +66,8 @@ async fn list_exceptions(
 async fn get_patterns(
     State(state): State<AppState>,
     current: CurrentUser,
-    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Json<Value>> {
-    let map = query_map(query)?;
+    AppQuery(map): AppQuery,
+) -> Result<Json<Patterns>> {
     let mut p = Params::new(&map, &["from", "to", "limit"]);
     let (from, to) = p.range();
     let limit = if p.get("limit").is_some() {
@@ -92,21 +86,9 @@ async fn get_patterns(
         .await?
         .into_iter()
         .collect();
-    let items: Vec<Value> = top
+    let items: Vec<Pattern> = top
         .iter()
-        .map(|r| {
-            let previous = before.get(&r.exception_id).copied().unwrap_or(0);
-            let trend = match (previous, r.occurrences) {
-                (0, _) => "new",
-                (p, n) if n > p => "rising",
-                (p, n) if n < p => "falling",
-                _ => "steady",
-            };
-            json!({"exception_id": r.exception_id, "exception_type": r.exception_type,
-                   "exception_message": r.exception_message, "is_resolved": r.is_resolved,
-                   "occurrences": r.occurrences, "previous_occurrences": previous,
-                   "trend": trend})
-        })
+        .map(|r| pattern(r, before.get(&r.exception_id).copied().unwrap_or(0)))
         .collect();
     state
         .auth
@@ -117,19 +99,18 @@ async fn get_patterns(
             json!({"from": from, "to": to, "rows": items.len()}),
         )
         .await?;
-    Ok(Json(json!({
-        "from": format_timestamp_us(from),
-        "to": format_timestamp_us(to),
-        "items": items,
-    })))
+    Ok(Json(Patterns {
+        from: format_timestamp_us(from),
+        to: format_timestamp_us(to),
+        items,
+    }))
 }
 
 async fn get_exception(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Json<Value>> {
-    let id = path_uuid(&id, "id")?;
+    PathUuid(id): PathUuid,
+) -> Result<Json<ExceptionDetail>> {
     let group = state.store.get_exception(id).await?;
     let recent = state
         .store
@@ -144,29 +125,16 @@ async fn get_exception(
             json!({"rows": recent.len()}),
         )
         .await?;
-    let mut body = exception_json(&group);
-    body["recent_occurrences"] = recent.iter().map(occurrence_json).collect();
-    Ok(Json(body))
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ResolveBody {
-    #[serde(default)]
-    notes: Option<String>,
+    Ok(Json(exception_detail(&group, &recent)))
 }
 
 async fn resolve_exception(
     State(state): State<AppState>,
     RequireAdmin(current): RequireAdmin,
-    Path(id): Path<String>,
-    super::BodyBytes(body): super::BodyBytes,
-) -> Result<Json<Value>> {
-    let id = path_uuid(&id, "id")?;
-    let body: ResolveBody = if body.iter().all(u8::is_ascii_whitespace) {
-        ResolveBody::default()
-    } else {
-        parse_json(&body)?
-    };
+    PathUuid(id): PathUuid,
+    AppJson(body): AppJson<Option<ResolveRequest>>,
+) -> Result<Json<ExceptionGroup>> {
+    let body = body.unwrap_or_default();
     let notes = body
         .notes
         .as_deref()
@@ -185,5 +153,7 @@ async fn resolve_exception(
             json!({"notes": notes}),
         )
         .await?;
-    Ok(Json(exception_json(&state.store.get_exception(id).await?)))
+    Ok(Json(ExceptionGroup::from(
+        &state.store.get_exception(id).await?,
+    )))
 }

@@ -2,8 +2,9 @@
 //! CSV or text, streamed page by page (keyset, 1,000 rows a page) so a million-row export runs
 //! in bounded memory. The audit row, with the row count, is written when the stream ends.
 
-use super::auth::{CurrentUser, parse_json};
-use super::views::log_json;
+use super::auth::CurrentUser;
+use super::extract::AppJson;
+use super::views::log_view;
 use crate::auth::AuthService;
 use crate::error::{Error, Result};
 use crate::query::MAX_LIMIT;
@@ -19,10 +20,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use tracewire_shared::api::ExportRequest;
 use tracewire_shared::validate::FieldError;
 
 /// The export route.
@@ -30,15 +31,8 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/logging/logs/export", post(export_logs))
 }
 
-#[derive(Debug, Deserialize)]
-struct ExportBody {
-    #[serde(default)]
-    filters: HashMap<String, Value>,
-    format: String,
-}
-
 /// Filter values as query-string text: strings as they are, lists comma-joined.
-fn filter_map(filters: &HashMap<String, Value>) -> HashMap<String, String> {
+fn filter_map(filters: &BTreeMap<String, Value>) -> HashMap<String, String> {
     filters
         .iter()
         .filter(|(_, v)| !v.is_null())
@@ -98,7 +92,7 @@ async fn next_chunk(mut w: Walk) -> Option<(std::io::Result<Bytes>, Walk)> {
         w.done = true;
     }
     for r in &rows {
-        out.push_str(&w.format.row(r, log_json));
+        out.push_str(&w.format.row(r, log_view));
     }
     w.rows += rows.len() as u64;
     if w.done {
@@ -114,9 +108,8 @@ async fn next_chunk(mut w: Walk) -> Option<(std::io::Result<Bytes>, Walk)> {
 async fn export_logs(
     State(state): State<AppState>,
     current: CurrentUser,
-    super::BodyBytes(body): super::BodyBytes,
+    AppJson(request): AppJson<ExportRequest>,
 ) -> Result<Response> {
-    let request: ExportBody = parse_json(&body)?;
     let format = ExportFormat::parse(&request.format).ok_or_else(|| {
         Error::Validation(vec![FieldError::new("format", "expected json, csv or txt")])
     })?;

@@ -3,11 +3,10 @@
 use crate::error::Error;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use tracewire_shared::api::{Health, Ready};
 
 /// `/healthz` (process is up) and `/readyz` (database answers and accepts writes).
 pub fn router() -> Router<AppState> {
@@ -16,8 +15,8 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(get_ready))
 }
 
-async fn get_health() -> Response {
-    Json(json!({ "status": "ok" })).into_response()
+async fn get_health() -> Json<Health> {
+    Json(Health::ok())
 }
 
 /// Not ready while the database is unreachable or refused the writer's last write (disk full):
@@ -30,13 +29,9 @@ async fn get_ready(State(state): State<AppState>) -> Response {
     if state.ingest.write_health().failure().is_some() {
         return not_ready("the database does not accept writes");
     }
-    Json(json!({ "status": "ready" })).into_response()
+    Json(Ready::ok()).into_response()
 }
 
-fn not_ready(reason: &str) -> Response {
-    Error::Http {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        message: format!("not ready: {reason}"),
-    }
-    .into_response()
+fn not_ready(reason: &'static str) -> Response {
+    Error::NotReady(reason).into_response()
 }

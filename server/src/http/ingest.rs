@@ -4,11 +4,12 @@
 //! `Retry-After`; the real access decision is the key's Origin allow-list, checked in the
 //! service. The route reads its own body with its own limit instead of a global one.
 
-use crate::error::{Error, Result};
+use super::extract::{AppQuery, read_limited};
+use crate::error::Result;
 use crate::ingest::IngestRequest;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -29,7 +30,7 @@ struct KeyQuery {
 
 async fn post_logs(
     State(state): State<AppState>,
-    Query(query): Query<KeyQuery>,
+    AppQuery(query): AppQuery<KeyQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -49,20 +50,7 @@ async fn handle(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<tracewire_shared::wire::IngestResponse> {
-    let limit = state.ingest.limits().max_body_bytes;
-    let too_large = || Error::TooLarge(format!("body exceeds {limit} bytes"));
-    let declared =
-        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        if crate::error::is_body_timeout(&e) {
-            Error::RequestTimeout
-        } else {
-            too_large()
-        }
-    })?;
+    let body = read_limited(headers, body, state.ingest.limits().max_body_bytes).await?;
     let key = header_str(headers, KEY_HEADER).or(query.key.as_deref());
     let request = IngestRequest {
         key,

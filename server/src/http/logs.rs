@@ -2,21 +2,23 @@
 //! `GET /api/v1/logging/logs/statistics` and `GET /api/v1/logging/traces/{trace_id}`. Every read needs a session and leaves an audit row.
 
 use super::auth::CurrentUser;
-use super::views::{log_json, occurrence_json};
+use super::extract::{AppQuery, PathUuid};
+use super::views::page;
 use crate::error::{Error, Result};
 use crate::query::cursor::Cursor;
 use crate::query::logs::LogFilter;
 use crate::query::stats::StatsQuery;
 use crate::state::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use serde_json::json;
+use std::collections::BTreeMap;
+use tracewire_shared::api::{
+    LogView, Occurrence, Page, Statistics, StatisticsBucket, Trace, TraceItem,
+};
 use tracewire_shared::traceparent::is_valid_trace_id;
 use tracewire_shared::validate::{FieldError, format_timestamp_us};
-use uuid::Uuid;
 
 /// The log and trace read routes.
 pub fn router() -> Router<AppState> {
@@ -27,62 +29,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/logging/traces/{trace_id}", get(get_trace))
 }
 
-/// The query string as a map, with an unreadable one answered in our envelope.
-pub(super) fn query_map(
-    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<HashMap<String, String>> {
-    query
-        .map(|Query(map)| map)
-        .map_err(|e| Error::Validation(vec![FieldError::new("query", e.body_text())]))
-}
-
-/// A UUID path segment, or 422 naming `name`.
-pub(super) fn path_uuid(raw: &str, name: &str) -> Result<Uuid> {
-    raw.parse()
-        .map_err(|_| Error::Validation(vec![FieldError::new(name, "expected a UUID")]))
-}
-
-/// `{"items", "total", "next_cursor"}` from a page fetched with `limit + 1` rows.
-pub(super) fn page_json<T>(
-    mut rows: Vec<T>,
-    total: i64,
-    limit: u32,
-    key: impl Fn(&T) -> Cursor,
-    view: impl Fn(&T) -> Value,
-) -> Value {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(|r| key(r).encode())
-    } else {
-        None
-    };
-    json!({
-        "items": rows.iter().map(view).collect::<Vec<_>>(),
-        "total": total,
-        "next_cursor": next,
-    })
-}
-
 async fn list_logs(
     State(state): State<AppState>,
     current: CurrentUser,
-    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Json<Value>> {
-    let filter = LogFilter::parse(&query_map(query)?).map_err(Error::Validation)?;
-    let page = state.store.query_logs(&filter).await?;
-    let returned = page.rows.len().min(filter.limit as usize);
-    let body = page_json(
-        page.rows,
-        page.total,
-        filter.limit,
-        |r| Cursor {
-            time_us: r.timestamp,
-            id: r.id,
-        },
-        log_json,
-    );
-    let details = json!({"filters": filter.audit_json(), "rows": returned, "total": page.total});
+    AppQuery(query): AppQuery,
+) -> Result<Json<Page<LogView>>> {
+    let filter = LogFilter::parse(&query).map_err(Error::Validation)?;
+    let rows = state.store.query_logs(&filter).await?;
+    let returned = rows.rows.len().min(filter.limit as usize);
+    let body: Page<LogView> = page(rows.rows, rows.total, filter.limit, |r| Cursor {
+        time_us: r.timestamp,
+        id: r.id,
+    });
+    let details = json!({"filters": filter.audit_json(), "rows": returned, "total": body.total});
     state
         .auth
         .audit(&current.user.username, "logs.query", None, details)
@@ -93,24 +52,17 @@ async fn list_logs(
 async fn get_statistics(
     State(state): State<AppState>,
     current: CurrentUser,
-    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Json<Value>> {
-    let stats =
-        StatsQuery::parse(&query_map(query)?, crate::clock::now_us()).map_err(Error::Validation)?;
+    AppQuery(query): AppQuery,
+) -> Result<Json<Statistics>> {
+    let stats = StatsQuery::parse(&query, crate::clock::now_us()).map_err(Error::Validation)?;
     let rows = state.store.log_statistics(&stats).await?;
-    let mut by_level: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut by_source: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut by_level: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_source: BTreeMap<String, i64> = BTreeMap::new();
     for r in &rows {
-        *by_level.entry(&r.level).or_default() += r.log_rows;
-        *by_source.entry(&r.source).or_default() += r.log_rows;
+        *by_level.entry(r.level.clone()).or_default() += r.log_rows;
+        *by_source.entry(r.source.clone()).or_default() += r.log_rows;
     }
-    let buckets: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({"start": format_timestamp_us(r.bucket), "level": r.level, "source": r.source,
-                   "count": r.log_rows, "events": r.events})
-        })
-        .collect();
+    let buckets: Vec<StatisticsBucket> = rows.iter().map(StatisticsBucket::from).collect();
     let total: i64 = by_level.values().sum();
     let details = json!({"filters": stats.filter.audit_json(), "bucket_us": stats.bucket_us,
                          "rows": buckets.len()});
@@ -118,23 +70,22 @@ async fn get_statistics(
         .auth
         .audit(&current.user.username, "logs.statistics", None, details)
         .await?;
-    Ok(Json(json!({
-        "bucket_seconds": stats.bucket_us / 1_000_000,
-        "from": stats.filter.from_us.map(format_timestamp_us),
-        "to": stats.filter.to_us.map(format_timestamp_us),
-        "total": total,
-        "by_level": by_level,
-        "by_source": by_source,
-        "buckets": buckets,
-    })))
+    Ok(Json(Statistics {
+        bucket_seconds: stats.bucket_us / 1_000_000,
+        from: stats.filter.from_us.map(format_timestamp_us),
+        to: stats.filter.to_us.map(format_timestamp_us),
+        total,
+        by_level,
+        by_source,
+        buckets,
+    }))
 }
 
 async fn get_log(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Json<Value>> {
-    let id = path_uuid(&id, "id")?;
+    PathUuid(id): PathUuid,
+) -> Result<Json<LogView>> {
     let log = state.store.get_log(id).await?;
     state
         .auth
@@ -145,14 +96,14 @@ async fn get_log(
             json!({"rows": 1}),
         )
         .await?;
-    Ok(Json(log_json(&log)))
+    Ok(Json(LogView::from(&log)))
 }
 
 async fn get_trace(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(trace_id): Path<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Trace>> {
     let trace_id = trace_id.to_ascii_lowercase();
     if !is_valid_trace_id(&trace_id) {
         return Err(Error::Validation(vec![FieldError::new(
@@ -163,13 +114,22 @@ async fn get_trace(
     let logs = state.store.trace_logs(&trace_id).await?;
     let occurrences = state.store.trace_occurrences(&trace_id).await?;
     // Merge the two time-ordered lists into one timeline.
-    let mut items: Vec<(i64, Value)> = logs
+    let mut items: Vec<(i64, TraceItem)> = logs
         .iter()
-        .map(|l| (l.timestamp, json!({"kind": "log", "log": log_json(l)})))
+        .map(|l| {
+            (
+                l.timestamp,
+                TraceItem::Log {
+                    log: Box::new(l.into()),
+                },
+            )
+        })
         .chain(occurrences.iter().map(|o| {
             (
                 o.timestamp,
-                json!({"kind": "exception", "exception": occurrence_json(o)}),
+                TraceItem::Exception {
+                    exception: Box::new(Occurrence::from(o)),
+                },
             )
         }))
         .collect();
@@ -184,10 +144,10 @@ async fn get_trace(
             json!({"rows": rows}),
         )
         .await?;
-    Ok(Json(json!({
-        "trace_id": trace_id,
-        "log_count": logs.len(),
-        "exception_count": occurrences.len(),
-        "items": items.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Trace {
+        trace_id,
+        log_count: logs.len(),
+        exception_count: occurrences.len(),
+        items: items.into_iter().map(|(_, item)| item).collect(),
+    }))
 }

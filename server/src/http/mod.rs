@@ -4,6 +4,7 @@
 pub mod auth;
 mod exceptions;
 mod export;
+pub mod extract;
 mod health;
 mod ingest;
 mod logs;
@@ -16,12 +17,10 @@ use crate::config::SelfLog;
 use crate::error::Error;
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{FromRequest, Request};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyDeadlineLayer;
@@ -57,6 +56,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .with_state(state)
         // A body still arriving after the deadline fails to read; handlers answer 408.
         .layer(RequestBodyDeadlineLayer::new(body_timeout))
+        .layer(middleware::map_response(crate::error::log_internal_causes))
         .layer(middleware::map_response(into_envelope))
         .layer(middleware::from_fn(no_store_on_api))
         .layer(SetResponseHeaderLayer::overriding(
@@ -133,21 +133,6 @@ fn framework_message(status: StatusCode, text: Option<&str>) -> String {
             .canonical_reason()
             .unwrap_or("request failed")
             .to_owned(),
-    }
-}
-
-/// The request body as bytes, with read failures as [`Error`]s (408 past the body deadline,
-/// 413 over the size limit) instead of axum's plain-text rejections.
-pub struct BodyBytes(pub Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for BodyBytes {
-    type Rejection = Error;
-
-    async fn from_request(request: Request<Body>, state: &S) -> Result<Self, Self::Rejection> {
-        Bytes::from_request(request, state)
-            .await
-            .map(BodyBytes)
-            .map_err(Error::from)
     }
 }
 

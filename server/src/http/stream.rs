@@ -9,8 +9,7 @@
 //! per stream every few seconds.
 
 use super::auth::CurrentUser;
-use super::logs::query_map;
-use super::views::log_json;
+use super::extract::AppQuery;
 use crate::auth::AuthService;
 use crate::error::{Error, Result};
 use crate::query::logs::{LOG_PARAMS, LogFilter};
@@ -18,16 +17,15 @@ use crate::query::tail::{TAIL_BATCH, TAIL_LAG_MS, tail_clause, v7_floor};
 use crate::state::AppState;
 use crate::store::Store;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures_util::{Stream, StreamExt, stream};
 use serde_json::json;
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracewire_shared::api::LogView;
 use uuid::Uuid;
 
 /// How often a stream re-checks its session; a logged-out stream ends within this (plus one
@@ -114,7 +112,7 @@ async fn poll(mut t: Tail) -> Option<(Vec<Event>, Tail)> {
             Event::default()
                 .event("log")
                 .id(r.id.to_string())
-                .json_data(log_json(r))
+                .json_data(LogView::from(r))
                 .unwrap_or_else(|_| Event::default().comment("unserializable row"))
         })
         .collect();
@@ -124,15 +122,14 @@ async fn poll(mut t: Tail) -> Option<(Vec<Event>, Tail)> {
 async fn stream_logs(
     State(state): State<AppState>,
     current: CurrentUser,
-    query: std::result::Result<Query<HashMap<String, String>>, QueryRejection>,
+    AppQuery(query): AppQuery,
 ) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
     let allowed: Vec<&str> = LOG_PARAMS
         .iter()
         .copied()
         .filter(|p| !matches!(*p, "limit" | "cursor"))
         .collect();
-    let filter =
-        LogFilter::parse_allowing(&query_map(query)?, &allowed).map_err(Error::Validation)?;
+    let filter = LogFilter::parse_allowing(&query, &allowed).map_err(Error::Validation)?;
     state
         .auth
         .audit(

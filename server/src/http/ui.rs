@@ -4,7 +4,6 @@
 
 use crate::error::Error;
 use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use std::path::PathBuf;
 use tower::ServiceExt;
@@ -42,11 +41,7 @@ pub async fn fallback(ui: Option<PathBuf>, request: Request) -> Response {
 }
 
 fn not_found() -> Response {
-    Error::Http {
-        status: StatusCode::NOT_FOUND,
-        message: "no such endpoint".into(),
-    }
-    .into_response()
+    Error::NoSuchEndpoint.into_response()
 }
 
 const STATUS_PAGE: &str = r#"<!doctype html>

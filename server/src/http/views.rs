@@ -1,49 +1,156 @@
-//! JSON shapes of stored rows in API responses: times as RFC 3339, JSON columns as JSON.
+//! The one place stored rows become API bodies ([`tracewire_shared::api`]): times as RFC 3339,
+//! JSON columns as JSON.
 
-use crate::store::{ExceptionRecord, LogRecord, OccurrenceRecord};
-use serde_json::{Value, json};
+use crate::auth::Principal;
+use crate::query::cursor::Cursor;
+use crate::store::{ExceptionRecord, LogRecord, OccurrenceRecord, PatternRow, StatsRow};
+use tracewire_shared::api::{
+    ExceptionDetail, ExceptionGroup, LogView, Occurrence, Page, Pattern, StatisticsBucket, Trend,
+    User,
+};
 use tracewire_shared::validate::format_timestamp_us;
 
-fn time(us: Option<i64>) -> Value {
-    us.map_or(Value::Null, |t| Value::String(format_timestamp_us(t)))
+fn time(us: i64) -> String {
+    format_timestamp_us(us)
 }
 
-/// Every `app_logs` column.
-pub fn log_json(r: &LogRecord) -> Value {
-    json!({
-        "id": r.id, "project_id": r.project_id, "timestamp": time(Some(r.timestamp)),
-        "level": r.level, "source": r.source, "message": r.message, "module": r.module,
-        "function": r.function, "trace_id": r.trace_id, "span_id": r.span_id,
-        "user_id": r.user_id, "request_method": r.request_method,
-        "request_path": r.request_path,
-        "request_data": r.request_data.as_ref().map(|j| &j.0),
-        "response_status": r.response_status, "duration_ms": r.duration_ms,
-        "extra_data": r.extra_data.as_ref().map(|j| &j.0),
-        "dedup_count": r.dedup_count, "first_seen_at": time(Some(r.first_seen_at)),
-        "last_seen_at": time(Some(r.last_seen_at)), "created_at": time(Some(r.created_at)),
-    })
+impl From<&LogRecord> for LogView {
+    fn from(r: &LogRecord) -> Self {
+        Self {
+            id: r.id,
+            project_id: r.project_id,
+            timestamp: time(r.timestamp),
+            level: r.level.clone(),
+            source: r.source.clone(),
+            message: r.message.clone(),
+            module: r.module.clone(),
+            function: r.function.clone(),
+            trace_id: r.trace_id.clone(),
+            span_id: r.span_id.clone(),
+            user_id: r.user_id.clone(),
+            request_method: r.request_method.clone(),
+            request_path: r.request_path.clone(),
+            request_data: r.request_data.as_ref().map(|j| j.0.clone()),
+            response_status: r.response_status,
+            duration_ms: r.duration_ms,
+            extra_data: r.extra_data.as_ref().map(|j| j.0.clone()),
+            dedup_count: r.dedup_count,
+            first_seen_at: time(r.first_seen_at),
+            last_seen_at: time(r.last_seen_at),
+            created_at: time(r.created_at),
+        }
+    }
 }
 
-/// Every `app_exceptions` column.
-pub(super) fn exception_json(r: &ExceptionRecord) -> Value {
-    json!({
-        "id": r.id, "project_id": r.project_id, "fingerprint": r.fingerprint,
-        "source": r.source, "exception_type": r.exception_type,
-        "exception_message": r.exception_message, "stack_trace": r.stack_trace,
-        "request_path": r.request_path, "first_seen_at": time(Some(r.first_seen_at)),
-        "last_seen_at": time(Some(r.last_seen_at)), "occurrence_count": r.occurrence_count,
-        "is_resolved": r.is_resolved, "resolved_at": time(r.resolved_at),
-        "resolved_by": r.resolved_by, "resolution_notes": r.resolution_notes,
-        "regressed_at": time(r.regressed_at),
-    })
+/// A log as the API shows it (exports and benchmarks render rows with this too).
+pub fn log_view(r: &LogRecord) -> LogView {
+    LogView::from(r)
 }
 
-/// One occurrence of an exception group.
-pub(super) fn occurrence_json(r: &OccurrenceRecord) -> Value {
-    json!({
-        "id": r.id, "exception_id": r.exception_id, "exception_type": r.exception_type,
-        "timestamp": time(Some(r.timestamp)), "trace_id": r.trace_id, "span_id": r.span_id,
-        "user_id": r.user_id, "request_path": r.request_path,
-        "exception_message": r.exception_message, "stack_trace": r.stack_trace,
-    })
+impl From<&ExceptionRecord> for ExceptionGroup {
+    fn from(r: &ExceptionRecord) -> Self {
+        Self {
+            id: r.id,
+            project_id: r.project_id,
+            fingerprint: r.fingerprint.clone(),
+            source: r.source.clone(),
+            exception_type: r.exception_type.clone(),
+            exception_message: r.exception_message.clone(),
+            stack_trace: r.stack_trace.clone(),
+            request_path: r.request_path.clone(),
+            first_seen_at: time(r.first_seen_at),
+            last_seen_at: time(r.last_seen_at),
+            occurrence_count: r.occurrence_count,
+            is_resolved: r.is_resolved,
+            resolved_at: r.resolved_at.map(time),
+            resolved_by: r.resolved_by.clone(),
+            resolution_notes: r.resolution_notes.clone(),
+            regressed_at: r.regressed_at.map(time),
+        }
+    }
+}
+
+impl From<&OccurrenceRecord> for Occurrence {
+    fn from(r: &OccurrenceRecord) -> Self {
+        Self {
+            id: r.id,
+            exception_id: r.exception_id,
+            exception_type: r.exception_type.clone(),
+            timestamp: time(r.timestamp),
+            trace_id: r.trace_id.clone(),
+            span_id: r.span_id.clone(),
+            user_id: r.user_id.clone(),
+            request_path: r.request_path.clone(),
+            exception_message: r.exception_message.clone(),
+            stack_trace: r.stack_trace.clone(),
+        }
+    }
+}
+
+/// A group with its recent occurrences.
+pub(super) fn exception_detail(
+    group: &ExceptionRecord,
+    recent: &[OccurrenceRecord],
+) -> ExceptionDetail {
+    ExceptionDetail {
+        group: group.into(),
+        recent_occurrences: recent.iter().map(Occurrence::from).collect(),
+    }
+}
+
+impl From<&StatsRow> for StatisticsBucket {
+    fn from(r: &StatsRow) -> Self {
+        Self {
+            start: time(r.bucket),
+            level: r.level.clone(),
+            source: r.source.clone(),
+            count: r.log_rows,
+            events: r.events,
+        }
+    }
+}
+
+/// A top group with its count in the window before.
+pub(super) fn pattern(r: &PatternRow, previous: i64) -> Pattern {
+    Pattern {
+        exception_id: r.exception_id,
+        exception_type: r.exception_type.clone(),
+        exception_message: r.exception_message.clone(),
+        is_resolved: r.is_resolved,
+        occurrences: r.occurrences,
+        previous_occurrences: previous,
+        trend: Trend::between(previous, r.occurrences),
+    }
+}
+
+impl From<&Principal> for User {
+    fn from(p: &Principal) -> Self {
+        Self {
+            id: p.id,
+            username: p.username.clone(),
+            role: p.role,
+        }
+    }
+}
+
+/// A page from rows fetched with `limit + 1`: the extra row only says there is a next page,
+/// whose cursor is the key of the last row shown.
+pub(super) fn page<R, T: for<'r> From<&'r R>>(
+    mut rows: Vec<R>,
+    total: i64,
+    limit: u32,
+    key: impl Fn(&R) -> Cursor,
+) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| key(r).encode())
+    } else {
+        None
+    };
+    Page {
+        items: rows.iter().map(T::from).collect(),
+        total,
+        next_cursor,
+    }
 }

@@ -3,6 +3,7 @@
 //! time, so an export of any size is written page by page in bounded memory.
 
 use crate::store::LogRecord;
+use serde::Serialize;
 use serde_json::Value;
 use tracewire_shared::validate::format_timestamp_us;
 
@@ -76,9 +77,13 @@ impl ExportFormat {
     }
 
     /// One row, terminated. `json` renders the row as the API does.
-    pub fn row(self, r: &LogRecord, json: impl FnOnce(&LogRecord) -> Value) -> String {
+    pub fn row<T: Serialize>(self, r: &LogRecord, json: impl FnOnce(&LogRecord) -> T) -> String {
         match self {
-            Self::JsonLines => format!("{}\n", json(r)),
+            // The API's row types hold only strings, numbers and JSON values: they always
+            // serialize, so the empty fallback is never written.
+            Self::JsonLines => {
+                serde_json::to_string(&json(r)).map_or_else(|_| String::new(), |l| l + "\n")
+            }
             Self::Text => format!(
                 "{} [{}] {} {}: {}\n",
                 format_timestamp_us(r.timestamp),

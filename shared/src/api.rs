@@ -1,0 +1,422 @@
+//! Request and response bodies of the collector's query, exception, auth, statistics and probe
+//! endpoints, exactly as they travel over HTTP. The collector serializes these and the admin UI
+//! (or any Rust client) deserializes them, so a renamed field breaks the build or the fixture
+//! tests in `shared/tests/api_roundtrip.rs` instead of a dashboard.
+//!
+//! Times are RFC 3339 strings with microseconds (as
+//! [`crate::validate::format_timestamp_us`] writes them) and ids are UUIDs. Fields the server
+//! answers as `null` are `Option`s that are always serialized, so the shape never depends on the
+//! data. Errors answer with [`ErrorEnvelope`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+pub use crate::wire::{ErrorBody, ErrorEnvelope};
+
+/// One page of a list: `{"items", "total", "next_cursor"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The rows of this page, in the list's order.
+    pub items: Vec<T>,
+    /// Rows matching the filters across all pages.
+    pub total: i64,
+    /// Opaque cursor of the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One stored log (every `app_logs` column): the logs list, one log, the live tail's events and
+/// JSON-lines exports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogView {
+    /// Row id (UUIDv7).
+    pub id: Uuid,
+    /// Owning project.
+    pub project_id: Uuid,
+    /// Event time.
+    pub timestamp: String,
+    /// Canonical level name.
+    pub level: String,
+    /// `frontend` or `backend`.
+    pub source: String,
+    /// Message.
+    pub message: String,
+    /// Module.
+    pub module: Option<String>,
+    /// Function.
+    pub function: Option<String>,
+    /// W3C trace id.
+    pub trace_id: Option<String>,
+    /// W3C span id.
+    pub span_id: Option<String>,
+    /// Application user.
+    pub user_id: Option<String>,
+    /// HTTP method of the described request.
+    pub request_method: Option<String>,
+    /// Path of the described request.
+    pub request_path: Option<String>,
+    /// Redacted request payload.
+    pub request_data: Option<Value>,
+    /// HTTP status answered.
+    pub response_status: Option<i32>,
+    /// Duration in milliseconds.
+    pub duration_ms: Option<f64>,
+    /// Redacted structured fields.
+    pub extra_data: Option<Value>,
+    /// Identical entries this row stands for.
+    pub dedup_count: i64,
+    /// First of them.
+    pub first_seen_at: String,
+    /// Last of them.
+    pub last_seen_at: String,
+    /// Server write time.
+    pub created_at: String,
+}
+
+/// One exception group (every `app_exceptions` column): the exceptions list and a resolve's
+/// answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionGroup {
+    /// Group id.
+    pub id: Uuid,
+    /// Owning project.
+    pub project_id: Uuid,
+    /// Grouping fingerprint.
+    pub fingerprint: String,
+    /// `frontend` or `backend`.
+    pub source: String,
+    /// Class or kind.
+    pub exception_type: String,
+    /// Latest message.
+    pub exception_message: String,
+    /// Stack trace.
+    pub stack_trace: Option<String>,
+    /// Page or endpoint.
+    pub request_path: Option<String>,
+    /// First occurrence.
+    pub first_seen_at: String,
+    /// Latest occurrence.
+    pub last_seen_at: String,
+    /// Occurrences stored.
+    pub occurrence_count: i64,
+    /// Whether an admin resolved it (and it has not come back since).
+    pub is_resolved: bool,
+    /// When it was resolved.
+    pub resolved_at: Option<String>,
+    /// Who resolved it.
+    pub resolved_by: Option<String>,
+    /// The resolver's notes.
+    pub resolution_notes: Option<String>,
+    /// When it last came back after a resolution.
+    pub regressed_at: Option<String>,
+}
+
+/// One group with its most recent occurrences: `GET /api/v1/logging/exceptions/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionDetail {
+    /// The group's columns, at the top level of the object.
+    #[serde(flatten)]
+    pub group: ExceptionGroup,
+    /// Newest first.
+    pub recent_occurrences: Vec<Occurrence>,
+}
+
+/// One occurrence of an exception group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Occurrence {
+    /// Occurrence id.
+    pub id: Uuid,
+    /// Group id.
+    pub exception_id: Uuid,
+    /// The group's type.
+    pub exception_type: String,
+    /// Occurrence time.
+    pub timestamp: String,
+    /// W3C trace id.
+    pub trace_id: Option<String>,
+    /// W3C span id.
+    pub span_id: Option<String>,
+    /// Application user.
+    pub user_id: Option<String>,
+    /// Page or endpoint.
+    pub request_path: Option<String>,
+    /// Message of this occurrence.
+    pub exception_message: String,
+    /// Stack trace of this occurrence.
+    pub stack_trace: Option<String>,
+}
+
+/// Everything of one trace, time-ordered: `GET /api/v1/logging/traces/{trace_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// The trace id, lower case.
+    pub trace_id: String,
+    /// Logs in `items`.
+    pub log_count: usize,
+    /// Exception occurrences in `items`.
+    pub exception_count: usize,
+    /// Logs and occurrences merged by time.
+    pub items: Vec<TraceItem>,
+}
+
+/// One entry of a trace timeline, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum TraceItem {
+    /// `{"kind": "log", "log": {…}}`.
+    Log {
+        /// The log (boxed, like the occurrence, so the enum stays small).
+        log: Box<LogView>,
+    },
+    /// `{"kind": "exception", "exception": {…}}`.
+    Exception {
+        /// The occurrence.
+        exception: Box<Occurrence>,
+    },
+}
+
+/// Log counts by level, source and time bucket: `GET /api/v1/logging/logs/statistics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Statistics {
+    /// Width of a bucket.
+    pub bucket_seconds: i64,
+    /// Start of the window, when the query had one.
+    pub from: Option<String>,
+    /// End of the window, when the query had one.
+    pub to: Option<String>,
+    /// Stored log rows in the window.
+    pub total: i64,
+    /// Rows per level.
+    pub by_level: BTreeMap<String, i64>,
+    /// Rows per source.
+    pub by_source: BTreeMap<String, i64>,
+    /// One entry per (bucket, level, source) that has logs.
+    pub buckets: Vec<StatisticsBucket>,
+}
+
+/// Logs of one level and source inside one bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatisticsBucket {
+    /// Bucket start.
+    pub start: String,
+    /// Level.
+    pub level: String,
+    /// Source.
+    pub source: String,
+    /// Stored rows.
+    pub count: i64,
+    /// Events including collapsed duplicates.
+    pub events: i64,
+}
+
+/// The top exception groups of a window and their trend against the window before:
+/// `GET /api/v1/logging/exceptions/patterns`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Patterns {
+    /// Window start.
+    pub from: String,
+    /// Window end.
+    pub to: String,
+    /// Most occurrences first.
+    pub items: Vec<Pattern>,
+}
+
+/// One group in [`Patterns`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pattern {
+    /// Group id.
+    pub exception_id: Uuid,
+    /// The group's type.
+    pub exception_type: String,
+    /// The group's latest message.
+    pub exception_message: String,
+    /// Whether the group is resolved now.
+    pub is_resolved: bool,
+    /// Occurrences in the window.
+    pub occurrences: i64,
+    /// Occurrences in the window of the same length just before.
+    pub previous_occurrences: i64,
+    /// How the two compare.
+    pub trend: Trend,
+}
+
+/// How a group's occurrences changed between two windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trend {
+    /// None in the window before.
+    New,
+    /// More than before.
+    Rising,
+    /// Fewer than before.
+    Falling,
+    /// As many as before.
+    Steady,
+}
+
+impl Trend {
+    /// The trend from the count before to the count now.
+    pub fn between(previous: i64, now: i64) -> Self {
+        match (previous, now) {
+            (0, _) => Self::New,
+            (p, n) if n > p => Self::Rising,
+            (p, n) if n < p => Self::Falling,
+            _ => Self::Steady,
+        }
+    }
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// Login name.
+    pub username: String,
+    /// Password, sent once; never logged.
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    /// Leaves the password out, so a debug log of a request cannot leak it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A successful login: the session token (also set as the session cookie) and the user.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Bearer token of the new session.
+    pub token: String,
+    /// Who logged in.
+    pub user: User,
+}
+
+impl std::fmt::Debug for LoginResponse {
+    /// Leaves the token out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field("token", &"<redacted>")
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+/// `GET /api/v1/auth/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The caller.
+    pub user: User,
+}
+
+/// A collector user as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// User id.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// What the user may do.
+    pub role: Role,
+}
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Read only.
+    Viewer,
+}
+
+/// `PUT /api/v1/logging/exceptions/{id}/resolve`; the body may be empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    /// Why it is resolved; blank notes are stored as none.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// `POST /api/v1/logging/logs/export`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportRequest {
+    /// The logs list's filters (without `limit` and `cursor`): strings, or lists of strings
+    /// where the list filter takes a comma-separated value.
+    #[serde(default)]
+    pub filters: BTreeMap<String, Value>,
+    /// `json` (JSON lines), `csv` or `txt`; checked by the server so the error names the field.
+    pub format: String,
+}
+
+/// `GET /healthz`: the process is up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+}
+
+impl Health {
+    /// The only answer.
+    pub fn ok() -> Self {
+        Self {
+            status: "ok".to_owned(),
+        }
+    }
+}
+
+/// `GET /readyz` when the database answers and accepts writes (otherwise a 503 envelope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ready {
+    /// Always `ready`.
+    pub status: String,
+}
+
+impl Ready {
+    /// The only successful answer.
+    pub fn ok() -> Self {
+        Self {
+            status: "ready".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trends_compare_two_windows() {
+        assert_eq!(Trend::between(0, 5), Trend::New);
+        assert_eq!(Trend::between(2, 5), Trend::Rising);
+        assert_eq!(Trend::between(5, 2), Trend::Falling);
+        assert_eq!(Trend::between(3, 3), Trend::Steady);
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let login = LoginRequest {
+            username: "admin".into(),
+            password: "hunter2".into(),
+        };
+        assert!(!format!("{login:?}").contains("hunter2"));
+        let answer = LoginResponse {
+            token: "tok-secret".into(),
+            user: User {
+                id: Uuid::nil(),
+                username: "admin".into(),
+                role: Role::Admin,
+            },
+        };
+        assert!(!format!("{answer:?}").contains("tok-secret"));
+    }
+
+    #[test]
+    fn an_empty_resolve_body_object_has_no_notes() {
+        let r: ResolveRequest = serde_json::from_str("{}").expect("parse");
+        assert_eq!(r, ResolveRequest::default());
+    }
+}
