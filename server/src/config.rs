@@ -223,9 +223,10 @@ pub struct ServeConfig {
     #[arg(long, env = "TRACEWIRE_UI_DIR", default_value = "admin-ui/dist")]
     pub ui_dir: std::path::PathBuf,
 
-    /// Which of the collector's own requests it stores as backend request logs: `api` (the
-    /// query, auth and export API), `all` (also `/healthz`, `/readyz`, the UI's files and
-    /// unknown paths: probes every few seconds would otherwise outnumber real logs) or `off`.
+    /// Which of the collector's own requests it stores as request logs (source `collector`,
+    /// left out of queries unless asked for): `api` (the query, auth and export API), `all`
+    /// (also `/healthz`, `/readyz`, the UI's files and unknown paths: probes every few seconds
+    /// would otherwise outnumber real logs) or `off`.
     #[arg(long, env = "TRACEWIRE_SELF_LOG", value_enum, default_value_t = SelfLog::Api)]
     pub self_log: SelfLog,
 

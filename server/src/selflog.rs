@@ -43,7 +43,7 @@ impl Sink for InProcessSink {
         let grant = self.grant.clone();
         Box::pin(async move {
             ingest
-                .store_batch(&grant, batch)
+                .store_own_batch(&grant, batch)
                 .await
                 .map(drop)
                 .map_err(|e| match e {

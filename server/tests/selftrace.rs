@@ -49,7 +49,7 @@ both_backends!(
         .pairs("SELECT trace_id || ' ' || request_path || ' ' || source, CAST(response_status AS BIGINT) FROM app_logs ORDER BY timestamp")
         .await;
         assert!(
-            rows.contains(&(format!("{trace} /api/v1/auth/me backend"), 401)),
+            rows.contains(&(format!("{trace} /api/v1/auth/me collector"), 401)),
             "{rows:?}"
         );
         // Probes and unknown paths are not the user's data: not stored by default.
@@ -131,3 +131,50 @@ proptest! {
         });
     }
 }
+
+both_backends!(
+    own_logs_stay_out_of_the_users_queries_and_totals,
+    |backend| async move {
+        let s = TestServer::start(backend).await;
+        let token = s.admin_token().await;
+        let trace = "6bf92f3577b34da6a3ce929d0e0e4736";
+        let me = s
+            .client
+            .get(s.url("/api/v1/auth/me"))
+            .header("x-trace-id", trace)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status().as_u16(), 200);
+        let db = s.stop().await;
+        let s = TestServer::reopen(db).await;
+        let token = s.admin_token().await;
+        let get = |query: String| {
+            let request = s.client.get(s.url(&query)).bearer_auth(&token);
+            async move {
+                let r = request.send().await.unwrap();
+                assert_eq!(r.status().as_u16(), 200, "{query}");
+                r.json::<serde_json::Value>().await.unwrap()
+            }
+        };
+        // Stored, but only under `source=collector`.
+        let mine = get(format!("/api/v1/logging/logs?trace_id={trace}")).await;
+        assert_eq!(mine["total"], 0, "{mine}");
+        let own = get(format!(
+            "/api/v1/logging/logs?trace_id={trace}&source=collector"
+        ))
+        .await;
+        assert_eq!(own["total"], 1, "{own}");
+        assert_eq!(own["items"][0]["request_path"], "/api/v1/auth/me");
+        // Totals from the hourly tally leave them out too, and so does the statistics endpoint.
+        let all = get("/api/v1/logging/logs?from=2000-01-01T00:00:00Z".to_owned()).await;
+        let stats = get("/api/v1/logging/logs/statistics".to_owned()).await;
+        assert_eq!(all["total"], 0, "{all}");
+        assert_eq!(stats["total"], 0, "{stats}");
+        let own_all =
+            get("/api/v1/logging/logs?source=collector&from=2000-01-01T00:00:00Z".to_owned()).await;
+        assert!(own_all["total"].as_i64().unwrap_or(0) >= 1, "{own_all}");
+        s.stop().await;
+    }
+);

@@ -29,6 +29,9 @@ pub enum Source {
     Frontend,
     /// The backend middleware.
     Backend,
+    /// The collector's own request logs. Never accepted on the wire: the collector sets it on
+    /// what it logs about itself, so queries leave those out unless asked for them.
+    Collector,
 }
 
 impl Source {
@@ -37,6 +40,7 @@ impl Source {
         match self {
             Source::Frontend => "frontend",
             Source::Backend => "backend",
+            Source::Collector => "collector",
         }
     }
 }
@@ -263,15 +267,20 @@ impl FieldError {
 /// The text was not a source name; kept separate from [`FieldError`] so query parameters and
 /// configuration can report it in their own words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown source; expected \"frontend\" or \"backend\"")]
+#[error("unknown source; expected \"frontend\", \"backend\" or \"collector\"")]
 pub struct UnknownSource;
 
 impl std::str::FromStr for Source {
     type Err = UnknownSource;
 
-    /// Case-insensitive, surrounding whitespace ignored, as on the wire.
+    /// Case-insensitive, surrounding whitespace ignored. Unlike a batch's `source`, which is
+    /// only ever `frontend` or `backend`, this also reads `collector` (query filters, stored rows).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_source(s).ok_or(UnknownSource)
+        match parse_source(s) {
+            Some(source) => Ok(source),
+            None if s.trim().eq_ignore_ascii_case("collector") => Ok(Source::Collector),
+            None => Err(UnknownSource),
+        }
     }
 }
 

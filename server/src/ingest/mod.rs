@@ -173,6 +173,26 @@ impl IngestService {
         grant: &KeyGrant,
         batch: IngestBatch,
     ) -> Result<IngestResponse> {
+        self.store_batch_as(grant, batch, None).await
+    }
+
+    /// [`IngestService::store_batch`] for the collector's own request logs: stored with source
+    /// `collector`, so the user's queries and totals leave them out unless asked for them.
+    pub async fn store_own_batch(
+        &self,
+        grant: &KeyGrant,
+        batch: IngestBatch,
+    ) -> Result<IngestResponse> {
+        self.store_batch_as(grant, batch, Some(Source::Collector))
+            .await
+    }
+
+    async fn store_batch_as(
+        &self,
+        grant: &KeyGrant,
+        batch: IngestBatch,
+        source: Option<Source>,
+    ) -> Result<IngestResponse> {
         let entries = batch.entry_count();
         if entries > self.limits.validation.max_entries {
             return Err(Error::TooLarge(format!(
@@ -182,9 +202,12 @@ impl IngestService {
         }
         let mut valid = validate::validate_batch(batch, now_us(), &self.limits.validation)
             .map_err(Error::Validation)?;
+        if let Some(source) = source {
+            valid.source = source;
+        }
         let source_allowed = match valid.source {
             Source::Frontend => grant.allow_frontend,
-            Source::Backend => grant.allow_backend,
+            Source::Backend | Source::Collector => grant.allow_backend,
         };
         if !source_allowed {
             return Err(Error::SourceNotAllowed(valid.source.as_str()));

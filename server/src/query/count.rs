@@ -116,10 +116,18 @@ mod tests {
     #[test]
     fn whole_hours_come_from_the_tally_and_partial_ones_are_counted() {
         let p = count_plan(&range(Some(10 * H + 5), Some(13 * H + 7))).expect("plan");
-        assert_eq!(p.buckets.sql(), " WHERE bucket >= $1 AND bucket <= $2");
+        // The collector's own logs stay out of every total unless asked for.
+        assert_eq!(
+            p.buckets.sql(),
+            " WHERE source <> $1 AND bucket >= $2 AND bucket <= $3"
+        );
         assert_eq!(
             p.buckets.binds,
-            vec![BindValue::Int(11 * H), BindValue::Int(12 * H)]
+            vec![
+                BindValue::Text("collector".into()),
+                BindValue::Int(11 * H),
+                BindValue::Int(12 * H)
+            ]
         );
         assert_eq!(
             edges(&p),
@@ -137,14 +145,18 @@ mod tests {
         assert!(p.edges.is_empty());
         assert_eq!(
             p.buckets.binds,
-            vec![BindValue::Int(10 * H), BindValue::Int(11 * H)]
+            vec![
+                BindValue::Text("collector".into()),
+                BindValue::Int(10 * H),
+                BindValue::Int(11 * H)
+            ]
         );
     }
 
     #[test]
     fn open_ranges_and_filters_the_tally_lacks() {
         let all = count_plan(&range(None, None)).expect("plan");
-        assert_eq!(all.buckets.sql(), "");
+        assert_eq!(all.buckets.sql(), " WHERE source <> $1");
         assert!(all.edges.is_empty());
         let upto = count_plan(&range(None, Some(5 * H + 1))).expect("plan");
         assert_eq!(edges(&upto), vec![(Some(5 * H), Some(5 * H + 1))]);
@@ -164,7 +176,10 @@ mod tests {
             ..range(Some(0), None)
         };
         let p = count_plan(&f).expect("plan");
-        assert_eq!(p.buckets.sql(), " WHERE level IN ($1) AND bucket >= $2");
+        assert_eq!(
+            p.buckets.sql(),
+            " WHERE source <> $1 AND level IN ($2) AND bucket >= $3"
+        );
         assert_eq!(p.edges.len(), 0);
     }
 }

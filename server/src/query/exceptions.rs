@@ -5,9 +5,11 @@ use super::sql::{BindValue, WhereClause};
 use super::{Params, keyset};
 use std::collections::HashMap;
 use tracewire_shared::validate::FieldError;
+use tracewire_shared::validate::Source;
 
 /// Parameters the exceptions endpoint understands.
 pub const EXCEPTION_PARAMS: &[&str] = &[
+    "source",
     "resolved",
     "exception_type",
     "from",
@@ -23,6 +25,8 @@ pub struct ExceptionFilter {
     pub resolved: Option<bool>,
     /// `exception_type`: exact.
     pub exception_type: Option<String>,
+    /// `source`: groups of this source; without it every source but `collector`.
+    pub source: Option<Source>,
     /// `from`: groups last seen at or after (µs).
     pub from_us: Option<i64>,
     /// `to`: groups last seen at or before (µs).
@@ -44,6 +48,12 @@ impl ExceptionFilter {
             ..ExceptionFilter::default()
         };
         (f.from_us, f.to_us) = p.range();
+        if let Some(raw) = p.get("source") {
+            match raw.parse::<Source>() {
+                Ok(s) => f.source = Some(s),
+                Err(e) => p.fail("source", e.to_string()),
+            }
+        }
         if let Some(raw) = p.get("resolved") {
             match raw.to_ascii_lowercase().as_str() {
                 "true" => f.resolved = Some(true),
@@ -57,6 +67,14 @@ impl ExceptionFilter {
     /// The WHERE clause, with or without the cursor condition (page query vs. `total`).
     pub fn where_clause(&self, paged: bool) -> WhereClause {
         let mut w = WhereClause::default();
+        match self.source {
+            Some(s) => w.and("source = ?", vec![BindValue::Text(s.as_str().into())]),
+            // The collector's own 5xx reports only when asked for (`source=collector`).
+            None => w.and(
+                "source <> ?",
+                vec![BindValue::Text(Source::Collector.as_str().into())],
+            ),
+        }
         if let Some(r) = self.resolved {
             w.and("is_resolved = ?", vec![BindValue::Bool(r)]);
         }
@@ -89,7 +107,7 @@ mod tests {
         let f = ExceptionFilter::parse(&map).expect("valid");
         assert_eq!(
             f.where_clause(true).sql(),
-            " WHERE is_resolved = $1 AND exception_type = $2"
+            " WHERE source <> $1 AND is_resolved = $2 AND exception_type = $3"
         );
         let bad = [("resolved".to_string(), "maybe".to_string())].into();
         assert_eq!(

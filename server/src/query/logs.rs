@@ -176,8 +176,10 @@ impl LogFilter {
     /// `log_counts` table, so both are filtered by one piece of code.
     pub fn push_source_and_level(&self, w: &mut WhereClause) {
         use BindValue::Text;
-        if let Some(s) = self.source {
-            w.and("source = ?", vec![Text(s.as_str().into())]);
+        match self.source {
+            Some(s) => w.and("source = ?", vec![Text(s.as_str().into())]),
+            // The collector's own request logs only when asked for (`source=collector`).
+            None => w.and("source <> ?", vec![Text(Source::Collector.as_str().into())]),
         }
         if !self.levels.is_empty() {
             let values = self
@@ -267,14 +269,14 @@ mod tests {
         let w = f.where_clause(false, &search);
         assert_eq!(
             w.sql(),
-            " WHERE rowid IN (SELECT value FROM json_each($1)) \
-             AND LOWER(message) LIKE $2 ESCAPE '\\'"
+            " WHERE source <> $1 AND rowid IN (SELECT value FROM json_each($2)) \
+             AND LOWER(message) LIKE $3 ESCAPE '\\'"
         );
-        assert_eq!(w.binds[0], BindValue::Text("[7,3]".into()));
-        assert_eq!(w.binds[1], BindValue::Text("%time\"out%".into()));
+        assert_eq!(w.binds[1], BindValue::Text("[7,3]".into()));
+        assert_eq!(w.binds[2], BindValue::Text("%time\"out%".into()));
         assert_eq!(
             f.where_clause(false, &TextSearch::Scan).sql(),
-            " WHERE LOWER(message) LIKE $1 ESCAPE '\\'"
+            " WHERE source <> $1 AND LOWER(message) LIKE $2 ESCAPE '\\'"
         );
     }
 
@@ -312,10 +314,13 @@ mod tests {
             id: uuid::Uuid::nil(),
         };
         let f = parse(&[("cursor", &c.encode())]).expect("valid");
-        assert_eq!(f.where_clause(false, &TextSearch::Scan).sql(), "");
+        assert_eq!(
+            f.where_clause(false, &TextSearch::Scan).sql(),
+            " WHERE source <> $1"
+        );
         assert_eq!(
             f.where_clause(true, &TextSearch::Scan).sql(),
-            " WHERE (timestamp < $1 OR (timestamp = $2 AND id < $3))"
+            " WHERE source <> $1 AND (timestamp < $2 OR (timestamp = $3 AND id < $4))"
         );
     }
 }

@@ -111,7 +111,7 @@ mod tests {
             sql.contains("(timestamp / 3600000000) * 3600000000"),
             "{sql}"
         );
-        assert_eq!(w.binds.len(), 3);
+        assert_eq!(w.binds.len(), 4);
         assert_eq!(bucket_us("5m"), Some(300_000_000));
         assert_eq!(bucket_us("0h"), None);
         assert_eq!(bucket_us("1w"), None);

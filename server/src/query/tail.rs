@@ -48,6 +48,6 @@ mod tests {
         assert!(v7_floor(now_ms - 10) < id);
         assert!(v7_floor(now_ms + 10) > id);
         let w = tail_clause(&LogFilter::default(), v7_floor(1), v7_floor(2));
-        assert_eq!(w.sql(), " WHERE id > $1 AND id <= $2");
+        assert_eq!(w.sql(), " WHERE source <> $1 AND id > $2 AND id <= $3");
     }
 }

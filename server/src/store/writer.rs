@@ -186,11 +186,7 @@ pub async fn spawn(
 }
 
 fn seed_key(seed: &super::DedupSeed) -> Option<DedupKey> {
-    let source = match seed.source.as_str() {
-        "frontend" => Source::Frontend,
-        "backend" => Source::Backend,
-        _ => return None,
-    };
+    let source = seed.source.parse::<Source>().ok()?;
     Some(DedupKey {
         source,
         level: seed.level.parse().ok()?,
