@@ -651,6 +651,19 @@ async fn every_error_is_an_envelope_with_security_headers() {
         .expect("healthz");
     assert_eq!(health.headers()["x-content-type-options"], "nosniff");
     assert!(health.headers().get("cache-control").is_none());
+    // Ingest answers hold no data worth hiding, and `no-store` kept devtools from their bodies.
+    let ingest = client
+        .post(format!("{base}/api/v1/logging/logs"))
+        .header("x-tracewire-key", KEY)
+        .body(format!(
+            r#"{{"batch_id":"{}","source":"backend","logs":[]}}"#,
+            uuid::Uuid::new_v4()
+        ))
+        .send()
+        .await
+        .expect("ingest");
+    assert_eq!(ingest.status().as_u16(), 200);
+    assert!(ingest.headers().get("cache-control").is_none());
     let preflight = client
         .request(
             reqwest::Method::OPTIONS,

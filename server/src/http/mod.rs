@@ -75,7 +75,11 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
 
 /// API answers hold logs and sessions: no cache (browser or proxy) may keep them.
 async fn no_store_on_api(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+    // Ingest answers carry only a batch id and counts, and a POST answer is not cached anyway;
+    // `no-store` there also kept browsers' devtools (and the e2e suite reading answers through
+    // them) from keeping the answer's body.
+    let api = request.uri().path().starts_with("/api/")
+        && request.uri().path() != tracewire_shared::wire::INGEST_PATH;
     let mut response = next.run(request).await;
     if api {
         response
