@@ -32,13 +32,11 @@ fn scan(text: &str, mut found: impl FnMut(usize, usize)) {
     // or through a dash (`…-998e-818016663910`, `5af4-4126-…` inside a UUID, `v1234…`), is part
     // of an identifier, and inside it only groups set off by a space can start or end a card.
     // Without this, about one UUID in a few hundred lost a fragment once messages were redacted.
-    let word = |i: Option<usize>| {
-        i.and_then(|i| bytes.get(i))
-            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-    };
-    let glued_at = |i: Option<usize>, outward: fn(usize) -> Option<usize>| {
-        word(i) || (i.and_then(|i| bytes.get(i)) == Some(&b'-') && word(i.and_then(outward)))
-    };
+    // Out-of-range offsets (`wrapping_sub` before the start) read as 0, which is no separator.
+    let byte = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let word = |i: usize| byte(i).is_ascii_alphanumeric() || byte(i) == b'_';
+    // `step` is 1 to look further right, `usize::MAX` (wrapping -1) to look further left.
+    let glued = |i: usize, step: usize| word(i) || (byte(i) == b'-' && word(i.wrapping_add(step)));
     // The end of the group starting at `i`, and where the next group of the run starts.
     let group = |mut i: usize| {
         while digit_at(i) {
@@ -61,14 +59,12 @@ fn scan(text: &str, mut found: impl FnMut(usize, usize)) {
             continue;
         }
         // A run: groups `g` starting at `start`, each tried as the first of a window.
-        let glued_before = glued_at(at.checked_sub(1), |i| i.checked_sub(1));
+        let glued_before = glued(at.wrapping_sub(1), usize::MAX);
         let mut run_end = at;
-        let mut probe = Some(at);
-        while let Some(from) = probe {
-            (run_end, probe) = group(from);
+        while digit_at(run_end) || (matches!(byte(run_end), b' ' | b'-') && digit_at(run_end + 1)) {
+            run_end += 1;
         }
-        let glued_after = glued_at(Some(run_end), |i| i.checked_add(1));
-        let spaced = |i: Option<usize>| i.and_then(|i| bytes.get(i)) == Some(&b' ');
+        let glued_after = glued(run_end, 1);
         let (mut start, mut g) = (Some(at), 0);
         while let Some(first) = start {
             let mut digits = [0u8; MAX_DIGITS];
@@ -83,8 +79,8 @@ fn scan(text: &str, mut found: impl FnMut(usize, usize)) {
                     *slot = d - b'0';
                 }
                 len += end - from;
-                let free = (!glued_before || (g > 0 && spaced(first.checked_sub(1))))
-                    && (!glued_after || (next.is_some() && spaced(Some(end))));
+                let free = (!glued_before || (g > 0 && byte(first.wrapping_sub(1)) == b' '))
+                    && (!glued_after || (next.is_some() && byte(end) == b' '));
                 if free && len >= MIN_DIGITS && luhn_valid(digits.get(..len).unwrap_or(&[])) {
                     widest = Some((end, last));
                 }
