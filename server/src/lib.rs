@@ -15,6 +15,8 @@
 //! [`run`] serves on a listener the caller bound (tests bind port 0 and never sleep for
 //! readiness) until the shutdown future resolves, then drains the writer.
 
+#![deny(missing_docs)]
+
 pub mod auth;
 pub mod bootstrap;
 pub mod clock;
