@@ -56,20 +56,7 @@ async fn post(client: &reqwest::Client, base: &str, body: &Value) -> Option<u16>
 /// Stored log count per batch id, read straight from the database.
 async fn counts_by_batch(db: &TestDb) -> HashMap<Uuid, i64> {
     let sql = format!("SELECT message FROM app_logs WHERE message LIKE '{MESSAGE_PREFIX} %'");
-    let messages: Vec<(String,)> = match db.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            let rows = sqlx::query_as(&sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            let rows = sqlx::query_as(&sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows
-        }
-    };
+    let messages: Vec<(String,)> = db.rows(&sql).await;
     let mut counts = HashMap::new();
     for (message,) in messages {
         let id = message

@@ -54,20 +54,7 @@ async fn login(
 
 /// Rows of a `(text, i64)` query straight from the database.
 async fn pairs(db: &TestDb, sql: &str) -> Vec<(String, i64)> {
-    match db.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            let rows = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            let rows = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows
-        }
-    }
+    db.rows(sql).await
 }
 
 /// How many audit rows of `action` exist.
@@ -444,16 +431,6 @@ both_backends!(
     }
 );
 
-/// Every text in the SQLite file and its WAL, as bytes.
-fn sqlite_bytes(db: &TestDb) -> Vec<u8> {
-    let path = db.url.trim_start_matches("sqlite://").to_owned();
-    let mut bytes = std::fs::read(&path).expect("database file");
-    if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-        bytes.extend(wal);
-    }
-    bytes
-}
-
 both_backends!(
     ingest_keys_are_stored_hashed,
     |backend: Backend| async move {
@@ -474,7 +451,7 @@ both_backends!(
         let stored = pairs(&db, "SELECT key_hash, CAST(0 AS BIGINT) FROM ingest_keys").await;
         assert_eq!(stored, vec![(sha256_hex(key), 0)]);
         if backend == Backend::Sqlite {
-            let bytes = sqlite_bytes(&db);
+            let bytes = db.sqlite_file_bytes();
             assert!(
                 !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
                 "the plaintext key is in the database file"
@@ -582,7 +559,7 @@ both_backends!(
         let mut collector = collector;
         assert!(collector.terminate(Duration::from_secs(20)));
         if backend == Backend::Sqlite {
-            let bytes = sqlite_bytes(&db);
+            let bytes = db.sqlite_file_bytes();
             assert!(!bytes.windows(legacy.len()).any(|w| w == legacy.as_bytes()));
         }
     }

@@ -56,37 +56,13 @@ fn flood_body(n: usize, message: &str) -> Vec<u8> {
 
 /// Text of one column of the rows a query selects, read straight from the database.
 async fn strings(db: &TestDb, sql: &str) -> Vec<String> {
-    match db.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows.into_iter().map(|r| r.0).collect()
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows.into_iter().map(|r| r.0).collect()
-        }
-    }
+    let rows: Vec<(String,)> = db.rows(sql).await;
+    rows.into_iter().map(|r| r.0).collect()
 }
 
 async fn ints(db: &TestDb, sql: &str) -> Vec<i64> {
-    match db.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            let rows: Vec<(i64,)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows.into_iter().map(|r| r.0).collect()
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            let rows: Vec<(i64,)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows.into_iter().map(|r| r.0).collect()
-        }
-    }
+    let rows: Vec<(i64,)> = db.rows(sql).await;
+    rows.into_iter().map(|r| r.0).collect()
 }
 
 /// `CAST(x AS TEXT)` reads a JSON column as its text on both backends.

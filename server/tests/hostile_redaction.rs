@@ -85,12 +85,7 @@ async fn database_text(db: &TestDb) -> String {
 
 /// The bytes of the SQLite database file and its WAL, as (lossy) text.
 fn sqlite_bytes(db: &TestDb) -> String {
-    let path = db.url.trim_start_matches("sqlite://");
-    let mut bytes = std::fs::read(path).expect("database file");
-    if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-        bytes.extend(wal);
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
+    String::from_utf8_lossy(&db.sqlite_file_bytes()).into_owned()
 }
 
 both_backends!(

@@ -295,20 +295,7 @@ fn marked_batch(marker: &str, batch_id: Uuid, logs: usize, pad: usize) -> Value 
 /// Batch ids that have rows whose message starts with `marker`, read from the database.
 async fn stored_batches(db: &TestDb, marker: &str) -> HashSet<Uuid> {
     let sql = format!("SELECT message FROM app_logs WHERE message LIKE '{marker} %'");
-    let messages: Vec<(String,)> = match db.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            let rows = sqlx::query_as(&sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            let rows = sqlx::query_as(&sql).fetch_all(&pool).await.expect("query");
-            pool.close().await;
-            rows
-        }
-    };
+    let messages: Vec<(String,)> = db.rows(&sql).await;
     messages
         .iter()
         .filter_map(|(m,)| m.split(' ').nth(1).and_then(|id| id.parse().ok()))

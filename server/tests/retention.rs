@@ -98,8 +98,6 @@ fn metric(timestamp: i64) -> MetricRow {
     }
 }
 
-/// Every row `sql` returns, read with plain SQL on a fresh connection (not through the code
-/// under test).
 async fn rows<T>(db: &TestDb, sql: &str) -> Vec<T>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
@@ -107,20 +105,7 @@ where
         + Send
         + Unpin,
 {
-    match db.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("rows");
-            pool.close().await;
-            v
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("rows");
-            pool.close().await;
-            v
-        }
-    }
+    db.rows(sql).await
 }
 
 /// Ids left in `table`.

@@ -107,6 +107,42 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
+    /// Every row `sql` returns, read with plain SQL on a fresh connection (not through the code
+    /// under test).
+    pub async fn rows<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.expect("sqlite");
+                let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("rows");
+                pool.close().await;
+                v
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.expect("pg");
+                let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("rows");
+                pool.close().await;
+                v
+            }
+        }
+    }
+
+    /// The bytes of a SQLite database file followed by its WAL's, for tests that check no
+    /// secret is left anywhere on disk.
+    pub fn sqlite_file_bytes(&self) -> Vec<u8> {
+        let path = self.url.trim_start_matches("sqlite://");
+        let mut bytes = std::fs::read(path).expect("database file");
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            bytes.extend(wal);
+        }
+        bytes
+    }
+
     /// A SQLite database at `dir/tracewire.db` in a directory the test owns (e.g. a small tmpfs).
     pub fn sqlite_in(dir: &std::path::Path) -> Self {
         Self {
