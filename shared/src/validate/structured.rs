@@ -12,8 +12,29 @@ use std::io::Write;
 /// Appended to the kept start of a truncated field.
 pub const TRUNCATED_MARKER: &str = "…[truncated]";
 
-/// Collects serialized JSON until `max` bytes, then refuses more, so measuring a huge value
-/// costs at most `max` bytes of output and stops early.
+/// Counts serialized JSON and refuses past `max` bytes: the size check every field takes on the
+/// ingest path, with no allocation and an early stop on huge values.
+struct Counted {
+    len: usize,
+    max: usize,
+}
+
+impl Write for Counted {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.len += bytes.len();
+        if self.len > self.max {
+            return Err(std::io::Error::other("over the field limit"));
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Collects serialized JSON until `max` bytes, then refuses more: the start of a field that is
+/// over the limit, kept as its preview.
 struct Capped {
     buf: Vec<u8>,
     max: usize,
@@ -39,13 +60,15 @@ impl Write for Capped {
 /// bytes: the start of its JSON (cut at a character boundary) and [`TRUNCATED_MARKER`].
 /// Returns whether it truncated.
 pub(super) fn bound(value: &mut Value, max: usize) -> bool {
-    let mut out = Capped {
-        buf: Vec::new(),
-        max,
-    };
-    if serde_json::to_writer(&mut out, value).is_ok() {
+    if serde_json::to_writer(Counted { len: 0, max }, value).is_ok() {
         return false;
     }
+    let mut out = Capped {
+        buf: Vec::with_capacity(max),
+        max,
+    };
+    // Fails by design once `max` bytes are kept.
+    let _ = serde_json::to_writer(&mut out, value);
     let keep = max.saturating_sub(TRUNCATED_MARKER.len());
     out.buf.truncate(keep);
     let text = match std::str::from_utf8(&out.buf) {
