@@ -17,9 +17,8 @@ use crate::config::SelfLog;
 use crate::error::Error;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -37,7 +36,14 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .merge(logs::router())
         .merge(exceptions::router())
         .merge(export::router())
-        .merge(stream::router());
+        .merge(stream::router())
+        // These answers hold logs and sessions: no cache (browser or proxy) may keep them.
+        // Ingest answers (a batch id and counts) stay cacheable-as-usual: `no-store` there also
+        // kept browsers' devtools, and the e2e suite reading answers through them, from the body.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     let mut rest = Router::new()
         .merge(health::router())
         .fallback(move |request: axum::extract::Request| ui::fallback(ui_dir.clone(), request));
@@ -58,7 +64,6 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .layer(RequestBodyDeadlineLayer::new(body_timeout))
         .layer(middleware::map_response(crate::error::log_internal_causes))
         .layer(middleware::map_response(into_envelope))
-        .layer(middleware::from_fn(no_store_on_api))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -71,22 +76,6 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-}
-
-/// API answers hold logs and sessions: no cache (browser or proxy) may keep them.
-async fn no_store_on_api(request: Request, next: Next) -> Response {
-    // Ingest answers carry only a batch id and counts, and a POST answer is not cached anyway;
-    // `no-store` there also kept browsers' devtools (and the e2e suite reading answers through
-    // them) from keeping the answer's body.
-    let api = request.uri().path().starts_with("/api/")
-        && request.uri().path() != tracewire_shared::wire::INGEST_PATH;
-    let mut response = next.run(request).await;
-    if api {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
 }
 
 /// Longest framework error text kept as the envelope's message.
