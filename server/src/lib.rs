@@ -31,12 +31,12 @@ pub mod state;
 pub mod store;
 
 use config::ServeConfig;
+use ingest::writer::{self, WriterConfig};
 use ingest::{IngestLimits, IngestService, ratelimit::RateLimiter};
 use state::AppState;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use store::writer::{self, WriterConfig};
 use store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 use tracewire_shared::redact::Redactor;

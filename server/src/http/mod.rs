@@ -3,7 +3,7 @@
 
 pub mod auth;
 mod exceptions;
-mod export;
+pub mod export;
 pub mod extract;
 mod health;
 mod ingest;

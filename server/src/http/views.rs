@@ -3,7 +3,7 @@
 
 use crate::auth::Principal;
 use crate::query::cursor::Cursor;
-use crate::store::{ExceptionRecord, LogRecord, OccurrenceRecord, PatternRow, StatsRow};
+use crate::store::{ExceptionRecord, LogRow, OccurrenceRecord, PatternRow, StatsRow};
 use tracewire_shared::api::{
     ExceptionDetail, ExceptionGroup, LogView, Occurrence, Page, Pattern, StatisticsBucket, Trend,
     User,
@@ -14,14 +14,14 @@ fn time(us: i64) -> String {
     format_timestamp_us(us)
 }
 
-impl From<&LogRecord> for LogView {
-    fn from(r: &LogRecord) -> Self {
+impl From<&LogRow> for LogView {
+    fn from(r: &LogRow) -> Self {
         Self {
             id: r.id,
             project_id: r.project_id,
             timestamp: time(r.timestamp),
-            level: r.level.clone(),
-            source: r.source.clone(),
+            level: r.level.to_string(),
+            source: r.source.to_string(),
             message: r.message.clone(),
             module: r.module.clone(),
             function: r.function.clone(),
@@ -43,7 +43,7 @@ impl From<&LogRecord> for LogView {
 }
 
 /// A log as the API shows it (exports and benchmarks render rows with this too).
-pub fn log_view(r: &LogRecord) -> LogView {
+pub fn log_view(r: &LogRow) -> LogView {
     LogView::from(r)
 }
 

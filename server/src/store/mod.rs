@@ -1,15 +1,19 @@
-//! Storage: one object-safe [`Store`] trait with a SQLite and a PostgreSQL implementation.
+//! Storage: one object-safe [`Store`] trait with a SQLite and a PostgreSQL implementation. It
+//! persists and reads rows and decides nothing about them: what to dedup, fingerprint or group
+//! into a transaction is the ingest pipeline's ([`crate::ingest`]).
 //!
 //! The SQL is the same in both dialects (`$n` placeholders, BIGINT microsecond times, UUID ids,
-//! JSON columns), so it is written once in [`sql`] and instantiated for each backend by a macro;
-//! only connection setup and migrations differ. The rest of the collector sees `Arc<dyn Store>`.
+//! JSON columns), so it is written once in `statements/` and compiled per backend against that
+//! backend's driver; what differs (connections, migrations, full-text search, leases) is the
+//! private `Dialect` trait each backend implements (see `dialect.rs`). The rest of the
+//! collector sees `Arc<dyn Store>`.
 //!
-//! - [`dedup`]: the in-memory index behind server-side dedup (pure logic).
-//! - [`writer`]: the single writer task that groups concurrent batches into few transactions.
-//! - `reads`: the query side (auth, audit, logs and exception reads) as supertraits of `Store`.
+//! - `rows`: what ingest writes; `reads`: logs, traces and exceptions as read back;
+//! - `auth`: users, sessions and the audit trail;
 //! - `retention`: expired-row batches, id deletes and job leases for [`crate::retention`].
 
-pub mod dedup;
+mod auth;
+mod dialect;
 mod postgres;
 mod read_sql;
 mod reads;
@@ -18,8 +22,8 @@ mod retention_sql;
 mod rows;
 mod sql;
 mod sqlite;
-pub mod writer;
 
+pub use auth::*;
 pub use reads::*;
 pub use retention::*;
 pub use rows::*;

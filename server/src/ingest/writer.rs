@@ -13,8 +13,8 @@
 //! space is freed even when no client sends anything.
 
 use super::dedup::{DedupIndex, key_hash};
-use super::{BatchRecord, ExceptionRow, LogRow, MetricRow, Store, StoreError, StoreResult};
 use crate::clock::now_us;
+use crate::store::{BatchRecord, ExceptionRow, LogRow, MetricRow, Store, StoreError, StoreResult};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -185,7 +185,7 @@ pub async fn spawn(
     Ok((WriterHandle { tx, health }, task))
 }
 
-fn seed_key(seed: &super::DedupSeed) -> Option<DedupKey> {
+fn seed_key(seed: &crate::store::DedupSeed) -> Option<DedupKey> {
     let source = seed.source.parse::<Source>().ok()?;
     Some(DedupKey {
         source,
@@ -366,8 +366,8 @@ fn log_row(
         id: Uuid::now_v7(),
         project_id,
         timestamp: log.timestamp_us,
-        level: log.level.as_str(),
-        source,
+        level: log.level.as_str().into(),
+        source: source.into(),
         message: log.message.clone(),
         module: log.module.clone(),
         function: log.function.clone(),
@@ -423,7 +423,7 @@ fn metric_row(
     MetricRow {
         id: Uuid::now_v7(),
         project_id,
-        source,
+        source: source.into(),
         metric_type: m.metric_type.clone(),
         metric_name: m.metric_name.clone(),
         value: m.value,
