@@ -1,0 +1,12 @@
+//! Request, query and web-vital metrics: the pieces that need no store.
+//!
+//! - [`sketch`]: [`Sketch`], the mergeable log-bucket histogram (≈1 % relative error) stored
+//!   with every aggregate row.
+//! - [`aggregate`]: [`Aggregator`], minute aggregates fed by the writer per row and drained
+//!   per flush, with a per-project series cap; [`roll_up`] to coarser periods by merging.
+
+pub mod aggregate;
+pub mod sketch;
+
+pub use aggregate::{AggregateRow, Aggregator, Drained, Observation, SeriesKey, roll_up};
+pub use sketch::Sketch;
