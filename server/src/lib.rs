@@ -11,12 +11,15 @@
 //! - [`bootstrap`]: first admin user, default project and ingest key.
 //! - [`selflog`]: the collector's own request logs, shipped in-process.
 //! - [`error`]: the one error type and its HTTP envelope.
+//! - [`monitoring`]: metric sketches and minute aggregates with roll-ups (pure).
+//! - [`alerting`]: alert rule state machine, notification messages and channels.
 //!
 //! [`run`] serves on a listener the caller bound (tests bind port 0 and never sleep for
 //! readiness) until the shutdown future resolves, then drains the writer.
 
 #![deny(missing_docs)]
 
+pub mod alerting;
 pub mod auth;
 pub mod bootstrap;
 pub mod clock;
@@ -24,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod monitoring;
 pub mod query;
 pub mod retention;
 pub mod selflog;

@@ -1,0 +1,15 @@
+//! Request, query and web-vital metrics: the pieces that need no store.
+//!
+//! - [`sketch`]: [`Sketch`], the mergeable log-bucket histogram (≈1 % relative error) stored
+//!   with every aggregate row.
+//! - [`aggregate`]: [`Aggregator`], minute aggregates fed by the writer per row and drained
+//!   per flush, with a per-project series cap; [`roll_up`] to coarser periods by merging.
+//! - [`observe`]: which rows of a validated batch are observations (request logs by route
+//!   template, `metrics` entries), and which are slow requests or statements.
+
+pub mod aggregate;
+pub mod observe;
+pub mod sketch;
+
+pub use aggregate::{AggregateRow, Aggregator, Drained, Observation, SeriesKey, roll_up};
+pub use sketch::Sketch;
