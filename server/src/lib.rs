@@ -83,6 +83,10 @@ pub async fn run(
         WriterConfig {
             queue_capacity: config.writer_queue,
             max_group_entries: config.writer_group_entries,
+            slow_request_ms: config.slow_request_ms,
+            slow_query_ms: config.slow_query_ms,
+            max_series: config.max_metric_series,
+            aggregate: !config.no_metric_aggregation,
             ..WriterConfig::default()
         },
     )
@@ -133,6 +137,12 @@ pub async fn run(
             stopping.clone(),
         ))
     });
+    let rollup = tokio::spawn(monitoring::rollup::periodic(
+        store.clone(),
+        config.metric_retention,
+        std::time::Duration::from_secs(config.rollup_interval_secs),
+        stopping.clone(),
+    ));
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -155,6 +165,9 @@ pub async fn run(
     // The peer address (the router's `ConnectInfo`) feeds failed-login throttling.
     http::serve::serve(listener, app, limits, shutdown).await;
     maintenance.abort();
+    if let Err(e) = rollup.await {
+        tracing::error!(error = %e, "metric roll-up task failed");
+    }
     // A retention run in progress stops after its current batch (archive, then delete).
     if let Some(task) = retention
         && let Err(e) = task.await

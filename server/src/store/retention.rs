@@ -84,6 +84,8 @@ pub struct ExceptionEventRecord {
 pub enum LeaseName {
     /// The retention run.
     Retention,
+    /// The metric roll-up and its retention ([`crate::monitoring::rollup`]).
+    Rollup,
 }
 
 impl LeaseName {
@@ -91,6 +93,7 @@ impl LeaseName {
     pub(crate) fn key(self) -> i64 {
         match self {
             LeaseName::Retention => 0x7472_6163_6577_6900 + 1,
+            LeaseName::Rollup => 0x7472_6163_6577_6900 + 2,
         }
     }
 }
