@@ -33,6 +33,7 @@ pub mod retention;
 pub mod selflog;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 
 use config::ServeConfig;
 use ingest::writer::{self, WriterConfig};
@@ -76,6 +77,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // Installed before the first request so every counter exists from the start.
+    telemetry::handle();
     let redactor = Redactor::new(&config.redact_keys, &config.redact_patterns)?
         .with_emails(config.redact_emails);
     let (writer, writer_task) = writer::spawn(

@@ -433,3 +433,57 @@ both_backends!(bad_parameters_name_themselves, |backend| async move {
     assert_eq!(anonymous.status().as_u16(), 401);
     server.stop().await;
 });
+
+/// The value of one sample line of a Prometheus text body (0 when absent).
+fn sample(body: &str, name_and_labels: &str) -> f64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(name_and_labels)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+both_backends!(prometheus_metrics_count_ingest, |backend| async move {
+    let server = TestServer::start(backend).await;
+    let scrape = || async {
+        let r = server
+            .client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .expect("scrape");
+        assert_eq!(r.status().as_u16(), 200);
+        let kind = r.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .to_owned();
+        assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+        r.text().await.expect("text")
+    };
+    let logs = r#"tracewire_ingest_entries_total{kind="logs"}"#;
+    let rejected = r#"tracewire_ingest_rejected_total{reason="validation_failed"}"#;
+    let before = scrape().await;
+    assert_eq!(server.ingest(&common::batch(7)).await.0, 200);
+    let bad = json!({"batch_id": Uuid::new_v4().to_string(), "source": "frontend",
+                     "logs": [{"level": "LOUD", "message": "x"}]});
+    let (status, body) = server.ingest(&bad).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["code"], "validation_failed");
+    let after = scrape().await;
+    // Other tests of this binary ingest at the same time into the same process-wide counters.
+    assert!(
+        sample(&after, logs) - sample(&before, logs) >= 7.0,
+        "{after}"
+    );
+    assert!(
+        sample(&after, rejected) - sample(&before, rejected) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        after.contains("tracewire_writer_commit_seconds_bucket"),
+        "{after}"
+    );
+    assert!(
+        after.contains("# HELP tracewire_ingest_batches_total"),
+        "{after}"
+    );
+    server.stop().await;
+});

@@ -274,6 +274,7 @@ async fn run(
                 Err(_) => break,
             }
         }
+        metrics::gauge!(crate::telemetry::WRITER_QUEUE_DEPTH).set(rx.len() as f64);
         write_group(store.as_ref(), &mut index, &mut derive, &health, group).await;
         let now = now_us();
         if now - last_evict > 1_000_000 {
@@ -291,8 +292,15 @@ async fn write_group(
     health: &WriteHealth,
     group: Vec<WriteJob>,
 ) {
+    let started = std::time::Instant::now();
     let first = write_once(store, index, derive, &group).await;
+    metrics::histogram!(crate::telemetry::WRITER_COMMIT_SECONDS)
+        .record(started.elapsed().as_secs_f64());
     health.record(&first);
+    if first.is_err() {
+        let outcome = if group.len() > 1 { "retried" } else { "failed" };
+        metrics::counter!(crate::telemetry::WRITER_FAILURES, "outcome" => outcome).increment(1);
+    }
     match first {
         Ok(responses) => {
             for (job, response) in group.into_iter().zip(responses) {
@@ -401,6 +409,7 @@ async fn write_once(
         });
     }
     let plan = planner.finish();
+    let inserted = plan.inserts.len();
     tx.insert_logs(&plan.inserts).await?;
     tx.bump_logs(&plan.bumps).await?;
     for e in &exceptions {
@@ -419,8 +428,33 @@ async fn write_once(
         derive
             .dropped
             .fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!(crate::telemetry::METRIC_SERIES_DROPPED).increment(dropped);
     }
+    record_stored(&responses, inserted);
     Ok(responses)
+}
+
+/// Counts a committed group for `/metrics`.
+fn record_stored(responses: &[IngestResponse], inserted: usize) {
+    use crate::telemetry::{DEDUP_COLLAPSED, INGEST_BATCHES, INGEST_ENTRIES};
+    let mut stored = Accepted::default();
+    for r in responses {
+        let outcome = if r.duplicate { "duplicate" } else { "stored" };
+        metrics::counter!(INGEST_BATCHES, "outcome" => outcome).increment(1);
+        if !r.duplicate {
+            stored.logs += r.accepted.logs;
+            stored.exceptions += r.accepted.exceptions;
+            stored.metrics += r.accepted.metrics;
+        }
+    }
+    for (kind, n) in [
+        ("logs", stored.logs),
+        ("exceptions", stored.exceptions),
+        ("metrics", stored.metrics),
+    ] {
+        metrics::counter!(INGEST_ENTRIES, "kind" => kind).increment(n as u64);
+    }
+    metrics::counter!(DEDUP_COLLAPSED).increment(stored.logs.saturating_sub(inserted) as u64);
 }
 
 /// What the writer derives from a batch besides its rows: aggregates of request timings and
