@@ -64,8 +64,9 @@ export async function ingest(base, body) {
     headers: { 'content-type': 'application/json', 'x-tracewire-key': INGEST_KEY },
     body: JSON.stringify({ batch_id: crypto.randomUUID(), sdk: { name: 'e2e', version: '1' }, ...body }),
   });
-  assert.equal(r.status, 200, await r.text());
-  return r.json();
+  const text = await r.text();
+  assert.equal(r.status, 200, text);
+  return JSON.parse(text);
 }
 
 const LEVELS = ['DEBUG', 'INFO', 'INFO', 'INFO', 'WARNING', 'ERROR', 'INFO', 'DEBUG', 'CRITICAL', 'INFO'];

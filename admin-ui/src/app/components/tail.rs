@@ -49,6 +49,8 @@ impl Tail {
             .as_ref()
             .is_none_or(|e| e.scroll_top() + e.client_height() >= e.scroll_height() - 24);
         let _ = self.rows.try_update(|r| {
+            // A reconnected stream may send rows already shown; each row is shown once.
+            new.retain(|l| !r.iter().rev().take(KEEP).any(|x| x.id == l.id));
             r.append(&mut new);
             if r.len() > KEEP {
                 let extra = r.len() - KEEP;

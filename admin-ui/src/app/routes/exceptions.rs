@@ -105,6 +105,8 @@ pub fn ExceptionList() -> impl IntoView {
             _ => Vec::new(),
         };
         all.extend(more.get());
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|g| seen.insert(g.id));
         if status.get() == "regressed" {
             all.retain(|g| g.regressed_at.is_some());
         }

@@ -114,7 +114,8 @@ pub fn Explorer() -> impl IntoView {
     // histogram and the "older logs" pages so all of them describe the same window.
     let params = Memo::new(move |_| {
         reload.get();
-        filter_key.track();
+        // `get`, not `track`: a memo never read has never run, so it would subscribe to nothing.
+        let _ = filter_key.get();
         view_q.with_untracked(|q| q.api_params(api::now_us()))
     });
     let first = LocalResource::new(move || {
@@ -124,12 +125,14 @@ pub fn Explorer() -> impl IntoView {
             api::get::<Page<LogView>>("/api/v1/logging/logs", &p).await
         }
     });
-    let older = RwSignal::new(Vec::<LogView>::new());
+    // Older pages, with the parameters they were loaded for: while a new first page loads they
+    // must not mix with it (the same row in both would repeat a key in the table).
+    let older = RwSignal::new((Vec::<(String, String)>::new(), Vec::<LogView>::new()));
     let cursor = RwSignal::new(None::<String>);
     let older_state = RwSignal::new(State::Idle);
     Effect::new(move |_| {
         if let Some(Ok(page)) = first.get() {
-            older.set(Vec::new());
+            older.set((Vec::new(), Vec::new()));
             cursor.set(page.next_cursor.clone());
             older_state.set(State::Idle);
         }
@@ -139,13 +142,20 @@ pub fn Explorer() -> impl IntoView {
             return;
         };
         older_state.set(State::Loading);
-        let mut p = params.get_untracked();
+        let base = params.get_untracked();
+        let mut p = base.clone();
         p.push(("limit".to_owned(), PAGE.to_string()));
         p.push(("cursor".to_owned(), c));
         leptos::task::spawn_local(async move {
             match api::get::<Page<LogView>>("/api/v1/logging/logs", &p).await {
                 Ok(page) => {
-                    older.update(|o| o.extend(page.items));
+                    older.update(|(for_params, rows)| {
+                        if *for_params != base {
+                            *for_params = base;
+                            rows.clear();
+                        }
+                        rows.extend(page.items);
+                    });
                     cursor.set(page.next_cursor);
                     older_state.set(State::Idle);
                 }
@@ -159,8 +169,14 @@ pub fn Explorer() -> impl IntoView {
             Some(Ok(page)) => page.items,
             _ => Vec::new(),
         };
-        all.extend(older.get());
-        all.retain(|l| !query::is_excluded(&q, l));
+        let current = params.get();
+        older.with(|(for_params, rows)| {
+            if *for_params == current {
+                all.extend(rows.iter().cloned());
+            }
+        });
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|l| seen.insert(l.id) && !query::is_excluded(&q, l));
         all
     });
     let live = RwSignal::new(false);
