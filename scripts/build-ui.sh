@@ -23,6 +23,10 @@ fi
 TARGET_BASE="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="${1:-$TARGET_BASE/admin-ui/dist}"
 UI_TARGET="$TARGET_BASE/admin-ui"
+mkdir -p "$UI_TARGET"
+# One build at a time per target dir (a cargo build's build script and a manual run may meet).
+exec 9> "$UI_TARGET/.build-ui.lock"
+flock 9
 WASM_OPT="$("$ROOT/scripts/ensure-toolchain.sh" "${TOOLS[@]}" --print-wasm-opt)"
 NAME=tracewire_admin
 

@@ -1,30 +1,22 @@
 //! Text helpers for log values: splitting a message around the search term (for highlighting
 //! with `<mark>`, still as text nodes) and telling in-app stack frames from library ones.
 
-/// `text` cut into (piece, is_match) around case-insensitive occurrences of `term`, as the
-/// collector's search matches. Concatenating the pieces gives `text` back.
+/// `text` cut into (piece, is_match) around occurrences of `term` ignoring ASCII case (the
+/// collector's search lower-cases ASCII the same way on SQLite). Concatenating the pieces
+/// gives `text` back.
 pub fn highlight(text: &str, term: &str) -> Vec<(String, bool)> {
     let term = term.trim();
     if term.is_empty() {
         return vec![(text.to_owned(), false)];
     }
-    let lower = text.to_lowercase();
-    let needle = term.to_lowercase();
-    // Lower-casing can change byte lengths outside ASCII; then positions would not map back,
-    // so such texts match case-sensitively.
-    let (hay, needle) = if lower.len() == text.len() && needle.len() == term.len() {
-        (lower, needle)
-    } else {
-        (text.to_owned(), term.to_owned())
-    };
+    // ASCII lower-casing keeps byte positions, so matches in `hay` are matches in `text`.
+    let hay = text.to_ascii_lowercase();
+    let needle = term.to_ascii_lowercase();
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(pos) = hay[at..].find(&needle) {
         let start = at + pos;
         let end = start + needle.len();
-        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
-            break;
-        }
         if start > at {
             out.push((text[at..start].to_owned(), false));
         }

@@ -91,16 +91,42 @@ pub fn format_ms(ms: f64) -> String {
     }
     let a = ms.abs();
     if a < 1.0 {
-        format!("{ms:.2} ms")
+        format!("{} ms", fixed(ms, 2))
     } else if a < 1000.0 {
-        format!("{ms:.0} ms")
+        format!("{} ms", ms.round() as i64)
     } else if a < 60_000.0 {
-        format!("{:.1} s", ms / 1000.0)
+        format!("{} s", fixed(ms / 1000.0, 1))
     } else if a < 3_600_000.0 {
-        format!("{:.1} min", ms / 60_000.0)
+        format!("{} min", fixed(ms / 60_000.0, 1))
     } else {
-        format!("{:.1} h", ms / 3_600_000.0)
+        format!("{} h", fixed(ms / 3_600_000.0, 1))
     }
+}
+
+/// `x` with `digits` (1 or 2) decimals, by integer arithmetic: float formatting (`{:.1}`)
+/// would pull Rust's float printing (~10 KB) into the wasm module for a few labels.
+pub fn fixed(x: f64, digits: u32) -> String {
+    let scale = 10i64.pow(digits);
+    let t = (x * scale as f64).round() as i64;
+    let sign = if t < 0 { "-" } else { "" };
+    let t = t.unsigned_abs();
+    let scale = scale.unsigned_abs();
+    format!(
+        "{sign}{}.{:0width$}",
+        t / scale,
+        t % scale,
+        width = digits as usize
+    )
+}
+
+/// SVG coordinates with two decimals.
+pub fn fixed2(x: f64) -> String {
+    fixed(x, 2)
+}
+
+/// A CSS percentage with two decimals.
+pub fn percent(x: f64) -> String {
+    format!("{}%", fixed(x, 2))
 }
 
 /// How long ago `us` was at `now_us`: `just now`, `5 min ago`, `3 h ago`, `2 d ago`.
@@ -162,6 +188,10 @@ mod tests {
         assert_eq!(format_ms(850.0), "850 ms");
         assert_eq!(format_ms(12_400.0), "12.4 s");
         assert_eq!(format_ms(0.25), "0.25 ms");
+        assert_eq!(format_ms(3_600_000.0 * 2.5), "2.5 h");
+        assert_eq!(fixed(-0.25, 1), "-0.3");
+        assert_eq!(fixed(12.345, 2), "12.35");
+        assert_eq!(percent(7.0), "7.00%");
         assert_eq!(ago(T - 10_000_000, T), "just now");
         assert_eq!(ago(T - 300_000_000, T), "5 min ago");
         assert_eq!(ago(T - 7_200_000_000, T), "2 h ago");

@@ -71,6 +71,23 @@ test('log explorer: filter, page, details, filter for a value, keyboard', async 
   await page.getByRole('button', { name: 'Older logs' }).click();
   await page.waitForFunction(() => document.querySelectorAll('table.logs tbody tr').length === 200);
 
+  // Export: the current filter as CSV, through the export endpoint.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV' }).click()]);
+  const csv = await (await import('node:fs/promises')).readFile(await download.path(), 'utf8');
+  assert.equal(csv.trim().split('\n').length, 246, 'header + 245 logs');
+
+  // Dragging across the histogram zooms to that span (an absolute range in the URL).
+  const chart = await page.locator('.histogram .chart').boundingBox();
+  await page.mouse.move(chart.x + chart.width * 0.5, chart.y + 20);
+  await page.mouse.down();
+  await page.mouse.move(chart.x + chart.width * 0.9, chart.y + 30, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForURL(/from=.*&to=/);
+  await page.getByRole('combobox', { name: 'Time range' }).waitFor();
+  assert.equal(await page.locator('#range').inputValue(), 'custom');
+  await page.goto(`${world.base}/logs?range=1h`);
+  await rows.first().waitFor();
+
   await page.getByRole('button', { name: 'ERROR', exact: true }).click();
   await page.waitForURL(/level=ERROR/);
   await page.waitForFunction(() => {
@@ -98,6 +115,10 @@ test('log explorer: filter, page, details, filter for a value, keyboard', async 
   await page.locator('.details .json').first().waitFor();
   await screenshots(page, 'explorer-details');
   await expectAccessible(page, 'explorer details');
+  // Context: the logs just before and after this one, from the same source.
+  await page.getByRole('button', { name: /Show 10 before and after/ }).click();
+  await page.locator('ol.context li.anchor').waitFor();
+  assert.ok(await page.locator('ol.context li').count() > 10);
   await page.keyboard.press('Escape');
   await page.waitForURL((u) => !u.search.includes('log='));
 

@@ -60,7 +60,7 @@ pub fn Details(id: String, view_q: Memo<LogQuery>, nav: ViewNav) -> impl IntoVie
                                         <td class="mono value">{v}</td>
                                         <td class="actions">
                                             <button class="icon" title=format!("Copy {name}") aria-label=format!("Copy {name}")
-                                                on:click=move |_| api::copy_text(&v_copy)>"⧉"</button>
+                                                on:click=move |_| api::copy_text(&v_copy)>"Copy"</button>
                                             {key.map(|k| view! {
                                                 <button class="icon" title="Filter for this value" aria-label=format!("Filter for {name}")
                                                     on:click=move |_| { let mut q = view_q.get_untracked(); q.filter_for(k, &v_for); nav_for.go(&q); }>"+"</button>
@@ -168,7 +168,7 @@ fn Context(anchor: LogView) -> impl IntoView {
                     {list.into_iter().map(|l| {
                         let mark = l.id == anchor_id;
                         view! {
-                            <li class:anchor=mark class=format!("lvl-{}", l.level.to_lowercase())>
+                            <li class:anchor=mark class=format!("lvl-{}", l.level.to_ascii_lowercase())>
                                 <span class="muted">{ctx.api_time(&l.timestamp, Precision::Millis)}</span>" "
                                 <span class="lvl">{l.level.clone()}</span>" "
                                 <span>{l.message.clone()}</span>

@@ -7,7 +7,7 @@ use crate::app::ctx;
 use crate::app::routes::logs::ViewNav;
 use crate::histogram::{Bar, bars, bucket_for, nice_max, zoom};
 use crate::query::{LogQuery, TimeRange};
-use crate::timefmt::{self, Precision};
+use crate::timefmt::{self, Precision, fixed2, percent};
 use leptos::prelude::*;
 use tracewire_shared::Level;
 use tracewire_shared::api::Statistics;
@@ -100,9 +100,9 @@ pub fn Histogram(
                             y -= h;
                             let level = Level::ALL[li].as_str();
                             view! {
-                                <rect x=format!("{:.2}", x + bw * 0.1) y=format!("{y:.2}")
-                                    width=format!("{:.2}", bw * 0.8) height=format!("{h:.2}")
-                                    class=format!("h-{}", level.to_lowercase())>
+                                <rect x=fixed2(x + bw * 0.1) y=fixed2(y)
+                                    width=fixed2(bw * 0.8) height=fixed2(h)
+                                    class=format!("h-{}", level.to_ascii_lowercase())>
                                     <title>{format!("{when}: {c} {level}")}</title>
                                 </rect>
                             }
@@ -114,7 +114,7 @@ pub fn Histogram(
                             <span class="muted">"Drag across the chart to zoom in"</span>
                             <span class="legend" aria-hidden="true">
                                 {Level::ALL.iter().rev().map(|l| view! {
-                                    <span class=format!("key lvl-{}", l.as_str().to_lowercase())>{l.as_str()}</span>
+                                    <span class=format!("key lvl-{}", l.as_str().to_ascii_lowercase())>{l.as_str()}</span>
                                 }).collect_view()}
                             </span>
                         </div>
@@ -128,8 +128,8 @@ pub fn Histogram(
                                 </svg>
                                 {move || drag.get().map(|(a, b)| {
                                     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-                                    view! { <div class="selection" style:left=format!("{:.2}%", lo * 100.0)
-                                        style:width=format!("{:.2}%", (hi - lo) * 100.0)></div> }
+                                    view! { <div class="selection" style:left=percent(lo * 100.0)
+                                        style:width=percent((hi - lo) * 100.0)></div> }
                                 })}
                             </div>
                         </div>

@@ -27,7 +27,7 @@ pub enum State {
 /// A level name in its colour.
 #[component]
 pub fn LevelBadge(level: String) -> impl IntoView {
-    let class = format!("lvl lvl-{}", level.to_lowercase());
+    let class = format!("lvl lvl-{}", level.to_ascii_lowercase());
     view! { <span class=class>{level}</span> }
 }
 

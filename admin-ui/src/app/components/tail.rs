@@ -186,7 +186,7 @@ pub fn LiveTail(view_q: Memo<LogQuery>) -> impl IntoView {
                     <table class="logs">
                         <tbody>
                             <For each=move || rows.get() key=|l| l.id let:log>
-                                <tr class=format!("new lvl-{}", log.level.to_lowercase())>
+                                <tr class=format!("new lvl-{}", log.level.to_ascii_lowercase())>
                                     <td class="c-level"><LevelBadge level=log.level.clone()/></td>
                                     <td class="c-time mono">{ctx.api_time(&log.timestamp, Precision::Millis)}</td>
                                     <td class="c-source">{log.source.clone()}</td>

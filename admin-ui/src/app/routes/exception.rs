@@ -11,7 +11,7 @@ use crate::timefmt::Precision;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use tracewire_shared::api::{ExceptionDetail, ExceptionGroup, ResolveRequest};
+use tracewire_shared::api::{ExceptionGroup, ResolveRequest};
 
 /// The exception detail page.
 #[component]
@@ -23,13 +23,7 @@ pub fn ExceptionPage() -> impl IntoView {
     let detail = LocalResource::new(move || {
         let id = id.get();
         reload.get();
-        async move {
-            let path = format!(
-                "/api/v1/logging/exceptions/{}",
-                crate::query::encode_component(&id)
-            );
-            api::get::<ExceptionDetail>(&path, &[]).await
-        }
+        async move { api::get_exception(&id).await }
     });
     view! {
         <section class="panel exception">

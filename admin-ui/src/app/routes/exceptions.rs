@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
-use tracewire_shared::api::{ExceptionDetail, ExceptionGroup, Page};
+use tracewire_shared::api::{ExceptionGroup, Page};
 
 /// Status tabs as (URL value, label).
 const TABS: &[(&str, &str)] = &[
@@ -209,10 +209,9 @@ pub fn status_badge(g: &ExceptionGroup) -> Option<AnyView> {
 /// returns the latest 20, so a busy group's sparkline shows its most recent activity).
 #[component]
 fn Sparkline(id: String) -> impl IntoView {
-    let path = format!("/api/v1/logging/exceptions/{id}");
     let detail = LocalResource::new(move || {
-        let path = path.clone();
-        async move { api::get::<ExceptionDetail>(&path, &[]).await }
+        let id = id.clone();
+        async move { api::get_exception(&id).await }
     });
     move || {
         detail.get().and_then(|d| d.ok()).map(|d| {
@@ -233,7 +232,7 @@ fn Sparkline(id: String) -> impl IntoView {
                     aria-label=format!("{total} recent occurrences in the last 24 hours")>
                     {counts.into_iter().enumerate().filter(|(_, c)| *c > 0).map(|(i, c)| {
                         let h = (c as f64 / top * 22.0).max(2.0);
-                        view! { <rect x=(i * 4).to_string() y=format!("{:.1}", 24.0 - h) width="3" height=format!("{h:.1}")/> }
+                        view! { <rect x=(i * 4).to_string() y=timefmt::fixed2(24.0 - h) width="3" height=timefmt::fixed2(h)/> }
                     }).collect_view()}
                     <line x1="0" y1="23.5" x2="96" y2="23.5"/>
                 </svg>

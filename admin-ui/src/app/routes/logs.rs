@@ -444,11 +444,12 @@ fn FilterBar(
                         let level = *level;
                         let toggle = toggle_level.clone();
                         view! {
-                            <button type="button" class=format!("chip lvl-{}", level.as_str().to_lowercase())
+                            <button type="button" class=format!("chip lvl-{}", level.as_str().to_ascii_lowercase())
                                 aria-pressed=move || view_q.with(|q| q.levels.contains(&level)).to_string()
                                 on:click=move |_| toggle(level)>{level.as_str()}</button>
                         }
                     }).collect_view()}
+                    <span class="hint muted">{move || if view_q.with(|q| q.levels.is_empty()) { "all shown" } else { "" }}</span>
                 </fieldset>
                 <div class="field">
                     <label for="source">"Source"</label>
@@ -508,7 +509,7 @@ fn FilterBar(
                 <span class="muted">"Export"</span>
                 {["json", "csv", "txt"].into_iter().map(|fmt| view! {
                     <button type="button" class="btn small" on:click=move |_| export_logs(view_q.get_untracked().api_params(api::now_us()), fmt)>
-                        {fmt.to_uppercase()}
+                        {fmt.to_ascii_uppercase()}
                     </button>
                 }).collect_view()}
                 <button type="button" class="btn small ghost" on:click=move |_| nav_clear.go(&LogQuery::default())>"Clear filters"</button>
@@ -597,7 +598,7 @@ fn LogTable(
                             let l2 = log.clone();
                             view! {
                                 <tr id=format!("row-{id}") tabindex="0"
-                                    class=format!("lvl-{}", level.to_lowercase())
+                                    class=format!("lvl-{}", level.to_ascii_lowercase())
                                     class:selected=move || open_id.get().as_deref() == Some(id_sel.as_str())
                                     aria-label=format!("{} log, open details", level)
                                     on:click=move |_| open()

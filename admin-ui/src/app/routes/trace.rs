@@ -127,8 +127,8 @@ pub fn TraceView() -> impl IntoView {
                                             <td class="c-bar">
                                                 <div class="lane">
                                                     <div class=if e.exception { "bar mark exc" } else if e.duration_ms.is_some() { "bar" } else { "bar mark" }
-                                                        style:left=format!("{:.3}%", left.clamp(0.0, 100.0))
-                                                        style:width=format!("{:.3}%", width.clamp(0.0, 100.0 - left.clamp(0.0, 100.0)))
+                                                        style:left=timefmt::percent(left.clamp(0.0, 100.0))
+                                                        style:width=timefmt::percent(width.clamp(0.0, 100.0 - left.clamp(0.0, 100.0)))
                                                         title=e.duration_ms.map(timefmt::format_ms)></div>
                                                 </div>
                                             </td>
