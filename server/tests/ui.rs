@@ -32,6 +32,11 @@ async fn a_built_ui_is_served_with_client_side_routes() {
     ] {
         let r = s.client.get(s.url(path)).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200, "{path}");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval';") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
         assert!(r.text().await.unwrap().contains(body), "{path}");
     }
     let api = s.client.get(s.url("/api/v1/nope")).send().await.unwrap();

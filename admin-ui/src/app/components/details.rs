@@ -34,7 +34,7 @@ pub fn Details(id: String, view_q: Memo<LogQuery>, nav: ViewNav) -> impl IntoVie
             let _ = h.focus();
         }
     });
-    let nav_close = nav.clone();
+    let nav_close = nav;
     let close = move |_| nav_close.go(&view_q.get_untracked());
     view! {
         <aside class="details" role="dialog" aria-modal="false" aria-labelledby="details-title">
@@ -46,14 +46,11 @@ pub fn Details(id: String, view_q: Memo<LogQuery>, nav: ViewNav) -> impl IntoVie
                 None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 Some(Ok(l)) => {
-                    let nav = nav.clone();
                     let field = {
-                        let nav = nav.clone();
                         move |name: &'static str, key: Option<&'static str>, value: Option<String>| {
-                            let nav = nav.clone();
                             value.map(|v| {
                                 let (v_copy, v_for, v_out) = (v.clone(), v.clone(), v.clone());
-                                let (nav_for, nav_out) = (nav.clone(), nav.clone());
+                                let (nav_for, nav_out) = (nav, nav);
                                 view! {
                                     <tr>
                                         <th scope="row">{name}</th>

@@ -112,7 +112,7 @@ pub fn ExceptionList() -> impl IntoView {
         }
         match sort.get().as_str() {
             "first" => all.sort_by(|a, b| b.first_seen_at.cmp(&a.first_seen_at)),
-            "count" => all.sort_by(|a, b| b.occurrence_count.cmp(&a.occurrence_count)),
+            "count" => all.sort_by_key(|g| std::cmp::Reverse(g.occurrence_count)),
             _ => all.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at)),
         }
         all

@@ -90,7 +90,6 @@ pub fn Explorer() -> impl IntoView {
         }
     });
     {
-        let nav = nav.clone();
         Effect::new(move |prev: Option<bool>| {
             let utc = ctx.utc.get();
             if prev.is_some() && view_q.with_untracked(|q| q.utc) != utc {
@@ -183,7 +182,6 @@ pub fn Explorer() -> impl IntoView {
 
     // `/` focuses the search box (unless typing somewhere); Esc closes the details.
     {
-        let nav = nav.clone();
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
             let typing = ev
                 .target()
@@ -211,10 +209,10 @@ pub fn Explorer() -> impl IntoView {
         on_cleanup(move || handle.remove());
     }
 
-    let nav_fb = nav.clone();
-    let nav_table = nav.clone();
-    let nav_details = nav.clone();
-    let nav_hist = nav.clone();
+    let nav_fb = nav;
+    let nav_table = nav;
+    let nav_details = nav;
+    let nav_hist = nav;
     view! {
         <div class="explorer" class:wrap=move || view_q.with(|q| q.wrap)>
             <h1 class="sr-only">"Log explorer"</h1>
@@ -223,7 +221,7 @@ pub fn Explorer() -> impl IntoView {
             {move || if live.get() {
                 view! { <LiveTail view_q/> }.into_any()
             } else {
-                let nav = nav_table.clone();
+                let nav = nav_table;
                 view! {
                     <section class="panel results" aria-label="Results">
                         {move || match first.get() {
@@ -231,7 +229,6 @@ pub fn Explorer() -> impl IntoView {
                             Some(Err(e)) => error_panel(e, reload).into_any(),
                             Some(Ok(page)) => {
                                 let total = page.total;
-                                let nav = nav.clone();
                                 view! {
                                     <div class="results-head">
                                         <span class="count" role="status">
@@ -263,7 +260,7 @@ pub fn Explorer() -> impl IntoView {
                 }.into_any()
             }}
             {move || open_id.get().map(|id| {
-                let nav = nav_details.clone();
+                let nav = nav_details;
                 view! { <Details id view_q nav/> }
             })}
         </div>
@@ -307,7 +304,6 @@ fn FilterBar(
     let user = draft("user");
     let trace = draft("trace");
     let apply = {
-        let nav = nav.clone();
         move || {
             let mut q = view_q.get_untracked();
             q.q = q_text.get_untracked();
@@ -320,13 +316,12 @@ fn FilterBar(
         }
     };
     let on_submit = {
-        let apply = apply.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             apply();
         }
     };
-    let nav_level = nav.clone();
+    let nav_level = nav;
     let toggle_level = move |level: Level| {
         let mut q = view_q.get_untracked();
         if let Some(i) = q.levels.iter().position(|l| *l == level) {
@@ -337,12 +332,12 @@ fn FilterBar(
         }
         nav_level.go(&q);
     };
-    let nav_src = nav.clone();
-    let nav_range = nav.clone();
-    let nav_custom = nav.clone();
-    let nav_wrap = nav.clone();
-    let nav_cols = nav.clone();
-    let nav_clear = nav.clone();
+    let nav_src = nav;
+    let nav_range = nav;
+    let nav_custom = nav;
+    let nav_wrap = nav;
+    let nav_cols = nav;
+    let nav_clear = nav;
     let custom_from = RwSignal::new(String::new());
     let custom_to = RwSignal::new(String::new());
     let show_custom = RwSignal::new(false);
@@ -433,7 +428,7 @@ fn FilterBar(
                         <input id="to" type="datetime-local" step="1" prop:value=move || custom_to.get()
                             on:input=move |ev| custom_to.set(event_target_value(&ev))/>
                     </div>
-                    <button class="btn" type="button" on:click=apply_custom.clone()>"Apply range"</button>
+                    <button class="btn" type="button" on:click=apply_custom>"Apply range"</button>
                     <span class="muted">{move || if ctx.utc.get() { "Times in UTC" } else { "Times in your local zone" }}</span>
                 </div>
             </Show>
@@ -442,7 +437,7 @@ fn FilterBar(
                     <legend>"Levels"</legend>
                     {Level::ALL.iter().map(|level| {
                         let level = *level;
-                        let toggle = toggle_level.clone();
+                        let toggle = toggle_level;
                         view! {
                             <button type="button" class=format!("chip lvl-{}", level.as_str().to_ascii_lowercase())
                                 aria-pressed=move || view_q.with(|q| q.levels.contains(&level)).to_string()
@@ -481,7 +476,7 @@ fn FilterBar(
                     <summary>"Columns"</summary>
                     <div class="menu-body">
                         {COLUMNS.iter().map(|(key, label)| {
-                            let nav = nav_cols.clone();
+                            let nav = nav_cols;
                             view! {
                                 <label class="toggle">
                                     <input type="checkbox" prop:checked=move || view_q.with(|q| q.columns.iter().any(|c| c == key))
@@ -517,12 +512,10 @@ fn FilterBar(
             {move || {
                 let ex = view_q.with(|q| q.excludes.clone());
                 (!ex.is_empty()).then(|| {
-                    let nav = nav.clone();
                     view! {
                         <div class="row excludes" aria-label="Hidden values">
                             <span class="muted">"Hidden:"</span>
                             {ex.into_iter().map(|(k, v)| {
-                                let nav = nav.clone();
                                 let (k2, v2) = (k.clone(), v.clone());
                                 view! {
                                     <button type="button" class="chip" title="Show these again" on:click=move |_| {
@@ -585,7 +578,6 @@ fn LogTable(
                         {
                             let id = log.id.to_string();
                             let open = {
-                                let nav = nav.clone();
                                 let id = id.clone();
                                 move || nav.go_with(&view_q.get_untracked(), Some(&id))
                             };
