@@ -168,6 +168,11 @@ test('trace view: frontend and backend logs and exceptions of one trace on one t
   await page.locator('table.timeline .bar:not(.mark)').first().waitFor();
   await expectAccessible(page, 'trace');
   await screenshots(page, 'trace');
+  // Also one click away from the trace column of the table.
+  await page.goto(`${world.base}/logs?range=1h&q=payment&cols=trace`);
+  await page.locator('table.logs tbody tr a', { hasText: TRACE.slice(0, 8) }).first().click();
+  await page.waitForURL(new RegExp(`/traces/${TRACE}$`));
+  await entries.first().waitFor();
   await expectClean(page);
   await page.close();
 });

@@ -13,6 +13,7 @@ use crate::query::{self, COLUMNS, LogQuery, PRESETS, TimeRange};
 use crate::timefmt::{self, Precision};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
+use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 use tracewire_shared::Level;
 use tracewire_shared::api::{LogView, Page};
@@ -593,7 +594,16 @@ fn LogTable(
                                     class=format!("lvl-{}", level.to_ascii_lowercase())
                                     class:selected=move || open_id.get().as_deref() == Some(id_sel.as_str())
                                     aria-label=format!("{} log, open details", level)
-                                    on:click=move |_| open()
+                                    on:click=move |ev: leptos::ev::MouseEvent| {
+                                        // A link in the row (the trace column) navigates itself.
+                                        let on_link = ev.target()
+                                            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                                            .and_then(|e| e.closest("a").ok().flatten())
+                                            .is_some();
+                                        if !on_link {
+                                            open();
+                                        }
+                                    }
                                     on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { open_key() }>
                                     <td class="c-level"><LevelBadge level=log.level.clone()/></td>
                                     <td class="c-time mono">{move || ts.map_or_else(|| ts_text.clone(), |us| ctx.time(us, Precision::Millis))}</td>
@@ -601,7 +611,10 @@ fn LogTable(
                                     {move || has("module").then(|| view! { <td class="mono">{l2.module.clone()}</td> })}
                                     {let l = log.clone(); move || has("path").then(|| view! { <td class="mono">{l.request_path.clone()}</td> })}
                                     {let l = log.clone(); move || has("user").then(|| view! { <td>{l.user_id.clone()}</td> })}
-                                    {let l = log.clone(); move || has("trace").then(|| view! { <td class="mono">{l.trace_id.clone().map(|t| t.chars().take(8).collect::<String>())}</td> })}
+                                    {let l = log.clone(); move || has("trace").then(|| view! { <td class="mono">{l.trace_id.clone().map(|t| {
+                                        let short: String = t.chars().take(8).collect();
+                                        view! { <A href=format!("/traces/{t}") attr:title=format!("Trace {t}")>{short}"…"</A> }
+                                    })}</td> })}
                                     {let l = log.clone(); move || has("status").then(|| view! { <td>{l.response_status.map(|s| s.to_string())}</td> })}
                                     {let l = log.clone(); move || has("duration").then(|| view! { <td>{l.duration_ms.map(timefmt::format_ms)}</td> })}
                                     <td class="c-msg">
