@@ -25,6 +25,9 @@ pub struct Config {
     pub max_retries: u32,
     /// Ship `tracing` events that happen outside any request span (without a trace id).
     pub capture_outside_requests: bool,
+    /// Database statements (sqlx's `sqlx::query` events) at least this slow, in milliseconds,
+    /// are flagged `slow` in their metric, so the collector keeps them with their trace id.
+    pub slow_query_ms: u64,
 }
 
 impl Config {
@@ -36,6 +39,8 @@ impl Config {
     pub const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
     /// Default retry budget per batch.
     pub const DEFAULT_MAX_RETRIES: u32 = 5;
+    /// Default slow-statement threshold (the collector's default too).
+    pub const DEFAULT_SLOW_QUERY_MS: u64 = 500;
 
     /// A configuration for `endpoint` and `key` with every other setting at its default.
     pub fn new(endpoint: impl Into<String>, key: impl Into<String>) -> Self {
@@ -79,6 +84,7 @@ impl Default for Config {
             queue_capacity: Self::DEFAULT_QUEUE_CAPACITY,
             max_retries: Self::DEFAULT_MAX_RETRIES,
             capture_outside_requests: true,
+            slow_query_ms: Self::DEFAULT_SLOW_QUERY_MS,
         }
     }
 }
@@ -94,6 +100,7 @@ impl fmt::Debug for Config {
             .field("queue_capacity", &self.queue_capacity)
             .field("max_retries", &self.max_retries)
             .field("capture_outside_requests", &self.capture_outside_requests)
+            .field("slow_query_ms", &self.slow_query_ms)
             .finish()
     }
 }

@@ -29,7 +29,8 @@
 //! - [`stats`]: [`Stats`], delivery counters.
 //! - Internal: `context` (reading trace headers), `scope` (the request a thread is polling),
 //!   `panic` (panic hook and catching future), `report` (the entries a request produces),
-//!   `cors`, `retry` (backoff), `clock` (timestamps).
+//!   `cors`, `retry` (backoff), `clock` (timestamps), `sql` (sqlx statement events as
+//!   `db_query` metrics).
 #![deny(missing_docs)]
 
 mod clock;
@@ -44,6 +45,7 @@ mod retry;
 mod scope;
 pub mod shipper;
 pub mod sink;
+mod sql;
 pub mod stats;
 pub mod trace_layer;
 pub mod tracing_layer;
@@ -73,6 +75,7 @@ pub fn init(config: Config) -> Result<Tracewire, Error> {
 pub struct Tracewire {
     shipper: Shipper,
     capture_outside_requests: bool,
+    slow_query_ms: u64,
 }
 
 impl Tracewire {
@@ -82,6 +85,7 @@ impl Tracewire {
         Ok(Self {
             shipper: Shipper::spawn(sink, &config)?,
             capture_outside_requests: config.capture_outside_requests,
+            slow_query_ms: config.slow_query_ms,
         })
     }
 
@@ -93,6 +97,7 @@ impl Tracewire {
     /// The `tracing-subscriber` layer for the application's subscriber.
     pub fn tracing_layer(&self) -> TracewireLayer {
         TracewireLayer::new(self.shipper.clone(), self.capture_outside_requests)
+            .slow_query_ms(self.slow_query_ms)
     }
 
     /// The shipper, for `flush`, `shutdown` and pushing entries directly.

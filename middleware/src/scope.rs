@@ -19,6 +19,9 @@ pub(crate) struct RequestScope {
     pub(crate) method: String,
     /// Raw request path.
     pub(crate) path: String,
+    /// The matched route template (`/orders/{id}`); empty when no route matched. Statement
+    /// metrics are keyed by it, so their cardinality stays that of the router.
+    pub(crate) route: String,
 }
 
 thread_local! {

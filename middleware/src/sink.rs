@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
-use tracewire_shared::wire::{ExceptionEntry, IngestBatch, LogEntry};
+use tracewire_shared::wire::{ExceptionEntry, IngestBatch, LogEntry, MetricEntry};
 
 /// A destination for batches. Object-safe, so the shipper holds an `Arc<dyn Sink>` and tests,
 /// the HTTP client and in-process delivery are interchangeable.
@@ -61,6 +61,11 @@ impl MemorySink {
             .into_iter()
             .flat_map(|b| b.exceptions)
             .collect()
+    }
+
+    /// Every metric received so far, across batches.
+    pub fn metrics(&self) -> Vec<MetricEntry> {
+        self.batches().into_iter().flat_map(|b| b.metrics).collect()
     }
 
     /// Forgets everything received so far.

@@ -125,6 +125,7 @@ where
             span_id: server.ctx.span_id.to_string(),
             method: info.method.clone(),
             path: info.path.clone(),
+            route: info.route.clone().unwrap_or_default(),
         });
 
         // The ready service handles this request; a clone takes its place for the next one.

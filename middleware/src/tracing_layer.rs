@@ -22,6 +22,7 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::clock::now_rfc3339;
 use crate::scope::{self, RequestScope};
 use crate::shipper::Shipper;
+use crate::sql::{SQLX_QUERY_TARGET, SqlFields};
 
 /// Event targets never shipped: our own (the shipper must not feed itself) and the HTTP stack
 /// the shipper uses, whose events during a send would otherwise queue more sends.
@@ -51,6 +52,7 @@ fn ignored(target: &str) -> bool {
 pub struct TracewireLayer {
     shipper: Shipper,
     capture_outside_requests: bool,
+    slow_query_ms: u64,
 }
 
 impl TracewireLayer {
@@ -60,7 +62,14 @@ impl TracewireLayer {
         Self {
             shipper,
             capture_outside_requests,
+            slow_query_ms: crate::Config::DEFAULT_SLOW_QUERY_MS,
         }
+    }
+
+    /// Flags sqlx statements at least this slow (milliseconds) as `slow` in their metric.
+    pub fn slow_query_ms(mut self, ms: u64) -> Self {
+        self.slow_query_ms = ms;
+        self
     }
 }
 
@@ -75,6 +84,7 @@ struct TraceFields {
     span_id: Option<String>,
     method: Option<String>,
     path: Option<String>,
+    route: Option<String>,
 }
 
 impl Visit for TraceFields {
@@ -84,13 +94,17 @@ impl Visit for TraceFields {
             "span_id" => &mut self.span_id,
             "method" => &mut self.method,
             "path" => &mut self.path,
+            "route" => &mut self.route,
             _ => return,
         };
         *slot = Some(value.to_owned());
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if matches!(field.name(), "trace_id" | "span_id" | "method" | "path") {
+        if matches!(
+            field.name(),
+            "trace_id" | "span_id" | "method" | "path" | "route"
+        ) {
             self.record_str(field, &format!("{value:?}"));
         }
     }
@@ -99,6 +113,7 @@ impl Visit for TraceFields {
 impl TraceFields {
     /// A scope when the span names a valid trace; its span id is optional (the trace matters).
     fn into_scope(self) -> Option<RequestScope> {
+        let route = self.route.unwrap_or_default();
         let trace_id = self.trace_id.filter(|t| is_valid_trace_id(t))?;
         Some(RequestScope {
             trace_id,
@@ -108,6 +123,7 @@ impl TraceFields {
                 .unwrap_or_default(),
             method: self.method.unwrap_or_default(),
             path: self.path.unwrap_or_default(),
+            route,
         })
     }
 }
@@ -199,8 +215,16 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut fields = TraceFields::default();
         values.record(&mut fields);
+        // A route recorded later (the route is known only once the router matched) updates
+        // the span's trace rather than replacing it.
+        let late_route = fields.route.clone();
         if let Some(own) = fields.into_scope() {
             span.extensions_mut().replace(SpanTrace(Arc::new(own)));
+        } else if let Some(route) = late_route {
+            let mut extensions = span.extensions_mut();
+            if let Some(SpanTrace(trace)) = extensions.get_mut::<SpanTrace>() {
+                Arc::make_mut(trace).route = route;
+            }
         }
     }
 
@@ -214,6 +238,16 @@ where
             .as_ref()
             .and_then(|s| s.extensions().get::<SpanTrace>().map(|t| Arc::clone(&t.0)))
             .or_else(scope::current);
+        if metadata.target() == SQLX_QUERY_TARGET {
+            // Statement timings travel as metrics (also outside requests: a slow background
+            // query matters as much), never as one log line per statement.
+            let mut fields = SqlFields::default();
+            event.record(&mut fields);
+            if let Some(metric) = fields.into_metric(trace.as_deref(), self.slow_query_ms) {
+                self.shipper.push_metric(metric);
+            }
+            return;
+        }
         if trace.is_none() && !self.capture_outside_requests {
             return;
         }

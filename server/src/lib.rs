@@ -11,12 +11,15 @@
 //! - [`bootstrap`]: first admin user, default project and ingest key.
 //! - [`selflog`]: the collector's own request logs, shipped in-process.
 //! - [`error`]: the one error type and its HTTP envelope.
+//! - [`monitoring`]: metric sketches and minute aggregates with roll-ups (pure).
+//! - [`alerting`]: alert rule state machine, notification messages and channels.
 //!
 //! [`run`] serves on a listener the caller bound (tests bind port 0 and never sleep for
 //! readiness) until the shutdown future resolves, then drains the writer.
 
 #![deny(missing_docs)]
 
+pub mod alerting;
 pub mod auth;
 pub mod bootstrap;
 pub mod clock;
@@ -24,19 +27,21 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod monitoring;
 pub mod query;
 pub mod retention;
 pub mod selflog;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 
 use config::ServeConfig;
+use ingest::writer::{self, WriterConfig};
 use ingest::{IngestLimits, IngestService, ratelimit::RateLimiter};
 use state::AppState;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use store::writer::{self, WriterConfig};
 use store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 use tracewire_shared::redact::Redactor;
@@ -72,6 +77,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // Installed before the first request so every counter exists from the start.
+    telemetry::handle();
     let redactor = Redactor::new(&config.redact_keys, &config.redact_patterns)?
         .with_emails(config.redact_emails);
     let (writer, writer_task) = writer::spawn(
@@ -79,6 +86,10 @@ pub async fn run(
         WriterConfig {
             queue_capacity: config.writer_queue,
             max_group_entries: config.writer_group_entries,
+            slow_request_ms: config.slow_request_ms,
+            slow_query_ms: config.slow_query_ms,
+            max_series: config.max_metric_series,
+            aggregate: !config.no_metric_aggregation,
             ..WriterConfig::default()
         },
     )
@@ -129,6 +140,12 @@ pub async fn run(
             stopping.clone(),
         ))
     });
+    let rollup = tokio::spawn(monitoring::rollup::periodic(
+        store.clone(),
+        config.metric_retention,
+        std::time::Duration::from_secs(config.rollup_interval_secs),
+        stopping.clone(),
+    ));
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -151,6 +168,9 @@ pub async fn run(
     // The peer address (the router's `ConnectInfo`) feeds failed-login throttling.
     http::serve::serve(listener, app, limits, shutdown).await;
     maintenance.abort();
+    if let Err(e) = rollup.await {
+        tracing::error!(error = %e, "metric roll-up task failed");
+    }
     // A retention run in progress stops after its current batch (archive, then delete).
     if let Some(task) = retention
         && let Err(e) = task.await

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use tracewire_server::retention::plan::RetentionPolicy;
 use tracewire_server::retention::{RetentionSettings, run_once};
 use tracewire_server::store::{self, LogRow, Store, StoreOptions};
+use tracewire_shared::level::Level;
+use tracewire_shared::validate::Source;
 use uuid::Uuid;
 
 /// The operator's pattern of the test server.
@@ -174,27 +176,15 @@ const DAY: i64 = 86_400_000_000;
 
 fn log_row(timestamp: i64, message: String) -> LogRow {
     LogRow {
-        id: Uuid::now_v7(),
-        project_id: Uuid::nil(),
-        timestamp,
-        level: "INFO",
-        source: "backend",
-        message: message.clone(),
-        module: None,
-        function: None,
-        trace_id: None,
-        span_id: None,
         user_id: Some(format!("user-{message}")),
-        request_method: None,
-        request_path: None,
-        request_data: None,
-        response_status: None,
-        duration_ms: None,
         extra_data: Some(sqlx::types::Json(json!({ "detail": message }))),
-        dedup_count: 1,
-        first_seen_at: timestamp,
-        last_seen_at: timestamp,
-        created_at: timestamp,
+        ..LogRow::new(
+            Uuid::nil(),
+            timestamp,
+            Level::Info,
+            Source::Backend,
+            &message,
+        )
     }
 }
 

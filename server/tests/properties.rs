@@ -5,7 +5,6 @@ mod common;
 
 use common::{Backend, TestServer};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 use tracewire_server::store::CountedTable;
 use uuid::Uuid;
@@ -50,17 +49,17 @@ fn corrupt(batch: &mut Value, at: usize, how: Corruption) {
 }
 
 fn property_10(backend: Backend) {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let server = rt.block_on(TestServer::start(backend));
-    let mut runner = TestRunner::new(Config::with_cases(24));
     let strategy = (
         1usize..25,
         any::<usize>(),
         prop::option::of(corruption()),
         0usize..3,
     );
-    let result = runner.run(&strategy, |(logs, at, how, exceptions)| {
-        rt.block_on(async {
+    common::check_property(
+        24,
+        strategy,
+        TestServer::start(backend),
+        |server, (logs, at, how, exceptions)| async move {
             let before = server.count(CountedTable::Logs).await;
             let events_before = server.count(CountedTable::ExceptionEvents).await;
             let mut batch = common::batch(logs);
@@ -87,26 +86,23 @@ fn property_10(backend: Backend) {
                 prop_assert_eq!(after, before + logs as i64);
                 prop_assert_eq!(events_after, events_before + exceptions as i64);
             }
-            Ok::<(), TestCaseError>(())
-        })
-    });
-    rt.block_on(server.stop());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+            Ok(())
+        },
+        TestServer::stop,
+    );
 }
 
 fn property_3(backend: Backend) {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let server = rt.block_on(TestServer::start(backend));
-    let mut runner = TestRunner::new(Config::with_cases(16));
     // Batches of (key index, client-side dedup count, offset in ms inside the window).
     let strategy = prop::collection::vec(
         prop::collection::vec((0usize..4, 1i64..5, 0i64..9_000), 1..15),
         1..6,
     );
-    let result = runner.run(&strategy, |batches| {
-        rt.block_on(async {
+    common::check_property(
+        16,
+        strategy,
+        TestServer::start(backend),
+        |server, batches| async move {
             let case = Uuid::new_v4().simple().to_string();
             let base = time::OffsetDateTime::now_utc();
             let mut expected = [0i64; 4];
@@ -133,39 +129,31 @@ fn property_3(backend: Backend) {
                 .await;
             for (key, total) in expected.iter().enumerate() {
                 let message = format!("{case} key {key}");
-                let matching: Vec<i64> = rows.iter().filter(|r| r.0 == message).map(|r| r.1).collect();
+                let matching: Vec<i64> = rows
+                    .iter()
+                    .filter(|r| r.0 == message)
+                    .map(|r| r.1)
+                    .collect();
                 if *total == 0 {
                     prop_assert!(matching.is_empty());
                 } else {
-                    prop_assert_eq!(matching.len(), 1, "one row per key inside the window: {:?}", rows);
+                    prop_assert_eq!(
+                        matching.len(),
+                        1,
+                        "one row per key inside the window: {:?}",
+                        rows
+                    );
                     prop_assert_eq!(matching[0], *total, "dedup_count is the exact total");
                 }
             }
-            Ok::<(), TestCaseError>(())
-        })
-    });
-    rt.block_on(server.stop());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+            Ok(())
+        },
+        TestServer::stop,
+    );
 }
 
-#[test]
-fn property_10_batches_are_atomic_sqlite() {
-    property_10(Backend::Sqlite);
-}
-
-#[test]
-fn property_10_batches_are_atomic_postgres() {
-    property_10(Backend::Postgres);
-}
-
-#[test]
-fn property_3_duplicates_collapse_with_exact_counts_sqlite() {
-    property_3(Backend::Sqlite);
-}
-
-#[test]
-fn property_3_duplicates_collapse_with_exact_counts_postgres() {
-    property_3(Backend::Postgres);
-}
+property_on_both_backends!(property_10_batches_are_atomic, super::property_10);
+property_on_both_backends!(
+    property_3_duplicates_collapse_with_exact_counts,
+    super::property_3
+);

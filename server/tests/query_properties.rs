@@ -12,7 +12,7 @@ mod common;
 
 use common::{Backend, TestServer};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use tracewire_shared::validate::{format_timestamp_us, parse_timestamp_us};
@@ -224,26 +224,32 @@ async fn send(
 }
 
 fn property_9(backend: Backend) {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let server = rt.block_on(TestServer::start_unthrottled(backend));
-    let token = rt.block_on(server.admin_token());
     let era_us = parse_timestamp_us("2021-03-01T10:17:23.456Z").expect("era");
     // Everything stored so far (cases accumulate; proptest's closure is `Fn`).
     let sent: std::cell::RefCell<Vec<(usize, Gen)>> = std::cell::RefCell::new(Vec::new());
-    let mut runner = TestRunner::new(Config::with_cases(12));
+    let sent = &sent;
     let strategy = (
         prop::collection::vec(gen_log(), 0..40),
         prop::collection::vec(gen_filter(), 1..6),
     );
-    let result = runner.run(&strategy, |(logs, filters)| {
-        rt.block_on(async {
+    let setup = async {
+        let server = TestServer::start_unthrottled(backend).await;
+        let token = server.admin_token().await;
+        (server, token)
+    };
+    common::check_property(
+        12,
+        strategy,
+        setup,
+        |fixture, (logs, filters)| async move {
+            let (server, token) = &*fixture;
             let base = sent.borrow().len();
             let new: Vec<(usize, Gen)> = logs
                 .into_iter()
                 .enumerate()
                 .map(|(i, g)| (base + i, g))
                 .collect();
-            send(&server, &new, era_us).await?;
+            send(server, &new, era_us).await?;
             sent.borrow_mut().extend(new);
             let sent = sent.borrow().clone();
             for f in &filters {
@@ -263,7 +269,7 @@ fn property_9(backend: Backend) {
                     let r = server
                         .client
                         .get(server.url("/api/v1/logging/logs"))
-                        .bearer_auth(&token)
+                        .bearer_auth(token)
                         .query(&query)
                         .send()
                         .await
@@ -301,21 +307,10 @@ fn property_9(backend: Backend) {
                 }
                 prop_assert_eq!(seen.len(), expected.len(), "missed rows for {:?}", f);
             }
-            Ok::<(), TestCaseError>(())
-        })
-    });
-    rt.block_on(server.stop());
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+            Ok(())
+        },
+        |(server, _)| server.stop(),
+    );
 }
 
-#[test]
-fn property_9_filters_and_paging_are_exact_sqlite() {
-    property_9(Backend::Sqlite);
-}
-
-#[test]
-fn property_9_filters_and_paging_are_exact_postgres() {
-    property_9(Backend::Postgres);
-}
+property_on_both_backends!(property_9_filters_and_paging_are_exact, super::property_9);

@@ -6,7 +6,6 @@ mod common;
 
 use common::{Backend, TestDb};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,6 +19,7 @@ use tracewire_server::store::{
     self, ExceptionRow, LeaseName, LogRow, MetricRow, Store, StoreOptions,
 };
 use tracewire_shared::level::Level;
+use tracewire_shared::validate::Source;
 use uuid::Uuid;
 
 /// "Now" of every run: 2026-01-01T00:00:00Z.
@@ -33,33 +33,12 @@ async fn open(db: &TestDb) -> Arc<dyn Store> {
 }
 
 fn log(level: Level, timestamp: i64, n: usize) -> LogRow {
-    LogRow {
-        id: Uuid::now_v7(),
-        project_id: Uuid::nil(),
-        timestamp,
-        level: level.as_str(),
-        source: if n.is_multiple_of(2) {
-            "backend"
-        } else {
-            "frontend"
-        },
-        message: format!("log {n}"),
-        module: None,
-        function: None,
-        trace_id: None,
-        span_id: None,
-        user_id: None,
-        request_method: None,
-        request_path: None,
-        request_data: None,
-        response_status: None,
-        duration_ms: None,
-        extra_data: None,
-        dedup_count: 1,
-        first_seen_at: timestamp,
-        last_seen_at: timestamp,
-        created_at: timestamp,
-    }
+    let source = if n.is_multiple_of(2) {
+        Source::Backend
+    } else {
+        Source::Frontend
+    };
+    LogRow::new(Uuid::nil(), timestamp, level, source, format!("log {n}"))
 }
 
 fn exception(timestamp: i64) -> ExceptionRow {
@@ -86,7 +65,7 @@ fn metric(timestamp: i64) -> MetricRow {
     MetricRow {
         id: Uuid::now_v7(),
         project_id: Uuid::nil(),
-        source: "backend",
+        source: "backend".into(),
         metric_type: "http".into(),
         metric_name: "latency".into(),
         value: 1.5,
@@ -149,8 +128,6 @@ fn archived(dir: &std::path::Path) -> HashMap<Uuid, (String, usize, Value)> {
 type Case = (Vec<u32>, Vec<(usize, i64, i64)>, Vec<i64>, Vec<i64>, u32);
 
 fn property_7(backend: Backend) {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut runner = TestRunner::new(Config::with_cases(10));
     let strategy = (
         prop::collection::vec(0u32..5, 5),
         prop::collection::vec(
@@ -161,8 +138,11 @@ fn property_7(backend: Backend) {
         prop::collection::vec(0i64..150, 0..10),
         1u32..9,
     );
-    let result = runner.run(&strategy, |(days, logs, events, metrics, batch): Case| {
-        rt.block_on(async {
+    common::check_property(
+        10,
+        strategy,
+        async {},
+        |_, (days, logs, events, metrics, batch): Case| async move {
             let db = TestDb::new(backend).await;
             let store = open(&db).await;
             let overrides: Vec<LevelDays> = Level::ALL
@@ -240,8 +220,8 @@ fn property_7(backend: Backend) {
             for r in rows.iter().filter(|r| kept.contains(&r.id)) {
                 let key = (
                     bucket_of(r.timestamp),
-                    r.level.to_owned(),
-                    r.source.to_owned(),
+                    r.level.to_string(),
+                    r.source.to_string(),
                 );
                 *expected_tally.entry(key).or_default() += 1;
             }
@@ -260,26 +240,19 @@ fn property_7(backend: Backend) {
                 if let Some((_, _, json)) = files.get(&r.id) {
                     prop_assert_eq!(json["message"].as_str(), Some(r.message.as_str()));
                     prop_assert_eq!(json["timestamp"].as_i64(), Some(r.timestamp));
-                    prop_assert_eq!(json["level"].as_str(), Some(r.level));
+                    prop_assert_eq!(json["level"].as_str(), Some(&*r.level));
                 }
             }
-            Ok::<(), TestCaseError>(())
-        })
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+            Ok(())
+        },
+        |()| async {},
+    );
 }
 
-#[test]
-fn property_7_expired_rows_are_archived_once_then_deleted_sqlite() {
-    property_7(Backend::Sqlite);
-}
-
-#[test]
-fn property_7_expired_rows_are_archived_once_then_deleted_postgres() {
-    property_7(Backend::Postgres);
-}
+property_on_both_backends!(
+    property_7_expired_rows_are_archived_once_then_deleted,
+    super::property_7
+);
 
 both_backends!(archive_failure_deletes_nothing, |backend| async move {
     let db = TestDb::new(backend).await;

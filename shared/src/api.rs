@@ -8,6 +8,8 @@
 //! answers as `null` are `Option`s that are always serialized, so the shape never depends on the
 //! data. Errors answer with [`ErrorEnvelope`].
 
+pub mod monitoring;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -22,7 +22,7 @@ pub use structured::TRUNCATED_MARKER;
 use uuid::Uuid;
 
 /// Where a batch came from; the ingest key's project decides which are allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The browser logger.

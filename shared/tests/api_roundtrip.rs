@@ -84,3 +84,67 @@ fn errors_and_probes() {
     assert_eq!(round_trip::<Health>("health"), Health::ok());
     assert_eq!(round_trip::<Ready>("ready"), Ready::ok());
 }
+
+/// The monitoring bodies (`/api/v1/monitoring/*`). Their fixtures are written by hand from the
+/// API types until the endpoints record them; the checks below pin the decisions a client
+/// relies on (tags, write-only secrets, defaults) rather than the sample values.
+mod monitoring {
+    use super::round_trip;
+    use tracewire_shared::api::Page;
+    use tracewire_shared::api::monitoring::{
+        AcknowledgeRequest, AlertHistoryEntry, AlertRule, AlertRuleRequest, AlertState,
+        ChannelView, Condition, ErrorRates, HistoryKind, MetricsResponse, Period, SlowRequest,
+        SlowStatement, TestNotificationResponse, WebVitals,
+    };
+
+    #[test]
+    fn rule_requests_carry_secrets_and_validate() {
+        let rule: AlertRuleRequest = round_trip("alert_rule_request");
+        assert_eq!(rule.validate(), Ok(()));
+        assert!(matches!(rule.condition, Condition::Latency { .. }));
+        assert!(rule.channels[0].sends_resolved(), "webhook default");
+        let regex: AlertRuleRequest = round_trip("alert_rule_regex_request");
+        assert_eq!(regex.validate(), Ok(()));
+    }
+
+    #[test]
+    fn rules_as_read_have_no_secret_fields() {
+        let rule: AlertRule = round_trip("alert_rule");
+        let text = serde_json::to_string(&rule).expect("serialize");
+        assert!(!text.contains("whsec_") && !text.contains("\"secret\""));
+        assert!(matches!(
+            rule.channels[0],
+            ChannelView::Webhook {
+                secret_set: true,
+                ..
+            }
+        ));
+        assert_eq!(rule.state.map(|s| s.state), Some(AlertState::Firing));
+    }
+
+    #[test]
+    fn metric_bodies() {
+        let metrics: MetricsResponse = round_trip("metrics");
+        assert_eq!(metrics.period, Period::FiveMinutes);
+        let page: Page<SlowRequest> = round_trip("page_slow_request");
+        assert!(page.items[0].trace_id.is_some());
+        let _: Page<SlowStatement> = round_trip("page_slow_statement");
+        let rates: ErrorRates = round_trip("error_rates");
+        assert!(rates.items[0].error_rate >= rates.items[1].error_rate);
+        let _: WebVitals = round_trip("web_vitals");
+    }
+
+    #[test]
+    fn history_and_tests() {
+        let page: Page<AlertHistoryEntry> = round_trip("page_alert_history");
+        assert_eq!(page.items[0].kind, HistoryKind::Suppressed);
+        assert!(!page.items[0].notification_sent);
+        let test: TestNotificationResponse = round_trip("test_notification");
+        assert_eq!(
+            test.delivered,
+            test.outcomes.iter().all(|o| o.delivered),
+            "delivered means every channel delivered"
+        );
+        let _: AcknowledgeRequest = round_trip("acknowledge_request");
+    }
+}

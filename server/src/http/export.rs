@@ -2,6 +2,8 @@
 //! CSV or text, streamed page by page (keyset, 1,000 rows a page) so a million-row export runs
 //! in bounded memory. The audit row, with the row count, is written when the stream ends.
 
+pub mod format;
+
 use super::auth::CurrentUser;
 use super::extract::AppJson;
 use super::views::log_view;
@@ -9,7 +11,6 @@ use crate::auth::AuthService;
 use crate::error::{Error, Result};
 use crate::query::MAX_LIMIT;
 use crate::query::cursor::Cursor;
-use crate::query::export::ExportFormat;
 use crate::query::logs::{LOG_PARAMS, LogFilter};
 use crate::state::AppState;
 use crate::store::Store;
@@ -20,6 +21,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bytes::Bytes;
+use format::ExportFormat;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -3,11 +3,12 @@
 
 pub mod auth;
 mod exceptions;
-mod export;
+pub mod export;
 pub mod extract;
 mod health;
 mod ingest;
 mod logs;
+mod monitoring;
 pub mod serve;
 mod stream;
 mod ui;
@@ -36,6 +37,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .merge(logs::router())
         .merge(exceptions::router())
         .merge(export::router())
+        .merge(monitoring::router())
         .merge(stream::router())
         // These answers hold logs and sessions: no cache (browser or proxy) may keep them.
         // Ingest answers (a batch id and counts) stay cacheable-as-usual: `no-store` there also

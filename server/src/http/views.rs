@@ -3,7 +3,7 @@
 
 use crate::auth::Principal;
 use crate::query::cursor::Cursor;
-use crate::store::{ExceptionRecord, LogRecord, OccurrenceRecord, PatternRow, StatsRow};
+use crate::store::{ExceptionRecord, LogRow, OccurrenceRecord, PatternRow, StatsRow};
 use tracewire_shared::api::{
     ExceptionDetail, ExceptionGroup, LogView, Occurrence, Page, Pattern, StatisticsBucket, Trend,
     User,
@@ -14,14 +14,14 @@ fn time(us: i64) -> String {
     format_timestamp_us(us)
 }
 
-impl From<&LogRecord> for LogView {
-    fn from(r: &LogRecord) -> Self {
+impl From<&LogRow> for LogView {
+    fn from(r: &LogRow) -> Self {
         Self {
             id: r.id,
             project_id: r.project_id,
             timestamp: time(r.timestamp),
-            level: r.level.clone(),
-            source: r.source.clone(),
+            level: r.level.to_string(),
+            source: r.source.to_string(),
             message: r.message.clone(),
             module: r.module.clone(),
             function: r.function.clone(),
@@ -43,7 +43,7 @@ impl From<&LogRecord> for LogView {
 }
 
 /// A log as the API shows it (exports and benchmarks render rows with this too).
-pub fn log_view(r: &LogRecord) -> LogView {
+pub fn log_view(r: &LogRow) -> LogView {
     LogView::from(r)
 }
 
@@ -152,5 +152,36 @@ pub(super) fn page<R, T: for<'r> From<&'r R>>(
         items: rows.iter().map(T::from).collect(),
         total,
         next_cursor,
+    }
+}
+
+impl From<&crate::store::SlowRequestRow> for tracewire_shared::api::monitoring::SlowRequest {
+    fn from(r: &crate::store::SlowRequestRow) -> Self {
+        Self {
+            log_id: r.log_id,
+            timestamp: format_timestamp_us(r.timestamp),
+            trace_id: r.trace_id.clone(),
+            source: r.source.clone(),
+            method: r.method.clone(),
+            endpoint: (!r.endpoint.is_empty()).then(|| r.endpoint.clone()),
+            path: r.path.clone(),
+            status: r.status,
+            duration_ms: r.duration_ms,
+        }
+    }
+}
+
+impl From<&crate::store::SlowQueryRow> for tracewire_shared::api::monitoring::SlowStatement {
+    fn from(r: &crate::store::SlowQueryRow) -> Self {
+        Self {
+            id: r.id,
+            timestamp: format_timestamp_us(r.timestamp),
+            trace_id: r.trace_id.clone(),
+            summary: r.summary.clone(),
+            statement: r.statement.clone(),
+            endpoint: r.endpoint.clone(),
+            duration_ms: r.duration_ms,
+            rows: r.row_count,
+        }
     }
 }

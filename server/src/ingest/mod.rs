@@ -4,12 +4,13 @@
 //! The HTTP layer only extracts headers and the body; all decisions live here.
 
 mod decode;
+pub mod dedup;
 pub mod keys;
 pub mod ratelimit;
+pub mod writer;
 
 use crate::clock::now_us;
 use crate::error::{Error, Result};
-use crate::store::writer::{SubmitError, WriterHandle};
 use crate::store::{KeyGrant, Store};
 use bytes::Bytes;
 use keys::KeyCache;
@@ -19,6 +20,7 @@ use tracewire_shared::redact::Redactor;
 use tracewire_shared::validate::{self, Limits, Source, ValidBatch};
 use tracewire_shared::wire::{IngestBatch, IngestResponse};
 use uuid::Uuid;
+use writer::{SubmitError, WriterHandle};
 
 pub use decode::ShapeLimits;
 
@@ -106,8 +108,13 @@ impl IngestService {
         }
     }
 
+    /// Metric observations dropped by the per-project series cap since start.
+    pub fn series_dropped(&self) -> u64 {
+        self.writer.series_dropped()
+    }
+
     /// Whether the database accepts the writer's writes (for `/readyz`).
-    pub fn write_health(&self) -> &std::sync::Arc<crate::store::writer::WriteHealth> {
+    pub fn write_health(&self) -> &std::sync::Arc<crate::ingest::writer::WriteHealth> {
         self.writer.health()
     }
 

@@ -151,11 +151,8 @@ impl LogFilter {
         }
         if let Some(q) = &self.q {
             let lower = q.to_lowercase();
-            if let TextSearch::Candidates(ids) = search {
-                w.and(
-                    "rowid IN (SELECT value FROM json_each(?))",
-                    vec![Text(ids.clone())],
-                );
+            if let TextSearch::Candidates { condition, ids } = search {
+                w.and(condition, vec![Text(ids.clone())]);
             }
             let pattern = format!("%{}%", escape_like(&lower));
             w.and("LOWER(message) LIKE ? ESCAPE '\\'", vec![Text(pattern)]);
@@ -265,7 +262,10 @@ mod tests {
     #[test]
     fn full_text_candidates_come_before_the_recheck() {
         let f = parse(&[("q", "Time\"Out")]).expect("valid");
-        let search = TextSearch::Candidates("[7,3]".into());
+        let search = TextSearch::Candidates {
+            condition: "rowid IN (SELECT value FROM json_each(?))",
+            ids: "[7,3]".into(),
+        };
         let w = f.where_clause(false, &search);
         assert_eq!(
             w.sql(),

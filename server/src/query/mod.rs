@@ -5,7 +5,6 @@
 //! - [`logs`]: `LogFilter` for `GET /api/v1/logging/logs`.
 //! - [`exceptions`]: `ExceptionFilter` for `GET /api/v1/logging/exceptions`.
 //! - [`stats`]: `StatsQuery` for `GET /api/v1/logging/logs/statistics`.
-//! - [`export`]: row formats of exports (JSON lines, CSV, text).
 //! - [`tail`]: the id window of the SSE live tail.
 //! - [`cursor`]: opaque keyset cursors.
 //! - [`count`]: how `total` is counted (per-hour tally plus the partial hours).
@@ -15,7 +14,6 @@
 pub mod count;
 pub mod cursor;
 pub mod exceptions;
-pub mod export;
 pub mod logs;
 pub mod sql;
 pub mod stats;

@@ -55,8 +55,15 @@ pub fn estimate(p: &Probe, first: i64, last: i64) -> f64 {
 pub enum TextSearch {
     /// `LOWER(message) LIKE …` alone.
     Scan,
-    /// Also `rowid IN (<these ids, a JSON array>)`: the rows the index found for a rare term.
-    Candidates(String),
+    /// Also `condition` with `ids` bound to its one placeholder: the rows the index found for a
+    /// rare term. The backend supplies the condition (SQLite: `rowid IN (… json_each(?))`), so
+    /// the shared filter builder stays free of engine-specific SQL.
+    Candidates {
+        /// A condition with one `?`, true for exactly the rows listed in `ids`.
+        condition: &'static str,
+        /// The candidate row ids, as the backend's condition reads them.
+        ids: String,
+    },
 }
 
 /// The distinct trigrams of `lower` to probe: at most [`MAX_PROBED`], evenly spread; none below
@@ -103,10 +110,13 @@ pub fn index_query(probes: &[Probe], first: i64, last: i64) -> Option<String> {
 
 /// How `q` is written for the page and its count, given the index query's candidates (read up
 /// to [`CANDIDATE_LIMIT`]).
-pub fn plan(candidates: &[i64]) -> TextSearch {
+pub fn plan(candidates: &[i64], condition: &'static str) -> TextSearch {
     if (candidates.len() as i64) < CANDIDATE_LIMIT {
         let ids: Vec<String> = candidates.iter().map(i64::to_string).collect();
-        TextSearch::Candidates(format!("[{}]", ids.join(",")))
+        TextSearch::Candidates {
+            condition,
+            ids: format!("[{}]", ids.join(",")),
+        }
     } else {
         TextSearch::Scan
     }
@@ -170,9 +180,13 @@ mod tests {
 
     #[test]
     fn few_candidates_go_through_the_index_many_scan() {
-        assert_eq!(plan(&[9, 4, 1]), TextSearch::Candidates("[9,4,1]".into()));
-        assert_eq!(plan(&[]), TextSearch::Candidates("[]".into()));
+        let candidates = |ids: &str| TextSearch::Candidates {
+            condition: "c(?)",
+            ids: ids.into(),
+        };
+        assert_eq!(plan(&[9, 4, 1], "c(?)"), candidates("[9,4,1]"));
+        assert_eq!(plan(&[], "c(?)"), candidates("[]"));
         let common: Vec<i64> = (0..CANDIDATE_LIMIT).collect();
-        assert_eq!(plan(&common), TextSearch::Scan);
+        assert_eq!(plan(&common, "c(?)"), TextSearch::Scan);
     }
 }

@@ -23,7 +23,7 @@ use crate::clock;
 use crate::config::ServeConfig;
 use crate::error::{Error, Result};
 use crate::store::{
-    AuditRecord, ExceptionEventRecord, Keyset, LeaseName, LogRecord, MetricRecord, Store,
+    AuditRecord, ExceptionEventRecord, Keyset, LeaseName, LogRow, MetricRow, Store,
 };
 use archive::ArchiveFile;
 use plan::{RetentionPolicy, Target};
@@ -99,9 +99,9 @@ impl RunReport {
 
 /// The rows of one batch, by table.
 enum Batch {
-    Logs(Vec<LogRecord>),
+    Logs(Vec<LogRow>),
     Events(Vec<ExceptionEventRecord>),
-    Metrics(Vec<MetricRecord>),
+    Metrics(Vec<MetricRow>),
 }
 
 impl Batch {

@@ -1,15 +1,20 @@
-//! Storage: one object-safe [`Store`] trait with a SQLite and a PostgreSQL implementation.
+//! Storage: one object-safe [`Store`] trait with a SQLite and a PostgreSQL implementation. It
+//! persists and reads rows and decides nothing about them: what to dedup, fingerprint or group
+//! into a transaction is the ingest pipeline's ([`crate::ingest`]).
 //!
 //! The SQL is the same in both dialects (`$n` placeholders, BIGINT microsecond times, UUID ids,
-//! JSON columns), so it is written once in [`sql`] and instantiated for each backend by a macro;
-//! only connection setup and migrations differ. The rest of the collector sees `Arc<dyn Store>`.
+//! JSON columns), so it is written once in `statements/` and compiled per backend against that
+//! backend's driver; what differs (connections, migrations, full-text search, leases) is the
+//! private `Dialect` trait each backend implements (see `dialect.rs`). The rest of the
+//! collector sees `Arc<dyn Store>`.
 //!
-//! - [`dedup`]: the in-memory index behind server-side dedup (pure logic).
-//! - [`writer`]: the single writer task that groups concurrent batches into few transactions.
-//! - `reads`: the query side (auth, audit, logs and exception reads) as supertraits of `Store`.
+//! - `rows`: what ingest writes; `reads`: logs, traces and exceptions as read back;
+//! - `auth`: users, sessions and the audit trail;
 //! - `retention`: expired-row batches, id deletes and job leases for [`crate::retention`].
 
-pub mod dedup;
+mod auth;
+mod dialect;
+mod monitoring;
 mod postgres;
 mod read_sql;
 mod reads;
@@ -18,8 +23,9 @@ mod retention_sql;
 mod rows;
 mod sql;
 mod sqlite;
-pub mod writer;
 
+pub use auth::*;
+pub use monitoring::{MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow};
 pub use reads::*;
 pub use retention::*;
 pub use rows::*;
@@ -48,6 +54,9 @@ pub enum StoreError {
     /// The database file could not be created.
     #[error("cannot create the database file: {0}")]
     Io(#[from] std::io::Error),
+    /// A stored value this collector could not have written (damaged or edited by hand).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
     /// Any other database error (connection lost, disk full, …).
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -150,7 +159,9 @@ pub fn redact_url(url: &str) -> String {
 
 /// The collector's persistence. Object-safe so state holds `Arc<dyn Store>`, not a generic.
 #[async_trait]
-pub trait Store: AuthStore + QueryStore + RetentionStore + Send + Sync + 'static {
+pub trait Store:
+    AuthStore + MonitoringStore + QueryStore + RetentionStore + Send + Sync + 'static
+{
     /// Which engine this is.
     fn backend(&self) -> Backend;
     /// Applies pending migrations.
@@ -198,6 +209,16 @@ pub trait WriteTx: Send {
     async fn record_exception(&mut self, row: &ExceptionRow) -> StoreResult<Uuid>;
     /// Inserts metric rows.
     async fn insert_metrics(&mut self, rows: &[MetricRow]) -> StoreResult<()>;
+    /// Adds minute aggregates into the stored rows of the same series and minute (counts
+    /// summed, sketches merged), creating rows that do not exist yet.
+    async fn merge_aggregates(
+        &mut self,
+        rows: &[crate::monitoring::aggregate::AggregateRow],
+    ) -> StoreResult<()>;
+    /// Records slow requests.
+    async fn insert_slow_requests(&mut self, rows: &[SlowRequestRow]) -> StoreResult<()>;
+    /// Records slow statements.
+    async fn insert_slow_queries(&mut self, rows: &[SlowQueryRow]) -> StoreResult<()>;
     /// Commits; only after this returns Ok may the batches be acknowledged.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -1,9 +1,7 @@
 //! PostgreSQL backend for production: one pool; the writer's group transactions and all reads
 //! share it, and PostgreSQL's MVCC lets them run side by side.
 
-use super::read_sql::{bind_all, impl_read_store};
-use super::retention_sql::impl_retention_store;
-use super::sql::impl_common_store;
+use super::dialect::Dialect;
 use super::{StoreOptions, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
@@ -17,17 +15,6 @@ pub(super) struct PgStore {
 }
 
 impl PgStore {
-    /// A read transaction whose statements share one snapshot (READ COMMITTED takes one per
-    /// statement).
-    const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    /// `q`'s LIKE is served by the pg_trgm index on `lower(message)` itself (migration 0003).
-    async fn text_search(
-        &self,
-        _f: &crate::query::logs::LogFilter,
-    ) -> StoreResult<crate::query::text::TextSearch> {
-        Ok(crate::query::text::TextSearch::Scan)
-    }
-
     pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
         let connect = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
@@ -37,6 +24,52 @@ impl PgStore {
             .connect_with(connect)
             .await?;
         Ok(Self { pool })
+    }
+
+    /// Replaces ingest keys stored in plaintext (before migration 0005) by their hashes. The old
+    /// row versions are dead tuples that autovacuum reclaims.
+    async fn hash_legacy_keys(&self) -> StoreResult<()> {
+        let legacy: Vec<(uuid::Uuid, String)> = sqlx::query_as(super::sql::LEGACY_KEYS)
+            .fetch_all(&self.pool)
+            .await?;
+        if legacy.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (id, key) in &legacy {
+            sqlx::query(super::sql::HASH_LEGACY_KEY)
+                .bind(crate::ingest::keys::key_hash(key))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(
+            keys = legacy.len(),
+            "hashed ingest keys stored in plaintext"
+        );
+        Ok(())
+    }
+}
+
+impl Dialect for PgStore {
+    type Db = Postgres;
+    const BACKEND: super::Backend = super::Backend::Postgres;
+    /// A read transaction whose statements share one snapshot (READ COMMITTED takes one per
+    /// statement).
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    /// Collectors on one database write concurrently.
+    const LOCK_FOR_UPDATE: &'static str = " FOR UPDATE";
+    /// `q`'s LIKE is served by the pg_trgm index on `lower(message)` itself (migration 0003).
+    async fn text_search(
+        &self,
+        _f: &crate::query::logs::LogFilter,
+    ) -> StoreResult<crate::query::text::TextSearch> {
+        Ok(crate::query::text::TextSearch::Scan)
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// Assigning a transaction id makes even this statement's commit write a WAL record.
@@ -81,33 +114,24 @@ impl PgStore {
             .await?;
         self.hash_legacy_keys().await
     }
-
-    /// Replaces ingest keys stored in plaintext (before migration 0005) by their hashes. The old
-    /// row versions are dead tuples that autovacuum reclaims.
-    async fn hash_legacy_keys(&self) -> StoreResult<()> {
-        let legacy: Vec<(uuid::Uuid, String)> = sqlx::query_as(super::sql::LEGACY_KEYS)
-            .fetch_all(&self.pool)
-            .await?;
-        if legacy.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        for (id, key) in &legacy {
-            sqlx::query(super::sql::HASH_LEGACY_KEY)
-                .bind(crate::ingest::keys::key_hash(key))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        tracing::info!(
-            keys = legacy.len(),
-            "hashed ingest keys stored in plaintext"
-        );
-        Ok(())
-    }
 }
 
-impl_common_store!(PgStore, PgWriteTx, Postgres, super::Backend::Postgres);
-impl_read_store!(PgStore, Postgres);
-impl_retention_store!(PgStore, Postgres);
+/// The driver the shared statements are compiled against here.
+type Db = Postgres;
+/// The store they are implemented for.
+type This = PgStore;
+#[path = "statements/auth.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod auth;
+#[path = "statements/monitoring.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod monitoring;
+#[path = "statements/read.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod read;
+#[path = "statements/retention.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod retention;
+#[path = "statements/write.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod write;

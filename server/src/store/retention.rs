@@ -3,7 +3,7 @@
 //! retention at once. The SQL is shared by both backends in `retention_sql`.
 
 use super::StoreResult;
-use super::reads::LogRecord;
+use super::rows::{LogRow, MetricRow};
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
@@ -55,55 +55,28 @@ impl RetentionTable {
 pub struct ExceptionEventRecord {
     /// Occurrence id.
     pub id: Uuid,
-    /// Group id.
+    /// The group (`app_exceptions.id`), which stays as a summary after its events go.
     pub exception_id: Uuid,
-    /// Owning project.
+    /// Project the occurrence arrived in.
     pub project_id: Uuid,
-    /// Occurrence time (µs).
+    /// When it happened, by the sender's clock (µs); the retention cutoff compares this.
     pub timestamp: i64,
-    /// Trace id.
+    /// Trace of the request it happened in.
     pub trace_id: Option<String>,
-    /// Span id.
+    /// Span that raised it.
     pub span_id: Option<String>,
-    /// User id.
+    /// Application user it happened to.
     pub user_id: Option<String>,
-    /// Page or endpoint.
+    /// Page or endpoint it happened on.
     pub request_path: Option<String>,
-    /// Message.
+    /// This occurrence's message.
     pub exception_message: String,
-    /// Stack trace.
+    /// This occurrence's stack trace.
     pub stack_trace: Option<String>,
-    /// Structured details.
+    /// The sender's structured details (cause chain, frames), redacted.
     pub exception_details: Option<Json<Value>>,
-    /// Context.
+    /// The sender's context (URL, browser, request), redacted.
     pub context_data: Option<Json<Value>>,
-}
-
-/// One `performance_metrics` row as stored, for the archive.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct MetricRecord {
-    /// Row id.
-    pub id: Uuid,
-    /// Owning project.
-    pub project_id: Uuid,
-    /// Source.
-    pub source: String,
-    /// Kind of metric.
-    pub metric_type: String,
-    /// Name.
-    pub metric_name: String,
-    /// Value.
-    pub value: f64,
-    /// Unit.
-    pub unit: Option<String>,
-    /// Time (µs).
-    pub timestamp: i64,
-    /// Endpoint.
-    pub endpoint: Option<String>,
-    /// Trace id.
-    pub trace_id: Option<String>,
-    /// Tags.
-    pub tags: Option<Json<Value>>,
 }
 
 /// Jobs that must run on one collector at a time.
@@ -111,6 +84,8 @@ pub struct MetricRecord {
 pub enum LeaseName {
     /// The retention run.
     Retention,
+    /// The metric roll-up and its retention ([`crate::monitoring::rollup`]).
+    Rollup,
 }
 
 impl LeaseName {
@@ -118,6 +93,7 @@ impl LeaseName {
     pub(crate) fn key(self) -> i64 {
         match self {
             LeaseName::Retention => 0x7472_6163_6577_6900 + 1,
+            LeaseName::Rollup => 0x7472_6163_6577_6900 + 2,
         }
     }
 }
@@ -163,7 +139,7 @@ pub trait RetentionStore: Send + Sync {
         cutoff_us: i64,
         after: Keyset,
         limit: u32,
-    ) -> StoreResult<Vec<LogRecord>>;
+    ) -> StoreResult<Vec<LogRow>>;
     /// Up to `limit` exception occurrences older than `cutoff_us`, after `after`.
     async fn expired_exception_events(
         &self,
@@ -177,7 +153,7 @@ pub trait RetentionStore: Send + Sync {
         cutoff_us: i64,
         after: Keyset,
         limit: u32,
-    ) -> StoreResult<Vec<MetricRecord>>;
+    ) -> StoreResult<Vec<MetricRow>>;
     /// Deletes exactly the rows of `table` with these ids, in one transaction; returns how many
     /// existed.
     async fn delete_ids(&self, table: RetentionTable, ids: &[Uuid]) -> StoreResult<u64>;

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use sqlx::types::Json;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 /// A project owns ingest keys and everything ingested with them.
@@ -81,51 +82,95 @@ pub struct BatchRecord {
     pub received_at: i64,
 }
 
-/// One new `app_logs` row.
-#[derive(Debug, Clone, PartialEq)]
+/// One `app_logs` row: what ingest writes, what queries read back, and what retention archives
+/// (serialized as is). `level` and `source` borrow their canonical names when written and own
+/// what the database returned when read, so one type serves both without an allocation on
+/// the write path.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
 pub struct LogRow {
-    /// UUIDv7.
+    /// UUIDv7, so inserts append to the primary key's B-tree; also the keyset tie-breaker
+    /// between logs of the same microsecond.
     pub id: Uuid,
-    /// Owning project.
+    /// Project of the ingest key the log arrived with.
     pub project_id: Uuid,
-    /// Event time.
+    /// When the event happened, by the sender's clock (µs); a time more than a day ahead of
+    /// the collector's is clamped at ingest. Queries, paging and retention order by it.
     pub timestamp: i64,
-    /// Canonical level name.
-    pub level: &'static str,
-    /// `frontend` or `backend`.
-    pub source: &'static str,
-    /// Message.
+    /// Canonical upper-case name (`DEBUG` … `CRITICAL`), whatever case the sender used.
+    #[sqlx(try_from = "String")]
+    pub level: Cow<'static, str>,
+    /// `frontend`, `backend` or `collector` (the collector's own logs, hidden unless asked for).
+    #[sqlx(try_from = "String")]
+    pub source: Cow<'static, str>,
+    /// Redacted text, at most the configured field size.
     pub message: String,
-    /// Module.
+    /// Logger name or code module; part of the dedup key.
     pub module: Option<String>,
-    /// Function.
+    /// Function or handler that logged; part of the dedup key.
     pub function: Option<String>,
-    /// Trace id.
+    /// W3C trace id (32 lower-case hex) joining frontend and backend logs of one request.
     pub trace_id: Option<String>,
-    /// Span id.
+    /// W3C span id of the operation that logged.
     pub span_id: Option<String>,
-    /// User id.
+    /// Application user as the app names them (after redaction, e.g. masked e-mail).
     pub user_id: Option<String>,
-    /// HTTP method.
+    /// Method of the HTTP request the log describes (request logs of the middleware).
     pub request_method: Option<String>,
-    /// Request path.
+    /// Path (browser page or route) the log belongs to; `path=` filters match it.
     pub request_path: Option<String>,
-    /// Redacted request payload.
+    /// Request payload after redaction; oversized values are stored truncated, as a string.
     pub request_data: Option<Json<Value>>,
-    /// HTTP status.
+    /// Status answered, for request logs.
     pub response_status: Option<i32>,
-    /// Duration.
+    /// How long the described request took, in milliseconds.
     pub duration_ms: Option<f64>,
-    /// Redacted structured fields.
+    /// The sender's structured fields after redaction; truncated like `request_data`.
     pub extra_data: Option<Json<Value>>,
-    /// Total identical entries this row stands for.
+    /// How many identical logs (client and server dedup together) this row stands for.
     pub dedup_count: i64,
-    /// First of them.
+    /// Time of the first of those identical logs (µs).
     pub first_seen_at: i64,
-    /// Last of them.
+    /// Time of the last of them (µs); grows as duplicates arrive in the window.
     pub last_seen_at: i64,
-    /// Server write time.
+    /// When the collector wrote the row (µs): unlike `timestamp`, never the sender's clock.
     pub created_at: i64,
+}
+
+impl LogRow {
+    /// A row with only what every log has (one occurrence at `timestamp`, no optional field):
+    /// tests, tools and benchmarks set the rest with `..LogRow::new(…)` instead of spelling out
+    /// 21 fields.
+    pub fn new(
+        project_id: Uuid,
+        timestamp: i64,
+        level: tracewire_shared::level::Level,
+        source: tracewire_shared::validate::Source,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            project_id,
+            timestamp,
+            level: level.as_str().into(),
+            source: source.as_str().into(),
+            message: message.into(),
+            module: None,
+            function: None,
+            trace_id: None,
+            span_id: None,
+            user_id: None,
+            request_method: None,
+            request_path: None,
+            request_data: None,
+            response_status: None,
+            duration_ms: None,
+            extra_data: None,
+            dedup_count: 1,
+            first_seen_at: timestamp,
+            last_seen_at: timestamp,
+            created_at: timestamp,
+        }
+    }
 }
 
 /// More duplicates for a row an earlier group stored.
@@ -176,30 +221,32 @@ pub struct ExceptionRow {
     pub context_data: Option<Json<Value>>,
 }
 
-/// One new `performance_metrics` row.
-#[derive(Debug, Clone, PartialEq)]
+/// One `performance_metrics` row: a single measurement as the batch's `metrics` entry sent it
+/// (web vital, custom metric), written by ingest and read back by retention for the archive.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
 pub struct MetricRow {
-    /// UUIDv7.
+    /// UUIDv7 (appends to the key, orders measurements of one microsecond).
     pub id: Uuid,
-    /// Owning project.
+    /// Project of the ingest key the batch arrived with.
     pub project_id: Uuid,
-    /// `frontend` or `backend`.
-    pub source: &'static str,
-    /// Family.
+    /// `frontend` or `backend`: who measured it.
+    #[sqlx(try_from = "String")]
+    pub source: Cow<'static, str>,
+    /// Family the name belongs to, e.g. `web_vital`, `http`, `custom`.
     pub metric_type: String,
-    /// Name.
+    /// What was measured within the family, e.g. `LCP`.
     pub metric_name: String,
-    /// Value.
+    /// The measurement, in `unit`.
     pub value: f64,
-    /// Unit.
+    /// Unit as the sender named it (`ms`, `bytes`, …); not converted.
     pub unit: Option<String>,
-    /// Measurement time.
+    /// When it was measured, by the sender's clock (µs).
     pub timestamp: i64,
-    /// Endpoint or page.
+    /// Page or route the measurement belongs to.
     pub endpoint: Option<String>,
-    /// Trace id.
+    /// Trace of the request measured, when there is one.
     pub trace_id: Option<String>,
-    /// Redacted tags.
+    /// The sender's labels after redaction.
     pub tags: Option<Json<Value>>,
 }
 

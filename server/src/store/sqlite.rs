@@ -1,9 +1,7 @@
 //! SQLite backend: one file in WAL mode, one writer connection (SQLite serializes writers anyway,
 //! so a pool of writers would only add lock waits) and a pool of readers.
 
-use super::read_sql::{bind_all, impl_read_store};
-use super::retention_sql::impl_retention_store;
-use super::sql::impl_common_store;
+use super::dialect::Dialect;
 use super::{StoreOptions, StoreResult};
 use crate::query::logs::LogFilter;
 use crate::query::text::{self, TextSearch};
@@ -27,6 +25,9 @@ impl Drop for SqliteStore {
         self.checkpointer.abort();
     }
 }
+
+/// The rows of a JSON array of rowids: how a full-text candidate list narrows a log query.
+const FTS_CANDIDATES: &str = "rowid IN (SELECT value FROM json_each(?))";
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -77,9 +78,6 @@ fn create_private(path: &std::path::Path) -> std::io::Result<()> {
 }
 
 impl SqliteStore {
-    /// A read transaction whose statements share one snapshot (deferred: from its first read).
-    const BEGIN_SNAPSHOT: &str = "BEGIN";
-
     pub(super) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
         let synchronous = SqliteSynchronous::from_str(&options.sqlite_synchronous)
             .map_err(|_| super::StoreError::UnsupportedUrl(options.sqlite_synchronous.clone()))?;
@@ -115,6 +113,62 @@ impl SqliteStore {
             writer,
             checkpointer,
         })
+    }
+
+    /// Replaces ingest keys stored in plaintext (before migration 0005) by their hashes, with
+    /// `secure_delete` on for the rewrite and the WAL truncated after it, so the plaintext does
+    /// not stay readable in freed space of the file or in old WAL frames.
+    async fn hash_legacy_keys(&self) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        let legacy: Vec<(uuid::Uuid, String)> = sqlx::query_as(super::sql::LEGACY_KEYS)
+            .fetch_all(&mut *conn)
+            .await?;
+        if legacy.is_empty() {
+            return Ok(());
+        }
+        let previous: i64 = sqlx::query_scalar("PRAGMA secure_delete")
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA secure_delete = ON")
+            .execute(&mut *conn)
+            .await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for (id, key) in &legacy {
+            sqlx::query(super::sql::HASH_LEGACY_KEY)
+                .bind(crate::ingest::keys::key_hash(key))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        sqlx::query(if previous == 0 {
+            "PRAGMA secure_delete = OFF"
+        } else {
+            "PRAGMA secure_delete = ON"
+        })
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *conn)
+            .await?;
+        tracing::info!(
+            keys = legacy.len(),
+            "hashed ingest keys stored in plaintext"
+        );
+        Ok(())
+    }
+}
+
+impl Dialect for SqliteStore {
+    type Db = Sqlite;
+    const BACKEND: super::Backend = super::Backend::Sqlite;
+    /// Deferred: the snapshot starts at the transaction's first read.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
+    /// One writer connection: nothing else can write between the read and the write.
+    const LOCK_FOR_UPDATE: &'static str = "";
+
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     /// A checkpoint, then a one-page commit through the writer connection. The commit alone
@@ -189,7 +243,7 @@ impl SqliteStore {
         .bind(text::CANDIDATE_LIMIT)
         .fetch_all(&self.pool)
         .await?;
-        Ok(text::plan(&candidates))
+        Ok(text::plan(&candidates, FTS_CANDIDATES))
     }
 
     /// SQLite runs one collector per file, so the lease is always granted.
@@ -227,51 +281,24 @@ impl SqliteStore {
             .await?;
         self.hash_legacy_keys().await
     }
-
-    /// Replaces ingest keys stored in plaintext (before migration 0005) by their hashes, with
-    /// `secure_delete` on for the rewrite and the WAL truncated after it, so the plaintext does
-    /// not stay readable in freed space of the file or in old WAL frames.
-    async fn hash_legacy_keys(&self) -> StoreResult<()> {
-        let mut conn = self.writer.acquire().await?;
-        let legacy: Vec<(uuid::Uuid, String)> = sqlx::query_as(super::sql::LEGACY_KEYS)
-            .fetch_all(&mut *conn)
-            .await?;
-        if legacy.is_empty() {
-            return Ok(());
-        }
-        let previous: i64 = sqlx::query_scalar("PRAGMA secure_delete")
-            .fetch_one(&mut *conn)
-            .await?;
-        sqlx::query("PRAGMA secure_delete = ON")
-            .execute(&mut *conn)
-            .await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        for (id, key) in &legacy {
-            sqlx::query(super::sql::HASH_LEGACY_KEY)
-                .bind(crate::ingest::keys::key_hash(key))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        sqlx::query(if previous == 0 {
-            "PRAGMA secure_delete = OFF"
-        } else {
-            "PRAGMA secure_delete = ON"
-        })
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&mut *conn)
-            .await?;
-        tracing::info!(
-            keys = legacy.len(),
-            "hashed ingest keys stored in plaintext"
-        );
-        Ok(())
-    }
 }
 
-impl_common_store!(SqliteStore, SqliteWriteTx, Sqlite, super::Backend::Sqlite);
-impl_read_store!(SqliteStore, Sqlite);
-impl_retention_store!(SqliteStore, Sqlite);
+/// The driver the shared statements are compiled against here.
+type Db = Sqlite;
+/// The store they are implemented for.
+type This = SqliteStore;
+#[path = "statements/auth.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod auth;
+#[path = "statements/monitoring.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod monitoring;
+#[path = "statements/read.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod read;
+#[path = "statements/retention.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod retention;
+#[path = "statements/write.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod write;

@@ -326,6 +326,56 @@ pub fn batch(n: usize) -> Value {
     json!({ "batch_id": Uuid::new_v4().to_string(), "source": "frontend", "logs": logs })
 }
 
+/// Runs a property test whose cases are async, on one runtime for the whole run: `setup` builds
+/// the fixture once (a server, a database), each of `cases` values of `strategy` is checked by
+/// `case` with a handle on it, and `teardown` stops the fixture before a failure is reported, so
+/// a failing case leaves no server running. Proptest still shrinks to the smallest failure.
+pub fn check_property<S, T, C, CF, D, DF>(
+    cases: u32,
+    strategy: S,
+    setup: impl std::future::Future<Output = T>,
+    case: C,
+    teardown: D,
+) where
+    S: proptest::strategy::Strategy,
+    C: Fn(Arc<T>, S::Value) -> CF,
+    CF: std::future::Future<Output = Result<(), proptest::test_runner::TestCaseError>>,
+    D: FnOnce(T) -> DF,
+    DF: std::future::Future,
+{
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fixture = Arc::new(runtime.block_on(setup));
+    let mut runner =
+        proptest::test_runner::TestRunner::new(proptest::test_runner::Config::with_cases(cases));
+    let result = runner.run(&strategy, |value| {
+        runtime.block_on(case(Arc::clone(&fixture), value))
+    });
+    if let Ok(fixture) = Arc::try_unwrap(fixture) {
+        runtime.block_on(teardown(fixture));
+    }
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Declares `$name::sqlite` and `$name::postgres`, each calling `$property(backend)`: the
+/// two-backend pair of a property test that owns its runtime ([`check_property`]).
+#[macro_export]
+macro_rules! property_on_both_backends {
+    ($name:ident, $property:path) => {
+        mod $name {
+            #[test]
+            fn sqlite() {
+                $property(super::common::Backend::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                $property(super::common::Backend::Postgres)
+            }
+        }
+    };
+}
+
 /// Runs one async test body against SQLite and against PostgreSQL.
 #[macro_export]
 macro_rules! both_backends {

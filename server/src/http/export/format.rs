@@ -2,7 +2,7 @@
 //! spreadsheet formula injection neutralized) and plain text. Pure formatting of one row at a
 //! time, so an export of any size is written page by page in bounded memory.
 
-use crate::store::LogRecord;
+use crate::store::LogRow;
 use serde::Serialize;
 use serde_json::Value;
 use tracewire_shared::validate::format_timestamp_us;
@@ -77,7 +77,7 @@ impl ExportFormat {
     }
 
     /// One row, terminated. `json` renders the row as the API does.
-    pub fn row<T: Serialize>(self, r: &LogRecord, json: impl FnOnce(&LogRecord) -> T) -> String {
+    pub fn row<T: Serialize>(self, r: &LogRow, json: impl FnOnce(&LogRow) -> T) -> String {
         match self {
             // The API's row types hold only strings, numbers and JSON values: they always
             // serialize, so the empty fallback is never written.
@@ -99,8 +99,8 @@ impl ExportFormat {
                 let cells = [
                     r.id.to_string(),
                     format_timestamp_us(r.timestamp),
-                    r.level.clone(),
-                    r.source.clone(),
+                    r.level.to_string(),
+                    r.source.to_string(),
                     r.message.clone(),
                     opt(&r.module),
                     opt(&r.function),

@@ -6,7 +6,7 @@
 //! the index exactly as it was. Keys are kept as 128-bit hashes so a 64 KiB message costs the
 //! index 16 bytes, not 64 KiB.
 
-use super::{LogBump, LogRow};
+use crate::store::{LogBump, LogRow};
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

@@ -4,32 +4,21 @@
 use super::*;
 use proptest::prelude::*;
 use std::collections::HashMap;
+use tracewire_shared::level::Level;
+use tracewire_shared::validate::Source;
 
 const WINDOW: i64 = 10_000_000;
 
 fn row(key: u128, first_seen: i64, count: i64) -> LogRow {
     LogRow {
-        id: Uuid::now_v7(),
-        project_id: Uuid::nil(),
-        timestamp: first_seen,
-        level: "INFO",
-        source: "frontend",
-        message: key.to_string(),
-        module: None,
-        function: None,
-        trace_id: None,
-        span_id: None,
-        user_id: None,
-        request_method: None,
-        request_path: None,
-        request_data: None,
-        response_status: None,
-        duration_ms: None,
-        extra_data: None,
         dedup_count: count,
-        first_seen_at: first_seen,
-        last_seen_at: first_seen,
-        created_at: first_seen,
+        ..LogRow::new(
+            Uuid::nil(),
+            first_seen,
+            Level::Info,
+            Source::Frontend,
+            key.to_string(),
+        )
     }
 }
 

@@ -1,0 +1,281 @@
+//! [`Aggregator`]: per (project, source, metric, endpoint, minute) count, errors, sum, min, max
+//! and a [`Sketch`], fed one observation at a time by the ingest writer and drained once per
+//! flush into rows of the `performance_metrics` shape; and [`roll_up`], which turns minute rows
+//! into 5-minute, hourly and daily rows by merging.
+//!
+//! Cardinality is bounded per project: a project may have at most `max_series` distinct
+//! (source, metric, endpoint) series; observations of a new series past the cap are counted in
+//! [`Drained::dropped`] instead of kept. The endpoint is meant to be a route template, so the
+//! cap only bites on a misbehaving client.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use tracewire_shared::api::monitoring::Period;
+use tracewire_shared::validate::Source;
+use uuid::Uuid;
+
+use super::sketch::Sketch;
+
+/// Default cap of distinct series per project.
+pub const DEFAULT_MAX_SERIES: usize = 2000;
+
+const MINUTE_US: i64 = 60_000_000;
+
+/// One measurement as the writer has it; borrowed so a hit on a known series allocates nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    /// Owning project.
+    pub project_id: Uuid,
+    /// Where it came from.
+    pub source: Source,
+    /// `http_request`, `db_query`, `web_vital`, …
+    pub metric_type: &'a str,
+    /// Name inside the family (method, statement summary, `LCP`).
+    pub metric_name: &'a str,
+    /// Route template or page.
+    pub endpoint: Option<&'a str>,
+    /// Unit of `value`, kept from the series' first observation.
+    pub unit: &'a str,
+    /// The measured value.
+    pub value: f64,
+    /// Whether it counts as an error (5xx, failed statement).
+    pub is_error: bool,
+    /// Event time in microseconds since the epoch.
+    pub timestamp_us: i64,
+}
+
+/// The identity of a series, owned, as it goes into a row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SeriesKey {
+    /// Owning project.
+    pub project_id: Uuid,
+    /// Source (`frontend`, `backend`).
+    pub source: Source,
+    /// `metric_type` column.
+    pub metric_type: String,
+    /// `metric_name` column.
+    pub metric_name: String,
+    /// `endpoint` column.
+    pub endpoint: Option<String>,
+}
+
+/// One aggregate row: a series over one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateRow {
+    /// Which series.
+    pub series: SeriesKey,
+    /// `unit` column.
+    pub unit: String,
+    /// `aggregation_period` column.
+    pub period: Period,
+    /// `period_start`, microseconds since the epoch, aligned to the period (UTC).
+    pub period_start_us: i64,
+    /// Observations.
+    pub count: u64,
+    /// Observations that were errors.
+    pub errors: u64,
+    /// Distribution; also holds sum, min and max.
+    pub sketch: Sketch,
+}
+
+impl AggregateRow {
+    /// `period_end` column.
+    pub fn period_end_us(&self) -> i64 {
+        self.period_start_us + self.period.seconds() * 1_000_000
+    }
+
+    /// The row's `value` column: the mean, as the seed's single-value shape expects.
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sketch.sum() / self.count as f64
+        }
+    }
+
+    /// Adds another row of the same series into this one.
+    fn absorb(&mut self, other: &AggregateRow) {
+        self.count += other.count;
+        self.errors += other.errors;
+        self.sketch.merge(&other.sketch);
+    }
+}
+
+/// What one [`Aggregator::drain`] hands to the writer.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// Minute rows, to be merged into stored rows of the same key (upsert by sketch merge).
+    pub rows: Vec<AggregateRow>,
+    /// Observations dropped by the series cap since the last drain, per project.
+    pub dropped: HashMap<Uuid, u64>,
+}
+
+struct Cell {
+    count: u64,
+    errors: u64,
+    sketch: Sketch,
+}
+
+struct SeriesMeta {
+    key: SeriesKey,
+    unit: String,
+}
+
+#[derive(Default)]
+struct ProjectSeries {
+    /// Joined key (see [`Aggregator::key_into`]) → series number.
+    ids: HashMap<String, u32>,
+}
+
+/// Minute aggregates of everything observed since the last drain. Not thread-safe on purpose:
+/// the one writer task owns it.
+pub struct Aggregator {
+    max_series: usize,
+    projects: HashMap<Uuid, ProjectSeries>,
+    series: Vec<SeriesMeta>,
+    cells: HashMap<(u32, i64), Cell>,
+    dropped: HashMap<Uuid, u64>,
+    /// Reused buffer for the joined key, so lookups of known series do not allocate.
+    scratch: String,
+}
+
+impl Aggregator {
+    /// An empty aggregator allowing `max_series` series per project.
+    pub fn new(max_series: usize) -> Self {
+        Self {
+            max_series,
+            projects: HashMap::new(),
+            series: Vec::new(),
+            cells: HashMap::new(),
+            dropped: HashMap::new(),
+            scratch: String::new(),
+        }
+    }
+
+    /// Series known so far (across drains): the cap counts them.
+    pub fn series_count(&self, project_id: Uuid) -> usize {
+        self.projects.get(&project_id).map_or(0, |p| p.ids.len())
+    }
+
+    fn key_into(buf: &mut String, o: &Observation<'_>) {
+        buf.clear();
+        buf.push_str(o.source.as_str());
+        buf.push('\u{1f}');
+        buf.push_str(o.metric_type);
+        buf.push('\u{1f}');
+        buf.push_str(o.metric_name);
+        buf.push('\u{1f}');
+        match o.endpoint {
+            Some(e) => {
+                buf.push('+');
+                buf.push_str(e);
+            }
+            None => buf.push('-'),
+        }
+    }
+
+    /// Adds one measurement; returns false when the series cap dropped it. NaN values are
+    /// counted but not put in the distribution.
+    pub fn observe(&mut self, o: Observation<'_>) -> bool {
+        Self::key_into(&mut self.scratch, &o);
+        let project = self.projects.entry(o.project_id).or_default();
+        let id = match project.ids.get(self.scratch.as_str()) {
+            Some(&id) => id,
+            None if project.ids.len() >= self.max_series => {
+                *self.dropped.entry(o.project_id).or_default() += 1;
+                return false;
+            }
+            None => {
+                let id = self.series.len() as u32;
+                project.ids.insert(self.scratch.clone(), id);
+                self.series.push(SeriesMeta {
+                    key: SeriesKey {
+                        project_id: o.project_id,
+                        source: o.source,
+                        metric_type: o.metric_type.to_owned(),
+                        metric_name: o.metric_name.to_owned(),
+                        endpoint: o.endpoint.map(str::to_owned),
+                    },
+                    unit: o.unit.to_owned(),
+                });
+                id
+            }
+        };
+        let minute = o.timestamp_us.div_euclid(MINUTE_US) * MINUTE_US;
+        let cell = match self.cells.entry((id, minute)) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(Cell {
+                count: 0,
+                errors: 0,
+                sketch: Sketch::new(),
+            }),
+        };
+        cell.count += 1;
+        cell.errors += u64::from(o.is_error);
+        cell.sketch.add(o.value);
+        true
+    }
+
+    /// Everything observed since the last drain, as minute rows ordered by series and time.
+    pub fn drain(&mut self) -> Drained {
+        let mut rows: Vec<AggregateRow> = self
+            .cells
+            .drain()
+            .map(|((id, start), cell)| {
+                let meta = &self.series[id as usize];
+                AggregateRow {
+                    series: meta.key.clone(),
+                    unit: meta.unit.clone(),
+                    period: Period::Minute,
+                    period_start_us: start,
+                    count: cell.count,
+                    errors: cell.errors,
+                    sketch: cell.sketch,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.series, a.period_start_us).cmp(&(&b.series, b.period_start_us)));
+        Drained {
+            rows,
+            dropped: std::mem::take(&mut self.dropped),
+        }
+    }
+}
+
+/// Start of the `period` containing `us` (UTC; days start at midnight UTC).
+pub fn period_start(period: Period, us: i64) -> i64 {
+    let len = period.seconds() * 1_000_000;
+    us.div_euclid(len) * len
+}
+
+/// Merges finer rows into rows of `period`, one per series and period start. Rows coarser
+/// than `period` are refused by being left out, since they cannot be split.
+pub fn roll_up<'a>(
+    rows: impl IntoIterator<Item = &'a AggregateRow>,
+    period: Period,
+) -> Vec<AggregateRow> {
+    let mut merged: HashMap<(SeriesKey, i64), AggregateRow> = HashMap::new();
+    for row in rows {
+        if row.period.seconds() > period.seconds() {
+            continue;
+        }
+        let start = period_start(period, row.period_start_us);
+        match merged.entry((row.series.clone(), start)) {
+            Entry::Occupied(mut e) => e.get_mut().absorb(row),
+            Entry::Vacant(e) => {
+                e.insert(AggregateRow {
+                    period,
+                    period_start_us: start,
+                    ..row.clone()
+                });
+            }
+        }
+    }
+    let mut out: Vec<AggregateRow> = merged.into_values().collect();
+    out.sort_by(|a, b| (&a.series, a.period_start_us).cmp(&(&b.series, b.period_start_us)));
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,865 @@
+//! Bodies of `/api/v1/monitoring/*`: metric series with percentiles, slow requests and queries,
+//! error rates, web vitals, alert rules, their state and history, and test notifications.
+//!
+//! Alert rules are written with [`AlertRuleRequest`] (create and full update alike) and read as
+//! [`AlertRule`]. Secrets (a webhook's signing secret, a Slack webhook URL, which carries its
+//! token) travel only in requests; responses say whether one is set. A request channel without
+//! a secret but with the `id` of an existing channel keeps that channel's secret, so a UI can
+//! edit a rule without ever having read the secret.
+//!
+//! [`AlertRuleRequest::validate`] reports every problem by JSON path (`condition.pattern`,
+//! `channels[1].to[0]`) for the 422 `validation_failed` envelope.
+
+mod validate;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Default duration over which a request counts as slow (seed property 5).
+pub const DEFAULT_SLOW_REQUEST_MS: f64 = 1000.0;
+/// Default duration over which a database statement counts as slow.
+pub const DEFAULT_SLOW_QUERY_MS: f64 = 500.0;
+/// `metric_type` of request timings derived from request logs.
+pub const METRIC_TYPE_HTTP_REQUEST: &str = "http_request";
+/// `metric_type` of database statement timings sent by the middleware.
+pub const METRIC_TYPE_DB_QUERY: &str = "db_query";
+/// `metric_type` of browser web vitals.
+pub const METRIC_TYPE_WEB_VITAL: &str = "web_vital";
+/// Web vitals the collector knows; any other name in a rule is an unknown metric.
+pub const WEB_VITALS: &[&str] = &["LCP", "INP", "CLS", "FCP", "TTFB"];
+/// Latency quantiles a rule may watch.
+pub const LATENCY_QUANTILES: &[&str] = &["p50", "p75", "p90", "p95", "p99"];
+
+/// Width of one aggregate row; coarser periods are merges of the 1-minute rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Period {
+    /// One minute (the unit the aggregator writes).
+    #[serde(rename = "1m")]
+    Minute,
+    /// Five minutes.
+    #[serde(rename = "5m")]
+    FiveMinutes,
+    /// One hour.
+    #[serde(rename = "1h")]
+    Hour,
+    /// One day (UTC).
+    #[serde(rename = "1d")]
+    Day,
+}
+
+impl Period {
+    /// Every period, finest first.
+    pub const ALL: [Period; 4] = [
+        Period::Minute,
+        Period::FiveMinutes,
+        Period::Hour,
+        Period::Day,
+    ];
+
+    /// Length in seconds.
+    pub fn seconds(self) -> i64 {
+        match self {
+            Period::Minute => 60,
+            Period::FiveMinutes => 300,
+            Period::Hour => 3600,
+            Period::Day => 86_400,
+        }
+    }
+
+    /// Wire and stored spelling (`aggregation_period`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Minute => "1m",
+            Period::FiveMinutes => "5m",
+            Period::Hour => "1h",
+            Period::Day => "1d",
+        }
+    }
+}
+
+/// Query of `GET /api/v1/monitoring/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsQuery {
+    /// `metric_type` (`http_request`, `db_query`, `web_vital`, or a custom family).
+    pub metric_type: String,
+    /// Name inside the family (`LCP`; for requests the method, or absent for all).
+    #[serde(default)]
+    pub metric_name: Option<String>,
+    /// Route template or page; absent gives one series per endpoint.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `frontend` or `backend`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Bucket width of the answer; the server picks one from the window when absent.
+    #[serde(default)]
+    pub period: Option<Period>,
+    /// Window start (RFC 3339).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Window end (RFC 3339).
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// Answer of `GET /api/v1/monitoring/metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsResponse {
+    /// Bucket width used.
+    pub period: Period,
+    /// Window start.
+    pub from: String,
+    /// Window end.
+    pub to: String,
+    /// One series per (metric, endpoint).
+    pub series: Vec<MetricSeries>,
+    /// Observations the collector could not keep because a project hit its series cap, so a
+    /// chart can say it is incomplete.
+    pub dropped: i64,
+}
+
+/// One metric of one endpoint over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSeries {
+    /// `metric_type`.
+    pub metric_type: String,
+    /// `metric_name`.
+    pub metric_name: String,
+    /// Route template or page; `null` for measurements without one.
+    pub endpoint: Option<String>,
+    /// Unit of the values (`ms`, or empty for unitless scores like CLS).
+    pub unit: String,
+    /// Buckets that have data, oldest first.
+    pub points: Vec<MetricPoint>,
+}
+
+/// One bucket of a series. Percentiles come from the merged sketch (about 1 % relative error),
+/// never from averaging finer percentiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    /// Bucket start.
+    pub start: String,
+    /// Observations.
+    pub count: i64,
+    /// Observations that were errors (5xx, failed statements).
+    pub errors: i64,
+    /// Observations per second over the bucket.
+    pub rate: f64,
+    /// `errors / count`, 0 when empty.
+    pub error_rate: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Mean value.
+    pub avg: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// Query of `GET /api/v1/monitoring/slow-requests` and `/slow-queries`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlowQuery {
+    /// Only entries at least this slow; defaults to the collector's threshold.
+    #[serde(default)]
+    pub threshold_ms: Option<f64>,
+    /// Only this route template.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Window start.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Window end.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Page size.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Cursor of the next page (keyset: newest first).
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One slow request, newest first in a `Page<SlowRequest>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlowRequest {
+    /// The request log's id.
+    pub log_id: Uuid,
+    /// When the request ended.
+    pub timestamp: String,
+    /// Trace of the request, to open every log of it.
+    pub trace_id: Option<String>,
+    /// `frontend` or `backend`.
+    pub source: String,
+    /// HTTP method.
+    pub method: Option<String>,
+    /// Route template (`/api/orders/{id}`).
+    pub endpoint: Option<String>,
+    /// Raw path as requested.
+    pub path: Option<String>,
+    /// Status answered.
+    pub status: Option<i32>,
+    /// Duration in milliseconds.
+    pub duration_ms: f64,
+}
+
+/// One slow database statement, newest first in a `Page<SlowStatement>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlowStatement {
+    /// Stored row id.
+    pub id: Uuid,
+    /// When the statement finished.
+    pub timestamp: String,
+    /// Trace of the request that ran it.
+    pub trace_id: Option<String>,
+    /// sqlx's summary (first words of the statement).
+    pub summary: String,
+    /// The statement text, when the middleware sent it.
+    pub statement: Option<String>,
+    /// Route template of the request that ran it.
+    pub endpoint: Option<String>,
+    /// Duration in milliseconds.
+    pub duration_ms: f64,
+    /// Rows returned or affected.
+    pub rows: Option<i64>,
+}
+
+/// Answer of `GET /api/v1/monitoring/error-rates`: endpoints by error rate over one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRates {
+    /// Window start.
+    pub from: String,
+    /// Window end.
+    pub to: String,
+    /// Highest error rate first; ties by more errors.
+    pub items: Vec<EndpointErrorRate>,
+}
+
+/// Errors of one endpoint in an [`ErrorRates`] window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointErrorRate {
+    /// Route template.
+    pub endpoint: Option<String>,
+    /// `frontend` or `backend`.
+    pub source: String,
+    /// Requests.
+    pub requests: i64,
+    /// Requests answered 5xx (or failed).
+    pub errors: i64,
+    /// `errors / requests`.
+    pub error_rate: f64,
+}
+
+/// Answer of `GET /api/v1/monitoring/web-vitals`: p75 per page, the value Core Web Vitals are
+/// judged on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebVitals {
+    /// Window start.
+    pub from: String,
+    /// Window end.
+    pub to: String,
+    /// One entry per (page, metric) with data.
+    pub items: Vec<WebVitalP75>,
+}
+
+/// The 75th percentile of one web vital on one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebVitalP75 {
+    /// Page path.
+    pub page: Option<String>,
+    /// `LCP`, `INP`, `CLS`, `FCP` or `TTFB`.
+    pub metric: String,
+    /// Measurements.
+    pub count: i64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// `good`, `needs-improvement` or `poor` by Google's published thresholds.
+    pub rating: String,
+}
+
+/// How bad an alert is; carried into every notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information.
+    Info,
+    /// Needs a look.
+    Warning,
+    /// Needs someone now.
+    Critical,
+}
+
+impl Severity {
+    /// Wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// How the observed value is compared with the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operator {
+    /// value > threshold.
+    Gt,
+    /// value >= threshold.
+    Gte,
+    /// value < threshold.
+    Lt,
+    /// value <= threshold.
+    Lte,
+}
+
+impl Operator {
+    /// Whether `value` breaches `threshold`.
+    pub fn breached(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Operator::Gt => value > threshold,
+            Operator::Gte => value >= threshold,
+            Operator::Lt => value < threshold,
+            Operator::Lte => value <= threshold,
+        }
+    }
+
+    /// Symbol for messages (`>`, `≥`, …).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Operator::Gt => ">",
+            Operator::Gte => ">=",
+            Operator::Lt => "<",
+            Operator::Lte => "<=",
+        }
+    }
+}
+
+/// The logs a log-based condition counts: the same filters as the logs list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogFilters {
+    /// `frontend` or `backend`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Exactly this level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// This level or more severe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_level: Option<String>,
+    /// Module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// Request path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Full-text query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+}
+
+/// What a rule watches, tagged by `type`. The threshold's kind follows from it
+/// ([`Condition::threshold_kind`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Condition {
+    /// Share of requests answered 5xx, as a ratio 0..=1.
+    ErrorRate {
+        /// One route template, or all requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+        /// `frontend` or `backend`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
+    /// Logs matching filters (typically a level) in the window.
+    LogCount {
+        /// Which logs count.
+        #[serde(default)]
+        filters: LogFilters,
+    },
+    /// An exception group seen for the first time in the window.
+    NewException {
+        /// `frontend` or `backend`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
+    /// A resolved exception group that occurred again (judged on receive time).
+    RegressedException {
+        /// `frontend` or `backend`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
+    /// Exception occurrences in the window.
+    ExceptionCount {
+        /// `frontend` or `backend`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+        /// Only this exception type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exception_type: Option<String>,
+    },
+    /// A latency percentile of requests, in milliseconds.
+    Latency {
+        /// `p50` … `p99` (see [`LATENCY_QUANTILES`]).
+        quantile: String,
+        /// One route template, or all requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+    },
+    /// Requests slower than `slow_ms` in the window.
+    SlowRequestCount {
+        /// Slowness threshold; the collector's default when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slow_ms: Option<f64>,
+        /// One route template, or all requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+    },
+    /// Logs whose message matches a regular expression (Rust `regex` syntax).
+    MessageRegex {
+        /// The expression.
+        pattern: String,
+        /// Which logs are searched.
+        #[serde(default)]
+        filters: LogFilters,
+    },
+    /// The 75th percentile of a web vital.
+    WebVital {
+        /// One of [`WEB_VITALS`].
+        metric: String,
+        /// One page, or all.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<String>,
+    },
+}
+
+/// What kind of number a condition's threshold is, so a rule cannot compare an error rate with
+/// 250 or a count with 0.5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThresholdKind {
+    /// A fraction in 0..=1.
+    Ratio,
+    /// A whole, non-negative number.
+    Count,
+    /// Non-negative milliseconds.
+    Milliseconds,
+    /// A non-negative unitless score (CLS).
+    Score,
+}
+
+impl Condition {
+    /// The kind of threshold this condition compares against.
+    pub fn threshold_kind(&self) -> ThresholdKind {
+        match self {
+            Condition::ErrorRate { .. } => ThresholdKind::Ratio,
+            Condition::Latency { .. } => ThresholdKind::Milliseconds,
+            Condition::WebVital { metric, .. } if metric == "CLS" => ThresholdKind::Score,
+            Condition::WebVital { .. } => ThresholdKind::Milliseconds,
+            Condition::LogCount { .. }
+            | Condition::NewException { .. }
+            | Condition::RegressedException { .. }
+            | Condition::ExceptionCount { .. }
+            | Condition::SlowRequestCount { .. }
+            | Condition::MessageRegex { .. } => ThresholdKind::Count,
+        }
+    }
+
+    /// Stored and wire spelling of the condition's `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Condition::ErrorRate { .. } => "error_rate",
+            Condition::LogCount { .. } => "log_count",
+            Condition::NewException { .. } => "new_exception",
+            Condition::RegressedException { .. } => "regressed_exception",
+            Condition::ExceptionCount { .. } => "exception_count",
+            Condition::Latency { .. } => "latency",
+            Condition::SlowRequestCount { .. } => "slow_request_count",
+            Condition::MessageRegex { .. } => "message_regex",
+            Condition::WebVital { .. } => "web_vital",
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_pending() -> u32 {
+    1
+}
+
+fn default_throttle() -> u32 {
+    60
+}
+
+fn default_window() -> u32 {
+    5
+}
+
+/// A notification channel as written: secrets included.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChannelRequest {
+    /// A JSON POST signed per Standard Webhooks.
+    Webhook {
+        /// An existing channel of this rule, whose secret is kept when `secret` is absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<Uuid>,
+        /// `http://` or `https://` URL.
+        url: String,
+        /// `whsec_`-prefixed base64 signing secret; absent keeps the existing one (or none),
+        /// empty removes it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret: Option<String>,
+        /// Notify when the alert clears (default on for webhooks, as in Alertmanager).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        send_resolved: Option<bool>,
+    },
+    /// A Slack-compatible incoming webhook (`text` + `blocks`).
+    Slack {
+        /// An existing channel of this rule, whose URL is kept when `url` is absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<Uuid>,
+        /// The incoming-webhook URL; it carries the token, so it is write-only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+        /// Notify when the alert clears (default off).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        send_resolved: Option<bool>,
+    },
+    /// Email over the collector's configured SMTP server.
+    Email {
+        /// An existing channel of this rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<Uuid>,
+        /// Recipient addresses.
+        to: Vec<String>,
+        /// Notify when the alert clears (default off).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        send_resolved: Option<bool>,
+    },
+}
+
+impl ChannelRequest {
+    /// Whether a resolve notification goes out on this channel: as asked, else on for webhooks
+    /// and off for Slack and email (Alertmanager's defaults).
+    pub fn sends_resolved(&self) -> bool {
+        match self {
+            ChannelRequest::Webhook { send_resolved, .. } => send_resolved.unwrap_or(true),
+            ChannelRequest::Slack { send_resolved, .. }
+            | ChannelRequest::Email { send_resolved, .. } => send_resolved.unwrap_or(false),
+        }
+    }
+}
+
+impl std::fmt::Debug for ChannelRequest {
+    /// Leaves secrets and the Slack URL out, so a logged request cannot leak them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChannelRequest::Webhook {
+                id, url, secret, ..
+            } => f
+                .debug_struct("Webhook")
+                .field("id", id)
+                .field("url", url)
+                .field("secret_set", &secret.is_some())
+                .finish(),
+            ChannelRequest::Slack { id, url, .. } => f
+                .debug_struct("Slack")
+                .field("id", id)
+                .field("url_set", &url.is_some())
+                .finish(),
+            ChannelRequest::Email { id, to, .. } => f
+                .debug_struct("Email")
+                .field("id", id)
+                .field("to", to)
+                .finish(),
+        }
+    }
+}
+
+/// A notification channel as read back: secrets replaced by whether they are set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChannelView {
+    /// See [`ChannelRequest::Webhook`].
+    Webhook {
+        /// Channel id, to keep its secret on update.
+        id: Uuid,
+        /// Target URL.
+        url: String,
+        /// Whether deliveries are signed.
+        secret_set: bool,
+        /// Whether resolve notifications go out.
+        send_resolved: bool,
+    },
+    /// See [`ChannelRequest::Slack`].
+    Slack {
+        /// Channel id, to keep its URL on update.
+        id: Uuid,
+        /// Whether a URL is stored.
+        url_set: bool,
+        /// Whether resolve notifications go out.
+        send_resolved: bool,
+    },
+    /// See [`ChannelRequest::Email`].
+    Email {
+        /// Channel id.
+        id: Uuid,
+        /// Recipients.
+        to: Vec<String>,
+        /// Whether resolve notifications go out.
+        send_resolved: bool,
+    },
+}
+
+/// Which kind a channel is, for outcomes and history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Generic signed webhook.
+    Webhook,
+    /// Slack-compatible webhook.
+    Slack,
+    /// SMTP email.
+    Email,
+}
+
+/// `POST /api/v1/monitoring/alerts` and `PUT …/alerts/{id}` (a full replacement).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRuleRequest {
+    /// Shown in notifications and the UI.
+    pub name: String,
+    /// Free text for whoever gets paged.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Disabled rules are not evaluated.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Carried into notifications.
+    pub severity: Severity,
+    /// What is watched.
+    pub condition: Condition,
+    /// How the value compares with the threshold.
+    pub operator: Operator,
+    /// Of the kind [`Condition::threshold_kind`] says.
+    pub threshold: f64,
+    /// The window the value is computed over, in minutes (1..=1440).
+    #[serde(default = "default_window")]
+    pub window_minutes: u32,
+    /// Consecutive breaching evaluations before the rule fires (1 fires on the first), the
+    /// cure for flapping.
+    #[serde(default = "default_pending")]
+    pub pending_evaluations: u32,
+    /// After a notification, further triggers within this many minutes are recorded in the
+    /// history but not sent (seed property 6).
+    #[serde(default = "default_throttle")]
+    pub throttle_minutes: u32,
+    /// No notifications until then (RFC 3339); evaluation and history go on.
+    #[serde(default)]
+    pub mute_until: Option<String>,
+    /// Where notifications go; none records history only.
+    #[serde(default)]
+    pub channels: Vec<ChannelRequest>,
+}
+
+/// The state of a rule between evaluations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// Not breaching.
+    Ok,
+    /// Breaching, but not yet for `pending_evaluations` evaluations in a row.
+    Pending,
+    /// Breaching long enough: notified (unless throttled or muted).
+    Firing,
+    /// Was firing and cleared at the last evaluation.
+    Resolved,
+    /// The condition had no data to judge (e.g. no requests at all for a latency rule).
+    NoData,
+}
+
+impl AlertState {
+    /// Wire and stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Ok => "ok",
+            AlertState::Pending => "pending",
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+            AlertState::NoData => "no_data",
+        }
+    }
+}
+
+/// A rule's evaluation state as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleStateView {
+    /// Current state.
+    pub state: AlertState,
+    /// When it entered that state.
+    pub since: Option<String>,
+    /// Last evaluation.
+    pub last_evaluated_at: Option<String>,
+    /// Value seen at the last evaluation (`null` without data).
+    pub last_value: Option<f64>,
+    /// Breaching evaluations in a row so far.
+    pub breaching_streak: u32,
+    /// Last notification actually sent.
+    pub last_notified_at: Option<String>,
+}
+
+/// An alert rule as read: `GET /api/v1/monitoring/alerts` (in a `Page`) and `…/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRule {
+    /// Rule id.
+    pub id: Uuid,
+    /// Owning project.
+    pub project_id: Uuid,
+    /// See [`AlertRuleRequest::name`].
+    pub name: String,
+    /// See [`AlertRuleRequest::description`].
+    pub description: Option<String>,
+    /// See [`AlertRuleRequest::enabled`].
+    pub enabled: bool,
+    /// See [`AlertRuleRequest::severity`].
+    pub severity: Severity,
+    /// See [`AlertRuleRequest::condition`].
+    pub condition: Condition,
+    /// See [`AlertRuleRequest::operator`].
+    pub operator: Operator,
+    /// See [`AlertRuleRequest::threshold`].
+    pub threshold: f64,
+    /// See [`AlertRuleRequest::window_minutes`].
+    pub window_minutes: u32,
+    /// See [`AlertRuleRequest::pending_evaluations`].
+    pub pending_evaluations: u32,
+    /// See [`AlertRuleRequest::throttle_minutes`].
+    pub throttle_minutes: u32,
+    /// See [`AlertRuleRequest::mute_until`].
+    pub mute_until: Option<String>,
+    /// Channels without their secrets.
+    pub channels: Vec<ChannelView>,
+    /// Evaluation state; `null` before the first evaluation.
+    pub state: Option<RuleStateView>,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+/// What one history entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryKind {
+    /// The rule started firing, or fired again after its throttle.
+    Firing,
+    /// A trigger while firing inside the throttle (or while muted): recorded, not sent.
+    Suppressed,
+    /// The condition cleared.
+    Resolved,
+    /// The rule stopped getting data.
+    NoData,
+    /// A test notification.
+    Test,
+}
+
+/// How delivery on one channel went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelOutcome {
+    /// The channel (absent for a channel of a request being tested before it is saved).
+    pub channel_id: Option<Uuid>,
+    /// Its kind.
+    pub kind: ChannelKind,
+    /// Whether a try was accepted (2xx, or the SMTP server took the message).
+    pub delivered: bool,
+    /// Tries made.
+    pub attempts: u32,
+    /// HTTP status or SMTP reply code of the last try.
+    pub status: Option<u16>,
+    /// Why the last try failed, without secrets.
+    pub error: Option<String>,
+    /// Time spent over all tries.
+    pub duration_ms: f64,
+}
+
+/// One row of `GET /api/v1/monitoring/alerts/history` (in a `Page`, newest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertHistoryEntry {
+    /// Entry id.
+    pub id: Uuid,
+    /// The rule.
+    pub rule_id: Uuid,
+    /// The rule's name at the time.
+    pub rule_name: String,
+    /// What happened.
+    pub kind: HistoryKind,
+    /// The rule's severity at the time.
+    pub severity: Severity,
+    /// Value seen (`null` for no data).
+    pub value: Option<f64>,
+    /// Threshold at the time.
+    pub threshold: f64,
+    /// When it happened.
+    pub triggered_at: String,
+    /// Whether a notification went out (false inside the throttle, while muted, for an
+    /// entry without channels).
+    pub notification_sent: bool,
+    /// One outcome per channel tried.
+    pub notification_status: Vec<ChannelOutcome>,
+    /// The message sent (or that would have been).
+    pub message: String,
+    /// When someone acknowledged it.
+    pub acknowledged_at: Option<String>,
+    /// Who did.
+    pub acknowledged_by: Option<String>,
+}
+
+/// Query of `GET /api/v1/monitoring/alerts/history`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertHistoryQuery {
+    /// Only this rule.
+    #[serde(default)]
+    pub rule_id: Option<Uuid>,
+    /// Only this kind.
+    #[serde(default)]
+    pub kind: Option<HistoryKind>,
+    /// Only acknowledged (true) or unacknowledged (false) entries.
+    #[serde(default)]
+    pub acknowledged: Option<bool>,
+    /// Window start.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Window end.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Page size.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Cursor of the next page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// `POST /api/v1/monitoring/alerts/history/{id}/acknowledge`; the body may be empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcknowledgeRequest {
+    /// Optional note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Answer of `POST /api/v1/monitoring/alerts/{id}/test`: each channel's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestNotificationResponse {
+    /// True when every channel delivered.
+    pub delivered: bool,
+    /// One per channel, in the rule's order.
+    pub outcomes: Vec<ChannelOutcome>,
+}
