@@ -251,7 +251,7 @@ pub struct ServeConfig {
 
     /// Skips metric aggregation at ingest (slow requests are still recorded); only to measure
     /// what aggregation costs.
-    #[arg(long, env = "TRACEWIRE_NO_METRIC_AGGREGATION", hide = true)]
+    #[arg(long, env = "TRACEWIRE_NO_METRIC_AGGREGATION")]
     pub no_metric_aggregation: bool,
 
     /// Directory of an admin UI build to serve at `/` instead of the one embedded in the
