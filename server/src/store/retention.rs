@@ -84,6 +84,8 @@ pub struct ExceptionEventRecord {
 pub enum LeaseName {
     /// The retention run.
     Retention,
+    /// An alert evaluation round (evaluate every rule, then deliver the outbox).
+    AlertEvaluator,
 }
 
 impl LeaseName {
@@ -91,6 +93,7 @@ impl LeaseName {
     pub(crate) fn key(self) -> i64 {
         match self {
             LeaseName::Retention => 0x7472_6163_6577_6900 + 1,
+            LeaseName::AlertEvaluator => 0x7472_6163_6577_6900 + 2,
         }
     }
 }

@@ -1,0 +1,215 @@
+//! What a condition's value is over its window, read from the store with bounded cost: every
+//! read is an indexed range over the window or a per-hour tally, never a scan of every log.
+//!
+//! - `log_count`: the logs query's own count (whole hours from the `log_counts` tally, the
+//!   partial hours by `(level, timestamp)`; filters on module, path or text count the window's
+//!   rows through the time index).
+//! - `message_regex`: the window's logs, newest first, at most [`ReadLimits::regex_max_rows`]
+//!   of them; past that cap the value is the count among the rows read (a lower bound), so a
+//!   noisy window costs the same as a quiet one.
+//! - `new_exception` / `regressed_exception`: groups first received / reopened in the window
+//!   (by the collector's clock); `exception_count`: occurrences in the window.
+//! - error rate, latency, slow requests and web vitals read the monitoring aggregates; they
+//!   are not wired yet and are reported as unsupported (the rule is skipped, its state kept).
+
+use std::collections::HashMap;
+
+use tracewire_shared::api::monitoring::{Condition, LogFilters};
+
+use super::message::MAX_SAMPLES;
+use crate::query::cursor::Cursor;
+use crate::query::logs::LogFilter;
+use crate::store::{ExceptionSignal, Store, StoreError};
+
+/// Bounds of one condition read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReadLimits {
+    /// Most log rows a message regex is tried on per evaluation.
+    pub regex_max_rows: u32,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        Self {
+            regex_max_rows: 10_000,
+        }
+    }
+}
+
+/// Rows per page while a message regex walks its window.
+const REGEX_PAGE: u32 = 1000;
+
+/// What one read found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observation {
+    /// The value; `None` when there was nothing to judge.
+    pub value: Option<f64>,
+    /// A few matching lines for the notification.
+    pub samples: Vec<String>,
+}
+
+/// Why a condition could not be read this time.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The database failed; the rule is tried again next round.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored rule cannot be evaluated (a filter or regex this version refuses).
+    #[error("rule cannot be evaluated: {0}")]
+    BadRule(String),
+    /// The condition's data source is not available in this build.
+    #[error("{0} conditions are not evaluated yet")]
+    Unsupported(&'static str),
+}
+
+/// Reads `condition` over the `window_minutes` ending at `now_us`.
+pub async fn observe(
+    store: &dyn Store,
+    condition: &Condition,
+    window_minutes: u32,
+    now_us: i64,
+    limits: &ReadLimits,
+) -> Result<Observation, ReadError> {
+    let from_us = now_us - i64::from(window_minutes) * 60_000_000;
+    match condition {
+        Condition::LogCount { filters } => {
+            let mut filter = log_filter(filters, from_us, now_us)?;
+            filter.limit = MAX_SAMPLES as u32;
+            let page = store.query_logs(&filter).await?;
+            Ok(Observation {
+                value: Some(page.total as f64),
+                samples: page.rows.iter().take(MAX_SAMPLES).map(log_line).collect(),
+            })
+        }
+        Condition::MessageRegex { pattern, filters } => {
+            let regex =
+                regex::Regex::new(pattern).map_err(|e| ReadError::BadRule(e.to_string()))?;
+            let mut filter = log_filter(filters, from_us, now_us)?;
+            filter.limit = REGEX_PAGE.min(limits.regex_max_rows.max(1));
+            let (mut read, mut matched) = (0u32, 0u64);
+            let mut samples = Vec::new();
+            loop {
+                let mut rows = store.page_logs(&filter).await?;
+                let more = rows.len() > filter.limit as usize;
+                rows.truncate(filter.limit as usize);
+                for row in &rows {
+                    read += 1;
+                    if regex.is_match(&row.message) {
+                        matched += 1;
+                        if samples.len() < MAX_SAMPLES {
+                            samples.push(log_line(row));
+                        }
+                    }
+                    if read >= limits.regex_max_rows {
+                        break;
+                    }
+                }
+                match rows.last() {
+                    Some(last) if more && read < limits.regex_max_rows => {
+                        filter.cursor = Some(Cursor {
+                            time_us: last.timestamp,
+                            id: last.id,
+                        });
+                    }
+                    _ => break,
+                }
+            }
+            Ok(Observation {
+                value: Some(matched as f64),
+                samples,
+            })
+        }
+        Condition::NewException { source } => {
+            exceptions(
+                store,
+                ExceptionSignal::New,
+                source.as_deref(),
+                None,
+                from_us,
+                now_us,
+            )
+            .await
+        }
+        Condition::RegressedException { source } => {
+            exceptions(
+                store,
+                ExceptionSignal::Regressed,
+                source.as_deref(),
+                None,
+                from_us,
+                now_us,
+            )
+            .await
+        }
+        Condition::ExceptionCount {
+            source,
+            exception_type,
+        } => {
+            exceptions(
+                store,
+                ExceptionSignal::Occurrences,
+                source.as_deref(),
+                exception_type.as_deref(),
+                from_us,
+                now_us,
+            )
+            .await
+        }
+        Condition::ErrorRate { .. } => Err(ReadError::Unsupported("error_rate")),
+        Condition::Latency { .. } => Err(ReadError::Unsupported("latency")),
+        Condition::SlowRequestCount { .. } => Err(ReadError::Unsupported("slow_request_count")),
+        Condition::WebVital { .. } => Err(ReadError::Unsupported("web_vital")),
+    }
+}
+
+async fn exceptions(
+    store: &dyn Store,
+    signal: ExceptionSignal,
+    source: Option<&str>,
+    exception_type: Option<&str>,
+    from_us: i64,
+    to_us: i64,
+) -> Result<Observation, ReadError> {
+    let found = store
+        .exception_signal(signal, source, exception_type, from_us, to_us)
+        .await?;
+    Ok(Observation {
+        value: Some(found.count as f64),
+        samples: found.samples,
+    })
+}
+
+/// The logs query's filter for a rule's log filters over `[from_us, to_us]`, parsed by the
+/// same code as the logs API's query string, so a rule counts exactly what its link shows.
+fn log_filter(filters: &LogFilters, from_us: i64, to_us: i64) -> Result<LogFilter, ReadError> {
+    let mut map = HashMap::new();
+    for (name, value) in [
+        ("source", &filters.source),
+        ("level", &filters.level),
+        ("min_level", &filters.min_level),
+        ("module", &filters.module),
+        ("path", &filters.path),
+        ("q", &filters.q),
+    ] {
+        if let Some(v) = value {
+            map.insert(name.to_owned(), v.clone());
+        }
+    }
+    let mut filter = LogFilter::parse(&map).map_err(|errors| {
+        ReadError::BadRule(
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    filter.from_us = Some(from_us);
+    filter.to_us = Some(to_us);
+    filter.cursor = None;
+    Ok(filter)
+}
+
+fn log_line(row: &crate::store::LogRow) -> String {
+    format!("{} {}", row.level, row.message)
+}
