@@ -1,9 +1,10 @@
 //! What a condition's value is over its window, read from the store with bounded cost: every
 //! read is an indexed range over the window or a per-hour tally, never a scan of every log.
 //!
-//! - `log_count`: the logs query's own count (whole hours from the `log_counts` tally, the
-//!   partial hours by `(level, timestamp)`; filters on module, path or text count the window's
-//!   rows through the time index).
+//! - `log_count`: occurrences (the sum of `dedup_count`: a burst of identical errors collapsed
+//!   by dedup is still a burst) of the logs the rule's filters match, by the logs query's own
+//!   WHERE over the window, through the `(level, timestamp)` or `(timestamp, id)` index. Not
+//!   the `log_counts` tally: it counts rows, not occurrences, and windows are short.
 //! - `message_regex`: the window's logs, newest first, at most [`ReadLimits::regex_max_rows`]
 //!   of them; past that cap the value is the count among the rows read (a lower bound), so a
 //!   noisy window costs the same as a quiet one.
@@ -75,10 +76,16 @@ pub async fn observe(
         Condition::LogCount { filters } => {
             let mut filter = log_filter(filters, from_us, now_us)?;
             filter.limit = MAX_SAMPLES as u32;
-            let page = store.query_logs(&filter).await?;
+            let count = store.count_log_occurrences(&filter).await?;
+            let samples = if count > 0 {
+                let rows = store.page_logs(&filter).await?;
+                rows.iter().take(MAX_SAMPLES).map(log_line).collect()
+            } else {
+                Vec::new()
+            };
             Ok(Observation {
-                value: Some(page.total as f64),
-                samples: page.rows.iter().take(MAX_SAMPLES).map(log_line).collect(),
+                value: Some(count as f64),
+                samples,
             })
         }
         Condition::MessageRegex { pattern, filters } => {

@@ -12,6 +12,7 @@
 
 use super::StoreResult;
 use crate::alerting::state::RuleState;
+use crate::query::logs::LogFilter;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -305,6 +306,11 @@ pub trait AlertStore: Send + Sync {
         by: &str,
         note: Option<&str>,
     ) -> StoreResult<HistoryRecord>;
+    /// Occurrences of the logs `filter` matches (the sum of their `dedup_count`, so a burst of
+    /// identical errors that dedup collapsed into one row still counts as a burst). Read
+    /// through the time indexes over the filter's range (`(level, timestamp)` when it names a
+    /// level), never the whole table; the filter's limit and cursor are ignored.
+    async fn count_log_occurrences(&self, filter: &LogFilter) -> StoreResult<i64>;
     /// Exception rows of `signal` in `[from_us, to_us]`, optionally of one source and type;
     /// read through the time indexes (`first_received_at`, `regressed_at`,
     /// `exception_events (timestamp, id)`), never a scan of the tables.

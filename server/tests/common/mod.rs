@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod receivers;
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -5,6 +5,7 @@
 use super::{Db, This};
 use crate::alerting::state::RuleState;
 use crate::store::dialect::Dialect;
+use crate::store::read_sql::bind_all;
 use crate::store::{self, AlertStore};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
@@ -368,6 +369,20 @@ impl AlertStore for This {
             return Err(store::StoreError::NotFound);
         }
         self.get_history(id).await
+    }
+
+    async fn count_log_occurrences(
+        &self,
+        f: &crate::query::logs::LogFilter,
+    ) -> store::StoreResult<i64> {
+        let search = self.text_search(f).await?;
+        let w = f.where_clause(false, &search);
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(dedup_count), 0) AS BIGINT) FROM app_logs{}",
+            w.sql()
+        );
+        let q = sqlx::query_scalar::<Db, i64>(&sql);
+        Ok(bind_all!(q, &w.binds).fetch_one(self.pool()).await?)
     }
 
     async fn exception_signal(
