@@ -862,3 +862,52 @@ fn throttling(backend: Backend) {
 }
 
 property_on_both_backends!(property_6_alert_throttling, super::throttling);
+
+/// Two whole collectors on one PostgreSQL database, each running its own evaluator every
+/// second (the `serve` path): the rule fires once, every trigger after it is throttled, and no
+/// receiver gets a notification twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_collectors_on_one_postgres_fire_once() {
+    let s = server(Backend::Postgres).await;
+    let admin = s.admin_token().await;
+    let (hook_url, hook) = receiver(0).await;
+    let mut rule = error_rule("Two collectors", "pair", &hook_url, false);
+    rule["pending_evaluations"] = json!(1);
+    let rule = create_rule(&s, &admin, rule).await;
+    let id = rule["id"].as_str().expect("id").to_owned();
+    ingest_errors(&s, "pair", 3, now_us()).await;
+    let every_second = |db_url: &str| {
+        let mut c = ServeConfig::for_database(db_url);
+        c.alert_interval_secs = 1;
+        c
+    };
+    let a = TestServer::start_on(s.db.alias(), every_second(&s.db.url)).await;
+    let b = TestServer::start_on(s.db.alias(), every_second(&s.db.url)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let kinds = history(&s, &admin, &id).await;
+        if kinds.len() >= 4 {
+            assert_eq!(kinds[0], ("firing".into(), true), "{kinds:?}");
+            assert!(
+                kinds[1..]
+                    .iter()
+                    .all(|k| *k == ("suppressed".into(), false)),
+                "{kinds:?}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "evaluators did not run: {kinds:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        webhooks_for(&hook, &id).await.len(),
+        1,
+        "one notification for two collectors"
+    );
+    a.stop().await;
+    b.stop().await;
+    s.stop().await;
+}
