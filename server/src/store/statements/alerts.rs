@@ -127,8 +127,14 @@ fn push_signal_from(
         .push(time)
         .push(" <= ")
         .push_bind(to_us);
-    if let Some(s) = source {
-        qb.push(" AND g.source = ").push_bind(s.to_owned());
+    match source {
+        Some(s) => {
+            qb.push(" AND g.source = ").push_bind(s.to_owned());
+        }
+        // The collector's own 5xx reports count only when asked for, as in every query.
+        None => {
+            qb.push(" AND g.source <> 'collector'");
+        }
     }
     if let Some(t) = exception_type {
         qb.push(" AND g.exception_type = ").push_bind(t.to_owned());
