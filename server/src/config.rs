@@ -219,6 +219,41 @@ pub struct ServeConfig {
           value_parser = clap::value_parser!(u32).range(1..=50_000))]
     pub retention_batch: u32,
 
+    /// Requests that take at least this long (milliseconds, by the request log's
+    /// `duration_ms`) are recorded as slow requests with their trace id.
+    #[arg(long, env = "TRACEWIRE_SLOW_REQUEST_MS", default_value_t = 1000.0)]
+    pub slow_request_ms: f64,
+
+    /// Database statements that take at least this long (milliseconds) are kept as slow
+    /// queries when the sender did not flag them itself (the middleware flags by its own
+    /// `slow_query_ms`).
+    #[arg(long, env = "TRACEWIRE_SLOW_QUERY_MS", default_value_t = 500.0)]
+    pub slow_query_ms: f64,
+
+    /// Distinct metric series (source, metric, endpoint) per project; observations of further
+    /// series are dropped and counted, so a client sending raw paths cannot grow the tables
+    /// without bound.
+    #[arg(long, env = "TRACEWIRE_MAX_METRIC_SERIES", default_value_t = 2000,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_metric_series: usize,
+
+    /// Days metric aggregates and slow entries are kept, as `1m=2,5m=14,1h=90,1d=730,slow=14`
+    /// (any subset; the rest keep these defaults).
+    #[arg(long, env = "TRACEWIRE_METRIC_RETENTION", default_value = "1m=2,5m=14,1h=90,1d=730,slow=14",
+          value_parser = parse_metric_retention)]
+    pub metric_retention: crate::monitoring::rollup::MonitoringRetention,
+
+    /// Seconds between metric roll-up runs (5-minute, hourly and daily rows, and their
+    /// retention).
+    #[arg(long, env = "TRACEWIRE_ROLLUP_INTERVAL_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub rollup_interval_secs: u64,
+
+    /// Skips metric aggregation at ingest (slow requests are still recorded); only to measure
+    /// what aggregation costs.
+    #[arg(long, env = "TRACEWIRE_NO_METRIC_AGGREGATION", hide = true)]
+    pub no_metric_aggregation: bool,
+
     /// Directory of the admin UI build to serve at `/` (a status page when absent).
     #[arg(long, env = "TRACEWIRE_UI_DIR", default_value = "admin-ui/dist")]
     pub ui_dir: std::path::PathBuf,
@@ -353,6 +388,33 @@ pub struct LevelDays {
     pub level: Level,
     /// Days kept; 0 keeps forever.
     pub days: u32,
+}
+
+/// Parses `--metric-retention`: `period=days` pairs, comma separated.
+fn parse_metric_retention(
+    s: &str,
+) -> Result<crate::monitoring::rollup::MonitoringRetention, String> {
+    let mut r = crate::monitoring::rollup::MonitoringRetention::default();
+    for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, days) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?}: expected period=days, e.g. 1m=2"))?;
+        let days: u32 = days
+            .trim()
+            .parse()
+            .ok()
+            .filter(|d| *d > 0)
+            .ok_or_else(|| format!("{pair:?}: days must be a whole number above 0"))?;
+        match key.trim() {
+            "1m" => r.minute_days = days,
+            "5m" => r.five_minute_days = days,
+            "1h" => r.hour_days = days,
+            "1d" => r.day_days = days,
+            "slow" => r.slow_days = days,
+            other => return Err(format!("{other:?}: expected 1m, 5m, 1h, 1d or slow")),
+        }
+    }
+    Ok(r)
 }
 
 impl std::str::FromStr for LevelDays {

@@ -121,7 +121,7 @@ impl Error {
         }
     }
 
-    fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             Error::MalformedJson(_) => "malformed_json",
             Error::InvalidKey => "invalid_key",

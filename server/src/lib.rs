@@ -33,6 +33,7 @@ pub mod retention;
 pub mod selflog;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 
 use config::ServeConfig;
 use ingest::writer::{self, WriterConfig};
@@ -76,6 +77,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // Installed before the first request so every counter exists from the start.
+    telemetry::handle();
     let redactor = Redactor::new(&config.redact_keys, &config.redact_patterns)?
         .with_emails(config.redact_emails);
     let (writer, writer_task) = writer::spawn(
@@ -83,6 +86,10 @@ pub async fn run(
         WriterConfig {
             queue_capacity: config.writer_queue,
             max_group_entries: config.writer_group_entries,
+            slow_request_ms: config.slow_request_ms,
+            slow_query_ms: config.slow_query_ms,
+            max_series: config.max_metric_series,
+            aggregate: !config.no_metric_aggregation,
             ..WriterConfig::default()
         },
     )
@@ -141,7 +148,11 @@ pub async fn run(
                 store.clone(),
                 notifier,
                 Duration::from_secs(config.alert_interval_secs),
-            ),
+            )
+            .with_limits(alerting::conditions::ReadLimits {
+                slow_request_ms: config.slow_request_ms,
+                ..alerting::conditions::ReadLimits::default()
+            }),
             stopping.clone(),
         ))),
         Some(Err(e)) => {
@@ -150,6 +161,12 @@ pub async fn run(
         }
         None => None,
     };
+    let rollup = tokio::spawn(monitoring::rollup::periodic(
+        store.clone(),
+        config.metric_retention,
+        std::time::Duration::from_secs(config.rollup_interval_secs),
+        stopping.clone(),
+    ));
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -173,6 +190,9 @@ pub async fn run(
     // The peer address (the router's `ConnectInfo`) feeds failed-login throttling.
     http::serve::serve(listener, app, limits, shutdown).await;
     maintenance.abort();
+    if let Err(e) = rollup.await {
+        tracing::error!(error = %e, "metric roll-up task failed");
+    }
     // A retention run in progress stops after its current batch (archive, then delete).
     if let Some(task) = retention
         && let Err(e) = task.await

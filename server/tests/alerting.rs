@@ -911,3 +911,148 @@ async fn two_collectors_on_one_postgres_fire_once() {
     b.stop().await;
     s.stop().await;
 }
+
+/// A request log as the middleware sends it (route template in `extra_data.route`).
+fn request_log(route: &str, status: i32, ms: f64, at: i64) -> Value {
+    json!({"level": if status >= 500 { "ERROR" } else { "INFO" },
+           "message": format!("GET {route} {status}"), "timestamp": format_timestamp_us(at),
+           "trace_id": Uuid::new_v4().simple().to_string(), "request_method": "GET",
+           "request_path": route.replace("{id}", "42"), "response_status": status,
+           "duration_ms": ms, "function": route, "extra_data": {"route": route}})
+}
+
+both_backends!(
+    metric_conditions_read_merged_aggregates,
+    |backend: Backend| async move {
+        let s = server(backend).await;
+        let admin = s.admin_token().await;
+        let (hook_url, hook) = receiver(0).await;
+        let t0 = now_us();
+        // /api/orders/{id}: 100 requests, 10 of them 5xx, durations 10..=1000 ms (p95 ≈ 950 ms,
+        // 1 of them at least 1,000 ms); /api/cart: fast and healthy.
+        let mut logs: Vec<Value> = (1..=100)
+            .map(|i| {
+                request_log(
+                    "/api/orders/{id}",
+                    if i % 10 == 0 { 503 } else { 200 },
+                    f64::from(i) * 10.0,
+                    t0 - i64::from(i) * SECOND,
+                )
+            })
+            .collect();
+        logs.extend((0..50).map(|i| request_log("/api/cart", 200, 5.0, t0 - i * SECOND)));
+        let (status, body) = s
+            .ingest(
+                &json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": logs}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let hook_channel = json!([{"type": "webhook", "url": hook_url, "secret": SECRET}]);
+        let mut ids = Vec::new();
+        for (name, condition, operator, threshold) in [
+            (
+                "orders errors",
+                json!({"type": "error_rate", "endpoint": "/api/orders/{id}"}),
+                "gt",
+                0.05,
+            ),
+            ("all errors", json!({"type": "error_rate"}), "gt", 0.1),
+            (
+                "orders p95",
+                json!({"type": "latency", "quantile": "p95", "endpoint": "/api/orders/{id}"}),
+                "gt",
+                900.0,
+            ),
+            (
+                "cart p95",
+                json!({"type": "latency", "quantile": "p95", "endpoint": "/api/cart"}),
+                "gt",
+                900.0,
+            ),
+            (
+                "slow orders",
+                json!({"type": "slow_request_count", "endpoint": "/api/orders/{id}"}),
+                "gte",
+                1.0,
+            ),
+            (
+                "LCP",
+                json!({"type": "web_vital", "metric": "LCP"}),
+                "gt",
+                2500.0,
+            ),
+        ] {
+            let rule = create_rule(
+                &s,
+                &admin,
+                json!({"name": name, "severity": "warning",
+            "condition": condition, "operator": operator, "threshold": threshold,
+            "window_minutes": 5, "pending_evaluations": 1, "channels": hook_channel}),
+            )
+            .await;
+            ids.push(rule["id"].as_str().expect("id").to_owned());
+        }
+        evaluator(s.store.clone(), None)
+            .round(t0 + SECOND)
+            .await
+            .expect("round");
+        let mut states = Vec::new();
+        for id in &ids {
+            let (_, rule) = api(
+                &s,
+                Method::GET,
+                &format!("/api/v1/monitoring/alerts/{id}"),
+                &admin,
+                None,
+            )
+            .await;
+            states.push((
+                rule["name"].as_str().map(str::to_owned),
+                rule["state"]["state"].clone(),
+                rule["state"]["last_value"].clone(),
+            ));
+        }
+        let value = |i: usize| states[i].2.as_f64().unwrap_or(f64::NAN);
+        assert_eq!(states[0].1, "firing", "{states:?}");
+        assert!(
+            (value(0) - 0.10).abs() < 1e-9,
+            "orders error rate {states:?}"
+        );
+        assert_eq!(
+            states[1].1, "ok",
+            "10 of 150 requests is under 10 %: {states:?}"
+        );
+        assert!((value(1) - 10.0 / 150.0).abs() < 1e-9, "{states:?}");
+        assert_eq!(states[2].1, "firing", "{states:?}");
+        assert!(
+            (value(2) - 950.0).abs() <= 950.0 * 0.02,
+            "p95 within the sketch's error: {states:?}"
+        );
+        assert_eq!(states[3].1, "ok", "{states:?}");
+        assert!(value(3) < 10.0, "{states:?}");
+        assert_eq!(
+            states[4].1, "firing",
+            "one request of 1,000 ms (the default threshold): {states:?}"
+        );
+        assert_eq!(value(4), 1.0, "{states:?}");
+        assert_eq!(
+            states[5].1, "no_data",
+            "no web vitals were sent: {states:?}"
+        );
+        let fired: Vec<String> = hook
+            .requests
+            .lock()
+            .await
+            .iter()
+            .filter_map(|(_, b)| serde_json::from_slice::<Value>(b).ok())
+            .filter_map(|v| v["rule"]["name"].as_str().map(str::to_owned))
+            .collect();
+        let mut fired_sorted = fired.clone();
+        fired_sorted.sort();
+        assert_eq!(
+            fired_sorted,
+            vec!["orders errors", "orders p95", "slow orders"]
+        );
+        s.stop().await;
+    }
+);

@@ -10,29 +10,39 @@
 //!   noisy window costs the same as a quiet one.
 //! - `new_exception` / `regressed_exception`: groups first received / reopened in the window
 //!   (by the collector's clock); `exception_count`: occurrences in the window.
-//! - error rate, latency, slow requests and web vitals read the monitoring aggregates; they
-//!   are not wired yet and are reported as unsupported (the rule is skipped, its state kept).
+//! - `error_rate`, `latency` and `web_vital`: the minute aggregates the window touches, their
+//!   counts summed and their sketches merged (a quantile of the merge, never an average of
+//!   quantiles); no requests is no data. `slow_request_count`: the slow requests recorded at
+//!   ingest in the window.
 
 use std::collections::HashMap;
 
-use tracewire_shared::api::monitoring::{Condition, LogFilters};
+use tracewire_shared::api::monitoring::{
+    Condition, DEFAULT_SLOW_REQUEST_MS, LogFilters, METRIC_TYPE_HTTP_REQUEST,
+    METRIC_TYPE_WEB_VITAL, Period,
+};
 
 use super::message::MAX_SAMPLES;
+use crate::monitoring::aggregate::{AggregateRow, period_start};
+use crate::monitoring::sketch::Sketch;
 use crate::query::cursor::Cursor;
 use crate::query::logs::LogFilter;
-use crate::store::{ExceptionSignal, Store, StoreError};
+use crate::store::{ExceptionSignal, SeriesFilter, Store, StoreError};
 
 /// Bounds of one condition read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReadLimits {
     /// Most log rows a message regex is tried on per evaluation.
     pub regex_max_rows: u32,
+    /// Slowness threshold of slow-request rules that do not name one (`--slow-request-ms`).
+    pub slow_request_ms: f64,
 }
 
 impl Default for ReadLimits {
     fn default() -> Self {
         Self {
             regex_max_rows: 10_000,
+            slow_request_ms: DEFAULT_SLOW_REQUEST_MS,
         }
     }
 }
@@ -58,9 +68,6 @@ pub enum ReadError {
     /// The stored rule cannot be evaluated (a filter or regex this version refuses).
     #[error("rule cannot be evaluated: {0}")]
     BadRule(String),
-    /// The condition's data source is not available in this build.
-    #[error("{0} conditions are not evaluated yet")]
-    Unsupported(&'static str),
 }
 
 /// Reads `condition` over the `window_minutes` ending at `now_us`.
@@ -162,11 +169,117 @@ pub async fn observe(
             )
             .await
         }
-        Condition::ErrorRate { .. } => Err(ReadError::Unsupported("error_rate")),
-        Condition::Latency { .. } => Err(ReadError::Unsupported("latency")),
-        Condition::SlowRequestCount { .. } => Err(ReadError::Unsupported("slow_request_count")),
-        Condition::WebVital { .. } => Err(ReadError::Unsupported("web_vital")),
+        Condition::ErrorRate { endpoint, source } => {
+            let rows = series(
+                store,
+                METRIC_TYPE_HTTP_REQUEST,
+                None,
+                endpoint,
+                source,
+                from_us,
+                now_us,
+            )
+            .await?;
+            let (count, errors) = rows
+                .iter()
+                .fold((0u64, 0u64), |(c, e), r| (c + r.count, e + r.errors));
+            Ok(Observation {
+                value: (count > 0).then(|| errors as f64 / count as f64),
+                samples: vec![format!("{errors} of {count} requests failed")],
+            })
+        }
+        Condition::Latency { quantile, endpoint } => {
+            let q = quantile_of(quantile)?;
+            let rows = series(
+                store,
+                METRIC_TYPE_HTTP_REQUEST,
+                None,
+                endpoint,
+                &None,
+                from_us,
+                now_us,
+            )
+            .await?;
+            Ok(merged_quantile(&rows, q, quantile))
+        }
+        Condition::SlowRequestCount { slow_ms, endpoint } => {
+            let threshold = slow_ms.unwrap_or(limits.slow_request_ms);
+            let count = store
+                .count_slow_requests(threshold, endpoint.as_deref(), from_us, now_us)
+                .await?;
+            Ok(Observation {
+                value: Some(count as f64),
+                samples: Vec::new(),
+            })
+        }
+        Condition::WebVital { metric, page } => {
+            let rows = series(
+                store,
+                METRIC_TYPE_WEB_VITAL,
+                Some(metric.clone()),
+                page,
+                &None,
+                from_us,
+                now_us,
+            )
+            .await?;
+            Ok(merged_quantile(&rows, 0.75, "p75"))
+        }
     }
+}
+
+/// The minute aggregates of one metric over the window: every minute the window touches
+/// (minute rows are kept two days, longer than the longest window).
+async fn series(
+    store: &dyn Store,
+    metric_type: &str,
+    metric_name: Option<String>,
+    endpoint: &Option<String>,
+    source: &Option<String>,
+    from_us: i64,
+    to_us: i64,
+) -> Result<Vec<AggregateRow>, ReadError> {
+    Ok(store
+        .aggregate_rows(&SeriesFilter {
+            metric_type: metric_type.to_owned(),
+            metric_name,
+            endpoint: endpoint.clone(),
+            source: source.clone(),
+            period: Period::Minute,
+            from_us: period_start(Period::Minute, from_us),
+            to_us: to_us.saturating_add(1),
+        })
+        .await?)
+}
+
+/// A quantile of the merged sketches (never an average of per-minute quantiles); no data
+/// without observations.
+fn merged_quantile(rows: &[AggregateRow], q: f64, label: &str) -> Observation {
+    let mut merged = Sketch::new();
+    for row in rows {
+        merged.merge(&row.sketch);
+    }
+    let value = merged.quantile(q);
+    Observation {
+        value,
+        samples: value
+            .map(|v| {
+                vec![format!(
+                    "{label} {v:.1} over {} observations",
+                    merged.count()
+                )]
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// `p95` → 0.95.
+fn quantile_of(name: &str) -> Result<f64, ReadError> {
+    name.strip_prefix('p')
+        .and_then(|n| n.parse::<u8>().ok())
+        .filter(|n| (1..=99).contains(n))
+        .map(|n| f64::from(n) / 100.0)
+        .ok_or_else(|| ReadError::BadRule(format!("unknown quantile {name:?}")))
 }
 
 async fn exceptions(

@@ -104,7 +104,7 @@ async fn fill_logs(url: &str, rows: u64, span_us: i64, now_us: i64) -> Result<()
     let start_us = now_us - span_us;
     let step = span_us / rows.max(1) as i64;
     let mut rng = Rng(11);
-    let row = format!("({})", vec!["?"; 11].join(","));
+    let row = format!("({})", ["?"; 11].join(","));
     let statement_for = |n: u64| format!("{INSERT}{}", vec![row.as_str(); n as usize].join(","));
     let started = Instant::now();
     let mut n = 0u64;
@@ -185,7 +185,7 @@ async fn fill_exceptions(
             event_id: Uuid::now_v7(),
             project_id: project,
             fingerprint: format!("fp{g}"),
-            source: if g % 2 == 0 { "frontend" } else { "backend" },
+            source: if g.is_multiple_of(2) { "frontend" } else { "backend" },
             exception_type: ["TypeError", "KeyError", "Timeout"][(g % 3) as usize].to_owned(),
             exception_message: format!("failure {g}"),
             stack_trace: None,

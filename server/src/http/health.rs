@@ -1,4 +1,5 @@
-//! Liveness and readiness probes for load balancers and orchestrators.
+//! Liveness and readiness probes for load balancers and orchestrators, and the collector's own
+//! metrics for Prometheus (no session: like the probes, meant for the operator's network).
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -13,6 +14,19 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(get_health))
         .route("/readyz", get(get_ready))
+        .route("/metrics", get(get_metrics))
+}
+
+/// The Prometheus text exposition format, version 0.0.4.
+async fn get_metrics() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::telemetry::render(),
+    )
+        .into_response()
 }
 
 async fn get_health() -> Json<Health> {

@@ -38,7 +38,10 @@ async fn post_logs(
     let result = handle(&state, query, &headers, body).await;
     let mut response = match result {
         Ok(r) => (StatusCode::OK, Json(r)).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => {
+            metrics::counter!(crate::telemetry::INGEST_REJECTED, "reason" => e.code()).increment(1);
+            e.into_response()
+        }
     };
     add_cors(response.headers_mut(), origin.as_deref());
     response

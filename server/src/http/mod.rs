@@ -9,6 +9,7 @@ pub mod extract;
 mod health;
 mod ingest;
 mod logs;
+mod monitoring;
 pub mod serve;
 mod stream;
 mod ui;
@@ -37,6 +38,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .merge(logs::router())
         .merge(exceptions::router())
         .merge(export::router())
+        .merge(monitoring::router())
         .merge(stream::router())
         .merge(alerts::router())
         // These answers hold logs and sessions: no cache (browser or proxy) may keep them.

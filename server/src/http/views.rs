@@ -154,3 +154,34 @@ pub(super) fn page<R, T: for<'r> From<&'r R>>(
         next_cursor,
     }
 }
+
+impl From<&crate::store::SlowRequestRow> for tracewire_shared::api::monitoring::SlowRequest {
+    fn from(r: &crate::store::SlowRequestRow) -> Self {
+        Self {
+            log_id: r.log_id,
+            timestamp: format_timestamp_us(r.timestamp),
+            trace_id: r.trace_id.clone(),
+            source: r.source.clone(),
+            method: r.method.clone(),
+            endpoint: (!r.endpoint.is_empty()).then(|| r.endpoint.clone()),
+            path: r.path.clone(),
+            status: r.status,
+            duration_ms: r.duration_ms,
+        }
+    }
+}
+
+impl From<&crate::store::SlowQueryRow> for tracewire_shared::api::monitoring::SlowStatement {
+    fn from(r: &crate::store::SlowQueryRow) -> Self {
+        Self {
+            id: r.id,
+            timestamp: format_timestamp_us(r.timestamp),
+            trace_id: r.trace_id.clone(),
+            summary: r.summary.clone(),
+            statement: r.statement.clone(),
+            endpoint: r.endpoint.clone(),
+            duration_ms: r.duration_ms,
+            rows: r.row_count,
+        }
+    }
+}

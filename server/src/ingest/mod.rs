@@ -108,6 +108,11 @@ impl IngestService {
         }
     }
 
+    /// Metric observations dropped by the per-project series cap since start.
+    pub fn series_dropped(&self) -> u64 {
+        self.writer.series_dropped()
+    }
+
     /// Whether the database accepts the writer's writes (for `/readyz`).
     pub fn write_health(&self) -> &std::sync::Arc<crate::ingest::writer::WriteHealth> {
         self.writer.health()

@@ -14,12 +14,16 @@
 
 use super::dedup::{DedupIndex, key_hash};
 use crate::clock::now_us;
+use crate::monitoring::aggregate::{Aggregator, DEFAULT_MAX_SERIES};
+use crate::monitoring::observe::{RequestTiming, is_slow_statement, metric_observation};
 use crate::store::{BatchRecord, ExceptionRow, LogRow, MetricRow, Store, StoreError, StoreResult};
+use crate::store::{SlowQueryRow, SlowRequestRow};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tracewire_shared::api::monitoring::{DEFAULT_SLOW_QUERY_MS, DEFAULT_SLOW_REQUEST_MS};
 use tracewire_shared::fingerprint::{DedupKey, exception_fingerprint};
 use tracewire_shared::validate::{Source, ValidBatch};
 use tracewire_shared::wire::{Accepted, IngestResponse};
@@ -36,6 +40,15 @@ pub struct WriterConfig {
     pub dedup_window_us: i64,
     /// Time between write probes while writes are failing.
     pub probe_interval: Duration,
+    /// Requests at least this slow are recorded in `slow_requests` (seed property 5).
+    pub slow_request_ms: f64,
+    /// Statements at least this slow are recorded when the sender did not flag them.
+    pub slow_query_ms: f64,
+    /// Distinct metric series per project before new ones are dropped (and counted).
+    pub max_series: usize,
+    /// Whether request timings and metrics are aggregated at all; off only to measure what
+    /// aggregation costs.
+    pub aggregate: bool,
 }
 
 impl Default for WriterConfig {
@@ -45,6 +58,10 @@ impl Default for WriterConfig {
             max_group_entries: 20_000,
             dedup_window_us: tracewire_shared::wire::DEDUP_WINDOW_MS * 1000,
             probe_interval: Duration::from_secs(2),
+            slow_request_ms: DEFAULT_SLOW_REQUEST_MS,
+            slow_query_ms: DEFAULT_SLOW_QUERY_MS,
+            max_series: DEFAULT_MAX_SERIES,
+            aggregate: true,
         }
     }
 }
@@ -114,12 +131,18 @@ impl WriteHealth {
 pub struct WriterHandle {
     tx: mpsc::Sender<WriteJob>,
     health: Arc<WriteHealth>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl WriterHandle {
     /// Whether the database currently accepts writes (shared with the writer task).
     pub fn health(&self) -> &Arc<WriteHealth> {
         &self.health
+    }
+
+    /// Metric observations dropped by the per-project series cap since start.
+    pub fn series_dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Queues a batch without waiting; the receiver resolves after the commit.
@@ -181,8 +204,23 @@ pub async fn spawn(
     }
     let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
     let health = Arc::new(WriteHealth::default());
-    let task = tokio::spawn(run(store, config, index, rx, health.clone()));
-    Ok((WriterHandle { tx, health }, task))
+    let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let task = tokio::spawn(run(
+        store,
+        config,
+        index,
+        rx,
+        health.clone(),
+        dropped.clone(),
+    ));
+    Ok((
+        WriterHandle {
+            tx,
+            health,
+            dropped,
+        },
+        task,
+    ))
 }
 
 fn seed_key(seed: &crate::store::DedupSeed) -> Option<DedupKey> {
@@ -204,8 +242,14 @@ async fn run(
     mut index: DedupIndex,
     mut rx: mpsc::Receiver<WriteJob>,
     health: Arc<WriteHealth>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut last_evict = now_us();
+    let mut derive = Derive {
+        aggregator: Aggregator::new(config.max_series),
+        config: config.clone(),
+        dropped: Arc::clone(&dropped),
+    };
     let mut probe = tokio::time::interval(config.probe_interval);
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -230,7 +274,8 @@ async fn run(
                 Err(_) => break,
             }
         }
-        write_group(store.as_ref(), &mut index, &health, group).await;
+        metrics::gauge!(crate::telemetry::WRITER_QUEUE_DEPTH).set(rx.len() as f64);
+        write_group(store.as_ref(), &mut index, &mut derive, &health, group).await;
         let now = now_us();
         if now - last_evict > 1_000_000 {
             index.evict(now);
@@ -243,11 +288,19 @@ async fn run(
 async fn write_group(
     store: &dyn Store,
     index: &mut DedupIndex,
+    derive: &mut Derive,
     health: &WriteHealth,
     group: Vec<WriteJob>,
 ) {
-    let first = write_once(store, index, &group).await;
+    let started = std::time::Instant::now();
+    let first = write_once(store, index, derive, &group).await;
+    metrics::histogram!(crate::telemetry::WRITER_COMMIT_SECONDS)
+        .record(started.elapsed().as_secs_f64());
     health.record(&first);
+    if first.is_err() {
+        let outcome = if group.len() > 1 { "retried" } else { "failed" };
+        metrics::counter!(crate::telemetry::WRITER_FAILURES, "outcome" => outcome).increment(1);
+    }
     match first {
         Ok(responses) => {
             for (job, response) in group.into_iter().zip(responses) {
@@ -257,7 +310,7 @@ async fn write_group(
         Err(e) if group.len() > 1 => {
             tracing::warn!(error = %e, batches = group.len(), "group write failed; retrying batches one by one");
             for job in group {
-                let result = write_once(store, index, std::slice::from_ref(&job))
+                let result = write_once(store, index, derive, std::slice::from_ref(&job))
                     .await
                     .and_then(|responses| responses.into_iter().next().ok_or(StoreError::NotFound));
                 health.record(&result);
@@ -290,9 +343,14 @@ fn entry_count(batch: &ValidBatch) -> usize {
 async fn write_once(
     store: &dyn Store,
     index: &mut DedupIndex,
+    derive: &mut Derive,
     group: &[WriteJob],
 ) -> StoreResult<Vec<IngestResponse>> {
     let now = now_us();
+    // What a failed attempt observed is dropped with it; the retry observes again.
+    derive.aggregator.drain();
+    let mut slow_requests = Vec::new();
+    let mut slow_queries = Vec::new();
     let mut tx = store.begin_write().await?;
     let ids: Vec<Uuid> = group.iter().map(|j| j.batch.batch_id).collect();
     let mut known: HashMap<Uuid, Accepted> = tx.existing_batches(&ids).await?;
@@ -321,12 +379,19 @@ async fn write_once(
         let source = batch.source.as_str();
         for log in &batch.logs {
             let hash = key_hash(job.project_id, &DedupKey::of(batch.source, log));
-            planner.add(hash, log_row(job.project_id, source, log, now));
+            let row = log_row(job.project_id, source, log, now);
+            if let Some(slow) = derive.request(job.project_id, batch.source, log, row.id) {
+                slow_requests.push(slow);
+            }
+            planner.add(hash, row);
         }
         for e in &batch.exceptions {
             exceptions.push(exception_row(job.project_id, source, e));
         }
         for m in &batch.metrics {
+            if let Some(slow) = derive.metric(job.project_id, batch.source, m) {
+                slow_queries.push(slow);
+            }
             metrics.push(metric_row(job.project_id, source, m));
         }
         batches.push(BatchRecord {
@@ -344,16 +409,123 @@ async fn write_once(
         });
     }
     let plan = planner.finish();
+    let inserted = plan.inserts.len();
     tx.insert_logs(&plan.inserts).await?;
     tx.bump_logs(&plan.bumps).await?;
     for e in &exceptions {
         tx.record_exception(e).await?;
     }
     tx.insert_metrics(&metrics).await?;
+    let derived = derive.aggregator.drain();
+    tx.merge_aggregates(&derived.rows).await?;
+    tx.insert_slow_requests(&slow_requests).await?;
+    tx.insert_slow_queries(&slow_queries).await?;
     tx.insert_batches(&batches).await?;
     tx.commit().await?;
     index.apply(plan);
+    let dropped: u64 = derived.dropped.values().sum();
+    if dropped > 0 {
+        derive
+            .dropped
+            .fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!(crate::telemetry::METRIC_SERIES_DROPPED).increment(dropped);
+    }
+    record_stored(&responses, inserted);
     Ok(responses)
+}
+
+/// Counts a committed group for `/metrics`.
+fn record_stored(responses: &[IngestResponse], inserted: usize) {
+    use crate::telemetry::{DEDUP_COLLAPSED, INGEST_BATCHES, INGEST_ENTRIES};
+    let mut stored = Accepted::default();
+    for r in responses {
+        let outcome = if r.duplicate { "duplicate" } else { "stored" };
+        metrics::counter!(INGEST_BATCHES, "outcome" => outcome).increment(1);
+        if !r.duplicate {
+            stored.logs += r.accepted.logs;
+            stored.exceptions += r.accepted.exceptions;
+            stored.metrics += r.accepted.metrics;
+        }
+    }
+    for (kind, n) in [
+        ("logs", stored.logs),
+        ("exceptions", stored.exceptions),
+        ("metrics", stored.metrics),
+    ] {
+        metrics::counter!(INGEST_ENTRIES, "kind" => kind).increment(n as u64);
+    }
+    metrics::counter!(DEDUP_COLLAPSED).increment(stored.logs.saturating_sub(inserted) as u64);
+}
+
+/// What the writer derives from a batch besides its rows: aggregates of request timings and
+/// metrics, and the slow requests and statements to keep one by one.
+struct Derive {
+    aggregator: Aggregator,
+    config: WriterConfig,
+    /// Observations dropped by the series cap since start, shared with `/metrics`.
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Derive {
+    /// Observes a request log; returns it as a slow request when it is one.
+    fn request(
+        &mut self,
+        project_id: Uuid,
+        source: Source,
+        log: &tracewire_shared::validate::ValidLog,
+        log_id: Uuid,
+    ) -> Option<SlowRequestRow> {
+        let timing = RequestTiming::of(log)?;
+        if self.config.aggregate {
+            self.aggregator
+                .observe(timing.observation(project_id, source, log.timestamp_us));
+        }
+        timing
+            .is_slow(self.config.slow_request_ms)
+            .then(|| SlowRequestRow {
+                id: Uuid::now_v7(),
+                project_id,
+                timestamp: log.timestamp_us,
+                source: source.as_str().to_owned(),
+                method: Some(timing.method.to_owned()),
+                endpoint: timing.endpoint.as_deref().unwrap_or("").to_owned(),
+                path: log.request_path.clone(),
+                status: Some(timing.status),
+                duration_ms: timing.duration_ms,
+                trace_id: log.trace_id.clone(),
+                log_id,
+            })
+    }
+
+    /// Observes a `metrics` entry; returns it as a slow statement when it is one.
+    fn metric(
+        &mut self,
+        project_id: Uuid,
+        source: Source,
+        m: &tracewire_shared::validate::ValidMetric,
+    ) -> Option<SlowQueryRow> {
+        if self.config.aggregate {
+            self.aggregator
+                .observe(metric_observation(project_id, source, m));
+        }
+        if !is_slow_statement(m, self.config.slow_query_ms) {
+            return None;
+        }
+        let tag = |name: &str| m.tags.as_ref().and_then(|t| t.get(name));
+        Some(SlowQueryRow {
+            id: Uuid::now_v7(),
+            project_id,
+            timestamp: m.timestamp_us,
+            summary: m.metric_name.clone(),
+            statement: tag("statement").and_then(|v| v.as_str()).map(str::to_owned),
+            duration_ms: m.value,
+            row_count: tag("rows_returned")
+                .or_else(|| tag("rows_affected"))
+                .and_then(serde_json::Value::as_i64),
+            endpoint: m.endpoint.clone(),
+            trace_id: m.trace_id.clone(),
+        })
+    }
 }
 
 fn log_row(

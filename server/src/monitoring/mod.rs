@@ -6,9 +6,13 @@
 //!   per flush, with a per-project series cap; [`roll_up`] to coarser periods by merging.
 //! - [`observe`]: which rows of a validated batch are observations (request logs by route
 //!   template, `metrics` entries), and which are slow requests or statements.
+//! - [`rollup`]: the periodic job that merges minute rows into coarser ones and prunes.
+//! - [`series`]: the monitoring endpoints' answers (points, error rates, web vitals) from rows.
 
 pub mod aggregate;
 pub mod observe;
+pub mod rollup;
+pub mod series;
 pub mod sketch;
 
 pub use aggregate::{AggregateRow, Aggregator, Drained, Observation, SeriesKey, roll_up};

@@ -35,6 +35,10 @@ pub(super) trait Dialect: Send + Sync + 'static {
     /// Starts a read-only transaction whose statements share one snapshot (a page and its total
     /// must agree).
     const BEGIN_SNAPSHOT: &'static str;
+    /// Appended to a SELECT inside a write transaction to lock the rows read until commit, so a
+    /// read-merge-write cannot lose a concurrent writer's update (empty where writers are
+    /// serialized anyway).
+    const LOCK_FOR_UPDATE: &'static str;
 
     /// Connections for reads (and everything that is not the ingest writer).
     fn pool(&self) -> &sqlx::Pool<Self::Db>;

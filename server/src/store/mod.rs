@@ -17,6 +17,7 @@
 mod alerts;
 mod auth;
 mod dialect;
+mod monitoring;
 mod postgres;
 mod read_sql;
 mod reads;
@@ -28,6 +29,7 @@ mod sqlite;
 
 pub use alerts::*;
 pub use auth::*;
+pub use monitoring::{MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow};
 pub use reads::*;
 pub use retention::*;
 pub use rows::*;
@@ -56,6 +58,9 @@ pub enum StoreError {
     /// The database file could not be created.
     #[error("cannot create the database file: {0}")]
     Io(#[from] std::io::Error),
+    /// A stored value this collector could not have written (damaged or edited by hand).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
     /// Any other database error (connection lost, disk full, …).
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -159,7 +164,7 @@ pub fn redact_url(url: &str) -> String {
 /// The collector's persistence. Object-safe so state holds `Arc<dyn Store>`, not a generic.
 #[async_trait]
 pub trait Store:
-    AuthStore + QueryStore + RetentionStore + AlertStore + Send + Sync + 'static
+    AuthStore + MonitoringStore + QueryStore + RetentionStore + AlertStore + Send + Sync + 'static
 {
     /// Which engine this is.
     fn backend(&self) -> Backend;
@@ -208,6 +213,16 @@ pub trait WriteTx: Send {
     async fn record_exception(&mut self, row: &ExceptionRow) -> StoreResult<Uuid>;
     /// Inserts metric rows.
     async fn insert_metrics(&mut self, rows: &[MetricRow]) -> StoreResult<()>;
+    /// Adds minute aggregates into the stored rows of the same series and minute (counts
+    /// summed, sketches merged), creating rows that do not exist yet.
+    async fn merge_aggregates(
+        &mut self,
+        rows: &[crate::monitoring::aggregate::AggregateRow],
+    ) -> StoreResult<()>;
+    /// Records slow requests.
+    async fn insert_slow_requests(&mut self, rows: &[SlowRequestRow]) -> StoreResult<()>;
+    /// Records slow statements.
+    async fn insert_slow_queries(&mut self, rows: &[SlowQueryRow]) -> StoreResult<()>;
     /// Commits; only after this returns Ok may the batches be acknowledged.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

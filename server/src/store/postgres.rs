@@ -58,6 +58,8 @@ impl Dialect for PgStore {
     /// A read transaction whose statements share one snapshot (READ COMMITTED takes one per
     /// statement).
     const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    /// Collectors on one database write concurrently.
+    const LOCK_FOR_UPDATE: &'static str = " FOR UPDATE";
     /// `q`'s LIKE is served by the pg_trgm index on `lower(message)` itself (migration 0003).
     async fn text_search(
         &self,
@@ -124,6 +126,9 @@ mod alerts;
 #[path = "statements/auth.rs"]
 #[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
 mod auth;
+#[path = "statements/monitoring.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod monitoring;
 #[path = "statements/read.rs"]
 #[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
 mod read;

@@ -84,6 +84,8 @@ pub struct ExceptionEventRecord {
 pub enum LeaseName {
     /// The retention run.
     Retention,
+    /// The metric roll-up and its retention ([`crate::monitoring::rollup`]).
+    Rollup,
     /// An alert evaluation round (evaluate every rule, then deliver the outbox).
     AlertEvaluator,
 }
@@ -93,7 +95,8 @@ impl LeaseName {
     pub(crate) fn key(self) -> i64 {
         match self {
             LeaseName::Retention => 0x7472_6163_6577_6900 + 1,
-            LeaseName::AlertEvaluator => 0x7472_6163_6577_6900 + 2,
+            LeaseName::Rollup => 0x7472_6163_6577_6900 + 2,
+            LeaseName::AlertEvaluator => 0x7472_6163_6577_6900 + 3,
         }
     }
 }

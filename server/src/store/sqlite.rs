@@ -164,6 +164,8 @@ impl Dialect for SqliteStore {
     const BACKEND: super::Backend = super::Backend::Sqlite;
     /// Deferred: the snapshot starts at the transaction's first read.
     const BEGIN_SNAPSHOT: &'static str = "BEGIN";
+    /// One writer connection: nothing else can write between the read and the write.
+    const LOCK_FOR_UPDATE: &'static str = "";
 
     fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -291,6 +293,9 @@ mod alerts;
 #[path = "statements/auth.rs"]
 #[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
 mod auth;
+#[path = "statements/monitoring.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod monitoring;
 #[path = "statements/read.rs"]
 #[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
 mod read;

@@ -2,8 +2,10 @@
 //! backend (see [`crate::store::dialect`]), with `Db` and `This` naming its driver and store.
 
 use super::{Db, This};
+use crate::monitoring::aggregate::AggregateRow;
+use crate::monitoring::sketch::Sketch;
 use crate::store::dialect::Dialect;
-use crate::store::{self, Store, WriteTx};
+use crate::store::{self, SlowQueryRow, SlowRequestRow, Store, WriteTx};
 
 /// Write transaction of this backend.
 pub(in crate::store) struct WriteTransaction(sqlx::Transaction<'static, Db>);
@@ -282,6 +284,113 @@ impl WriteTx for WriteTransaction {
                     .push_bind(&r.endpoint)
                     .push_bind(&r.trace_id)
                     .push_bind(&r.tags);
+            });
+            qb.build().execute(&mut *self.0).await?;
+        }
+        Ok(())
+    }
+
+    async fn merge_aggregates(&mut self, rows: &[AggregateRow]) -> store::StoreResult<()> {
+        let select = format!(
+            "SELECT count, errors, sketch FROM metric_aggregates WHERE aggregation_period = $1 \
+             AND metric_type = $2 AND metric_name = $3 AND endpoint = $4 AND source = $5 \
+             AND project_id = $6 AND period_start = $7{}",
+            <This as Dialect>::LOCK_FOR_UPDATE
+        );
+        for row in rows {
+            // Read (locked), merge, write; an insert that lost a race to another collector
+            // finds the row on the next pass.
+            loop {
+                let stored: Option<(i64, i64, Vec<u8>)> = sqlx::query_as::<Db, _>(&select)
+                    .bind(row.period.as_str())
+                    .bind(&row.series.metric_type)
+                    .bind(&row.series.metric_name)
+                    .bind(row.series.endpoint.as_deref().unwrap_or(""))
+                    .bind(row.series.source.as_str())
+                    .bind(row.series.project_id)
+                    .bind(row.period_start_us)
+                    .fetch_optional(&mut *self.0)
+                    .await?;
+                let Some((count, errors, sketch)) = stored else {
+                    if super::monitoring::insert_aggregate(&mut self.0, row).await? == 1 {
+                        break;
+                    }
+                    continue;
+                };
+                let stored = Sketch::from_bytes(&sketch)
+                    .map_err(|e| store::StoreError::Corrupt(format!("metric_aggregates: {e}")))?;
+                let mut merged = row.clone();
+                merged.count += u64::try_from(count).unwrap_or_default();
+                merged.errors += u64::try_from(errors).unwrap_or_default();
+                merged.sketch.merge(&stored);
+                sqlx::query::<Db>(
+                    "UPDATE metric_aggregates SET value = $8, count = $9, errors = $10, \
+                     sum = $11, min = $12, max = $13, sketch = $14, dirty = TRUE \
+                     WHERE aggregation_period = $1 AND metric_type = $2 AND metric_name = $3 \
+                     AND endpoint = $4 AND source = $5 AND project_id = $6 AND period_start = $7",
+                )
+                .bind(row.period.as_str())
+                .bind(&row.series.metric_type)
+                .bind(&row.series.metric_name)
+                .bind(row.series.endpoint.as_deref().unwrap_or(""))
+                .bind(row.series.source.as_str())
+                .bind(row.series.project_id)
+                .bind(row.period_start_us)
+                .bind(merged.mean())
+                .bind(i64::try_from(merged.count).unwrap_or(i64::MAX))
+                .bind(i64::try_from(merged.errors).unwrap_or(i64::MAX))
+                .bind(merged.sketch.sum())
+                .bind(merged.sketch.min().unwrap_or(0.0))
+                .bind(merged.sketch.max().unwrap_or(0.0))
+                .bind(merged.sketch.to_bytes())
+                .execute(&mut *self.0)
+                .await?;
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_slow_requests(&mut self, rows: &[SlowRequestRow]) -> store::StoreResult<()> {
+        for chunk in rows.chunks(store::sql::INSERT_CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO slow_requests (id, project_id, timestamp, source, method, endpoint, \
+                 path, status, duration_ms, trace_id, log_id) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.id)
+                    .push_bind(r.project_id)
+                    .push_bind(r.timestamp)
+                    .push_bind(&r.source)
+                    .push_bind(&r.method)
+                    .push_bind(&r.endpoint)
+                    .push_bind(&r.path)
+                    .push_bind(r.status)
+                    .push_bind(r.duration_ms)
+                    .push_bind(&r.trace_id)
+                    .push_bind(r.log_id);
+            });
+            qb.build().execute(&mut *self.0).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_slow_queries(&mut self, rows: &[SlowQueryRow]) -> store::StoreResult<()> {
+        for chunk in rows.chunks(store::sql::INSERT_CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO slow_queries (id, project_id, timestamp, summary, statement, \
+                 duration_ms, row_count, endpoint, trace_id) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.id)
+                    .push_bind(r.project_id)
+                    .push_bind(r.timestamp)
+                    .push_bind(&r.summary)
+                    .push_bind(&r.statement)
+                    .push_bind(r.duration_ms)
+                    .push_bind(r.row_count)
+                    .push_bind(&r.endpoint)
+                    .push_bind(&r.trace_id);
             });
             qb.build().execute(&mut *self.0).await?;
         }

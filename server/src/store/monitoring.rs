@@ -1,0 +1,195 @@
+//! The store of performance monitoring: aggregate rows (one per series and period, in the
+//! seed's `performance_metrics` shape plus count, errors and a mergeable sketch), slow requests
+//! and slow statements. Ingest writes them inside its group transaction ([`super::WriteTx`]);
+//! the monitoring API, the roll-up job and the alert evaluator read them through
+//! [`MonitoringStore`].
+
+use super::StoreResult;
+use crate::monitoring::aggregate::AggregateRow;
+use crate::monitoring::aggregate::SeriesKey;
+use crate::monitoring::sketch::Sketch;
+use async_trait::async_trait;
+use tracewire_shared::api::monitoring::Period;
+use tracewire_shared::validate::Source;
+use uuid::Uuid;
+
+/// Which aggregate rows to read: one metric family over `[from_us, to_us)`, optionally one
+/// name, endpoint and source. Rows of every project are returned (rules and dashboards look
+/// at the whole collector).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesFilter {
+    /// `metric_type` (`http_request`, `db_query`, `web_vital`, or a custom family).
+    pub metric_type: String,
+    /// `metric_name` within the family; `None` for all names.
+    pub metric_name: Option<String>,
+    /// Route template or page; `None` for every endpoint.
+    pub endpoint: Option<String>,
+    /// `frontend` or `backend`; `None` for both.
+    pub source: Option<String>,
+    /// Which rows: minute rows for short windows, coarser roll-ups for long ones.
+    pub period: Period,
+    /// Inclusive start of the first period wanted (µs).
+    pub from_us: i64,
+    /// Exclusive end (µs): rows whose period starts before it.
+    pub to_us: i64,
+}
+
+/// One request over the slow threshold, recorded at ingest (seed property 5).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SlowRequestRow {
+    /// UUIDv7 (keyset tie-breaker).
+    pub id: Uuid,
+    /// Project the request log arrived in.
+    pub project_id: Uuid,
+    /// When the request happened (µs), by the sender's clock.
+    pub timestamp: i64,
+    /// `frontend` (a fetch the browser timed) or `backend` (the middleware's request log).
+    pub source: String,
+    /// HTTP method.
+    pub method: Option<String>,
+    /// Route template (`/api/orders/{id}`), or the masked path when the sender had none.
+    pub endpoint: String,
+    /// The raw path as logged, for the one request.
+    pub path: Option<String>,
+    /// Status answered.
+    pub status: Option<i32>,
+    /// How long it took.
+    pub duration_ms: f64,
+    /// The request's trace: the way to its logs.
+    pub trace_id: Option<String>,
+    /// The request log row it was taken from.
+    pub log_id: Uuid,
+}
+
+/// One database statement over `slow_query_ms`, as the middleware reported it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SlowQueryRow {
+    /// UUIDv7.
+    pub id: Uuid,
+    /// Project the metric arrived in.
+    pub project_id: Uuid,
+    /// When the statement ran (µs).
+    pub timestamp: i64,
+    /// sqlx's statement summary (its first words).
+    pub summary: String,
+    /// The statement text, cut to 2,000 characters by the middleware.
+    pub statement: Option<String>,
+    /// How long it took.
+    pub duration_ms: f64,
+    /// Rows returned or affected, when reported.
+    pub row_count: Option<i64>,
+    /// Route template of the request that ran it.
+    pub endpoint: Option<String>,
+    /// The request's trace.
+    pub trace_id: Option<String>,
+}
+
+/// Reads of the monitoring tables.
+#[async_trait]
+pub trait MonitoringStore: Send + Sync {
+    /// Aggregate rows matching `filter`, oldest period first. Callers merge their sketches; the
+    /// store never averages percentiles.
+    async fn aggregate_rows(&self, filter: &SeriesFilter) -> StoreResult<Vec<AggregateRow>>;
+    /// Slow requests in `[from_us, to_us]` of at least `min_duration_ms`, newest first, after
+    /// the keyset position `before` (timestamp, id), at most `limit + 1` rows.
+    async fn slow_requests(
+        &self,
+        min_duration_ms: f64,
+        from_us: i64,
+        to_us: i64,
+        before: Option<(i64, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<SlowRequestRow>>;
+    /// How many slow requests of at least `min_duration_ms` in `[from_us, to_us]`, optionally
+    /// for one endpoint: the alert evaluator's slow-request count.
+    async fn count_slow_requests(
+        &self,
+        min_duration_ms: f64,
+        endpoint: Option<&str>,
+        from_us: i64,
+        to_us: i64,
+    ) -> StoreResult<i64>;
+    /// How many slow statements of at least `min_duration_ms` in `[from_us, to_us]`.
+    async fn count_slow_queries(
+        &self,
+        min_duration_ms: f64,
+        from_us: i64,
+        to_us: i64,
+    ) -> StoreResult<i64>;
+    /// Slow statements like [`MonitoringStore::slow_requests`].
+    async fn slow_queries(
+        &self,
+        min_duration_ms: f64,
+        from_us: i64,
+        to_us: i64,
+        before: Option<(i64, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<SlowQueryRow>>;
+    /// Deletes slow requests and statements older than `before_us`; returns how many.
+    async fn prune_slow(&self, before_us: i64) -> StoreResult<u64>;
+    /// Folds changed rows of `finer` into their `coarser` rows: for up to `max_rows` rows
+    /// changed since the last call, each affected coarser row is rebuilt by merging every
+    /// `finer` row of its period, and the finer rows are marked folded, in one transaction
+    /// (rows written meanwhile stay marked as changed). Returns the coarser rows rebuilt; 0
+    /// means nothing was left to fold.
+    async fn roll_up_changed(
+        &self,
+        finer: Period,
+        coarser: Period,
+        max_rows: u32,
+    ) -> StoreResult<usize>;
+    /// Deletes aggregate rows of `period` whose period started before `before_us`.
+    async fn prune_aggregates(&self, period: Period, before_us: i64) -> StoreResult<u64>;
+}
+
+/// `metric_aggregates` columns as read; [`AggregateRecord::into_row`] checks what the types
+/// cannot (known period and source, a sketch that decodes).
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct AggregateRecord {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub source: String,
+    pub metric_type: String,
+    pub metric_name: String,
+    pub endpoint: String,
+    pub aggregation_period: String,
+    pub period_start: i64,
+    pub unit: String,
+    pub count: i64,
+    pub errors: i64,
+    pub sketch: Vec<u8>,
+}
+
+/// Columns [`AggregateRecord`] reads.
+pub(super) const AGGREGATE_COLUMNS: &str = "id, project_id, source, metric_type, metric_name, \
+    endpoint, aggregation_period, period_start, unit, count, errors, sketch";
+
+/// The stored spelling of a period back to the type.
+pub(super) fn parse_period(s: &str) -> Option<Period> {
+    Period::ALL.into_iter().find(|p| p.as_str() == s)
+}
+
+impl AggregateRecord {
+    /// The typed row; a row this collector could not have written is an error, not a guess.
+    pub(super) fn into_row(self) -> StoreResult<AggregateRow> {
+        let corrupt = |what: &str| super::StoreError::Corrupt(format!("metric_aggregates: {what}"));
+        let period = parse_period(&self.aggregation_period).ok_or_else(|| corrupt("period"))?;
+        let source: Source = self.source.parse().map_err(|_| corrupt("source"))?;
+        let sketch = Sketch::from_bytes(&self.sketch).map_err(|e| corrupt(&e.to_string()))?;
+        Ok(AggregateRow {
+            series: SeriesKey {
+                project_id: self.project_id,
+                source,
+                metric_type: self.metric_type,
+                metric_name: self.metric_name,
+                endpoint: (!self.endpoint.is_empty()).then_some(self.endpoint),
+            },
+            unit: self.unit,
+            period,
+            period_start_us: self.period_start,
+            count: u64::try_from(self.count).unwrap_or_default(),
+            errors: u64::try_from(self.errors).unwrap_or_default(),
+            sketch,
+        })
+    }
+}

@@ -1,0 +1,284 @@
+//! [`MonitoringStore`] for one backend: aggregate rows, slow requests and slow statements.
+//! Compiled once per backend (see [`crate::store::dialect`]).
+
+use super::{Db, This};
+use crate::monitoring::aggregate::{AggregateRow, period_start, roll_up};
+use crate::store::dialect::Dialect;
+use crate::store::monitoring::{AGGREGATE_COLUMNS, AggregateRecord};
+use crate::store::{self, MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow};
+use tracewire_shared::api::monitoring::Period;
+use uuid::Uuid;
+
+#[async_trait::async_trait]
+impl MonitoringStore for This {
+    async fn aggregate_rows(&self, f: &SeriesFilter) -> store::StoreResult<Vec<AggregateRow>> {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT {AGGREGATE_COLUMNS} FROM metric_aggregates WHERE aggregation_period = "
+        ));
+        qb.push_bind(f.period.as_str());
+        qb.push(" AND metric_type = ");
+        qb.push_bind(&f.metric_type);
+        qb.push(" AND period_start >= ");
+        qb.push_bind(f.from_us);
+        qb.push(" AND period_start < ");
+        qb.push_bind(f.to_us);
+        if let Some(name) = &f.metric_name {
+            qb.push(" AND metric_name = ");
+            qb.push_bind(name);
+        }
+        if let Some(endpoint) = &f.endpoint {
+            qb.push(" AND endpoint = ");
+            qb.push_bind(endpoint);
+        }
+        if let Some(source) = &f.source {
+            qb.push(" AND source = ");
+            qb.push_bind(source);
+        }
+        qb.push(" ORDER BY period_start");
+        let records: Vec<AggregateRecord> = qb.build_query_as().fetch_all(self.pool()).await?;
+        records.into_iter().map(AggregateRecord::into_row).collect()
+    }
+
+    async fn slow_requests(
+        &self,
+        min_duration_ms: f64,
+        from_us: i64,
+        to_us: i64,
+        before: Option<(i64, Uuid)>,
+        limit: u32,
+    ) -> store::StoreResult<Vec<SlowRequestRow>> {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
+            "SELECT id, project_id, timestamp, source, method, endpoint, path, status, \
+             duration_ms, trace_id, log_id FROM slow_requests WHERE duration_ms >= ",
+        );
+        push_window(&mut qb, min_duration_ms, from_us, to_us, before);
+        qb.push(format!(
+            " ORDER BY timestamp DESC, id DESC LIMIT {}",
+            u64::from(limit) + 1
+        ));
+        Ok(qb.build_query_as().fetch_all(self.pool()).await?)
+    }
+
+    async fn count_slow_requests(
+        &self,
+        min_duration_ms: f64,
+        endpoint: Option<&str>,
+        from_us: i64,
+        to_us: i64,
+    ) -> store::StoreResult<i64> {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
+            "SELECT COUNT(*) FROM slow_requests WHERE duration_ms >= ",
+        );
+        push_window(&mut qb, min_duration_ms, from_us, to_us, None);
+        if let Some(endpoint) = endpoint {
+            qb.push(" AND endpoint = ");
+            qb.push_bind(endpoint);
+        }
+        let (n,): (i64,) = qb.build_query_as().fetch_one(self.pool()).await?;
+        Ok(n)
+    }
+
+    async fn count_slow_queries(
+        &self,
+        min_duration_ms: f64,
+        from_us: i64,
+        to_us: i64,
+    ) -> store::StoreResult<i64> {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
+            "SELECT COUNT(*) FROM slow_queries WHERE duration_ms >= ",
+        );
+        push_window(&mut qb, min_duration_ms, from_us, to_us, None);
+        let (n,): (i64,) = qb.build_query_as().fetch_one(self.pool()).await?;
+        Ok(n)
+    }
+
+    async fn slow_queries(
+        &self,
+        min_duration_ms: f64,
+        from_us: i64,
+        to_us: i64,
+        before: Option<(i64, Uuid)>,
+        limit: u32,
+    ) -> store::StoreResult<Vec<SlowQueryRow>> {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
+            "SELECT id, project_id, timestamp, summary, statement, duration_ms, row_count, \
+             endpoint, trace_id FROM slow_queries WHERE duration_ms >= ",
+        );
+        push_window(&mut qb, min_duration_ms, from_us, to_us, before);
+        qb.push(format!(
+            " ORDER BY timestamp DESC, id DESC LIMIT {}",
+            u64::from(limit) + 1
+        ));
+        Ok(qb.build_query_as().fetch_all(self.pool()).await?)
+    }
+
+    async fn prune_slow(&self, before_us: i64) -> store::StoreResult<u64> {
+        let mut deleted = 0;
+        for table in ["slow_requests", "slow_queries"] {
+            deleted += sqlx::query::<Db>(&format!("DELETE FROM {table} WHERE timestamp < $1"))
+                .bind(before_us)
+                .execute(self.write_pool())
+                .await?
+                .rows_affected();
+        }
+        Ok(deleted)
+    }
+
+    async fn roll_up_changed(
+        &self,
+        finer: Period,
+        coarser: Period,
+        max_rows: u32,
+    ) -> store::StoreResult<usize> {
+        let lock = <This as Dialect>::LOCK_FOR_UPDATE;
+        let mut tx = self.begin_tx().await?;
+        let changed: Vec<AggregateRecord> = sqlx::query_as::<Db, AggregateRecord>(&format!(
+            "SELECT {AGGREGATE_COLUMNS} FROM metric_aggregates \
+             WHERE aggregation_period = $1 AND dirty LIMIT $2{lock}"
+        ))
+        .bind(finer.as_str())
+        .bind(i64::from(max_rows))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut periods = std::collections::BTreeSet::new();
+        for record in changed {
+            let row = record.into_row()?;
+            let start = period_start(coarser, row.period_start_us);
+            periods.insert((row.series, start));
+        }
+        let len = coarser.seconds() * 1_000_000;
+        let members = format!(
+            "SELECT {AGGREGATE_COLUMNS} FROM metric_aggregates WHERE aggregation_period = $1 \
+             AND metric_type = $2 AND metric_name = $3 AND endpoint = $4 AND source = $5 \
+             AND project_id = $6 AND period_start >= $7 AND period_start < $8{lock}"
+        );
+        for (series, start) in &periods {
+            let records: Vec<AggregateRecord> = sqlx::query_as::<Db, AggregateRecord>(&members)
+                .bind(finer.as_str())
+                .bind(&series.metric_type)
+                .bind(&series.metric_name)
+                .bind(series.endpoint.as_deref().unwrap_or(""))
+                .bind(series.source.as_str())
+                .bind(series.project_id)
+                .bind(start)
+                .bind(start + len)
+                .fetch_all(&mut *tx)
+                .await?;
+            let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+            let rows = records
+                .into_iter()
+                .map(AggregateRecord::into_row)
+                .collect::<store::StoreResult<Vec<_>>>()?;
+            for coarse in roll_up(&rows, coarser) {
+                delete_aggregate(&mut tx, &coarse).await?;
+                super::monitoring::insert_aggregate(&mut tx, &coarse).await?;
+            }
+            for chunk in ids.chunks(store::retention_sql::DELETE_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<Db>::new(
+                    "UPDATE metric_aggregates SET dirty = FALSE WHERE id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(periods.len())
+    }
+
+    async fn prune_aggregates(&self, period: Period, before_us: i64) -> store::StoreResult<u64> {
+        Ok(sqlx::query::<Db>(
+            "DELETE FROM metric_aggregates WHERE aggregation_period = $1 AND period_start < $2",
+        )
+        .bind(period.as_str())
+        .bind(before_us)
+        .execute(self.write_pool())
+        .await?
+        .rows_affected())
+    }
+}
+
+/// `<min> AND timestamp BETWEEN <from> AND <to>` and the keyset condition, after
+/// `duration_ms >= `.
+fn push_window(
+    qb: &mut sqlx::QueryBuilder<'_, Db>,
+    min_duration_ms: f64,
+    from_us: i64,
+    to_us: i64,
+    before: Option<(i64, Uuid)>,
+) {
+    qb.push_bind(min_duration_ms);
+    qb.push(" AND timestamp >= ");
+    qb.push_bind(from_us);
+    qb.push(" AND timestamp <= ");
+    qb.push_bind(to_us);
+    if let Some((time, id)) = before {
+        qb.push(" AND (timestamp < ");
+        qb.push_bind(time);
+        qb.push(" OR (timestamp = ");
+        qb.push_bind(time);
+        qb.push(" AND id < ");
+        qb.push_bind(id);
+        qb.push("))");
+    }
+}
+
+/// Deletes the stored row of `r`'s key, if any.
+async fn delete_aggregate(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    r: &AggregateRow,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query::<Db>(
+        "DELETE FROM metric_aggregates WHERE aggregation_period = $1 AND metric_type = $2 \
+         AND metric_name = $3 AND endpoint = $4 AND source = $5 AND project_id = $6 \
+         AND period_start = $7",
+    )
+    .bind(r.period.as_str())
+    .bind(&r.series.metric_type)
+    .bind(&r.series.metric_name)
+    .bind(r.series.endpoint.as_deref().unwrap_or(""))
+    .bind(r.series.source.as_str())
+    .bind(r.series.project_id)
+    .bind(r.period_start_us)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Inserts one aggregate row as it is (the caller made sure none exists for its key).
+pub(in crate::store) async fn insert_aggregate(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    r: &AggregateRow,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query::<Db>(
+        "INSERT INTO metric_aggregates (id, project_id, source, metric_type, metric_name, \
+         endpoint, aggregation_period, period_start, period_end, value, unit, count, errors, \
+         sum, min, max, sketch) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT (aggregation_period, metric_type, metric_name, endpoint, source, \
+         project_id, period_start) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(r.series.project_id)
+    .bind(r.series.source.as_str())
+    .bind(&r.series.metric_type)
+    .bind(&r.series.metric_name)
+    .bind(r.series.endpoint.as_deref().unwrap_or(""))
+    .bind(r.period.as_str())
+    .bind(r.period_start_us)
+    .bind(r.period_end_us())
+    .bind(r.mean())
+    .bind(&r.unit)
+    .bind(i64::try_from(r.count).unwrap_or(i64::MAX))
+    .bind(i64::try_from(r.errors).unwrap_or(i64::MAX))
+    .bind(r.sketch.sum())
+    .bind(r.sketch.min().unwrap_or(0.0))
+    .bind(r.sketch.max().unwrap_or(0.0))
+    .bind(r.sketch.to_bytes())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}

@@ -1,0 +1,489 @@
+//! Monitoring end to end: request logs and `metrics` entries sent through the real ingest
+//! endpoint become slow requests, slow statements and aggregates that the monitoring API
+//! answers, on SQLite and PostgreSQL. Seed property 5 (requests over the threshold are
+//! recorded) is a property test here; its alerting half is the alert evaluator's.
+
+mod common;
+
+use common::{Backend, TestServer};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use tracewire_server::monitoring::rollup::{MonitoringRetention, run_once};
+use tracewire_server::store::SeriesFilter;
+use tracewire_shared::api::Page;
+use tracewire_shared::api::monitoring::{MetricsResponse, Period, SlowRequest, SlowStatement};
+use tracewire_shared::validate::format_timestamp_us;
+use uuid::Uuid;
+
+const MINUTE: i64 = 60_000_000;
+const ROUTES: [&str; 3] = ["/api/orders/{id}", "/api/cart", "/api/users/{id}/items"];
+
+/// A request log as the middleware sends it.
+fn request_log(route: &str, method: &str, status: i32, ms: f64, trace: &str, at: i64) -> Value {
+    json!({
+        "level": if status >= 500 { "ERROR" } else { "INFO" },
+        "message": format!("{method} {route} {status}"),
+        "timestamp": format_timestamp_us(at),
+        "trace_id": trace,
+        "request_method": method,
+        "request_path": route.replace("{id}", "42"),
+        "response_status": status,
+        "duration_ms": ms,
+        "function": route,
+        "extra_data": {"route": route},
+    })
+}
+
+fn trace_id() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+async fn get<T: serde::de::DeserializeOwned>(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+    query: &[(&str, String)],
+) -> Result<T, TestCaseError> {
+    let r = server
+        .client
+        .get(server.url(path))
+        .bearer_auth(token)
+        .query(query)
+        .send()
+        .await
+        .expect("request");
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.expect("json");
+    prop_assert_eq!(status, 200, "{}", body);
+    Ok(serde_json::from_value(body).expect("typed body"))
+}
+
+/// Generated requests: (route index, method index, status, duration ms, second in the minute).
+type Requests = Vec<(usize, usize, i32, f64, i64)>;
+
+fn requests() -> impl Strategy<Value = Requests> {
+    prop::collection::vec(
+        (
+            0usize..3,
+            0usize..2,
+            prop_oneof![4 => Just(200), 1 => Just(404), 1 => Just(500), 1 => Just(503)],
+            prop_oneof![0.5f64..999.0, 999.0f64..1001.0, 1000.0f64..5000.0],
+            0i64..60,
+        ),
+        1..40,
+    )
+}
+
+/// Seed property 5 and the aggregates: every request at or over the threshold is listed as
+/// slow with its trace id (and none under it), and per endpoint the minute aggregate counts
+/// every request and error exactly, with a p95 within the sketch's 1 % of the exact one.
+fn property_5(backend: Backend) {
+    // Each case gets its own minute, 10 minutes apart, going back from one hour ago.
+    let case = AtomicI64::new(0);
+    let case = &case;
+    let setup = async {
+        let server = TestServer::start_unthrottled(backend).await;
+        let token = server.admin_token().await;
+        (server, token)
+    };
+    common::check_property(
+        16,
+        requests(),
+        setup,
+        |fixture, requests| async move {
+            let (server, token) = &*fixture;
+            let n = case.fetch_add(1, Ordering::Relaxed);
+            let now = tracewire_server::clock::now_us();
+            let minute = (now - 60 * MINUTE - n * 10 * MINUTE).div_euclid(MINUTE) * MINUTE;
+            let mut logs = Vec::new();
+            let mut slow_traces = HashSet::new();
+            let mut by_route: BTreeMap<&str, (i64, i64, Vec<f64>)> = BTreeMap::new();
+            for &(route, method, status, ms, second) in &requests {
+                let route = ROUTES[route];
+                let trace = trace_id();
+                if ms >= 1000.0 {
+                    slow_traces.insert(trace.clone());
+                }
+                let entry = by_route.entry(route).or_default();
+                entry.0 += 1;
+                entry.1 += i64::from(status >= 500);
+                entry.2.push(ms);
+                let at = minute + second * 1_000_000;
+                logs.push(request_log(
+                    route,
+                    ["GET", "POST"][method],
+                    status,
+                    ms,
+                    &trace,
+                    at,
+                ));
+            }
+            // Two batches, so the minute's aggregate is merged across writer groups.
+            let half = logs.len() / 2;
+            for part in [&logs[..half], &logs[half..]] {
+                let batch = json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend",
+                                   "logs": part});
+                let (status, body) = server.ingest(&batch).await;
+                prop_assert_eq!(status, 200, "{}", body);
+            }
+            let window = [
+                ("from", format_timestamp_us(minute)),
+                ("to", format_timestamp_us(minute + MINUTE - 1)),
+            ];
+            let mut query = window.to_vec();
+            query.push(("threshold_ms", "1000".into()));
+            query.push(("limit", "1000".into()));
+            let slow: Page<SlowRequest> =
+                get(server, token, "/api/v1/monitoring/slow-requests", &query).await?;
+            let listed: HashSet<String> = slow
+                .items
+                .iter()
+                .filter_map(|s| s.trace_id.clone())
+                .collect();
+            prop_assert_eq!(&listed, &slow_traces);
+            prop_assert_eq!(slow.total, slow_traces.len() as i64);
+            prop_assert!(slow.items.iter().all(|s| s.duration_ms >= 1000.0));
+
+            let mut query = window.to_vec();
+            query.push(("metric_type", "http_request".into()));
+            query.push(("period", "1m".into()));
+            let metrics: MetricsResponse =
+                get(server, token, "/api/v1/monitoring/metrics", &query).await?;
+            for (route, (count, errors, mut values)) in by_route {
+                let points: Vec<_> = metrics
+                    .series
+                    .iter()
+                    .filter(|s| s.endpoint.as_deref() == Some(route))
+                    .flat_map(|s| s.points.iter())
+                    .collect();
+                prop_assert_eq!(points.iter().map(|p| p.count).sum::<i64>(), count);
+                prop_assert_eq!(points.iter().map(|p| p.errors).sum::<i64>(), errors);
+                // One method: its p95 against the exact one (ranks 0.95·(n−1), either side).
+                if let Some(series) = metrics
+                    .series
+                    .iter()
+                    .find(|s| s.endpoint.as_deref() == Some(route) && s.metric_name == "GET")
+                {
+                    values.clear();
+                    for &(r, m, _, ms, _) in &requests {
+                        if ROUTES[r] == route && m == 0 {
+                            values.push(ms);
+                        }
+                    }
+                    values.sort_by(f64::total_cmp);
+                    let rank = 0.95 * (values.len() - 1) as f64;
+                    let (lo, hi) = (values[rank.floor() as usize], values[rank.ceil() as usize]);
+                    let p95 = series.points[0].p95;
+                    prop_assert!(
+                        p95 >= lo * 0.99 && p95 <= hi * 1.01,
+                        "p95 {} outside [{}, {}] ±1 %",
+                        p95,
+                        lo,
+                        hi
+                    );
+                }
+            }
+            Ok(())
+        },
+        |(server, _)| server.stop(),
+    );
+}
+
+property_on_both_backends!(property_5_slow_requests_are_recorded, super::property_5);
+
+both_backends!(slow_statements_and_web_vitals, |backend| async move {
+    let server = TestServer::start(backend).await;
+    let token = server.admin_token().await;
+    let now = tracewire_server::clock::now_us();
+    let trace = trace_id();
+    let batch = json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "metrics": [
+        {"metric_type": "db_query", "metric_name": "SELECT * FROM orders", "value": 812.5,
+         "unit": "ms", "endpoint": "/api/orders/{id}", "trace_id": trace,
+         "timestamp": format_timestamp_us(now),
+         "tags": {"slow": true, "statement": "SELECT * FROM orders WHERE id = $1", "rows_returned": 3}},
+        {"metric_type": "db_query", "metric_name": "SELECT 1", "value": 2.0, "unit": "ms",
+         "timestamp": format_timestamp_us(now), "tags": {"slow": false}}
+    ]});
+    let (status, body) = server.ingest(&batch).await;
+    assert_eq!(status, 200, "{body}");
+    let frontend = json!({"batch_id": Uuid::new_v4().to_string(), "source": "frontend", "metrics":
+        (0..8).map(|i| json!({"metric_type": "web_vital", "metric_name": "LCP",
+            "value": 1000.0 + 500.0 * f64::from(i), "unit": "ms", "endpoint": "/shop",
+            "timestamp": format_timestamp_us(now)})).collect::<Vec<_>>()});
+    let (status, body) = server.ingest(&frontend).await;
+    assert_eq!(status, 200, "{body}");
+
+    let slow: Page<SlowStatement> = get(&server, &token, "/api/v1/monitoring/slow-queries", &[])
+        .await
+        .expect("slow queries");
+    assert_eq!(slow.total, 1);
+    let s = &slow.items[0];
+    assert_eq!(s.trace_id.as_deref(), Some(trace.as_str()));
+    assert_eq!(
+        s.statement.as_deref(),
+        Some("SELECT * FROM orders WHERE id = $1")
+    );
+    assert_eq!(s.rows, Some(3));
+    assert_eq!(s.endpoint.as_deref(), Some("/api/orders/{id}"));
+
+    let vitals: Value = get(&server, &token, "/api/v1/monitoring/web-vitals", &[])
+        .await
+        .expect("web vitals");
+    let item = &vitals["items"][0];
+    assert_eq!(item["page"], "/shop");
+    assert_eq!(item["count"], 8);
+    // 1000 … 4500 ms: p75 ≈ 3,625 → needs improvement (2.5 s < p75 ≤ 4 s).
+    let p75 = item["p75"].as_f64().expect("p75");
+    assert!((3400.0..=3900.0).contains(&p75), "{p75}");
+    assert_eq!(item["rating"], "needs-improvement");
+    server.stop().await;
+});
+
+both_backends!(error_rates_rank_endpoints, |backend| async move {
+    let server = TestServer::start(backend).await;
+    let token = server.admin_token().await;
+    let now = tracewire_server::clock::now_us();
+    let mut logs = Vec::new();
+    for i in 0..10 {
+        logs.push(request_log(
+            "/api/cart",
+            "GET",
+            if i < 5 { 500 } else { 200 },
+            5.0,
+            &trace_id(),
+            now,
+        ));
+        logs.push(request_log(
+            "/api/orders/{id}",
+            "GET",
+            if i < 1 { 503 } else { 200 },
+            5.0,
+            &trace_id(),
+            now,
+        ));
+    }
+    let batch = json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": logs});
+    assert_eq!(server.ingest(&batch).await.0, 200);
+    let rates: Value = get(&server, &token, "/api/v1/monitoring/error-rates", &[])
+        .await
+        .expect("error rates");
+    let items = rates["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{rates}");
+    assert_eq!(items[0]["endpoint"], "/api/cart");
+    assert_eq!(items[0]["requests"], 10);
+    assert_eq!(items[0]["errors"], 5);
+    assert_eq!(items[1]["endpoint"], "/api/orders/{id}");
+    assert!((items[1]["error_rate"].as_f64().expect("rate") - 0.1).abs() < 1e-9);
+    server.stop().await;
+});
+
+both_backends!(
+    rollups_merge_minutes_and_retention_prunes,
+    |backend| async move {
+        let server = TestServer::start(backend).await;
+        let token = server.admin_token().await;
+        let now = tracewire_server::clock::now_us();
+        let hour = now.div_euclid(60 * MINUTE) * 60 * MINUTE;
+        let at = |minute: i64| hour - 60 * MINUTE + minute * MINUTE;
+        // Three minutes of the previous hour (1, 2 and 3 requests), and one row three days old.
+        let mut logs = Vec::new();
+        for (k, minute) in [5i64, 17, 42].into_iter().enumerate() {
+            for j in 0..=k {
+                let ms = 10.0 * (j + 1) as f64;
+                logs.push(request_log(
+                    "/api/cart",
+                    "GET",
+                    200,
+                    ms,
+                    &trace_id(),
+                    at(minute),
+                ));
+            }
+        }
+        let old = now - 3 * 24 * 60 * MINUTE;
+        logs.push(request_log("/api/cart", "GET", 200, 1.0, &trace_id(), old));
+        let batch =
+            json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": logs});
+        assert_eq!(server.ingest(&batch).await.0, 200);
+
+        let retention = MonitoringRetention::default();
+        let report = run_once(server.store.as_ref(), &retention, now)
+            .await
+            .expect("roll-up")
+            .expect("lease granted");
+        assert!(
+            report.pruned >= 1,
+            "the 3-day-old minute row is past 2 days"
+        );
+        // The stored coarse rows themselves (the API answers this window from minute rows).
+        let stored = |period: Period| {
+            let store = server.store.clone();
+            async move {
+                let filter = SeriesFilter {
+                    metric_type: "http_request".into(),
+                    metric_name: None,
+                    endpoint: None,
+                    source: None,
+                    period,
+                    from_us: hour - 60 * MINUTE,
+                    to_us: hour,
+                };
+                store.aggregate_rows(&filter).await.expect("rows")
+            }
+        };
+        let hourly = stored(Period::Hour).await;
+        assert_eq!(hourly.len(), 1, "{hourly:?}");
+        assert_eq!(
+            hourly[0].count, 6,
+            "1 + 2 + 3 requests merged into the hour"
+        );
+        assert!((hourly[0].sketch.max().expect("max") - 30.0).abs() < 0.5);
+        let five: Vec<u64> = stored(Period::FiveMinutes)
+            .await
+            .iter()
+            .map(|r| r.count)
+            .collect();
+        assert_eq!(five, [1, 2, 3]);
+        // Nothing changed: a second run rebuilds nothing and the hour is not added to twice.
+        let again = run_once(server.store.as_ref(), &retention, now)
+            .await
+            .expect("roll-up again")
+            .expect("lease");
+        assert_eq!(again.rolled_up, 0);
+        assert_eq!(stored(Period::Hour).await[0].count, 6);
+        // A late request for that hour (an offline buffer flushed) still reaches the hour.
+        let late = request_log("/api/cart", "GET", 503, 70.0, &trace_id(), at(17));
+        let late =
+            json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": [late]});
+        assert_eq!(server.ingest(&late).await.0, 200);
+        run_once(server.store.as_ref(), &retention, now)
+            .await
+            .expect("roll-up after the late request");
+        let hourly = stored(Period::Hour).await;
+        assert_eq!(hourly[0].count, 7);
+        assert_eq!(hourly[0].errors, 1);
+        assert!((hourly[0].sketch.max().expect("max") - 70.0).abs() < 1.0);
+        // The API's hourly view of that window agrees with the stored hour.
+        let query = [
+            ("metric_type", "http_request".to_owned()),
+            ("period", "1h".to_owned()),
+            ("from", format_timestamp_us(hour - 60 * MINUTE)),
+            ("to", format_timestamp_us(hour - 1)),
+        ];
+        let api: MetricsResponse = get(&server, &token, "/api/v1/monitoring/metrics", &query)
+            .await
+            .expect("hourly");
+        assert_eq!(api.series[0].points[0].count, 7);
+        server.stop().await;
+    }
+);
+
+both_backends!(series_cap_drops_and_counts, |backend| async move {
+    let server = TestServer::start_with(backend, |c| c.max_metric_series = 2).await;
+    let token = server.admin_token().await;
+    let now = tracewire_server::clock::now_us();
+    let logs: Vec<Value> = (0..5)
+        .map(|i| request_log(&format!("/raw/{i}x"), "GET", 200, 1.0, &trace_id(), now))
+        .collect();
+    let batch = json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": logs});
+    assert_eq!(server.ingest(&batch).await.0, 200);
+    let metrics: MetricsResponse = get(
+        &server,
+        &token,
+        "/api/v1/monitoring/metrics",
+        &[("metric_type", "http_request".into())],
+    )
+    .await
+    .expect("metrics");
+    assert_eq!(metrics.series.len(), 2);
+    assert_eq!(metrics.dropped, 3);
+    server.stop().await;
+});
+
+both_backends!(bad_parameters_name_themselves, |backend| async move {
+    let server = TestServer::start(backend).await;
+    let token = server.admin_token().await;
+    let r = server
+        .client
+        .get(server.url("/api/v1/monitoring/metrics?period=2m&from=yesterday&bogus=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status().as_u16(), 422);
+    let body: Value = r.json().await.expect("json");
+    let paths: Vec<&str> = body["error"]["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .filter_map(|d| d["path"].as_str())
+        .collect();
+    for p in ["metric_type", "period", "from", "bogus"] {
+        assert!(paths.contains(&p), "{p} missing in {body}");
+    }
+    let anonymous = server
+        .client
+        .get(server.url("/api/v1/monitoring/slow-requests"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status().as_u16(), 401);
+    server.stop().await;
+});
+
+/// The value of one sample line of a Prometheus text body (0 when absent).
+fn sample(body: &str, name_and_labels: &str) -> f64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(name_and_labels)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+both_backends!(prometheus_metrics_count_ingest, |backend| async move {
+    let server = TestServer::start(backend).await;
+    let scrape = || async {
+        let r = server
+            .client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .expect("scrape");
+        assert_eq!(r.status().as_u16(), 200);
+        let kind = r.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .to_owned();
+        assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+        r.text().await.expect("text")
+    };
+    let logs = r#"tracewire_ingest_entries_total{kind="logs"}"#;
+    let rejected = r#"tracewire_ingest_rejected_total{reason="validation_failed"}"#;
+    let before = scrape().await;
+    assert_eq!(server.ingest(&common::batch(7)).await.0, 200);
+    let bad = json!({"batch_id": Uuid::new_v4().to_string(), "source": "frontend",
+                     "logs": [{"level": "LOUD", "message": "x"}]});
+    let (status, body) = server.ingest(&bad).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["code"], "validation_failed");
+    let after = scrape().await;
+    // Other tests of this binary ingest at the same time into the same process-wide counters.
+    assert!(
+        sample(&after, logs) - sample(&before, logs) >= 7.0,
+        "{after}"
+    );
+    assert!(
+        sample(&after, rejected) - sample(&before, rejected) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        after.contains("tracewire_writer_commit_seconds_bucket"),
+        "{after}"
+    );
+    assert!(
+        after.contains("# HELP tracewire_ingest_batches_total"),
+        "{after}"
+    );
+    server.stop().await;
+});
