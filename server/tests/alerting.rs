@@ -151,6 +151,23 @@ async fn webhooks_for(received: &Received, rule: &str) -> Vec<Value> {
     out
 }
 
+/// The value of one series of the collector's `/metrics` (0 when absent). Counters are shared
+/// by every collector of the test process, so callers compare before and after, at least.
+async fn scrape(s: &TestServer, series: &str) -> f64 {
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 async fn add_viewer(s: &TestServer) -> String {
     s.store
         .insert_user(&NewUser {
@@ -339,6 +356,16 @@ both_backends!(
         let t0 = now_us();
         ingest_errors(&s, "checkout", 3, t0).await;
         ingest_errors(&s, "elsewhere", 5, t0).await;
+        let delivered =
+            r#"tracewire_alert_notifications_total{channel="webhook",outcome="delivered"}"#;
+        let suppressed =
+            r#"tracewire_alert_notifications_total{channel="all",outcome="suppressed"}"#;
+        let breached = r#"tracewire_alert_evaluations_total{outcome="breached"}"#;
+        let before = (
+            scrape(&s, delivered).await,
+            scrape(&s, suppressed).await,
+            scrape(&s, breached).await,
+        );
 
         let r = ev.round(t0 + SECOND).await.expect("round");
         assert!(r.ran && r.evaluated == 1 && r.recorded == 0, "{r:?}");
@@ -401,6 +428,18 @@ both_backends!(
         assert_eq!(hooks.len(), 2);
         assert_eq!(hooks[1]["status"], "resolved");
         assert_eq!(mails.lock().await.len(), 1);
+        assert!(
+            scrape(&s, delivered).await - before.0 >= 2.0,
+            "deliveries counted in /metrics"
+        );
+        assert!(
+            scrape(&s, suppressed).await - before.1 >= 1.0,
+            "suppressions counted"
+        );
+        assert!(
+            scrape(&s, breached).await - before.2 >= 3.0,
+            "breaching evaluations counted"
+        );
 
         // Muted: a new episode is recorded but not sent.
         let (_, current) = api(

@@ -26,6 +26,7 @@ use super::state::{Reading, Record, RuleState};
 use crate::store::{
     AlertRuleRecord, Delivery, HistoryPayload, HistoryRecord, LeaseName, Store, StoreResult,
 };
+use crate::telemetry::{ALERT_EVALUATIONS, ALERT_NOTIFICATIONS};
 use sqlx::types::Json;
 
 /// What one round did, for logs and tests.
@@ -109,9 +110,13 @@ impl Evaluator {
                     report.evaluated += 1;
                     report.recorded += usize::from(recorded);
                 }
-                Err(EvalFailure::Store(e)) => return Err(e),
+                Err(EvalFailure::Store(e)) => {
+                    count_evaluation("error");
+                    return Err(e);
+                }
                 Err(EvalFailure::Skip(why)) => {
-                    tracing::debug!(rule = %rule.id, reason = %why, "alert rule skipped");
+                    count_evaluation("error");
+                    tracing::warn!(rule = %rule.id, reason = %why, "alert rule skipped");
                     report.skipped += 1;
                 }
             }
@@ -155,7 +160,20 @@ impl Evaluator {
             },
             None => Reading::NoData,
         };
+        count_evaluation(match reading {
+            Reading::Value {
+                breaching: true, ..
+            } => "breached",
+            Reading::Value { .. } => "ok",
+            Reading::NoData => "no_data",
+        });
         let step = state.evaluate(&rules::timing(rule), reading, now_us);
+        if let Some(record) = step.record
+            && record.kind == HistoryKind::Suppressed
+        {
+            metrics::counter!(ALERT_NOTIFICATIONS, "channel" => "all", "outcome" => "suppressed")
+                .increment(1);
+        }
         let entry = step.record.map(|record| {
             history_entry(
                 rule,
@@ -201,6 +219,12 @@ impl Evaluator {
             Err(e) => return Err(e),
         };
         let outcomes = self.notifier.send(&channels, &note).await;
+        for outcome in &outcomes {
+            metrics::counter!(ALERT_NOTIFICATIONS,
+                "channel" => spelling(&outcome.kind),
+                "outcome" => if outcome.delivered { "delivered" } else { "failed" })
+            .increment(1);
+        }
         let sent = outcomes.iter().any(|o| o.delivered);
         for failed in outcomes.iter().filter(|o| !o.delivered) {
             tracing::warn!(entry = %entry.id, channel = ?failed.kind, error = ?failed.error,
@@ -211,6 +235,11 @@ impl Evaluator {
             .await?;
         Ok(Some(sent))
     }
+}
+
+/// Counts one evaluation in `/metrics` by outcome.
+fn count_evaluation(outcome: &'static str) {
+    metrics::counter!(ALERT_EVALUATIONS, "outcome" => outcome).increment(1);
 }
 
 enum EvalFailure {

@@ -185,7 +185,11 @@ async fn fill_exceptions(
             event_id: Uuid::now_v7(),
             project_id: project,
             fingerprint: format!("fp{g}"),
-            source: if g.is_multiple_of(2) { "frontend" } else { "backend" },
+            source: if g.is_multiple_of(2) {
+                "frontend"
+            } else {
+                "backend"
+            },
             exception_type: ["TypeError", "KeyError", "Timeout"][(g % 3) as usize].to_owned(),
             exception_message: format!("failure {g}"),
             stack_trace: None,

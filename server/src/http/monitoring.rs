@@ -7,6 +7,7 @@ use super::extract::AppQuery;
 use super::views::page;
 use crate::clock::now_us;
 use crate::error::{Error, Result};
+use crate::monitoring::read::bucket_rows;
 use crate::monitoring::series;
 use crate::query::Params;
 use crate::query::cursor::Cursor;
@@ -228,28 +229,13 @@ async fn family_rows(
     Ok((from, to, read_rows(state, filter).await?))
 }
 
-/// Rows for `filter.period` buckets over the filter's window: merged in memory from the finest
-/// rows still kept for the window's start (minute rows are current to the last batch; coarser
-/// rows lag by up to one roll-up interval), whole buckets from the one `from` falls in.
+/// Rows for `filter.period` buckets over the filter's window ([`bucket_rows`]).
 async fn read_rows(
     state: &AppState,
-    mut filter: SeriesFilter,
+    filter: SeriesFilter,
 ) -> Result<Vec<crate::monitoring::aggregate::AggregateRow>> {
-    let wanted = filter.period;
-    let stored = series::stored_period(
-        filter.from_us,
-        now_us(),
-        wanted,
-        &state.config.metric_retention,
-    );
-    filter.period = stored;
-    filter.from_us = crate::monitoring::aggregate::period_start(wanted, filter.from_us);
-    let rows = state.store.aggregate_rows(&filter).await?;
-    Ok(if stored == wanted {
-        rows
-    } else {
-        crate::monitoring::aggregate::roll_up(&rows, wanted)
-    })
+    let retention = &state.config.metric_retention;
+    Ok(bucket_rows(state.store.as_ref(), filter, retention, now_us()).await?)
 }
 
 async fn error_rates(

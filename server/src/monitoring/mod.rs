@@ -7,10 +7,12 @@
 //! - [`observe`]: which rows of a validated batch are observations (request logs by route
 //!   template, `metrics` entries), and which are slow requests or statements.
 //! - [`rollup`]: the periodic job that merges minute rows into coarser ones and prunes.
+//! - [`read`]: a window of aggregates at the bucket width asked for, from the finest rows kept.
 //! - [`series`]: the monitoring endpoints' answers (points, error rates, web vitals) from rows.
 
 pub mod aggregate;
 pub mod observe;
+pub mod read;
 pub mod rollup;
 pub mod series;
 pub mod sketch;

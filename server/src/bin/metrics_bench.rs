@@ -1,0 +1,168 @@
+//! `tracewire-metrics-bench`: how fast the monitoring API's series query answers over a month
+//! of minute aggregates, and what one roll-up of that month costs.
+//!
+//! Fills a SQLite store with `--days` days of 1-minute `http_request` rows for `--series`
+//! series (route × method) through the writer's own `merge_aggregates`, runs the roll-up job
+//! until every 5-minute, hourly and daily row exists, then times `--queries` runs of the
+//! series query for windows of 1 hour, 24 hours, 7 days and 30 days ending now: the rows read
+//! as `GET /api/v1/monitoring/metrics` reads them ([`bucket_rows`]) and turned into points with
+//! percentiles ([`series`]), without HTTP and JSON around them. Retention does not run, so the
+//! month of minute rows stays in the table while it is queried.
+
+use clap::Parser;
+use std::time::{Duration, Instant};
+use tracewire_server::clock::now_us;
+use tracewire_server::monitoring::aggregate::{AggregateRow, SeriesKey};
+use tracewire_server::monitoring::read::bucket_rows;
+use tracewire_server::monitoring::rollup::{MonitoringRetention, run_once};
+use tracewire_server::monitoring::series::{choose_period, series};
+use tracewire_server::monitoring::sketch::Sketch;
+use tracewire_server::store::{self, SeriesFilter, StoreOptions};
+use tracewire_shared::api::monitoring::Period;
+use tracewire_shared::validate::Source;
+use uuid::Uuid;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Series query benchmark of the monitoring store.
+#[derive(Debug, Parser)]
+#[command(name = "tracewire-metrics-bench")]
+struct Args {
+    /// Days of minute rows, ending now.
+    #[arg(long, default_value_t = 30)]
+    days: i64,
+    /// Series (route × method pairs).
+    #[arg(long, default_value_t = 20)]
+    series: usize,
+    /// Timed runs per window.
+    #[arg(long, default_value_t = 100)]
+    queries: usize,
+}
+
+const MINUTE_US: i64 = 60_000_000;
+
+fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let path = std::env::temp_dir().join(format!("tw-metrics-bench-{}.db", Uuid::now_v7()));
+    let url = format!("sqlite://{}", path.display());
+    let store = store::connect(&url, &StoreOptions::default()).await?;
+    let now = now_us();
+    let first = (now - args.days * 24 * 60 * MINUTE_US).div_euclid(MINUTE_US) * MINUTE_US;
+    let keys: Vec<SeriesKey> = (0..args.series)
+        .map(|i| SeriesKey {
+            project_id: Uuid::nil(),
+            source: Source::Backend,
+            metric_type: "http_request".into(),
+            metric_name: ["GET", "POST"][i % 2].into(),
+            endpoint: Some(format!("/api/resource{}/{{id}}", i / 2)),
+        })
+        .collect();
+    let started = Instant::now();
+    let mut rows = 0usize;
+    let mut minute = first;
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    while minute < now {
+        // One hour of minutes per transaction, like a writer group under steady load.
+        let mut group = Vec::new();
+        for _ in 0..60 {
+            if minute >= now {
+                break;
+            }
+            for key in &keys {
+                let values = (0..20).map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    5.0 + (seed % 2_000) as f64 / 10.0
+                });
+                let sketch = Sketch::from_values(values);
+                group.push(AggregateRow {
+                    series: key.clone(),
+                    unit: "ms".into(),
+                    period: Period::Minute,
+                    period_start_us: minute,
+                    count: sketch.count(),
+                    errors: u64::from(minute % (7 * MINUTE_US) == 0),
+                    sketch,
+                });
+            }
+            minute += MINUTE_US;
+        }
+        rows += group.len();
+        let mut tx = store.begin_write().await?;
+        tx.merge_aggregates(&group).await?;
+        tx.commit().await?;
+    }
+    let filled = started.elapsed();
+    println!(
+        "filled {rows} minute rows ({} series × {} days) in {:.1} s",
+        args.series,
+        args.days,
+        filled.as_secs_f64()
+    );
+    let started = Instant::now();
+    let retention = MonitoringRetention {
+        minute_days: 3650,
+        five_minute_days: 3650,
+        hour_days: 3650,
+        day_days: 3650,
+        slow_days: 3650,
+    };
+    let report = run_once(store.as_ref(), &retention, now).await?;
+    println!(
+        "roll-up of the whole month: {:.1} s, {} coarse rows",
+        started.elapsed().as_secs_f64(),
+        report.map_or(0, |r| r.rolled_up)
+    );
+    // The API's default retention: which stored period a window reads is what it would be.
+    let api_retention = MonitoringRetention::default();
+    println!("| window | buckets | rows read | p50 ms | p95 ms | max ms |");
+    println!("|---|---|---|---|---|---|");
+    for (label, hours) in [
+        ("1 h", 1),
+        ("24 h", 24),
+        ("7 days", 24 * 7),
+        ("30 days", 24 * 30),
+    ] {
+        let from = now - hours * 60 * MINUTE_US;
+        let period = choose_period(from, now);
+        let filter = SeriesFilter {
+            metric_type: "http_request".into(),
+            metric_name: None,
+            endpoint: None,
+            source: None,
+            period,
+            from_us: from,
+            to_us: now,
+        };
+        let mut times = Vec::with_capacity(args.queries);
+        let mut read = 0;
+        for _ in 0..args.queries {
+            let t = Instant::now();
+            let rows = bucket_rows(store.as_ref(), filter.clone(), &api_retention, now).await?;
+            read = rows.len();
+            let out = series(&rows, period);
+            std::hint::black_box(out);
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "| {label} | {} | {read} | {:.2} | {:.2} | {:.2} |",
+            period.as_str(),
+            percentile(&times, 0.5),
+            percentile(&times, 0.95),
+            percentile(&times, 1.0)
+        );
+    }
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    Ok(())
+}
