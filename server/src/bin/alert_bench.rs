@@ -17,6 +17,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracewire_server::alerting::channels::RetryPolicy;
+use tracewire_server::alerting::conditions::{ReadLimits, observe};
 use tracewire_server::alerting::evaluator::Evaluator;
 use tracewire_server::alerting::notify::Notifier;
 use tracewire_server::alerting::rules::{RuleOrigin, to_record};
@@ -298,6 +299,33 @@ async fn main() -> Result<(), BoxError> {
     }
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    // Where a round's time goes: each rule's condition read alone, summed by type.
+    let at = now_us + args.rounds as i64 * 30_000_000;
+    let mut by_type: Vec<(&'static str, usize, Duration)> = Vec::new();
+    for rule in store.list_rules().await? {
+        let window = u32::try_from(rule.window_minutes).unwrap_or(1);
+        let started = Instant::now();
+        observe(
+            store.as_ref(),
+            &rule.condition.0,
+            window,
+            at,
+            &ReadLimits::default(),
+        )
+        .await?;
+        let took = started.elapsed();
+        let name = rule.condition.0.type_name();
+        match by_type.iter_mut().find(|(n, _, _)| *n == name) {
+            Some(entry) => {
+                entry.1 += 1;
+                entry.2 += took;
+            }
+            None => by_type.push((name, 1, took)),
+        }
+    }
+    for (name, rules, total) in &by_type {
+        println!("| {name} | {rules} rules | {:.1} ms in all |", ms(*total));
+    }
     if let (Some(first), Some(last)) = (times.first(), times.last()) {
         println!(
             "| {logs} logs | {rules} rules | min {:.1} ms | median {:.1} ms | max {:.1} ms |",
