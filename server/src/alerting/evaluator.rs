@@ -2,9 +2,9 @@
 //! several collectors on one PostgreSQL exactly one runs a round), it
 //!
 //! 1. marks deliveries a stopped collector left half-sent as `interrupted` (never re-sent);
-//! 2. reads each enabled, due rule's condition ([`super::conditions`]), applies the state
-//!    machine ([`super::state`]) and commits the new state together with the history entry the
-//!    step produced, in one transaction; an entry to send goes in as `pending`;
+//! 2. reads each enabled, due rule's condition ([`super::conditions`]) and applies the state
+//!    machine ([`super::state`]); then commits every new state together with the history
+//!    entries the steps produced, in one transaction; an entry to send goes in as `pending`;
 //! 3. delivers the outbox: claims each pending entry, sends it on its channels, records each
 //!    channel's outcome.
 //!
@@ -24,7 +24,8 @@ use super::notify::{self, Notifier};
 use super::rules::{self, from_spelling, spelling};
 use super::state::{Reading, Record, RuleState};
 use crate::store::{
-    AlertRuleRecord, Delivery, HistoryPayload, HistoryRecord, LeaseName, Store, StoreResult,
+    AlertRuleRecord, Delivery, EvaluationRecord, HistoryPayload, HistoryRecord, LeaseName, Store,
+    StoreResult,
 };
 use crate::telemetry::{ALERT_EVALUATIONS, ALERT_NOTIFICATIONS};
 use sqlx::types::Json;
@@ -96,6 +97,7 @@ impl Evaluator {
             );
         }
         let half = i64::try_from(self.interval.as_micros() / 2).unwrap_or(i64::MAX);
+        let mut evaluations = Vec::new();
         for rule in self.store.list_rules().await? {
             let state = rules::current_state(&rule);
             let due = state
@@ -106,9 +108,9 @@ impl Evaluator {
                 continue;
             }
             match self.evaluate(&rule, state, now_us).await {
-                Ok(recorded) => {
+                Ok(evaluation) => {
                     report.evaluated += 1;
-                    report.recorded += usize::from(recorded);
+                    evaluations.push(evaluation);
                 }
                 Err(EvalFailure::Store(e)) => {
                     count_evaluation("error");
@@ -121,6 +123,9 @@ impl Evaluator {
                 }
             }
         }
+        // One commit for the round's states and history; a crash before it loses only this
+        // round's evaluations, which the next round repeats.
+        report.recorded = self.store.record_evaluations(&evaluations).await?;
         for entry in self.store.pending_deliveries().await? {
             match self.deliver(&entry).await? {
                 Some(true) => report.sent += 1,
@@ -131,13 +136,13 @@ impl Evaluator {
         Ok(report)
     }
 
-    /// Reads, steps and commits one rule; true when a history entry was written.
+    /// Reads and steps one rule: its new state and the history entry to commit.
     async fn evaluate(
         &self,
         rule: &AlertRuleRecord,
         mut state: RuleState,
         now_us: i64,
-    ) -> Result<bool, EvalFailure> {
+    ) -> Result<EvaluationRecord, EvalFailure> {
         let window = u32::try_from(rule.window_minutes).unwrap_or(1).max(1);
         let operator: Operator = from_spelling("operator", &rule.operator)
             .map_err(|e| EvalFailure::Skip(e.to_string()))?;
@@ -189,12 +194,11 @@ impl Evaluator {
                 now_us,
             )
         });
-        let written = self
-            .store
-            .record_evaluation(rule.id, &state, entry.as_ref())
-            .await
-            .map_err(EvalFailure::Store)?;
-        Ok(written && entry.is_some())
+        Ok(EvaluationRecord {
+            rule_id: rule.id,
+            state,
+            entry,
+        })
     }
 
     /// Sends one outbox entry if this evaluator wins its claim: `Some(sent)`, or `None` when

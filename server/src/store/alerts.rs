@@ -218,6 +218,17 @@ impl HistoryRecord {
     }
 }
 
+/// One rule's evaluation as the round commits it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationRecord {
+    /// The rule.
+    pub rule_id: Uuid,
+    /// Its state after the evaluation.
+    pub state: RuleState,
+    /// The history entry the evaluation produced, if any.
+    pub entry: Option<HistoryRecord>,
+}
+
 /// Filters of a history page, newest first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistoryFilter {
@@ -270,14 +281,10 @@ pub trait AlertStore: Send + Sync {
     async fn get_rule(&self, id: Uuid) -> StoreResult<AlertRuleRecord>;
     /// Every rule with its state, oldest first (rules are few: tens, not thousands).
     async fn list_rules(&self) -> StoreResult<Vec<AlertRuleRecord>>;
-    /// Writes a rule's state and, when the evaluation produced one, its history entry, in one
-    /// transaction. False (and nothing written) when the rule was deleted meanwhile.
-    async fn record_evaluation(
-        &self,
-        rule_id: Uuid,
-        state: &RuleState,
-        entry: Option<&HistoryRecord>,
-    ) -> StoreResult<bool>;
+    /// Writes the states of a round's rules and the history entries their evaluations
+    /// produced, all in one transaction (a round costs one commit, not one per rule); rules
+    /// deleted meanwhile are left out. Returns how many history entries were written.
+    async fn record_evaluations(&self, evaluations: &[EvaluationRecord]) -> StoreResult<usize>;
     /// Appends a history entry on its own (test notifications).
     async fn insert_history(&self, entry: &HistoryRecord) -> StoreResult<()>;
     /// Entries waiting in the outbox, oldest first.

@@ -3,7 +3,6 @@
 //! filters go through sqlx's `QueryBuilder`, which numbers placeholders for either driver.
 
 use super::{Db, This};
-use crate::alerting::state::RuleState;
 use crate::store::dialect::Dialect;
 use crate::store::read_sql::bind_all;
 use crate::store::{self, AlertStore};
@@ -234,39 +233,41 @@ impl AlertStore for This {
         .await?)
     }
 
-    async fn record_evaluation(
+    async fn record_evaluations(
         &self,
-        rule_id: Uuid,
-        state: &RuleState,
-        entry: Option<&store::HistoryRecord>,
-    ) -> store::StoreResult<bool> {
+        evaluations: &[store::EvaluationRecord],
+    ) -> store::StoreResult<usize> {
         let mut tx = self.begin_tx().await?;
-        let exists: i64 =
-            sqlx::query_scalar::<Db, i64>("SELECT COUNT(*) FROM alert_configs WHERE id = $1")
-                .bind(rule_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if exists == 0 {
-            return Ok(false);
-        }
-        sqlx::query::<Db>(
-            "INSERT INTO alert_states (rule_id, state, data, last_evaluated_at, last_value) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rule_id) DO UPDATE SET \
-             state = excluded.state, data = excluded.data, \
-             last_evaluated_at = excluded.last_evaluated_at, last_value = excluded.last_value",
-        )
-        .bind(rule_id)
-        .bind(state.state.as_str())
-        .bind(Json(state))
-        .bind(state.last_evaluated_us)
-        .bind(state.last_value)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(entry) = entry {
-            insert_history(&mut *tx, entry).await?;
+        let mut written = 0;
+        for e in evaluations {
+            let exists: i64 =
+                sqlx::query_scalar::<Db, i64>("SELECT COUNT(*) FROM alert_configs WHERE id = $1")
+                    .bind(e.rule_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if exists == 0 {
+                continue;
+            }
+            sqlx::query::<Db>(
+                "INSERT INTO alert_states (rule_id, state, data, last_evaluated_at, last_value) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rule_id) DO UPDATE SET \
+                 state = excluded.state, data = excluded.data, \
+                 last_evaluated_at = excluded.last_evaluated_at, last_value = excluded.last_value",
+            )
+            .bind(e.rule_id)
+            .bind(e.state.state.as_str())
+            .bind(Json(&e.state))
+            .bind(e.state.last_evaluated_us)
+            .bind(e.state.last_value)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(entry) = &e.entry {
+                insert_history(&mut *tx, entry).await?;
+                written += 1;
+            }
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(written)
     }
 
     async fn insert_history(&self, entry: &store::HistoryRecord) -> store::StoreResult<()> {
