@@ -4,8 +4,8 @@
 
 use serde::de::DeserializeOwned;
 use tracewire_shared::api::monitoring::{
-    AlertHistoryEntry, AlertRule, AlertRuleRequest, AlertState, ChannelRequest, ChannelView,
-    HistoryKind, Operator, RuleStateView, Severity,
+    AlertHistoryEntry, AlertRule, AlertRuleRequest, ChannelRequest, ChannelView, HistoryKind,
+    Operator, RuleStateView, Severity,
 };
 use tracewire_shared::validate::{FieldError, format_timestamp_us, parse_timestamp_us};
 use uuid::Uuid;
@@ -278,11 +278,6 @@ pub fn timing(r: &AlertRuleRecord) -> RuleTiming {
 /// The stored state of a rule, or the state before any evaluation.
 pub fn current_state(r: &AlertRuleRecord) -> RuleState {
     r.state.as_ref().map(|s| s.0.clone()).unwrap_or_default()
-}
-
-/// Whether the state is one a history filter or a UI would call active.
-pub fn is_active(state: AlertState) -> bool {
-    matches!(state, AlertState::Pending | AlertState::Firing)
 }
 
 #[cfg(test)]
