@@ -9,6 +9,9 @@
 #   - esbuild's platform binary package from npm (@esbuild/linux-x64 or -arm64), to minify
 #     the JS of the npm package;
 #   - with --browser: Debian's chromium + chromium-driver, for wasm-bindgen-test and the bench.
+# --ui-only: only what the admin UI build needs (the target, wasm-bindgen-cli, binaryen).
+# --no-install: install nothing; fail naming what is missing (the collector's build script
+# builds the UI, and a cargo build must not download tools).
 # Quiet when everything is present; prints one line for each thing it installs.
 # Prints nothing on stdout except, with --print-wasm-opt / --print-esbuild / --print-wasm-snip,
 # the path of the wasm-opt / esbuild / wasm-snip to use.
@@ -24,6 +27,8 @@ PRINT_ESBUILD=0
 WANT_BROWSER=0
 PRINT_WASM_OPT=0
 PRINT_WASM_SNIP=0
+UI_ONLY=0
+NO_INSTALL=0
 WASM_SNIP_VERSION="0.4.0"
 for arg in "$@"; do
   case "$arg" in
@@ -31,14 +36,24 @@ for arg in "$@"; do
     --print-wasm-opt) PRINT_WASM_OPT=1 ;;
     --print-esbuild) PRINT_ESBUILD=1 ;;
     --print-wasm-snip) PRINT_WASM_SNIP=1 ;;
-    *) echo "usage: $0 [--browser] [--print-wasm-opt] [--print-esbuild] [--print-wasm-snip]" >&2; exit 2 ;;
+    --ui-only) UI_ONLY=1 ;;
+    --no-install) NO_INSTALL=1 ;;
+    *) echo "usage: $0 [--browser] [--ui-only] [--no-install] [--print-wasm-opt] [--print-esbuild] [--print-wasm-snip]" >&2; exit 2 ;;
   esac
 done
 
 say() { echo "ensure-toolchain: $*" >&2; }
+# With --no-install a missing tool is an error instead of an install.
+missing() {
+  if [ "$NO_INSTALL" = 1 ]; then
+    say "missing: $* (run scripts/ensure-toolchain.sh, or set TRACEWIRE_SKIP_UI_BUILD=1 to build without the UI)"
+    exit 1
+  fi
+}
 
 # 1. Rust target.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  missing "Rust target wasm32-unknown-unknown"
   say "installing Rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown >&2
 fi
@@ -50,6 +65,7 @@ if [ -z "$WB_VERSION" ]; then
 fi
 HAVE_WB="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
 if [ "$HAVE_WB" != "$WB_VERSION" ]; then
+  missing "wasm-bindgen-cli $WB_VERSION (found: ${HAVE_WB:-none})"
   say "installing wasm-bindgen-cli $WB_VERSION (found: ${HAVE_WB:-none}; takes ~2 min)"
   # Without --locked on purpose: the CLI's lock file pins a webpki-roots that no longer resolves.
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --quiet >&2
@@ -58,9 +74,15 @@ fi
 # 3. binaryen from npm (a JS build of wasm-opt; no install scripts needed).
 WASM_OPT="$BINARYEN_DIR/node_modules/.bin/wasm-opt"
 if [ ! -x "$WASM_OPT" ]; then
+  missing "binaryen $BINARYEN_VERSION in $BINARYEN_DIR"
   say "installing binaryen@$BINARYEN_VERSION into $BINARYEN_DIR"
   mkdir -p "$BINARYEN_DIR"
   npm install --silent --no-audit --no-fund --prefix "$BINARYEN_DIR" "binaryen@$BINARYEN_VERSION" >&2
+fi
+
+if [ "$UI_ONLY" = 1 ]; then
+  if [ "$PRINT_WASM_OPT" = 1 ]; then echo "$WASM_OPT"; fi
+  exit 0
 fi
 
 # 4. esbuild: npm 11 runs no install scripts, so the `esbuild` package would lack its binary;

@@ -19,7 +19,10 @@ chmod 700 .tracewire
 demo=0
 if [ "${TRACEWIRE_NO_DEMO:-0}" != 1 ] && [ -x scripts/run-demo.sh ]; then demo=1; fi
 
-echo "==> building the collector (the first build compiles ~300 crates: several minutes)"
+echo "==> building the collector and its admin UI (the first build compiles ~400 crates: several minutes)"
+# The collector's build script builds the admin UI (wasm) and embeds it; it installs nothing,
+# so the wasm tools come first (quiet when present).
+scripts/ensure-toolchain.sh --ui-only
 cargo build -p tracewire-server --bin tracewire
 if [ "$demo" = 1 ]; then
   TRACEWIRE_DEMO_BUILD_ONLY=1 scripts/run-demo.sh

@@ -21,12 +21,16 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 pg_isready -h 127.0.0.1 -p 5432
 
+step "admin UI (Leptos, wasm32): build into target/admin-ui/dist, embedded by the collector"
+scripts/build-ui.sh
+
 step "formatting"
 cargo fmt --all -- --check
 
 step "lints (native and wasm32)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p tracewire-logger --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p tracewire-admin --target wasm32-unknown-unknown -- -D warnings
 
 step "shared types build for wasm32"
 cargo build -q -p tracewire-shared --target wasm32-unknown-unknown

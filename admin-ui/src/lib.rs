@@ -1,1 +1,21 @@
-//! Placeholder for the Leptos admin UI; the collector serves a minimal status page until it lands.
+//! Tracewire admin UI: a Leptos client-side app served by the collector at `/`.
+//!
+//! Layout:
+//! - [`query`]: the log explorer's view state and its URL and API spellings (pure).
+//! - [`timefmt`]: the one time formatter (pure).
+//! - [`histogram`]: bucket choice, stacking and scaling of the volume chart (pure).
+//! - [`text`]: search highlighting and stack-frame classification (pure).
+//! - `app` (wasm32 only): the Leptos application: `api` for HTTP, `routes/` for pages,
+//!   `components/` for shared pieces.
+//!
+//! The pure modules build and are tested natively; everything touching the DOM only compiles
+//! for wasm32, so native workspace builds never compile Leptos.
+#![deny(missing_docs)]
+
+pub mod histogram;
+pub mod query;
+pub mod text;
+pub mod timefmt;
+
+#[cfg(target_arch = "wasm32")]
+mod app;

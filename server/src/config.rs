@@ -254,9 +254,12 @@ pub struct ServeConfig {
     #[arg(long, env = "TRACEWIRE_NO_METRIC_AGGREGATION", hide = true)]
     pub no_metric_aggregation: bool,
 
-    /// Directory of the admin UI build to serve at `/` (a status page when absent).
-    #[arg(long, env = "TRACEWIRE_UI_DIR", default_value = "admin-ui/dist")]
-    pub ui_dir: std::path::PathBuf,
+    /// Directory of an admin UI build to serve at `/` instead of the one embedded in the
+    /// binary (a live development build: `scripts/build-ui.sh` writes
+    /// `target/admin-ui/dist`). Without it the embedded build is served, or a status page when
+    /// the binary was built with `TRACEWIRE_SKIP_UI_BUILD=1`.
+    #[arg(long, env = "TRACEWIRE_UI_DIR")]
+    pub ui_dir: Option<std::path::PathBuf>,
 
     /// Which of the collector's own requests it stores as request logs (source `collector`,
     /// left out of queries unless asked for): `api` (the query, auth and export API), `all`

@@ -487,3 +487,70 @@ both_backends!(prometheus_metrics_count_ingest, |backend| async move {
     );
     server.stop().await;
 });
+
+/// Two collectors merging the same new series-minute at once on one PostgreSQL database: the
+/// one whose insert loses the race merges into the winner's row instead of replacing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_merge_the_same_minute_exactly() {
+    use tracewire_server::monitoring::aggregate::{AggregateRow, SeriesKey};
+    use tracewire_server::monitoring::sketch::Sketch;
+    use tracewire_server::store::{self, StoreOptions};
+    use tracewire_shared::validate::Source;
+
+    let db = common::TestDb::new(Backend::Postgres).await;
+    let a = store::connect(&db.url, &StoreOptions::default())
+        .await
+        .expect("a");
+    let b = store::connect(&db.url, &StoreOptions::default())
+        .await
+        .expect("b");
+    let minute = tracewire_server::clock::now_us().div_euclid(MINUTE) * MINUTE;
+    let row = move |values: &[f64]| AggregateRow {
+        series: SeriesKey {
+            project_id: Uuid::nil(),
+            source: Source::Backend,
+            metric_type: "http_request".into(),
+            metric_name: "GET".into(),
+            endpoint: Some("/api/cart".into()),
+        },
+        unit: "ms".into(),
+        period: Period::Minute,
+        period_start_us: minute,
+        count: values.len() as u64,
+        errors: 1,
+        sketch: Sketch::from_values(values.iter().copied()),
+    };
+    let mut first = a.begin_write().await.expect("begin a");
+    first
+        .merge_aggregates(&[row(&[1.0, 2.0, 3.0])])
+        .await
+        .expect("merge a");
+    // B's insert waits on A's uncommitted row, then finds it taken.
+    let second = tokio::spawn(async move {
+        let mut tx = b.begin_write().await.expect("begin b");
+        tx.merge_aggregates(&[row(&[100.0, 200.0])])
+            .await
+            .expect("merge b");
+        tx.commit().await.expect("commit b");
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.expect("commit a");
+    second.await.expect("b finished");
+    let stored = a
+        .aggregate_rows(&SeriesFilter {
+            metric_type: "http_request".into(),
+            metric_name: None,
+            endpoint: None,
+            source: None,
+            period: Period::Minute,
+            from_us: minute,
+            to_us: minute + MINUTE,
+        })
+        .await
+        .expect("rows");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].count, 5);
+    assert_eq!(stored[0].errors, 2);
+    assert!((stored[0].sketch.max().expect("max") - 200.0).abs() < 3.0);
+    assert!((stored[0].sketch.min().expect("min") - 1.0).abs() < 0.05);
+}

@@ -31,7 +31,7 @@ use tracewire_middleware::TraceLayer;
 /// API; with `--self-log all` also the probes, the UI's files and unknown paths. Never ingest:
 /// tracing the ingest path would log each batch as another batch.
 pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
-    let ui_dir = ui::detect(&state.config.ui_dir);
+    let ui_source = ui::detect(state.config.ui_dir.as_deref());
     let body_timeout = Duration::from_secs(state.config.body_timeout_secs);
     let mut api = Router::new()
         .merge(auth::router())
@@ -50,7 +50,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         ));
     let mut rest = Router::new()
         .merge(health::router())
-        .fallback(move |request: axum::extract::Request| ui::fallback(ui_dir.clone(), request));
+        .fallback(move |request: axum::extract::Request| ui::fallback(ui_source.clone(), request));
     match (trace, state.config.self_log) {
         (Some(layer), SelfLog::Api) => api = api.layer(layer),
         (Some(layer), SelfLog::All) => {

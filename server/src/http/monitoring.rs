@@ -234,8 +234,9 @@ async fn read_rows(
     state: &AppState,
     filter: SeriesFilter,
 ) -> Result<Vec<crate::monitoring::aggregate::AggregateRow>> {
-    let retention = &state.config.metric_retention;
-    Ok(bucket_rows(state.store.as_ref(), filter, retention, now_us()).await?)
+    // Two roll-up intervals: the job's period plus the time one run may take.
+    let settled = now_us() - 2 * 1_000_000 * state.config.rollup_interval_secs as i64;
+    Ok(bucket_rows(state.store.as_ref(), filter, settled).await?)
 }
 
 async fn error_rates(

@@ -22,23 +22,6 @@ pub fn choose_period(from_us: i64, to_us: i64) -> Period {
     }
 }
 
-/// The finest period whose rows are still kept back to `from_us` and not finer than
-/// `wanted` needs: minute rows answer any recent window exactly and up to the last batch;
-/// older windows fall back to the coarser rows that outlive them.
-pub fn stored_period(
-    from_us: i64,
-    now_us: i64,
-    wanted: Period,
-    retention: &super::rollup::MonitoringRetention,
-) -> Period {
-    const DAY_US: i64 = 86_400_000_000;
-    Period::ALL
-        .into_iter()
-        .filter(|p| p.seconds() <= wanted.seconds())
-        .find(|p| from_us >= now_us - i64::from(retention.days(*p)) * DAY_US)
-        .unwrap_or(wanted)
-}
-
 /// Counts and a merged sketch of several rows.
 #[derive(Debug, Default)]
 struct Merged {
@@ -264,33 +247,6 @@ mod tests {
             vitals[0].p75
         );
         assert_eq!(vitals[0].rating, "needs-improvement");
-    }
-
-    #[test]
-    fn recent_windows_read_minute_rows_old_ones_what_is_kept() {
-        let day = 86_400_000_000;
-        let r = super::super::rollup::MonitoringRetention::default();
-        let now = 1000 * day;
-        assert_eq!(
-            stored_period(now - day, now, Period::Hour, &r),
-            Period::Minute
-        );
-        assert_eq!(
-            stored_period(now - 10 * day, now, Period::Hour, &r),
-            Period::FiveMinutes
-        );
-        assert_eq!(
-            stored_period(now - 60 * day, now, Period::Day, &r),
-            Period::Hour
-        );
-        assert_eq!(
-            stored_period(now - 60 * day, now, Period::FiveMinutes, &r),
-            Period::FiveMinutes
-        );
-        assert_eq!(
-            stored_period(now - 400 * day, now, Period::Day, &r),
-            Period::Day
-        );
     }
 
     #[test]
