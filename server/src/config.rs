@@ -292,6 +292,72 @@ pub struct ServeConfig {
     /// Logins that may wait for a password check before further ones get 429.
     #[arg(long, env = "TRACEWIRE_LOGIN_QUEUE", default_value_t = 32)]
     pub login_queue: usize,
+
+    /// Seconds between alert evaluation rounds (every enabled rule, then the notifications
+    /// they produced); 0 disables the evaluator. With several collectors on one PostgreSQL
+    /// database one of them evaluates each round (an advisory lock).
+    #[arg(long, env = "TRACEWIRE_ALERT_INTERVAL_SECS", default_value_t = 30)]
+    pub alert_interval_secs: u64,
+
+    /// SMTP server of email alert channels; without it email channels report a failed
+    /// delivery.
+    #[arg(long, env = "TRACEWIRE_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    /// SMTP port (587 for STARTTLS, 465 for TLS, 25 for a local relay).
+    #[arg(long, env = "TRACEWIRE_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+
+    /// SMTP connection security: `starttls` (must succeed), `tls` (from the first byte) or
+    /// `none` (only for a relay on the same host or network).
+    #[arg(long, env = "TRACEWIRE_SMTP_SECURITY", value_enum, default_value_t = SmtpSecurityArg::Starttls)]
+    pub smtp_security: SmtpSecurityArg,
+
+    /// SMTP AUTH user name, when the server wants one.
+    #[arg(long, env = "TRACEWIRE_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+
+    /// SMTP AUTH password. Prefer the environment variable (a flag shows in the process list);
+    /// never printed.
+    #[arg(long, env = "TRACEWIRE_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<Redacted>,
+
+    /// Sender of alert emails, e.g. `Tracewire <alerts@example.com>`.
+    #[arg(
+        long,
+        env = "TRACEWIRE_SMTP_FROM",
+        default_value = "Tracewire <tracewire@localhost>"
+    )]
+    pub smtp_from: String,
+}
+
+/// See [`ServeConfig::smtp_security`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmtpSecurityArg {
+    /// STARTTLS upgrade, required.
+    Starttls,
+    /// Implicit TLS.
+    Tls,
+    /// Plain text.
+    None,
+}
+
+/// A setting that must never be printed (`Debug` shows `<redacted>`), such as the SMTP password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for Redacted {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
 }
 
 fn parse_public_url(s: &str) -> Result<WebOrigin, String> {

@@ -140,6 +140,27 @@ pub async fn run(
             stopping.clone(),
         ))
     });
+    let alerts = match (config.alert_interval_secs > 0)
+        .then(|| alerting::notify::Notifier::from_config(&config))
+    {
+        Some(Ok(notifier)) => Some(tokio::spawn(alerting::evaluator::periodic(
+            alerting::evaluator::Evaluator::new(
+                store.clone(),
+                notifier,
+                Duration::from_secs(config.alert_interval_secs),
+            )
+            .with_limits(alerting::conditions::ReadLimits {
+                slow_request_ms: config.slow_request_ms,
+                ..alerting::conditions::ReadLimits::default()
+            }),
+            stopping.clone(),
+        ))),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "alert evaluator not started: the SMTP settings are unusable");
+            None
+        }
+        None => None,
+    };
     let rollup = tokio::spawn(monitoring::rollup::periodic(
         store.clone(),
         config.metric_retention,
@@ -163,6 +184,7 @@ pub async fn run(
         max_connections: state.config.max_connections as usize,
         shutdown_timeout: Duration::from_secs(state.config.shutdown_timeout_secs),
     };
+    let limits_shutdown = limits.shutdown_timeout;
     let app = http::router(state, self_trace.as_ref().map(|t| t.trace_layer()));
     tracing::info!(addr = %listener.local_addr()?, "collector listening");
     // The peer address (the router's `ConnectInfo`) feeds failed-login throttling.
@@ -176,6 +198,15 @@ pub async fn run(
         && let Err(e) = task.await
     {
         tracing::error!(error = %e, "retention task failed");
+    }
+    // An alert round in progress finishes (its notifications are sent and recorded) unless it
+    // outlasts the shutdown timeout; cut off mid-send, the outbox marks the entry interrupted.
+    if let Some(task) = alerts {
+        let abort = task.abort_handle();
+        if tokio::time::timeout(limits_shutdown, task).await.is_err() {
+            abort.abort();
+            tracing::warn!("alert round cut off by shutdown");
+        }
     }
     // The collector's own request logs still queued go into the writer before it drains.
     if let Some(t) = self_trace {

@@ -33,6 +33,11 @@ impl WebOrigin {
         Some(Self { scheme, authority })
     }
 
+    /// `scheme://authority`, the base of links the collector sends out (alert notifications).
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
+    }
+
     /// Whether a request to `host` (its `Host` header) is addressed to this origin's authority.
     fn matches_host(&self, host: &str) -> bool {
         let host = host.trim().to_ascii_lowercase();

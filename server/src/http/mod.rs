@@ -1,6 +1,7 @@
 //! HTTP surface. Each module owns its routes; [`router`] assembles them and adds what every
 //! answer shares: the body deadline, the error envelope and the security headers.
 
+mod alerts;
 pub mod auth;
 mod exceptions;
 pub mod export;
@@ -39,6 +40,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         .merge(export::router())
         .merge(monitoring::router())
         .merge(stream::router())
+        .merge(alerts::router())
         // These answers hold logs and sessions: no cache (browser or proxy) may keep them.
         // Ingest answers (a batch id and counts) stay cacheable-as-usual: `no-store` there also
         // kept browsers' devtools, and the e2e suite reading answers through them, from the body.

@@ -10,8 +10,11 @@
 //!
 //! - `rows`: what ingest writes; `reads`: logs, traces and exceptions as read back;
 //! - `auth`: users, sessions and the audit trail;
-//! - `retention`: expired-row batches, id deletes and job leases for [`crate::retention`].
+//! - `retention`: expired-row batches, id deletes and job leases for [`crate::retention`];
+//! - `alerts`: alert rules, their evaluation state and the history outbox for
+//!   [`crate::alerting`].
 
+mod alerts;
 mod auth;
 mod dialect;
 mod monitoring;
@@ -24,6 +27,7 @@ mod rows;
 mod sql;
 mod sqlite;
 
+pub use alerts::*;
 pub use auth::*;
 pub use monitoring::{MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow};
 pub use reads::*;
@@ -160,7 +164,7 @@ pub fn redact_url(url: &str) -> String {
 /// The collector's persistence. Object-safe so state holds `Arc<dyn Store>`, not a generic.
 #[async_trait]
 pub trait Store:
-    AuthStore + MonitoringStore + QueryStore + RetentionStore + Send + Sync + 'static
+    AuthStore + MonitoringStore + QueryStore + RetentionStore + AlertStore + Send + Sync + 'static
 {
     /// Which engine this is.
     fn backend(&self) -> Backend;

@@ -120,6 +120,9 @@ impl Dialect for PgStore {
 type Db = Postgres;
 /// The store they are implemented for.
 type This = PgStore;
+#[path = "statements/alerts.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod alerts;
 #[path = "statements/auth.rs"]
 #[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
 mod auth;

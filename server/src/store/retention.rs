@@ -86,6 +86,8 @@ pub enum LeaseName {
     Retention,
     /// The metric roll-up and its retention ([`crate::monitoring::rollup`]).
     Rollup,
+    /// An alert evaluation round (evaluate every rule, then deliver the outbox).
+    AlertEvaluator,
 }
 
 impl LeaseName {
@@ -94,6 +96,7 @@ impl LeaseName {
         match self {
             LeaseName::Retention => 0x7472_6163_6577_6900 + 1,
             LeaseName::Rollup => 0x7472_6163_6577_6900 + 2,
+            LeaseName::AlertEvaluator => 0x7472_6163_6577_6900 + 3,
         }
     }
 }

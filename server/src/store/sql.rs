@@ -18,12 +18,15 @@ pub(super) const BUMP_LOG: &str = "UPDATE app_logs SET dedup_count = dedup_count
     first_seen_at = CASE WHEN $3 < first_seen_at THEN $3 ELSE first_seen_at END, \
     last_seen_at = CASE WHEN $4 > last_seen_at THEN $4 ELSE last_seen_at END WHERE id = $1";
 
-/// Upsert of an exception group. A resolved group that sees an occurrence newer than its
-/// resolution reopens and records the regression time, as Sentry does.
+/// Upsert of an exception group. A resolved group that receives an occurrence after its
+/// resolution reopens and records the regression time, as Sentry does. Both are judged on `$10`,
+/// the collector's clock when the occurrence is written, not on the occurrence's own timestamp:
+/// a browser's clock may run behind, and an event that happened before the resolution but
+/// arrives after it (an offline buffer, a retry) is still a sign the fix did not hold.
 pub(super) const UPSERT_EXCEPTION: &str = "INSERT INTO app_exceptions (id, project_id, \
     fingerprint, source, exception_type, exception_message, stack_trace, request_path, \
-    first_seen_at, last_seen_at, occurrence_count, is_resolved) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, FALSE) \
+    first_seen_at, last_seen_at, occurrence_count, is_resolved, first_received_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, FALSE, $10) \
     ON CONFLICT (project_id, fingerprint) DO UPDATE SET \
     occurrence_count = app_exceptions.occurrence_count + 1, \
     exception_message = excluded.exception_message, \
@@ -34,10 +37,10 @@ pub(super) const UPSERT_EXCEPTION: &str = "INSERT INTO app_exceptions (id, proje
     last_seen_at = CASE WHEN excluded.last_seen_at > app_exceptions.last_seen_at \
         THEN excluded.last_seen_at ELSE app_exceptions.last_seen_at END, \
     regressed_at = CASE WHEN app_exceptions.is_resolved \
-        AND excluded.last_seen_at > COALESCE(app_exceptions.resolved_at, 0) \
-        THEN excluded.last_seen_at ELSE app_exceptions.regressed_at END, \
+        AND excluded.first_received_at > COALESCE(app_exceptions.resolved_at, 0) \
+        THEN excluded.first_received_at ELSE app_exceptions.regressed_at END, \
     is_resolved = CASE WHEN app_exceptions.is_resolved \
-        AND excluded.last_seen_at > COALESCE(app_exceptions.resolved_at, 0) \
+        AND excluded.first_received_at > COALESCE(app_exceptions.resolved_at, 0) \
         THEN FALSE ELSE app_exceptions.is_resolved END \
     RETURNING id";
 

@@ -287,6 +287,9 @@ impl Dialect for SqliteStore {
 type Db = Sqlite;
 /// The store they are implemented for.
 type This = SqliteStore;
+#[path = "statements/alerts.rs"]
+#[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
+mod alerts;
 #[path = "statements/auth.rs"]
 #[allow(clippy::duplicate_mod)] // once per backend, on purpose (see `dialect.rs`)
 mod auth;

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod receivers;
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -31,6 +32,8 @@ pub struct TestDb {
     pub url: String,
     pub backend: Backend,
     _dir: Option<tempfile::TempDir>,
+    /// False for an [`TestDb::alias`]: only the owner drops the PostgreSQL database.
+    owner: bool,
 }
 
 pub fn pg_admin_url() -> String {
@@ -48,6 +51,7 @@ impl TestDb {
                     url,
                     backend,
                     _dir: Some(dir),
+                    owner: true,
                 }
             }
             Backend::Postgres => {
@@ -66,6 +70,7 @@ impl TestDb {
                     url: format!("{base}/{name}"),
                     backend,
                     _dir: None,
+                    owner: true,
                 }
             }
         }
@@ -78,7 +83,7 @@ impl TestDb {
 /// `Drop` cannot await and the test's runtime may be shutting down.
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if self.backend != Backend::Postgres {
+        if self.backend != Backend::Postgres || !self.owner {
             return;
         }
         let Some((_, name)) = self.url.rsplit_once('/') else {
@@ -149,6 +154,18 @@ impl TestDb {
             url: format!("sqlite://{}", dir.join("tracewire.db").display()),
             backend: Backend::Sqlite,
             _dir: None,
+            owner: true,
+        }
+    }
+
+    /// Another handle on the same database (a second collector on it); it must not outlive
+    /// `self`, which alone drops the database.
+    pub fn alias(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            backend: self.backend,
+            _dir: None,
+            owner: false,
         }
     }
 }

@@ -248,6 +248,8 @@ impl WriteTx for WriteTransaction {
                 .bind(&r.stack_trace)
                 .bind(&r.request_path)
                 .bind(r.timestamp)
+                // Receive time: what regressions (and "new exception" alerts) are judged on.
+                .bind(crate::clock::now_us())
                 .fetch_one(&mut *self.0)
                 .await?;
         sqlx::query::<Db>(store::sql::INSERT_EXCEPTION_EVENT)
