@@ -261,12 +261,21 @@ impl Dialect for SqliteStore {
         if vacuum {
             sqlx::query("VACUUM").execute(&self.writer).await?;
         }
-        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(&self.writer)
-            .await?;
-        if busy != 0 {
-            tracing::warn!("WAL truncate after retention could not finish; readers were busy");
+        // While the background checkpointer runs its own checkpoint, TRUNCATE answers busy at
+        // once instead of waiting (readers are waited for by the busy timeout); a few short
+        // retries outlast it, so the deleted text does not stay in the WAL until the next run.
+        for attempt in 0..20 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.writer)
+                .await?;
+            if busy == 0 {
+                return Ok(());
+            }
+            if attempt < 19 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
+        tracing::warn!("WAL truncate after retention could not finish; readers were busy");
         Ok(())
     }
 
