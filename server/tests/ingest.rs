@@ -339,10 +339,24 @@ both_backends!(
 #[tokio::test]
 async fn unknown_routes_answer_with_the_envelope() {
     let s = TestServer::start(Backend::Sqlite).await;
-    let response = s.client.get(s.url("/nope")).send().await.unwrap();
+    let response = s.client.get(s.url("/api/v1/nope")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], json!("not_found"));
+    // Other paths are the admin UI's client routes when the UI is built in (its page answers
+    // and shows its own "not found"); without a UI they answer the envelope too.
+    let page = s.client.get(s.url("/nope")).send().await.unwrap();
+    match page.status().as_u16() {
+        200 => {
+            let kind = page.headers()["content-type"].to_str().unwrap().to_owned();
+            assert!(kind.starts_with("text/html"), "{kind}");
+        }
+        status => {
+            assert_eq!(status, 404);
+            let body: Value = page.json().await.unwrap();
+            assert_eq!(body["error"]["code"], json!("not_found"));
+        }
+    }
     let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
     s.stop().await;
