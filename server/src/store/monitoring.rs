@@ -164,6 +164,10 @@ pub(super) struct AggregateRecord {
 pub(super) const AGGREGATE_COLUMNS: &str = "id, project_id, source, metric_type, metric_name, \
     endpoint, aggregation_period, period_start, unit, count, errors, sketch";
 
+/// The unique key of `metric_aggregates` (migration 0006), for `ON CONFLICT`.
+pub(super) const AGGREGATE_KEY: &str =
+    "(aggregation_period, metric_type, metric_name, endpoint, source, project_id, period_start)";
+
 /// The stored spelling of a period back to the type.
 pub(super) fn parse_period(s: &str) -> Option<Period> {
     Period::ALL.into_iter().find(|p| p.as_str() == s)

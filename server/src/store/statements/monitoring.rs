@@ -4,7 +4,7 @@
 use super::{Db, This};
 use crate::monitoring::aggregate::{AggregateRow, period_start, roll_up};
 use crate::store::dialect::Dialect;
-use crate::store::monitoring::{AGGREGATE_COLUMNS, AggregateRecord};
+use crate::store::monitoring::{AGGREGATE_COLUMNS, AGGREGATE_KEY, AggregateRecord};
 use crate::store::{self, MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow};
 use tracewire_shared::api::monitoring::Period;
 use uuid::Uuid;
@@ -248,37 +248,43 @@ async fn delete_aggregate(
     .rows_affected())
 }
 
-/// Inserts one aggregate row as it is (the caller made sure none exists for its key).
+/// `INSERT INTO metric_aggregates (…) VALUES (…), …` for `rows`, new ids, dirty.
+pub(in crate::store) fn aggregate_values<'a>(
+    rows: &[&'a AggregateRow],
+) -> sqlx::QueryBuilder<'a, Db> {
+    let mut qb = sqlx::QueryBuilder::<Db>::new(
+        "INSERT INTO metric_aggregates (id, project_id, source, metric_type, metric_name, \
+         endpoint, aggregation_period, period_start, period_end, value, unit, count, errors, \
+         sum, min, max, sketch) ",
+    );
+    qb.push_values(rows, |mut b, r| {
+        b.push_bind(uuid::Uuid::now_v7())
+            .push_bind(r.series.project_id)
+            .push_bind(r.series.source.as_str())
+            .push_bind(&r.series.metric_type)
+            .push_bind(&r.series.metric_name)
+            .push_bind(r.series.endpoint.as_deref().unwrap_or(""))
+            .push_bind(r.period.as_str())
+            .push_bind(r.period_start_us)
+            .push_bind(r.period_end_us())
+            .push_bind(r.mean())
+            .push_bind(&r.unit)
+            .push_bind(i64::try_from(r.count).unwrap_or(i64::MAX))
+            .push_bind(i64::try_from(r.errors).unwrap_or(i64::MAX))
+            .push_bind(r.sketch.sum())
+            .push_bind(r.sketch.min().unwrap_or(0.0))
+            .push_bind(r.sketch.max().unwrap_or(0.0))
+            .push_bind(r.sketch.to_bytes());
+    });
+    qb
+}
+
+/// Inserts one aggregate row unless its key is taken; returns the rows inserted (0 or 1).
 pub(in crate::store) async fn insert_aggregate(
     conn: &mut <Db as sqlx::Database>::Connection,
     r: &AggregateRow,
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query::<Db>(
-        "INSERT INTO metric_aggregates (id, project_id, source, metric_type, metric_name, \
-         endpoint, aggregation_period, period_start, period_end, value, unit, count, errors, \
-         sum, min, max, sketch) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-         ON CONFLICT (aggregation_period, metric_type, metric_name, endpoint, source, \
-         project_id, period_start) DO NOTHING",
-    )
-    .bind(Uuid::now_v7())
-    .bind(r.series.project_id)
-    .bind(r.series.source.as_str())
-    .bind(&r.series.metric_type)
-    .bind(&r.series.metric_name)
-    .bind(r.series.endpoint.as_deref().unwrap_or(""))
-    .bind(r.period.as_str())
-    .bind(r.period_start_us)
-    .bind(r.period_end_us())
-    .bind(r.mean())
-    .bind(&r.unit)
-    .bind(i64::try_from(r.count).unwrap_or(i64::MAX))
-    .bind(i64::try_from(r.errors).unwrap_or(i64::MAX))
-    .bind(r.sketch.sum())
-    .bind(r.sketch.min().unwrap_or(0.0))
-    .bind(r.sketch.max().unwrap_or(0.0))
-    .bind(r.sketch.to_bytes())
-    .execute(&mut *conn)
-    .await?
-    .rows_affected())
+    let mut qb = aggregate_values(&[r]);
+    qb.push(format!(" ON CONFLICT {AGGREGATE_KEY} DO NOTHING"));
+    Ok(qb.build().execute(&mut *conn).await?.rows_affected())
 }

@@ -5,7 +5,7 @@ use super::{Db, This};
 use crate::monitoring::aggregate::AggregateRow;
 use crate::monitoring::sketch::Sketch;
 use crate::store::dialect::Dialect;
-use crate::store::monitoring::{AGGREGATE_COLUMNS, AggregateRecord};
+use crate::store::monitoring::{AGGREGATE_COLUMNS, AGGREGATE_KEY, AggregateRecord};
 use crate::store::{self, SlowQueryRow, SlowRequestRow, Store, WriteTx};
 
 /// Write transaction of this backend.
@@ -311,23 +311,22 @@ impl WriteTx for WriteTransaction {
                 }
             }
             if !updates.is_empty() {
-                let mut qb = aggregate_values(&updates.iter().collect::<Vec<_>>());
-                qb.push(
-                    " ON CONFLICT (aggregation_period, metric_type, metric_name, endpoint, source, \
-                     project_id, period_start) DO UPDATE SET value = excluded.value, \
+                let mut qb =
+                    super::monitoring::aggregate_values(&updates.iter().collect::<Vec<_>>());
+                qb.push(format!(
+                    " ON CONFLICT {AGGREGATE_KEY} DO UPDATE SET value = excluded.value, \
                      count = excluded.count, errors = excluded.errors, sum = excluded.sum, \
                      min = excluded.min, max = excluded.max, sketch = excluded.sketch, \
-                     dirty = TRUE",
-                );
+                     dirty = TRUE"
+                ));
                 qb.build().execute(&mut *self.0).await?;
             }
             if !inserts.is_empty() {
-                let mut qb = aggregate_values(&inserts);
-                qb.push(
-                    " ON CONFLICT (aggregation_period, metric_type, metric_name, endpoint, source, \
-                     project_id, period_start) DO NOTHING \
-                     RETURNING metric_type, metric_name, endpoint, source, project_id, period_start",
-                );
+                let mut qb = super::monitoring::aggregate_values(&inserts);
+                qb.push(format!(
+                    " ON CONFLICT {AGGREGATE_KEY} DO NOTHING \
+                     RETURNING metric_type, metric_name, endpoint, source, project_id, period_start"
+                ));
                 type Key = (String, String, String, String, uuid::Uuid, i64);
                 let inserted: Vec<Key> = qb.build_query_as().fetch_all(&mut *self.0).await?;
                 // Rows another collector created since the read: merged one by one, locked.
@@ -403,35 +402,6 @@ impl WriteTx for WriteTransaction {
 
 /// Aggregate rows merged per statement (18 values each: under both drivers' bind limits).
 const AGGREGATES_PER_STATEMENT: usize = 200;
-
-/// `INSERT INTO metric_aggregates (…) VALUES (…), …` for `rows`, new ids, dirty.
-fn aggregate_values<'a>(rows: &[&'a AggregateRow]) -> sqlx::QueryBuilder<'a, Db> {
-    let mut qb = sqlx::QueryBuilder::<Db>::new(
-        "INSERT INTO metric_aggregates (id, project_id, source, metric_type, metric_name, \
-         endpoint, aggregation_period, period_start, period_end, value, unit, count, errors, \
-         sum, min, max, sketch) ",
-    );
-    qb.push_values(rows, |mut b, r| {
-        b.push_bind(uuid::Uuid::now_v7())
-            .push_bind(r.series.project_id)
-            .push_bind(r.series.source.as_str())
-            .push_bind(&r.series.metric_type)
-            .push_bind(&r.series.metric_name)
-            .push_bind(r.series.endpoint.as_deref().unwrap_or(""))
-            .push_bind(r.period.as_str())
-            .push_bind(r.period_start_us)
-            .push_bind(r.period_end_us())
-            .push_bind(r.mean())
-            .push_bind(&r.unit)
-            .push_bind(i64::try_from(r.count).unwrap_or(i64::MAX))
-            .push_bind(i64::try_from(r.errors).unwrap_or(i64::MAX))
-            .push_bind(r.sketch.sum())
-            .push_bind(r.sketch.min().unwrap_or(0.0))
-            .push_bind(r.sketch.max().unwrap_or(0.0))
-            .push_bind(r.sketch.to_bytes());
-    });
-    qb
-}
 
 impl WriteTransaction {
     /// The stored rows of `rows`' keys, locked until commit where writers are concurrent.
