@@ -48,13 +48,10 @@ fn window(p: &mut Params<'_>, default_us: i64) -> (i64, i64) {
 fn period(p: &mut Params<'_>, from: i64, to: i64) -> Period {
     match p.get("period") {
         None => series::choose_period(from, to),
-        Some(raw) => Period::ALL
-            .into_iter()
-            .find(|x| x.as_str() == raw)
-            .unwrap_or_else(|| {
-                p.fail("period", "expected 1m, 5m, 1h or 1d");
-                Period::Minute
-            }),
+        Some(raw) => Period::parse(raw).unwrap_or_else(|| {
+            p.fail("period", "expected 1m, 5m, 1h or 1d");
+            Period::Minute
+        }),
     }
 }
 

@@ -168,16 +168,11 @@ pub(super) const AGGREGATE_COLUMNS: &str = "id, project_id, source, metric_type,
 pub(super) const AGGREGATE_KEY: &str =
     "(aggregation_period, metric_type, metric_name, endpoint, source, project_id, period_start)";
 
-/// The stored spelling of a period back to the type.
-pub(super) fn parse_period(s: &str) -> Option<Period> {
-    Period::ALL.into_iter().find(|p| p.as_str() == s)
-}
-
 impl AggregateRecord {
     /// The typed row; a row this collector could not have written is an error, not a guess.
     pub(super) fn into_row(self) -> StoreResult<AggregateRow> {
         let corrupt = |what: &str| super::StoreError::Corrupt(format!("metric_aggregates: {what}"));
-        let period = parse_period(&self.aggregation_period).ok_or_else(|| corrupt("period"))?;
+        let period = Period::parse(&self.aggregation_period).ok_or_else(|| corrupt("period"))?;
         let source: Source = self.source.parse().map_err(|_| corrupt("source"))?;
         let sketch = Sketch::from_bytes(&self.sketch).map_err(|e| corrupt(&e.to_string()))?;
         Ok(AggregateRow {

@@ -66,6 +66,11 @@ impl Period {
         }
     }
 
+    /// The period spelled `s` (`1m`, `5m`, `1h`, `1d`), as [`Period::as_str`] writes it.
+    pub fn parse(s: &str) -> Option<Period> {
+        Period::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     /// Wire and stored spelling (`aggregation_period`).
     pub fn as_str(self) -> &'static str {
         match self {
