@@ -171,10 +171,16 @@ pub fn current_url() -> String {
         .unwrap_or_else(|| "/".to_owned())
 }
 
-/// Leaves for the sign-in page, keeping the current URL (unless already there).
+thread_local! {
+    /// Set once the page is leaving for sign-in: panels that load in parallel all answer 401,
+    /// and a second `location.assign` would abort the navigation the first one started.
+    static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Leaves for the sign-in page, keeping the current URL (unless already there or leaving).
 pub fn to_sign_in() {
     let here = current_url();
-    if here.starts_with("/login") {
+    if here.starts_with("/login") || LEAVING.with(|l| l.replace(true)) {
         return;
     }
     let target = format!("/login?next={}", crate::query::encode_component(&here));
