@@ -146,6 +146,20 @@ async fn record_api_fixtures() {
         .await,
     );
     record(
+        "exception_histogram",
+        &call(
+            &s,
+            Method::GET,
+            &format!(
+                "/api/v1/logging/exceptions/histogram?ids={group}&buckets=4\
+                 &from=2026-03-01T12:00:00Z&to=2026-03-01T12:59:59.999Z"
+            ),
+            &t,
+            None,
+        )
+        .await,
+    );
+    record(
         "patterns",
         &call(
             &s,

@@ -242,6 +242,26 @@ both_backends!(
             ("/api/v1/logging/logs/not-a-uuid", "id"),
             ("/api/v1/logging/traces/abc", "trace_id"),
             ("/api/v1/logging/exceptions?resolved=maybe", "resolved"),
+            ("/api/v1/logging/logs?not.level=LOUD", "not.level"),
+            ("/api/v1/logging/logs?not.colour=red", "not.colour"),
+            (
+                "/api/v1/logging/logs?not.response_status=abc",
+                "not.response_status",
+            ),
+            ("/api/v1/logging/logs?order=up", "order"),
+            (
+                "/api/v1/logging/logs/statistics?not.source=mars",
+                "not.source",
+            ),
+            ("/api/v1/logging/logs/statistics?order=asc", "order"),
+            ("/api/v1/logging/exceptions?status=open", "status"),
+            ("/api/v1/logging/exceptions?sort=name", "sort"),
+            ("/api/v1/logging/exceptions/histogram?ids=nope", "ids"),
+            ("/api/v1/logging/exceptions/histogram", "ids"),
+            (
+                "/api/v1/logging/exceptions/histogram?ids=0190a0e2-7c4e-7d4c-8f3e-5a2b1c0d9e8f&buckets=0",
+                "buckets",
+            ),
         ] {
             let (status, body) = call(&s, Method::GET, path, Some(&admin)).await;
             assert_eq!(status, 422, "{path}: {body}");
@@ -282,6 +302,12 @@ both_backends!(
             kinds.contains(&"log") && kinds.contains(&"exception"),
             "{trace}"
         );
+        // An exception in a trace names the side it came from, like the logs beside it.
+        for item in trace["items"].as_array().expect("items") {
+            if item["kind"] == "exception" {
+                assert_eq!(item["exception"]["source"], "backend", "{item}");
+            }
+        }
 
         let resolve = format!("/api/v1/logging/exceptions/{group}/resolve");
         assert_eq!(call(&s, Method::PUT, &resolve, Some(&admin)).await.0, 200);
@@ -391,6 +417,194 @@ both_backends!(
             (status, body["error"]["details"][0]["path"].as_str()),
             (422, Some("bucket"))
         );
+        s.stop().await;
+    }
+);
+
+/// Ingests exceptions of `kind` at the given times (ms after `era_us`) as one batch.
+async fn seed_occurrences(s: &TestServer, kind: &str, era_us: i64, at_ms: &[i64]) {
+    let exceptions: Vec<Value> = at_ms
+        .iter()
+        .map(|ms| {
+            json!({"exception_type": kind, "exception_message": format!("{kind} failed"),
+                   "timestamp": tracewire_shared::validate::format_timestamp_us(era_us + ms * 1000)})
+        })
+        .collect();
+    let batch = json!({"batch_id": Uuid::new_v4().to_string(), "source": "frontend",
+                       "logs": [], "exceptions": exceptions});
+    let (status, body) = s.ingest(&batch).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+fn group_types(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|g| g["exception_type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+both_backends!(
+    exceptions_filter_by_status_sort_and_count_per_bucket,
+    |backend: Backend| async move {
+        let s = TestServer::start(backend).await;
+        let admin = token(&s, "admin", "admin-password").await;
+        let era_us =
+            tracewire_shared::validate::parse_timestamp_us("2021-03-01T10:00:00Z").expect("era");
+        const H: i64 = 3_600_000;
+        // Often: three, seen first; Once: one, seen last; Back: two, resolved in between.
+        // Each sort gives another order.
+        seed_occurrences(&s, "Often", era_us, &[0, H, H + 1]).await;
+        seed_occurrences(&s, "Once", era_us, &[2 * H + 30 * 60_000]).await;
+        seed_occurrences(&s, "Back", era_us, &[30 * 60_000]).await;
+        let (_, all) = call(&s, Method::GET, "/api/v1/logging/exceptions", Some(&admin)).await;
+        assert_eq!(group_types(&all), ["Once", "Often", "Back"], "{all}");
+        let id_of = |kind: &str| {
+            all["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|g| g["exception_type"] == kind))
+                .and_then(|g| g["id"].as_str())
+                .expect("group")
+                .to_owned()
+        };
+        let (often, once, back) = (id_of("Often"), id_of("Once"), id_of("Back"));
+        let resolve = format!("/api/v1/logging/exceptions/{back}/resolve");
+        assert_eq!(call(&s, Method::PUT, &resolve, Some(&admin)).await.0, 200);
+        seed_occurrences(&s, "Back", era_us, &[40 * 60_000]).await;
+
+        let list = |query: &'static str| {
+            let s = &s;
+            let admin = admin.clone();
+            async move {
+                let (status, body) = call(
+                    s,
+                    Method::GET,
+                    &format!("/api/v1/logging/exceptions?{query}"),
+                    Some(&admin),
+                )
+                .await;
+                assert_eq!(status, 200, "{query}: {body}");
+                body
+            }
+        };
+        let regressed = list("status=regressed").await;
+        assert_eq!(group_types(&regressed), ["Back"], "{regressed}");
+        assert_eq!(regressed["total"], 1);
+        assert_eq!(
+            group_types(&list("status=unresolved").await),
+            ["Once", "Often", "Back"]
+        );
+        assert!(group_types(&list("status=resolved").await).is_empty());
+        assert_eq!(
+            group_types(&list("sort=count").await),
+            ["Often", "Back", "Once"]
+        );
+        assert_eq!(
+            group_types(&list("sort=first_seen").await),
+            ["Once", "Back", "Often"]
+        );
+        // Keyset paging in a non-default sort: one group a page, each once, in order.
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..5 {
+            let mut path = "/api/v1/logging/exceptions?sort=count&limit=1".to_owned();
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let (_, page) = call(&s, Method::GET, &path, Some(&admin)).await;
+            seen.extend(group_types(&page));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["Often", "Back", "Once"]);
+
+        // Three one-hour buckets from the era's start; ids answer in the order asked.
+        let path = format!(
+            "/api/v1/logging/exceptions/histogram?ids={once},{often},{back}&buckets=3\
+             &from=2021-03-01T10:00:00Z&to=2021-03-01T12:59:59.999Z"
+        );
+        let (status, hist) = call(&s, Method::GET, &path, Some(&admin)).await;
+        assert_eq!(status, 200, "{hist}");
+        assert_eq!(hist["bucket_ms"], H);
+        let series: Vec<(String, Value)> = hist["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                (
+                    i["exception_id"].as_str().unwrap_or_default().to_owned(),
+                    i["counts"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            series,
+            [
+                (once.clone(), json!([0, 0, 1])),
+                (often.clone(), json!([1, 2, 0])),
+                (back.clone(), json!([2, 0, 0])),
+            ]
+        );
+        s.stop().await;
+    }
+);
+
+both_backends!(
+    negative_filters_apply_to_statistics_and_export,
+    |backend: Backend| async move {
+        let s = TestServer::start(backend).await;
+        let admin = token(&s, "admin", "admin-password").await;
+        let logs: Vec<Value> = [("cart", Some("u1")), ("cart", None), ("auth", Some("u2"))]
+            .iter()
+            .enumerate()
+            .map(|(i, (module, user))| {
+                json!({"level": "INFO", "message": format!("m{i}"), "module": module,
+                       "user_id": user, "timestamp": format!("2021-03-01T10:0{i}:00Z")})
+            })
+            .collect();
+        let batch = json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend",
+                           "logs": logs});
+        assert_eq!(s.ingest(&batch).await.0, 200);
+        let window = "from=2021-03-01T00:00:00Z&to=2021-03-02T00:00:00Z";
+        let (_, stats) = call(
+            &s,
+            Method::GET,
+            &format!("/api/v1/logging/logs/statistics?{window}&not.user_id=u1&not.user_id=u2"),
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(stats["total"], 1, "{stats}");
+        let (_, page) = call(
+            &s,
+            Method::GET,
+            &format!("/api/v1/logging/logs?{window}&not.module=auth&order=asc"),
+            Some(&admin),
+        )
+        .await;
+        let messages: Vec<&str> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|l| l["message"].as_str())
+            .collect();
+        assert_eq!(messages, ["m0", "m1"], "{page}");
+        let r = s
+            .client
+            .post(s.url("/api/v1/logging/logs/export"))
+            .bearer_auth(&admin)
+            .json(&json!({"format": "txt", "filters": {
+                "from": "2021-03-01T00:00:00Z", "to": "2021-03-02T00:00:00Z",
+                "not.module": ["auth"], "not.user_id": ["u1"]}}))
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(r.status().as_u16(), 200);
+        let text = r.text().await.expect("body");
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("m1"), "{text}");
         s.stop().await;
     }
 );

@@ -7,6 +7,10 @@
 //! 2021 and every query carries a `to` bound inside that era (a random one, or the era's end).
 //! The era starts off the hour, so `total` is checked both where it comes from the per-hour
 //! tally (whole hours) and where the partial hours at a range's ends are counted row by row.
+//!
+//! Queries also carry negative filters (`not.<field>`, repeated; a log without the field is
+//! kept) and walk either newest first or, with `order=asc`, oldest first. Some logs share a
+//! timestamp, so the cursor's tie-break on id is exercised in both directions.
 
 mod common;
 
@@ -70,13 +74,38 @@ struct Filter {
     from_ms: Option<i64>,
     to_ms: Option<i64>,
     limit: u32,
+    /// `not.<field>` filters: (field index into [`NOT_FIELDS`], value index).
+    nots: Vec<(usize, usize)>,
+    /// `order=asc`.
+    ascending: bool,
 }
+
+/// Fields a generated negative filter names, by parameter.
+const NOT_FIELDS: [&str; 7] = [
+    "not.level",
+    "not.source",
+    "not.module",
+    "not.trace_id",
+    "not.user_id",
+    "not.path",
+    "not.path*",
+];
+
+/// Timestamps several logs share, so equal times page by id.
+const SHARED_OFFSETS_MS: [i64; 3] = [1_000, 3_600_000, 7_200_123];
 
 fn gen_log() -> impl Strategy<Value = Gen> {
     (
         (0usize..5, 0usize..2, prop::option::of(0usize..3)),
         (prop::option::of(0usize..3), prop::option::of(0usize..3)),
-        (prop::option::of(0usize..5), 0usize..6, 0i64..ERA_MS),
+        (
+            prop::option::of(0usize..5),
+            0usize..6,
+            prop_oneof![
+                3 => 0i64..ERA_MS,
+                1 => prop::sample::select(SHARED_OFFSETS_MS.to_vec()),
+            ],
+        ),
     )
         .prop_map(
             |((level, source, module), (trace, user), (path, word, offset_ms))| Gen {
@@ -111,12 +140,17 @@ fn gen_filter() -> impl Strategy<Value = Filter> {
             prop::option::weighted(0.3, 0i64..ERA_MS),
             1u32..25,
         ),
+        (
+            prop::collection::vec((0usize..NOT_FIELDS.len(), 0usize..5), 0..3),
+            any::<bool>(),
+        ),
     )
         .prop_map(
             |(
                 (source, levels, min_level, module),
                 (trace, user, path, q),
                 (from_ms, to_ms, limit),
+                (nots, ascending),
             )| {
                 let (from_ms, to_ms) = match (from_ms, to_ms) {
                     (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
@@ -134,6 +168,8 @@ fn gen_filter() -> impl Strategy<Value = Filter> {
                     from_ms,
                     to_ms,
                     limit,
+                    nots,
+                    ascending,
                 }
             },
         )
@@ -157,6 +193,36 @@ fn matches(f: &Filter, g: &Gen) -> bool {
             .is_none_or(|q| message.contains(&QUERIES[q].to_lowercase()))
         && f.from_ms.is_none_or(|from| g.offset_ms >= from)
         && f.to_ms.is_none_or(|to| g.offset_ms <= to)
+        && f.nots.iter().all(|(field, v)| !excluded(*field, *v, g))
+}
+
+/// Whether the negative filter (field, value) leaves `g` out: only when `g` has that value;
+/// a log without the field is never left out by it.
+fn excluded(field: usize, v: usize, g: &Gen) -> bool {
+    match NOT_FIELDS[field] {
+        "not.level" => g.level == v % LEVELS.len(),
+        "not.source" => g.source == v % SOURCES.len(),
+        "not.module" => g.module == Some(v % MODULES.len()),
+        "not.trace_id" => g.trace == Some(v % TRACES.len()),
+        "not.user_id" => g.user == Some(v % USERS.len()),
+        "not.path" => g.path == Some(v % PATHS.len()),
+        _ => g
+            .path
+            .is_some_and(|p| PATHS[p].starts_with(PREFIXES[v % PREFIXES.len()])),
+    }
+}
+
+/// The query-string value of a negative filter.
+fn not_param(field: usize, v: usize) -> (&'static str, String) {
+    match NOT_FIELDS[field] {
+        "not.level" => ("not.level", LEVELS[v % LEVELS.len()].to_lowercase()),
+        "not.source" => ("not.source", SOURCES[v % SOURCES.len()].into()),
+        "not.module" => ("not.module", MODULES[v % MODULES.len()].into()),
+        "not.trace_id" => ("not.trace_id", TRACES[v % TRACES.len()].into()),
+        "not.user_id" => ("not.user_id", USERS[v % USERS.len()].into()),
+        "not.path" => ("not.path", PATHS[v % PATHS.len()].into()),
+        _ => ("not.path", format!("{}*", PREFIXES[v % PREFIXES.len()])),
+    }
 }
 
 fn params(f: &Filter, era_us: i64) -> Vec<(&'static str, String)> {
@@ -192,6 +258,10 @@ fn params(f: &Filter, era_us: i64) -> Vec<(&'static str, String)> {
     }
     if let Some(from) = f.from_ms {
         p.push(("from", at(from)));
+    }
+    p.extend(f.nots.iter().map(|(field, v)| not_param(*field, *v)));
+    if f.ascending {
+        p.push(("order", "asc".into()));
     }
     p
 }
@@ -296,7 +366,11 @@ fn property_9(backend: Backend) {
                             .as_str()
                             .and_then(parse_timestamp_us)
                             .expect("ts");
-                        prop_assert!(last_ts.is_none_or(|l| ts <= l), "not newest first");
+                        if f.ascending {
+                            prop_assert!(last_ts.is_none_or(|l| ts >= l), "not oldest first");
+                        } else {
+                            prop_assert!(last_ts.is_none_or(|l| ts <= l), "not newest first");
+                        }
                         last_ts = Some(ts);
                         prop_assert!(seen.insert(message), "duplicate across pages");
                     }

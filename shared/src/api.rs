@@ -114,6 +114,30 @@ pub struct ExceptionGroup {
     pub regressed_at: Option<String>,
 }
 
+/// Occurrences per time bucket of several exception groups, for the tracker's sparklines:
+/// `GET /api/v1/logging/exceptions/histogram?ids=…&from=&to=&buckets=`, counted in one grouped
+/// query for a whole page of groups.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionHistogram {
+    /// Start of the first bucket.
+    pub from: String,
+    /// End of the window (inclusive).
+    pub to: String,
+    /// Width of a bucket in milliseconds (the window split evenly, rounded up).
+    pub bucket_ms: i64,
+    /// One series per requested group, in the order asked for.
+    pub items: Vec<ExceptionSeries>,
+}
+
+/// The occurrences of one group per bucket of an [`ExceptionHistogram`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionSeries {
+    /// Group id.
+    pub exception_id: Uuid,
+    /// Occurrences in each bucket, oldest first (zeros included; one per bucket).
+    pub counts: Vec<i64>,
+}
+
 /// One group with its most recent occurrences: `GET /api/v1/logging/exceptions/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExceptionDetail {
@@ -133,6 +157,8 @@ pub struct Occurrence {
     pub exception_id: Uuid,
     /// The group's type.
     pub exception_type: String,
+    /// Where it came from: the group's `frontend` or `backend`.
+    pub source: String,
     /// Occurrence time.
     pub timestamp: String,
     /// W3C trace id.

@@ -7,8 +7,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracewire_shared::api::{
-    ErrorEnvelope, ExceptionDetail, ExceptionGroup, ExportRequest, Health, LogView, LoginRequest,
-    LoginResponse, Me, Page, Patterns, Ready, ResolveRequest, Statistics, Trace, TraceItem,
+    ErrorEnvelope, ExceptionDetail, ExceptionGroup, ExceptionHistogram, ExportRequest, Health,
+    LogView, LoginRequest, LoginResponse, Me, Page, Patterns, Ready, ResolveRequest, Statistics,
+    Trace, TraceItem,
 };
 
 fn fixture(name: &str) -> Value {
@@ -62,6 +63,10 @@ fn statistics_and_patterns() {
     let stats: Statistics = round_trip("statistics");
     assert_eq!(stats.buckets.len(), 2);
     let _: Patterns = round_trip("patterns");
+    let hist: ExceptionHistogram = round_trip("exception_histogram");
+    assert_eq!(hist.bucket_ms, 15 * 60_000);
+    assert_eq!(hist.items[0].counts.iter().sum::<i64>(), 1);
+    assert_eq!(hist.items[0].counts.len(), 4);
 }
 
 #[test]

@@ -15,8 +15,6 @@
 //!   quantiles); no requests is no data. `slow_request_count`: the slow requests recorded at
 //!   ingest in the window.
 
-use std::collections::HashMap;
-
 use tracewire_shared::api::monitoring::{
     Condition, DEFAULT_SLOW_REQUEST_MS, LogFilters, METRIC_TYPE_HTTP_REQUEST,
     METRIC_TYPE_WEB_VITAL, Period,
@@ -26,7 +24,7 @@ use super::message::MAX_SAMPLES;
 use crate::monitoring::aggregate::{AggregateRow, period_start};
 use crate::monitoring::sketch::Sketch;
 use crate::query::cursor::Cursor;
-use crate::query::logs::LogFilter;
+use crate::query::logs::{LOG_PARAMS, LogFilter};
 use crate::store::{ExceptionSignal, SeriesFilter, Store, StoreError};
 
 /// Bounds of one condition read.
@@ -302,7 +300,7 @@ async fn exceptions(
 /// The logs query's filter for a rule's log filters over `[from_us, to_us]`, parsed by the
 /// same code as the logs API's query string, so a rule counts exactly what its link shows.
 fn log_filter(filters: &LogFilters, from_us: i64, to_us: i64) -> Result<LogFilter, ReadError> {
-    let mut map = HashMap::new();
+    let mut pairs = Vec::new();
     for (name, value) in [
         ("source", &filters.source),
         ("level", &filters.level),
@@ -312,10 +310,13 @@ fn log_filter(filters: &LogFilters, from_us: i64, to_us: i64) -> Result<LogFilte
         ("q", &filters.q),
     ] {
         if let Some(v) = value {
-            map.insert(name.to_owned(), v.clone());
+            pairs.push((name.to_owned(), v.clone()));
         }
     }
-    let mut filter = LogFilter::parse(&map).map_err(|errors| {
+    for (field, values) in &filters.not {
+        pairs.extend(values.iter().map(|v| (format!("not.{field}"), v.clone())));
+    }
+    let mut filter = LogFilter::parse_pairs(&pairs, LOG_PARAMS).map_err(|errors| {
         ReadError::BadRule(
             errors
                 .iter()
@@ -332,4 +333,42 @@ fn log_filter(filters: &LogFilters, from_us: i64, to_us: i64) -> Result<LogFilte
 
 fn log_line(row: &crate::store::LogRow) -> String {
     format!("{} {}", row.level, row.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::logs::Exclude;
+
+    #[test]
+    fn a_rule_leaves_out_what_its_not_filters_name() {
+        let filters = LogFilters {
+            module: Some("cart".into()),
+            not: [(
+                "user_id".to_owned(),
+                vec!["bot".to_owned(), "probe".to_owned()],
+            )]
+            .into(),
+            ..LogFilters::default()
+        };
+        let f = log_filter(&filters, 1, 2).expect("valid");
+        assert_eq!(
+            f.excludes,
+            [
+                Exclude::Column {
+                    column: "user_id",
+                    value: "bot".into()
+                },
+                Exclude::Column {
+                    column: "user_id",
+                    value: "probe".into()
+                }
+            ]
+        );
+        let bad = LogFilters {
+            not: [("colour".to_owned(), vec!["red".to_owned()])].into(),
+            ..LogFilters::default()
+        };
+        assert!(matches!(log_filter(&bad, 1, 2), Err(ReadError::BadRule(_))));
+    }
 }

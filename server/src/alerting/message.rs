@@ -227,6 +227,19 @@ pub fn admin_link(
                     query.append_pair(name, v);
                 }
             }
+            // The explorer's URL spells some fields shorter than the API (`not.user`).
+            for (field, values) in &filters.not {
+                let key = match field.as_str() {
+                    "user_id" => "user",
+                    "trace_id" => "trace",
+                    "request_method" => "method",
+                    "response_status" => "status",
+                    other => other,
+                };
+                for v in values {
+                    query.append_pair(&format!("not.{key}"), v);
+                }
+            }
             if let Condition::MessageRegex { pattern, .. } = condition {
                 query.append_pair("regex", pattern);
             }
@@ -321,6 +334,7 @@ mod tests {
                 pattern: "timeout & retry".into(),
                 filters: LogFilters {
                     min_level: Some("ERROR".into()),
+                    not: [("user_id".to_owned(), vec!["bot".to_owned()])].into(),
                     ..LogFilters::default()
                 },
             },
@@ -329,7 +343,7 @@ mod tests {
         );
         assert!(
             link.starts_with(
-                "https://logs.example/logs?min_level=ERROR&regex=timeout+%26+retry&from="
+                "https://logs.example/logs?min_level=ERROR&not.user=bot&regex=timeout+%26+retry&from="
             ),
             "{link}"
         );

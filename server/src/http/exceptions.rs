@@ -9,7 +9,7 @@ use crate::clock::now_us;
 use crate::error::{Error, Result};
 use crate::query::Params;
 use crate::query::cursor::Cursor;
-use crate::query::exceptions::ExceptionFilter;
+use crate::query::exceptions::{ExceptionFilter, Sort};
 use crate::query::stats::DEFAULT_WINDOW_US;
 use crate::state::AppState;
 use axum::extract::State;
@@ -18,9 +18,11 @@ use axum::{Json, Router};
 use serde_json::json;
 use std::collections::HashMap;
 use tracewire_shared::api::{
-    ExceptionDetail, ExceptionGroup, Page, Pattern, Patterns, ResolveRequest,
+    ExceptionDetail, ExceptionGroup, ExceptionHistogram, ExceptionSeries, Page, Pattern, Patterns,
+    ResolveRequest,
 };
 use tracewire_shared::validate::format_timestamp_us;
+use uuid::Uuid;
 
 /// Occurrences shown with one group.
 const RECENT_OCCURRENCES: i64 = 20;
@@ -30,6 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/logging/exceptions", get(list_exceptions))
         .route("/api/v1/logging/exceptions/patterns", get(get_patterns))
+        .route("/api/v1/logging/exceptions/histogram", get(get_histogram))
         .route("/api/v1/logging/exceptions/{id}", get(get_exception))
         .route(
             "/api/v1/logging/exceptions/{id}/resolve",
@@ -46,11 +49,17 @@ async fn list_exceptions(
     let rows = state.store.query_exceptions(&filter).await?;
     let returned = rows.rows.len().min(filter.limit as usize);
     let body: Page<ExceptionGroup> = page(rows.rows, rows.total, filter.limit, |r| Cursor {
-        time_us: r.last_seen_at,
+        time_us: match filter.sort {
+            Sort::LastSeen => r.last_seen_at,
+            Sort::FirstSeen => r.first_seen_at,
+            Sort::Count => r.occurrence_count,
+        },
         id: r.id,
     });
     let details = json!({
         "filters": {"resolved": filter.resolved, "exception_type": filter.exception_type,
+                    "status": filter.status.map(|s| format!("{s:?}").to_lowercase()),
+                    "sort": format!("{:?}", filter.sort).to_lowercase(),
                     "from": filter.from_us, "to": filter.to_us, "limit": filter.limit},
         "rows": returned, "total": body.total,
     });
@@ -102,6 +111,93 @@ async fn get_patterns(
     Ok(Json(Patterns {
         from: format_timestamp_us(from),
         to: format_timestamp_us(to),
+        items,
+    }))
+}
+
+/// Most groups one histogram request may name (two pages of the tracker).
+const MAX_HISTOGRAM_GROUPS: usize = 100;
+/// Most buckets per group.
+const MAX_HISTOGRAM_BUCKETS: i64 = 200;
+
+/// `?ids=a,b,…&from=&to=&buckets=`: occurrences per bucket of each group (default the last 24
+/// hours in 24 buckets), the sparklines of a page of the tracker in one grouped query.
+async fn get_histogram(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    AppQuery(map): AppQuery,
+) -> Result<Json<ExceptionHistogram>> {
+    let mut p = Params::new(&map, &["ids", "from", "to", "buckets"]);
+    let (from, to) = p.range();
+    let mut ids: Vec<Uuid> = Vec::new();
+    match p.get("ids") {
+        None => p.fail("ids", "required: comma-separated group ids"),
+        Some(raw) => {
+            for part in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match part.parse::<Uuid>() {
+                    Ok(id) if !ids.contains(&id) => ids.push(id),
+                    Ok(_) => {}
+                    Err(_) => {
+                        p.fail("ids", format!("not a UUID: {part}"));
+                        break;
+                    }
+                }
+            }
+            if ids.len() > MAX_HISTOGRAM_GROUPS {
+                p.fail("ids", format!("at most {MAX_HISTOGRAM_GROUPS} groups"));
+            }
+        }
+    }
+    let buckets = match p.get("buckets").map(str::parse::<i64>) {
+        None => 24,
+        Some(Ok(n)) if (1..=MAX_HISTOGRAM_BUCKETS).contains(&n) => n,
+        Some(_) => {
+            p.fail(
+                "buckets",
+                format!("expected an integer from 1 to {MAX_HISTOGRAM_BUCKETS}"),
+            );
+            24
+        }
+    };
+    let (from, to) = p.finish((from, to)).map_err(Error::Validation)?;
+    let to = to.unwrap_or_else(now_us);
+    let from = from.unwrap_or(to - DEFAULT_WINDOW_US);
+    // Whole milliseconds, rounded up so `buckets` of them cover the window.
+    let span_ms = (to - from) / 1000 + 1;
+    let width_ms = ((span_ms + buckets - 1) / buckets).max(1);
+    let rows = state
+        .store
+        .exception_histogram(&ids, from, to, width_ms * 1000)
+        .await?;
+    let mut items: Vec<ExceptionSeries> = ids
+        .iter()
+        .map(|id| ExceptionSeries {
+            exception_id: *id,
+            counts: vec![0; usize::try_from(buckets).unwrap_or(0)],
+        })
+        .collect();
+    for (id, bucket, count) in rows {
+        if let Some(series) = items.iter_mut().find(|s| s.exception_id == id)
+            && let Some(slot) = usize::try_from(bucket)
+                .ok()
+                .and_then(|b| series.counts.get_mut(b))
+        {
+            *slot += count;
+        }
+    }
+    state
+        .auth
+        .audit(
+            &current.user.username,
+            "exceptions.histogram",
+            None,
+            json!({"from": from, "to": to, "groups": ids.len(), "buckets": buckets}),
+        )
+        .await?;
+    Ok(Json(ExceptionHistogram {
+        from: format_timestamp_us(from),
+        to: format_timestamp_us(to),
+        bucket_ms: width_ms,
         items,
     }))
 }

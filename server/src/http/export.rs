@@ -11,7 +11,7 @@ use crate::auth::AuthService;
 use crate::error::{Error, Result};
 use crate::query::MAX_LIMIT;
 use crate::query::cursor::Cursor;
-use crate::query::logs::{LOG_PARAMS, LogFilter};
+use crate::query::logs::{LOG_PARAMS, LogFilter, PAGE_PARAMS};
 use crate::state::AppState;
 use crate::store::Store;
 use axum::Router;
@@ -23,7 +23,7 @@ use axum::routing::post;
 use bytes::Bytes;
 use format::ExportFormat;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tracewire_shared::api::ExportRequest;
 use tracewire_shared::validate::FieldError;
@@ -33,24 +33,24 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/logging/logs/export", post(export_logs))
 }
 
-/// Filter values as query-string text: strings as they are, lists comma-joined.
-fn filter_map(filters: &BTreeMap<String, Value>) -> HashMap<String, String> {
-    filters
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Array(items) => items
-                    .iter()
-                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
-                    .collect::<Vec<_>>()
-                    .join(","),
-                other => other.to_string(),
-            };
-            (k.clone(), text)
-        })
-        .collect()
+/// Filter values as query-string pairs: strings as they are; lists comma-joined, except for
+/// the repeatable `not.<field>` filters, where each item is one value left out.
+fn filter_pairs(filters: &BTreeMap<String, Value>) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let mut out = Vec::new();
+    for (k, v) in filters.iter().filter(|(_, v)| !v.is_null()) {
+        match v {
+            Value::Array(items) if k.starts_with("not.") => {
+                out.extend(items.iter().map(|i| (k.clone(), text(i))));
+            }
+            Value::Array(items) => {
+                let joined = items.iter().map(text).collect::<Vec<_>>().join(",");
+                out.push((k.clone(), joined));
+            }
+            other => out.push((k.clone(), text(other))),
+        }
+    }
+    out
 }
 
 /// Where the stream is.
@@ -118,10 +118,10 @@ async fn export_logs(
     let allowed: Vec<&str> = LOG_PARAMS
         .iter()
         .copied()
-        .filter(|p| !matches!(*p, "limit" | "cursor"))
+        .filter(|p| !PAGE_PARAMS.contains(p))
         .collect();
     let mut filter =
-        LogFilter::parse_allowing(&filter_map(&request.filters), &allowed).map_err(|errors| {
+        LogFilter::parse_pairs(&filter_pairs(&request.filters), &allowed).map_err(|errors| {
             Error::Validation(
                 errors
                     .into_iter()

@@ -6,7 +6,7 @@ use super::extract::{AppQuery, PathUuid};
 use super::views::page;
 use crate::error::{Error, Result};
 use crate::query::cursor::Cursor;
-use crate::query::logs::LogFilter;
+use crate::query::logs::{LOG_PARAMS, LogFilter};
 use crate::query::stats::StatsQuery;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -32,9 +32,9 @@ pub fn router() -> Router<AppState> {
 async fn list_logs(
     State(state): State<AppState>,
     current: CurrentUser,
-    AppQuery(query): AppQuery,
+    AppQuery(query): AppQuery<Vec<(String, String)>>,
 ) -> Result<Json<Page<LogView>>> {
-    let filter = LogFilter::parse(&query).map_err(Error::Validation)?;
+    let filter = LogFilter::parse_pairs(&query, LOG_PARAMS).map_err(Error::Validation)?;
     let rows = state.store.query_logs(&filter).await?;
     let returned = rows.rows.len().min(filter.limit as usize);
     let body: Page<LogView> = page(rows.rows, rows.total, filter.limit, |r| Cursor {
@@ -52,7 +52,7 @@ async fn list_logs(
 async fn get_statistics(
     State(state): State<AppState>,
     current: CurrentUser,
-    AppQuery(query): AppQuery,
+    AppQuery(query): AppQuery<Vec<(String, String)>>,
 ) -> Result<Json<Statistics>> {
     let stats = StatsQuery::parse(&query, crate::clock::now_us()).map_err(Error::Validation)?;
     let rows = state.store.log_statistics(&stats).await?;

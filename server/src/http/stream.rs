@@ -12,7 +12,7 @@ use super::auth::CurrentUser;
 use super::extract::AppQuery;
 use crate::auth::AuthService;
 use crate::error::{Error, Result};
-use crate::query::logs::{LOG_PARAMS, LogFilter};
+use crate::query::logs::{LOG_PARAMS, LogFilter, PAGE_PARAMS};
 use crate::query::tail::{TAIL_BATCH, TAIL_LAG_MS, tail_clause, v7_floor};
 use crate::state::AppState;
 use crate::store::Store;
@@ -122,14 +122,14 @@ async fn poll(mut t: Tail) -> Option<(Vec<Event>, Tail)> {
 async fn stream_logs(
     State(state): State<AppState>,
     current: CurrentUser,
-    AppQuery(query): AppQuery,
+    AppQuery(query): AppQuery<Vec<(String, String)>>,
 ) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
     let allowed: Vec<&str> = LOG_PARAMS
         .iter()
         .copied()
-        .filter(|p| !matches!(*p, "limit" | "cursor"))
+        .filter(|p| !PAGE_PARAMS.contains(p))
         .collect();
-    let filter = LogFilter::parse_allowing(&query, &allowed).map_err(Error::Validation)?;
+    let filter = LogFilter::parse_pairs(&query, &allowed).map_err(Error::Validation)?;
     state
         .auth
         .audit(

@@ -76,6 +76,7 @@ impl From<&OccurrenceRecord> for Occurrence {
             id: r.id,
             exception_id: r.exception_id,
             exception_type: r.exception_type.clone(),
+            source: r.source.clone(),
             timestamp: time(r.timestamp),
             trace_id: r.trace_id.clone(),
             span_id: r.span_id.clone(),

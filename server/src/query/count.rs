@@ -31,16 +31,12 @@ pub struct CountPlan {
 }
 
 /// The split for `filter`, or `None` when it must be counted row by row: it names a column
-/// `log_counts` does not have (trace, user, module, path, text), or its range holds no whole
+/// `log_counts` does not have (trace, user, module, path, text, or excludes one of those
+/// columns), or its range holds no whole
 /// bucket (then the row count is small anyway).
 pub fn count_plan(filter: &LogFilter) -> Option<CountPlan> {
     let f = filter;
-    if f.trace_id.is_some()
-        || f.user_id.is_some()
-        || f.module.is_some()
-        || f.path.is_some()
-        || f.q.is_some()
-    {
+    if !f.only_tallied_columns() {
         return None;
     }
     // First whole bucket at or after `from`; last whole bucket ending at or before `to`.

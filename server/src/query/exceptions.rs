@@ -1,4 +1,4 @@
-//! `ExceptionFilter`: the filters of `GET /api/v1/logging/exceptions`, ordered by last seen.
+//! `ExceptionFilter`: the filters and sort of `GET /api/v1/logging/exceptions`.
 
 use super::cursor::Cursor;
 use super::sql::{BindValue, WhereClause};
@@ -11,6 +11,8 @@ use tracewire_shared::validate::Source;
 pub const EXCEPTION_PARAMS: &[&str] = &[
     "source",
     "resolved",
+    "status",
+    "sort",
     "exception_type",
     "from",
     "to",
@@ -18,11 +20,49 @@ pub const EXCEPTION_PARAMS: &[&str] = &[
     "cursor",
 ];
 
+/// `status`: the exception tracker's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Not resolved (including groups that came back).
+    Unresolved,
+    /// Resolved and not seen since.
+    Resolved,
+    /// Came back after a resolution and not resolved again since.
+    Regressed,
+}
+
+/// `sort`: the order of the list, always descending (most recent or most frequent first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// `last_seen` (default).
+    #[default]
+    LastSeen,
+    /// `first_seen`: newest groups first.
+    FirstSeen,
+    /// `count`: most occurrences first.
+    Count,
+}
+
+impl Sort {
+    /// The column the list is sorted (and its cursor keyed) by.
+    pub fn column(self) -> &'static str {
+        match self {
+            Sort::LastSeen => "last_seen_at",
+            Sort::FirstSeen => "first_seen_at",
+            Sort::Count => "occurrence_count",
+        }
+    }
+}
+
 /// A parsed, validated exception-group query.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExceptionFilter {
     /// `resolved=true|false`.
     pub resolved: Option<bool>,
+    /// `status`: unresolved, resolved or regressed.
+    pub status: Option<Status>,
+    /// `sort`: last_seen (default), first_seen or count.
+    pub sort: Sort,
     /// `exception_type`: exact.
     pub exception_type: Option<String>,
     /// `source`: groups of this source; without it every source but `collector`.
@@ -33,7 +73,7 @@ pub struct ExceptionFilter {
     pub to_us: Option<i64>,
     /// Page size.
     pub limit: u32,
-    /// Start after this group (by last seen, id).
+    /// Start after this group (by the sort column, then id).
     pub cursor: Option<Cursor>,
 }
 
@@ -61,6 +101,19 @@ impl ExceptionFilter {
                 _ => p.fail("resolved", "expected true or false"),
             }
         }
+        match p.get("status") {
+            None => {}
+            Some("unresolved") => f.status = Some(Status::Unresolved),
+            Some("resolved") => f.status = Some(Status::Resolved),
+            Some("regressed") => f.status = Some(Status::Regressed),
+            Some(_) => p.fail("status", "expected unresolved, resolved or regressed"),
+        }
+        match p.get("sort") {
+            None | Some("last_seen") => {}
+            Some("first_seen") => f.sort = Sort::FirstSeen,
+            Some("count") => f.sort = Sort::Count,
+            Some(_) => p.fail("sort", "expected last_seen, first_seen or count"),
+        }
         p.finish(f)
     }
 
@@ -78,6 +131,15 @@ impl ExceptionFilter {
         if let Some(r) = self.resolved {
             w.and("is_resolved = ?", vec![BindValue::Bool(r)]);
         }
+        match self.status {
+            Some(Status::Unresolved) => w.and("is_resolved = ?", vec![BindValue::Bool(false)]),
+            Some(Status::Resolved) => w.and("is_resolved = ?", vec![BindValue::Bool(true)]),
+            Some(Status::Regressed) => w.and(
+                "is_resolved = ? AND regressed_at IS NOT NULL",
+                vec![BindValue::Bool(false)],
+            ),
+            None => {}
+        }
         if let Some(t) = &self.exception_type {
             w.and("exception_type = ?", vec![BindValue::Text(t.clone())]);
         }
@@ -88,9 +150,14 @@ impl ExceptionFilter {
             w.and("last_seen_at <= ?", vec![BindValue::Int(to)]);
         }
         if paged && let Some(c) = &self.cursor {
-            keyset(&mut w, "last_seen_at", c);
+            keyset(&mut w, self.sort.column(), c);
         }
         w
+    }
+
+    /// `ORDER BY …` of a page: the sort column, then id, both descending like the cursor.
+    pub fn order_by(&self) -> String {
+        format!(" ORDER BY {} DESC, id DESC", self.sort.column())
     }
 }
 
@@ -114,5 +181,36 @@ mod tests {
             ExceptionFilter::parse(&bad).expect_err("invalid")[0].path,
             "resolved"
         );
+    }
+
+    #[test]
+    fn status_and_sort_shape_the_query() {
+        let map = [("status", "regressed"), ("sort", "count")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let f = ExceptionFilter::parse(&map).expect("valid");
+        let c = Cursor {
+            time_us: 12,
+            id: uuid::Uuid::nil(),
+        };
+        let f = ExceptionFilter {
+            cursor: Some(c),
+            ..f
+        };
+        assert_eq!(
+            f.where_clause(true).sql(),
+            " WHERE source <> $1 AND is_resolved = $2 AND regressed_at IS NOT NULL \
+             AND (occurrence_count < $3 OR (occurrence_count = $4 AND id < $5))"
+        );
+        assert_eq!(f.order_by(), " ORDER BY occurrence_count DESC, id DESC");
+        let bad = [("status", "open"), ("sort", "name")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let errors = ExceptionFilter::parse(&bad).expect_err("invalid");
+        let mut paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["sort", "status"]);
     }
 }

@@ -24,6 +24,61 @@ pub const LOG_PARAMS: &[&str] = &[
     "to",
     "limit",
     "cursor",
+    "order",
+    "not.source",
+    "not.level",
+    "not.module",
+    "not.function",
+    "not.user_id",
+    "not.trace_id",
+    "not.path",
+    "not.request_method",
+    "not.response_status",
+];
+
+/// The parameters that only shape a page (not which rows match): left out where no page is
+/// returned (statistics, live tail, export).
+pub const PAGE_PARAMS: &[&str] = &["limit", "cursor", "order"];
+
+/// Which way a page walks through time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Newest first (`order=desc`, the default): the explorer's pages.
+    #[default]
+    Desc,
+    /// Oldest first (`order=asc`): the logs just after a given moment.
+    Asc,
+}
+
+/// A negative filter (`not.<field>=value`, repeatable): rows whose field has this value are
+/// left out. Rows without the field stay: "not user X" keeps the logs that name no user.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exclude {
+    /// `not.source`.
+    Source(Source),
+    /// `not.level`.
+    Level(Level),
+    /// `not.module`, `not.function`, `not.user_id`, `not.trace_id`, `not.request_method`:
+    /// exact, on the named (nullable) column.
+    Column {
+        /// The column (one of ours, never user text).
+        column: &'static str,
+        /// The value left out.
+        value: String,
+    },
+    /// `not.path`: exact, or a prefix with a trailing `*`.
+    Path(PathMatch),
+    /// `not.response_status`.
+    Status(i64),
+}
+
+/// The nullable text columns a `not.` parameter may name, by parameter and column.
+const EXCLUDE_COLUMNS: &[(&str, &str)] = &[
+    ("not.module", "module"),
+    ("not.function", "function"),
+    ("not.user_id", "user_id"),
+    ("not.trace_id", "trace_id"),
+    ("not.request_method", "request_method"),
 ];
 
 /// How `path` matches `request_path`.
@@ -62,6 +117,10 @@ pub struct LogFilter {
     pub limit: u32,
     /// Start after this row.
     pub cursor: Option<Cursor>,
+    /// `order`: which way pages walk.
+    pub order: Order,
+    /// `not.<field>`: values left out, all combined with AND.
+    pub excludes: Vec<Exclude>,
 }
 
 impl LogFilter {
@@ -70,10 +129,30 @@ impl LogFilter {
         Self::parse_allowing(map, LOG_PARAMS)
     }
 
+    /// Parses a query string given as its pairs in order: a repeated `not.<field>` leaves out
+    /// every value it names; for other parameters the last one counts.
+    pub fn parse_pairs(
+        pairs: &[(String, String)],
+        allowed: &[&str],
+    ) -> Result<Self, Vec<FieldError>> {
+        let map: HashMap<String, String> = pairs.iter().cloned().collect();
+        Self::parse_with(&map, pairs, allowed)
+    }
+
     /// Like [`LogFilter::parse`] for endpoints that accept a different parameter set (the
     /// statistics endpoint adds `bucket` and has no paging).
     pub fn parse_allowing(
         map: &HashMap<String, String>,
+        allowed: &[&str],
+    ) -> Result<Self, Vec<FieldError>> {
+        Self::parse_with(map, &[], allowed)
+    }
+
+    /// The parser: `map` holds one value per parameter, `pairs` (when given) every value of the
+    /// repeatable `not.` parameters.
+    fn parse_with(
+        map: &HashMap<String, String>,
+        pairs: &[(String, String)],
         allowed: &[&str],
     ) -> Result<Self, Vec<FieldError>> {
         let mut p = Params::new(map, allowed);
@@ -119,6 +198,12 @@ impl LogFilter {
             Some(prefix) => PathMatch::Prefix(prefix.to_owned()),
             None => PathMatch::Exact(raw.to_owned()),
         });
+        match p.get("order") {
+            None | Some("desc") => {}
+            Some("asc") => f.order = Order::Asc,
+            Some(_) => p.fail("order", "expected asc or desc"),
+        }
+        f.excludes = parse_excludes(&mut p, pairs);
         p.finish(f)
     }
 
@@ -149,6 +234,32 @@ impl LogFilter {
             Some(PathMatch::Prefix(_)) => w.and("request_path IS NOT NULL", vec![]),
             None => {}
         }
+        for e in &self.excludes {
+            match e {
+                Exclude::Column { column, value } => w.and(
+                    &format!("({column} IS NULL OR {column} <> ?)"),
+                    vec![Text(value.clone())],
+                ),
+                Exclude::Path(PathMatch::Exact(p)) => w.and(
+                    "(request_path IS NULL OR request_path <> ?)",
+                    vec![Text(p.clone())],
+                ),
+                Exclude::Path(PathMatch::Prefix(p)) if !p.is_empty() => w.and(
+                    &format!(
+                        "(request_path IS NULL OR substr(request_path, 1, {}) <> ?)",
+                        p.chars().count()
+                    ),
+                    vec![Text(p.clone())],
+                ),
+                Exclude::Path(PathMatch::Prefix(_)) => w.and("request_path IS NULL", vec![]),
+                Exclude::Status(s) => w.and(
+                    "(response_status IS NULL OR response_status <> ?)",
+                    vec![Int(*s)],
+                ),
+                // In `push_source_and_level`.
+                Exclude::Source(_) | Exclude::Level(_) => {}
+            }
+        }
         if let Some(q) = &self.q {
             let lower = q.to_lowercase();
             if let TextSearch::Candidates { condition, ids } = search {
@@ -164,9 +275,33 @@ impl LogFilter {
             w.and("timestamp <= ?", vec![Int(to)]);
         }
         if paged && let Some(c) = &self.cursor {
-            keyset(&mut w, "timestamp", c);
+            match self.order {
+                Order::Desc => keyset(&mut w, "timestamp", c),
+                Order::Asc => keyset_asc(&mut w, "timestamp", c),
+            }
         }
         w
+    }
+
+    /// `ORDER BY …` of a page in this filter's order (id breaks ties, as in the cursor).
+    pub fn order_by(&self) -> &'static str {
+        match self.order {
+            Order::Desc => " ORDER BY timestamp DESC, id DESC",
+            Order::Asc => " ORDER BY timestamp ASC, id ASC",
+        }
+    }
+
+    /// Whether only columns of the `log_counts` tally (source, level, time) are filtered.
+    pub fn only_tallied_columns(&self) -> bool {
+        self.trace_id.is_none()
+            && self.user_id.is_none()
+            && self.module.is_none()
+            && self.path.is_none()
+            && self.q.is_none()
+            && self
+                .excludes
+                .iter()
+                .all(|e| matches!(e, Exclude::Source(_) | Exclude::Level(_)))
     }
 
     /// The `source`, `level` and `min_level` conditions: the columns `app_logs` shares with the
@@ -191,6 +326,13 @@ impl LogFilter {
             let values = at_least.iter().map(|l| Text(l.as_str().into())).collect();
             w.and(&WhereClause::in_list("level", at_least.len()), values);
         }
+        for e in &self.excludes {
+            match e {
+                Exclude::Source(s) => w.and("source <> ?", vec![Text(s.as_str().into())]),
+                Exclude::Level(l) => w.and("level <> ?", vec![Text(l.as_str().into())]),
+                _ => {}
+            }
+        }
     }
 
     /// The filters as JSON for the audit row (without paging).
@@ -205,8 +347,105 @@ impl LogFilter {
                 PathMatch::Prefix(s) => format!("{s}*"),
             }),
             "q": self.q, "from": self.from_us, "to": self.to_us, "limit": self.limit,
+            "order": match self.order { Order::Desc => "desc", Order::Asc => "asc" },
+            "not": self.excludes.iter().map(Exclude::describe).collect::<Vec<_>>(),
         })
     }
+}
+
+impl Exclude {
+    /// `field=value` for the audit row.
+    fn describe(&self) -> String {
+        match self {
+            Exclude::Source(s) => format!("source={}", s.as_str()),
+            Exclude::Level(l) => format!("level={}", l.as_str()),
+            Exclude::Column { column, value } => format!("{column}={value}"),
+            Exclude::Path(PathMatch::Exact(p)) => format!("path={p}"),
+            Exclude::Path(PathMatch::Prefix(p)) => format!("path={p}*"),
+            Exclude::Status(s) => format!("response_status={s}"),
+        }
+    }
+}
+
+/// Every value of every `not.` parameter: from `pairs` when the query came as pairs (so a
+/// parameter may repeat), else the one value in the map. Invalid values are named.
+fn parse_excludes(p: &mut Params<'_>, pairs: &[(String, String)]) -> Vec<Exclude> {
+    let mut values: Vec<(String, String)> = if pairs.is_empty() {
+        let mut v: Vec<(String, String)> = LOG_PARAMS
+            .iter()
+            .filter(|k| k.starts_with("not."))
+            .filter_map(|k| p.get(k).map(|v| ((*k).to_owned(), v.to_owned())))
+            .collect();
+        v.sort();
+        v
+    } else {
+        pairs
+            .iter()
+            .filter(|(k, _)| k.starts_with("not.") && LOG_PARAMS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.trim().to_owned()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
+    };
+    values.dedup();
+    let mut out: Vec<Exclude> = Vec::new();
+    for (key, raw) in values {
+        if raw.contains('\0') {
+            if !p.errors.iter().any(|e| e.path == key) {
+                p.fail(&key, "must not contain NUL (U+0000)");
+            }
+            continue;
+        }
+        let parsed = match key.as_str() {
+            "not.source" => raw
+                .parse::<Source>()
+                .map(Exclude::Source)
+                .map_err(|e| e.to_string()),
+            "not.level" => raw
+                .parse::<Level>()
+                .map(Exclude::Level)
+                .map_err(|e| e.to_string()),
+            "not.path" => Ok(Exclude::Path(match raw.strip_suffix('*') {
+                Some(prefix) => PathMatch::Prefix(prefix.to_owned()),
+                None => PathMatch::Exact(raw.clone()),
+            })),
+            "not.response_status" => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|s| (100..=999).contains(s))
+                .map(Exclude::Status)
+                .ok_or_else(|| "expected an HTTP status from 100 to 999".to_owned()),
+            "not.trace_id" => {
+                let lower = raw.to_ascii_lowercase();
+                if is_valid_trace_id(&lower) {
+                    Ok(Exclude::Column {
+                        column: "trace_id",
+                        value: lower,
+                    })
+                } else {
+                    Err("expected 32 hex digits, not all zero".to_owned())
+                }
+            }
+            other => match EXCLUDE_COLUMNS.iter().find(|(k, _)| *k == other) {
+                Some((_, column)) => Ok(Exclude::Column { column, value: raw }),
+                None => continue,
+            },
+        };
+        match parsed {
+            Ok(e) if !out.contains(&e) => out.push(e),
+            Ok(_) => {}
+            Err(message) => p.fail(&key, message),
+        }
+    }
+    out
+}
+
+/// `(t > $a OR (t = $a AND id > $b))`: rows after `cursor` in (time ASC, id ASC) order.
+fn keyset_asc(w: &mut WhereClause, time_column: &str, cursor: &Cursor) {
+    use BindValue::{Int, Uuid};
+    w.and(
+        &format!("({time_column} > ? OR ({time_column} = ? AND id > ?))"),
+        vec![Int(cursor.time_us), Int(cursor.time_us), Uuid(cursor.id)],
+    );
 }
 
 #[cfg(test)]
@@ -321,6 +560,86 @@ mod tests {
         assert_eq!(
             f.where_clause(true, &TextSearch::Scan).sql(),
             " WHERE source <> $1 AND (timestamp < $2 OR (timestamp = $3 AND id < $4))"
+        );
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn negative_filters_repeat_and_keep_rows_without_the_field() {
+        let f = LogFilter::parse_pairs(
+            &pairs(&[
+                ("not.user_id", "u1"),
+                ("not.user_id", "u2"),
+                ("not.level", "DEBUG"),
+                ("not.path", "/api/*"),
+                ("not.response_status", "404"),
+                ("not.source", "frontend"),
+            ]),
+            LOG_PARAMS,
+        )
+        .expect("valid");
+        assert_eq!(f.excludes.len(), 6);
+        assert_eq!(
+            f.where_clause(false, &TextSearch::Scan).sql(),
+            " WHERE source <> $1 AND level <> $2 AND source <> $3 \
+             AND (user_id IS NULL OR user_id <> $4) AND (user_id IS NULL OR user_id <> $5) \
+             AND (request_path IS NULL OR substr(request_path, 1, 5) <> $6) \
+             AND (response_status IS NULL OR response_status <> $7)"
+        );
+        assert!(!f.only_tallied_columns());
+        let tallied =
+            LogFilter::parse_pairs(&pairs(&[("not.level", "info")]), LOG_PARAMS).expect("valid");
+        assert!(tallied.only_tallied_columns());
+    }
+
+    #[test]
+    fn bad_negative_filters_and_orders_are_named() {
+        let errors = LogFilter::parse_pairs(
+            &pairs(&[
+                ("not.level", "LOUD"),
+                ("not.response_status", "abc"),
+                ("not.trace_id", "xyz"),
+                ("not.colour", "red"),
+                ("order", "sideways"),
+            ]),
+            LOG_PARAMS,
+        )
+        .expect_err("invalid");
+        let mut paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            [
+                "not.colour",
+                "not.level",
+                "not.response_status",
+                "not.trace_id",
+                "order"
+            ]
+        );
+    }
+
+    #[test]
+    fn ascending_pages_walk_forward_from_the_cursor() {
+        let c = Cursor {
+            time_us: 7,
+            id: uuid::Uuid::nil(),
+        };
+        let f = LogFilter::parse_pairs(
+            &pairs(&[("order", "asc"), ("cursor", &c.encode())]),
+            LOG_PARAMS,
+        )
+        .expect("valid");
+        assert_eq!(f.order, Order::Asc);
+        assert_eq!(f.order_by(), " ORDER BY timestamp ASC, id ASC");
+        assert_eq!(
+            f.where_clause(true, &TextSearch::Scan).sql(),
+            " WHERE source <> $1 AND (timestamp > $2 OR (timestamp = $3 AND id > $4))"
         );
     }
 }

@@ -2,10 +2,9 @@
 //! the logs list. Bucketing is integer arithmetic on the µs timestamps, so the SQL is the same
 //! on both backends.
 
-use super::logs::{LOG_PARAMS, LogFilter};
+use super::logs::{LOG_PARAMS, LogFilter, PAGE_PARAMS};
 use super::sql::WhereClause;
 use super::text::TextSearch;
-use std::collections::HashMap;
 use tracewire_shared::validate::FieldError;
 
 /// The window when `from` is absent: the last 24 hours.
@@ -38,16 +37,19 @@ fn bucket_us(raw: &str) -> Option<i64> {
 impl StatsQuery {
     /// Parses the log filters plus `bucket` (`30s`, `5m`, `1h`, `1d`; default `1h`); `from`
     /// defaults to 24 hours before `to`, `to` to `now_us`.
-    pub fn parse(map: &HashMap<String, String>, now_us: i64) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(pairs: &[(String, String)], now_us: i64) -> Result<Self, Vec<FieldError>> {
         let allowed: Vec<&str> = LOG_PARAMS
             .iter()
             .copied()
-            .filter(|p| !matches!(*p, "limit" | "cursor"))
+            .filter(|p| !PAGE_PARAMS.contains(p))
             .chain(["bucket"])
             .collect();
-        let mut filter = LogFilter::parse_allowing(map, &allowed)?;
-        let raw = map
-            .get("bucket")
+        let mut filter = LogFilter::parse_pairs(pairs, &allowed)?;
+        let raw = pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "bucket")
+            .map(|(_, b)| b.trim())
             .map(|b| b.trim())
             .filter(|b| !b.is_empty());
         let bucket = match raw {
@@ -93,7 +95,7 @@ impl StatsQuery {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    fn map(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -11,7 +11,7 @@ pub(super) const EXCEPTION_COLUMNS: &str = "id, project_id, fingerprint, source,
     occurrence_count, is_resolved, resolved_at, resolved_by, resolution_notes, regressed_at";
 
 pub(super) const OCCURRENCE_COLUMNS: &str = "e.id, e.exception_id, g.exception_type, \
-    e.timestamp, e.trace_id, e.span_id, e.user_id, e.request_path, e.exception_message, \
+    g.source, e.timestamp, e.trace_id, e.span_id, e.user_id, e.request_path, e.exception_message, \
     e.stack_trace";
 
 /// Most rows one trace view returns; a trace with more is a runaway loop, not a request.

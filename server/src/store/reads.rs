@@ -59,6 +59,8 @@ pub struct OccurrenceRecord {
     pub exception_id: Uuid,
     /// The group's error class.
     pub exception_type: String,
+    /// The group's source (`frontend`, `backend`, `collector`).
+    pub source: String,
     /// When it happened, by the sender's clock (µs).
     pub timestamp: i64,
     /// Trace of the request it happened in: the link to that request's logs.
@@ -155,6 +157,16 @@ pub trait QueryStore: Send + Sync {
         from_us: i64,
         to_us: i64,
     ) -> StoreResult<Vec<(Uuid, i64)>>;
+    /// Occurrences of each of `ids` per bucket of `width_us` from `from_us` up to `to_us`
+    /// (inclusive), as (group, bucket index, count); empty buckets are absent. One grouped
+    /// query for all groups, along the (exception_id, timestamp) index.
+    async fn exception_histogram(
+        &self,
+        ids: &[Uuid],
+        from_us: i64,
+        to_us: i64,
+        width_us: i64,
+    ) -> StoreResult<Vec<(Uuid, i64, i64)>>;
     /// One group by id (`NotFound` otherwise).
     async fn get_exception(&self, id: Uuid) -> StoreResult<ExceptionRecord>;
     /// The group's most recent occurrences, newest first.

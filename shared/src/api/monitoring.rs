@@ -13,6 +13,7 @@
 mod validate;
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Default duration over which a request counts as slow (seed property 5).
@@ -366,7 +367,24 @@ pub struct LogFilters {
     /// Full-text query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// Values left out, by field (the logs list's `not.<field>`): `{"user_id": ["bot"]}`.
+    /// Logs without the field are kept. Fields: [`LOG_EXCLUDE_FIELDS`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not: BTreeMap<String, Vec<String>>,
 }
+
+/// The fields a negative log filter (`not.<field>`) may name, in the logs list and in rules.
+pub const LOG_EXCLUDE_FIELDS: &[&str] = &[
+    "source",
+    "level",
+    "module",
+    "function",
+    "user_id",
+    "trace_id",
+    "path",
+    "request_method",
+    "response_status",
+];
 
 /// What a rule watches, tagged by `type`. The threshold's kind follows from it
 /// ([`Condition::threshold_kind`]).

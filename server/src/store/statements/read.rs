@@ -8,7 +8,7 @@ use crate::store::read_sql::bind_all;
 use crate::store::{self, QueryStore};
 
 impl This {
-    /// One page of logs, newest first, with `q` written as `search` says.
+    /// One page of logs in the filter's order, with `q` written as `search` says.
     async fn page_with(
         &self,
         f: &crate::query::logs::LogFilter,
@@ -16,9 +16,10 @@ impl This {
     ) -> store::StoreResult<Vec<store::LogRow>> {
         let w = f.where_clause(true, search);
         let sql = format!(
-            "SELECT {} FROM app_logs{} ORDER BY timestamp DESC, id DESC LIMIT {}",
+            "SELECT {} FROM app_logs{}{} LIMIT {}",
             store::read_sql::LOG_COLUMNS,
             w.sql(),
+            f.order_by(),
             u64::from(f.limit) + 1
         );
         let q = sqlx::query_as::<Db, store::LogRow>(&sql);
@@ -146,10 +147,10 @@ impl QueryStore for This {
     ) -> store::StoreResult<store::Page<store::ExceptionRecord>> {
         let w = f.where_clause(true);
         let sql = format!(
-            "SELECT {} FROM app_exceptions{} \
-             ORDER BY last_seen_at DESC, id DESC LIMIT {}",
+            "SELECT {} FROM app_exceptions{}{} LIMIT {}",
             store::read_sql::EXCEPTION_COLUMNS,
             w.sql(),
+            f.order_by(),
             u64::from(f.limit) + 1
         );
         let q = sqlx::query_as::<Db, store::ExceptionRecord>(&sql);
@@ -203,6 +204,34 @@ impl QueryStore for This {
             sep.push_bind(*id);
         }
         qb.push(") GROUP BY exception_id");
+        Ok(qb.build_query_as().fetch_all(self.pool()).await?)
+    }
+
+    async fn exception_histogram(
+        &self,
+        ids: &[uuid::Uuid],
+        from_us: i64,
+        to_us: i64,
+        width_us: i64,
+    ) -> store::StoreResult<Vec<(uuid::Uuid, i64, i64)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The width is ours (a number), not user text; `timestamp >= from` keeps the division
+        // non-negative, where both engines truncate alike.
+        let mut qb = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT exception_id, (timestamp - ({from_us})) / {width_us} AS bucket, COUNT(*) \
+             FROM exception_events WHERE timestamp >= "
+        ));
+        qb.push_bind(from_us);
+        qb.push(" AND timestamp <= ");
+        qb.push_bind(to_us);
+        qb.push(" AND exception_id IN (");
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        qb.push(") GROUP BY exception_id, bucket");
         Ok(qb.build_query_as().fetch_all(self.pool()).await?)
     }
 

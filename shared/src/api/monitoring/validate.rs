@@ -1,8 +1,8 @@
 //! Checks of an [`AlertRuleRequest`] that serde cannot express, each reported by JSON path.
 
 use super::{
-    AlertRuleRequest, ChannelRequest, Condition, LATENCY_QUANTILES, LogFilters, ThresholdKind,
-    WEB_VITALS,
+    AlertRuleRequest, ChannelRequest, Condition, LATENCY_QUANTILES, LOG_EXCLUDE_FIELDS, LogFilters,
+    ThresholdKind, WEB_VITALS,
 };
 use crate::level::Level;
 use crate::validate::{FieldError, parse_timestamp_us};
@@ -142,6 +142,27 @@ fn check_source(path: &str, source: Option<&str>, errors: &mut Vec<FieldError>) 
 
 fn check_filters(path: &str, filters: &LogFilters, errors: &mut Vec<FieldError>) {
     check_source(&format!("{path}.source"), filters.source.as_deref(), errors);
+    for (field, values) in &filters.not {
+        let at = format!("{path}.not.{field}");
+        if !LOG_EXCLUDE_FIELDS.contains(&field.as_str()) {
+            errors.push(FieldError::new(at, "unknown field"));
+            continue;
+        }
+        for value in values {
+            let bad = match field.as_str() {
+                "source" => !matches!(value.as_str(), "frontend" | "backend"),
+                "level" => value.parse::<Level>().is_err(),
+                "response_status" => value.parse::<u16>().is_err(),
+                _ => false,
+            };
+            if bad {
+                errors.push(FieldError::new(
+                    at.clone(),
+                    format!("not a {field}: {value}"),
+                ));
+            }
+        }
+    }
     for (name, value) in [("level", &filters.level), ("min_level", &filters.min_level)] {
         if let Some(level) = value
             && level.parse::<Level>().is_err()

@@ -107,6 +107,15 @@ fn every_problem_is_reported_with_its_path() {
             filters: LogFilters {
                 level: Some("LOUD".into()),
                 source: Some("mobile".into()),
+                not: [
+                    ("colour".to_owned(), vec!["red".to_owned()]),
+                    (
+                        "level".to_owned(),
+                        vec!["INFO".to_owned(), "LOUD".to_owned()],
+                    ),
+                    ("user_id".to_owned(), vec!["bot".to_owned()]),
+                ]
+                .into(),
                 ..LogFilters::default()
             },
         },
@@ -144,6 +153,8 @@ fn every_problem_is_reported_with_its_path() {
             "channels[1].to[1]",
             "channels[2].url",
             "condition.filters.level",
+            "condition.filters.not.colour",
+            "condition.filters.not.level",
             "condition.filters.source",
             "mute_until",
             "name",
