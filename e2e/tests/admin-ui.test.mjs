@@ -1,7 +1,9 @@
 // The admin UI in headless Chromium against a real collector serving its embedded build:
 // sign-in and session handling, the log explorer (filters in the URL, paging, details,
-// filter-for/out, keyboard), hostile log values staying text, the trace view, live tail across
-// a collector restart, the exception tracker (resolve as admin, read-only as viewer), the
+// filter-for/out as server-side negative filters, context before and after a row, exports of
+// every format, each panel's error state, keyboard), hostile log values staying text, the trace
+// view, live tail across a collector restart and while scrolled up, the exception tracker
+// (status and sort across all groups, sparklines, resolve as admin, read-only as viewer), the
 // Content-Security-Policy, axe-core on every page, and screenshots of every page at 1366×768
 // and 1920×1080 (e2e/.artifacts/screenshots).
 import assert from 'node:assert/strict';
@@ -131,9 +133,119 @@ test('log explorer: filter, page, details, filter for a value, keyboard', async 
   await rows.first().click();
   await page.getByRole('button', { name: 'Filter out module' }).click();
   await page.waitForURL(/not\.module=orders/);
-  await page.locator('.excludes').getByText('module ≠ orders').waitFor();
+  await page.locator('.excludes').getByText('NOT module = orders').waitFor();
   assert.ok(user);
+  // The collector leaves them out: of the user's 80 logs, the 20 in `orders` go, on every page.
+  await page.locator('.results-head .count', { hasText: 'of 60 logs' }).waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('module'), null, 'the equality filter is dropped');
   await expectClean(page);
+  await page.close();
+});
+
+test('filter out any field: a negative filter on the server, shown as a removable chip', async () => {
+  const page = await signedInPage(world, { path: '/logs?range=1h&q=request event 61:' });
+  const rows = page.locator('table.logs tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 1);
+  await rows.first().click();
+  // Request method and status have no equality filter, but can be filtered out.
+  await page.getByRole('button', { name: 'Filter out response_status' }).click();
+  await page.waitForURL(/not\.status=200/);
+  await page.goto(`${world.base}/logs?range=1h&not.user=user-0`);
+  // 245 logs, 80 of them user-0's; logs naming no user stay.
+  await page.locator('.results-head .count', { hasText: 'of 165 logs' }).waitFor();
+  const chip = page.getByRole('button', { name: 'Remove filter NOT user_id = user-0' });
+  await chip.waitFor();
+  assert.equal(await chip.innerText(), 'NOT user_id = user-0 ✕');
+  await expectAccessible(page, 'explorer with a negative filter');
+  await screenshots(page, 'explorer-filtered-out');
+  await chip.click();
+  await page.waitForURL((u) => !u.search.includes('not.'));
+  await page.locator('.results-head .count', { hasText: 'of 245 logs' }).waitFor();
+  await page.goto(`${world.base}/logs?range=1h&not.status=500&not.method=GET`);
+  // Every seeded GET is left out; of the rest (5 trace logs) the one 500 goes too.
+  await page.locator('.results-head .count', { hasText: 'of 4 logs' }).waitFor();
+  await expectClean(page);
+  await page.close();
+});
+
+test('context: the ten logs just before and just after a row, in order', async () => {
+  const page = await signedInPage(world, { path: '/logs?range=1h&source=backend&q=request event 60:' });
+  const rows = page.locator('table.logs tbody tr');
+  await rows.first().waitFor();
+  await rows.first().click();
+  await page.getByRole('button', { name: /Show 10 before and after/ }).click();
+  await page.locator('ol.context li.anchor').waitFor();
+  const items = await page.locator('ol.context li').allInnerTexts();
+  const numbers = items.map((t) => Number((t.match(/request event (\d+):/) || [])[1]));
+  // Backend logs 50–59, the anchor 60, then 61–70 (25 s apart, none of them in the trace).
+  assert.deepEqual(numbers, Array.from({ length: 21 }, (_, i) => 50 + i));
+  assert.match(await page.locator('ol.context li.anchor').innerText(), /request event 60:/);
+  await page.close();
+});
+
+test('exports carry the current filter in every format', async () => {
+  const page = await signedInPage(world, { path: '/logs?range=1h&module=search&source=frontend&not.user=user-1' });
+  await page.locator('table.logs tbody tr').first().waitFor();
+  // Frontend `search` logs: i % 4 == 1, 30 of them; user-1's (i % 3 == 1) are 10 of those.
+  const expected = 20;
+  const fsp = await import('node:fs/promises');
+  const download = async (name) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name, exact: true }).click()]);
+    return fsp.readFile(await d.path(), 'utf8');
+  };
+  const jsonl = (await download('JSON')).trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(jsonl.length, expected);
+  for (const log of jsonl) {
+    assert.equal(log.module, 'search');
+    assert.equal(log.source, 'frontend');
+    assert.notEqual(log.user_id, 'user-1');
+    assert.match(log.message, /^page event \d+: search ran$/);
+  }
+  const txt = (await download('TXT')).trim().split('\n');
+  assert.equal(txt.length, expected);
+  assert.ok(txt.every((l) => l.includes('search ran') && l.includes('frontend')), txt.join('\n'));
+  assert.deepEqual(
+    txt.map((l) => (l.match(/page event (\d+):/) || [])[1]).sort(),
+    jsonl.map((l) => (l.message.match(/page event (\d+):/) || [])[1]).sort(),
+  );
+  const csv = (await download('CSV')).trim().split('\n');
+  assert.equal(csv.length, expected + 1, 'header + rows');
+  assert.match(csv[0], /message/);
+  assert.ok(csv.slice(1).every((l) => l.includes('search ran') && !l.includes('user-1')));
+  await page.close();
+});
+
+test('histogram and table fail independently, each with its own retry', async () => {
+  const page = await signedInPage(world, { path: '/logs?range=1h' });
+  const envelope = JSON.stringify({ error: { code: 'internal_error', message: 'simulated server fault', details: [] } });
+  const fail = (route) => route.fulfill({ status: 500, contentType: 'application/json', body: envelope });
+  // The chart's request fails; the table still shows its rows.
+  const statsOnly = (url) => new URL(url).pathname === '/api/v1/logging/logs/statistics';
+  await page.route(statsOnly, fail);
+  await page.reload();
+  const chart = page.locator('.histogram');
+  await chart.getByRole('alert').filter({ hasText: 'Volume chart unavailable' }).waitFor();
+  await page.locator('table.logs tbody tr').first().waitFor();
+  assert.equal(await page.locator('.results .error-box').count(), 0);
+  await screenshots(page, 'explorer-chart-error');
+  await expectAccessible(page, 'chart error');
+  await page.unroute(statsOnly, fail);
+  await chart.getByRole('button', { name: 'Retry chart' }).click();
+  await chart.locator('svg rect').first().waitFor();
+
+  // The table's request fails; the chart still draws.
+  const listOnly = (url) => new URL(url).pathname === '/api/v1/logging/logs';
+  await page.route(listOnly, fail);
+  await page.reload();
+  const results = page.locator('.results');
+  await results.getByRole('alert').filter({ hasText: 'simulated server fault' }).waitFor();
+  await chart.locator('svg rect').first().waitFor();
+  assert.equal(await chart.getByRole('alert').count(), 0);
+  await screenshots(page, 'explorer-table-error');
+  await page.unroute(listOnly, fail);
+  await results.getByRole('button', { name: 'Retry' }).click();
+  await page.locator('table.logs tbody tr').first().waitFor();
   await page.close();
 });
 
@@ -163,7 +275,13 @@ test('trace view: frontend and backend logs and exceptions of one trace on one t
   await entries.first().waitFor();
   assert.equal(await entries.count(), 7, '5 logs + 2 exceptions');
   const sources = await page.locator('table.timeline .src').allInnerTexts();
-  assert.deepEqual([...new Set(sources)].sort(), ['backend', 'exception', 'frontend']);
+  assert.deepEqual([...new Set(sources)].sort(), ['backend', 'frontend']);
+  // Each exception names the side it came from: TypeError in the browser, PaymentError in the API.
+  for (const [type, source] of [['TypeError', 'frontend'], ['PaymentError', 'backend']]) {
+    const row = page.locator('table.timeline tbody tr.exception', { hasText: type });
+    assert.equal(await row.locator('.src').innerText(), source, type);
+  }
+  await page.getByText(/sources: backend, frontend$/).waitFor();
   assert.equal(await entries.first().locator('td').first().innerText(), '+0.00 ms');
   await page.locator('table.timeline .bar:not(.mark)').first().waitFor();
   await expectAccessible(page, 'trace');
@@ -201,6 +319,28 @@ test('live tail shows new logs and picks up again after a collector restart', as
   await page.locator('.tail-list tr', { hasText: 'tail marker three' }).waitFor();
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await page.getByText('Waiting for new logs').waitFor();
+
+  // Scrolled up to read, new rows do not move the list; a button counts them and jumps there.
+  const batch = (tag, n) => Array.from({ length: n }, (_, i) => (
+    { level: 'INFO', message: `${tag} ${i}`, timestamp: new Date(Date.now() + i).toISOString() }));
+  await ingest(world.base, { source: 'backend', logs: batch('scroll filler', 60) });
+  await page.locator('.tail-list tr', { hasText: 'scroll filler 59' }).waitFor({ timeout: 15_000 });
+  const list = page.locator('.tail-list');
+  await list.evaluate((el) => { el.scrollTop = 40; });
+  const before = await list.evaluate((el) => el.scrollTop);
+  assert.ok(before > 0);
+  await ingest(world.base, { source: 'backend', logs: batch('scroll arrival', 3) });
+  await page.locator('.tail-list tr', { hasText: 'scroll arrival 2' }).waitFor({ timeout: 15_000 });
+  const jump = page.getByRole('button', { name: /3 new below/ });
+  await jump.waitFor();
+  assert.equal(await list.evaluate((el) => el.scrollTop), before, 'scroll position kept');
+  await screenshots(page, 'live-tail-scrolled');
+  await jump.click();
+  await page.waitForFunction(() => {
+    const el = document.querySelector('.tail-list');
+    return el && el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+  });
+  await jump.waitFor({ state: 'detached' });
   await page.close();
 });
 
@@ -230,6 +370,48 @@ test('exceptions: grouped list, stack trace, resolve with notes as admin', async
 
   await page.goto(`${world.base}/exceptions?status=resolved`);
   await page.locator('table.groups tbody tr', { hasText: 'TypeError' }).waitFor();
+  await expectClean(page);
+  await page.close();
+});
+
+test('exceptions: regressed tab, sort and sparklines from the server across all groups', async () => {
+  const now = Date.now();
+  const iso = (ms) => new Date(ms).toISOString();
+  const payment = (ms) => ({
+    exception_type: 'PaymentError', exception_message: 'card declined (code 51)', timestamp: iso(ms),
+    trace_id: TRACE, request_path: '/api/orders', stack_trace: 'PaymentError: card declined\n   at shop::payments::charge (src/payments.rs:88)\n   at tokio::runtime::task::raw::poll (/root/.cargo/registry/src/tokio-1.0/src/runtime/task/raw.rs:1)\n   at shop::orders::create (src/orders.rs:41)',
+    exception_details: {}, context_data: {},
+  });
+  // 25 more PaymentErrors over the last 10 hours (more than the 20 recent occurrences a group's
+  // page lists), one earlier than its first; and TypeError (resolved above) comes back.
+  await ingest(world.base, { source: 'backend', logs: [], exceptions: Array.from({ length: 25 }, (_, i) => payment(now - (i + 1) * 24 * 60_000)) });
+  await ingest(world.base, {
+    source: 'frontend', logs: [],
+    exceptions: [{ exception_type: 'TypeError', exception_message: "Cannot read properties of undefined (reading 'total')",
+      stack_trace: 'TypeError: Cannot read properties of undefined\n    at submitOrder (https://shop.example/app.js:120:14)\n    at HTMLButtonElement.onClick (https://shop.example/app.js:88:5)\n    at callCallback (https://shop.example/node_modules/react-dom/cjs/react-dom.development.js:4164:14)\n    at invokeGuarded (https://shop.example/node_modules/react-dom/cjs/react-dom.development.js:4213:16)\n    at main (https://shop.example/app.js:12:3)',
+      timestamp: iso(now), request_path: '/checkout', exception_details: {}, context_data: {} }],
+  });
+  const page = await signedInPage(world, { path: '/exceptions?status=regressed' });
+  const groups = page.locator('table.groups tbody tr');
+  await groups.first().waitFor();
+  assert.deepEqual(await page.locator('table.groups .exc-type').allInnerTexts(), ['TypeError']);
+  await page.locator('table.groups .tag', { hasText: 'Regressed' }).waitFor();
+  await screenshots(page, 'exceptions-regressed');
+
+  const order = async (sort) => {
+    await page.goto(`${world.base}/exceptions?status=all&sort=${sort}`);
+    await groups.first().waitFor();
+    return page.locator('table.groups .exc-type').allInnerTexts();
+  };
+  assert.deepEqual(await order('count'), ['PaymentError', 'TypeError']);
+  assert.deepEqual(await order('first'), ['TypeError', 'PaymentError']);
+  assert.deepEqual(await order('last'), ['TypeError', 'PaymentError']);
+  // Sparklines count every occurrence of the last day, not only the recent ones.
+  const spark = page.locator('table.groups tbody tr', { hasText: 'PaymentError' }).locator('svg.spark');
+  await spark.waitFor();
+  assert.equal(await spark.getAttribute('aria-label'), '26 occurrences in the last 24 hours');
+  assert.ok(await spark.locator('rect').count() >= 10, 'one bar per hour with occurrences');
+  await expectAccessible(page, 'exceptions sorted');
   await expectClean(page);
   await page.close();
 });

@@ -69,6 +69,30 @@ pub const FIELD_FILTERS: &[(&str, &str)] = &[
     ("trace", "trace_id"),
 ];
 
+/// Fields "filter out" can leave out, as (URL key after `not.`, collector parameter, label).
+/// The collector applies them (`not.<field>`), so they hold across every page, the total, the
+/// histogram, the live tail and exports; a log without the field is never left out.
+pub const EXCLUDE_FIELDS: &[(&str, &str, &str)] = &[
+    ("level", "not.level", "level"),
+    ("source", "not.source", "source"),
+    ("module", "not.module", "module"),
+    ("function", "not.function", "function"),
+    ("path", "not.path", "path"),
+    ("user", "not.user_id", "user_id"),
+    ("trace", "not.trace_id", "trace_id"),
+    ("method", "not.request_method", "request_method"),
+    ("status", "not.response_status", "response_status"),
+];
+
+/// The chip text of an exclusion: `NOT user_id = u1`.
+pub fn exclude_label(key: &str, value: &str) -> String {
+    let label = EXCLUDE_FIELDS
+        .iter()
+        .find(|f| f.0 == key)
+        .map_or(key, |f| f.2);
+    format!("NOT {label} = {value}")
+}
+
 /// One view of the log explorer; every field is in the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogQuery {
@@ -76,8 +100,8 @@ pub struct LogQuery {
     pub levels: Vec<Level>,
     /// Equality filters by URL key (see [`FIELD_FILTERS`]), in that order.
     pub fields: Vec<(String, String)>,
-    /// Values hidden on the shown pages (the API has no negative filters), as (URL key, value).
-    /// Levels and sources are excluded on the server instead, by selecting the others.
+    /// Values left out ("filter out"), as (URL key of [`EXCLUDE_FIELDS`], value); in the URL
+    /// as `not.<key>=value`, repeatable.
     pub excludes: Vec<(String, String)>,
     /// Full-text search.
     pub q: String,
@@ -140,7 +164,7 @@ impl LogQuery {
                 }
                 _ => {
                     if let Some(field) = key.strip_prefix("not.") {
-                        if FIELD_FILTERS.iter().any(|f| f.0 == field) {
+                        if EXCLUDE_FIELDS.iter().any(|f| f.0 == field) {
                             q.excludes.push((field.to_owned(), value.to_owned()));
                         }
                     } else if FIELD_FILTERS.iter().any(|f| f.0 == key) && !value.is_empty() {
@@ -210,6 +234,13 @@ impl LogQuery {
                 out.push(((*param).to_owned(), v.clone()));
             }
         }
+        for (k, v) in &self.excludes {
+            if let Some((_, param, _)) = EXCLUDE_FIELDS.iter().find(|f| f.0 == k)
+                && !v.trim().is_empty()
+            {
+                out.push(((*param).to_owned(), v.clone()));
+            }
+        }
         if !self.q.trim().is_empty() {
             out.push(("q".to_owned(), self.q.trim().to_owned()));
         }
@@ -247,67 +278,105 @@ impl LogQuery {
         if key == "level" {
             if let Ok(l) = value.parse::<Level>() {
                 self.levels = vec![l];
+                self.remove_exclude(key, value);
             }
             return;
         }
-        self.excludes.retain(|(k, v)| !(k == key && v == value));
-        self.set_field(key, value);
-    }
-
-    /// "Filter out": hide rows whose `key` is `value`. Levels and sources become the other
-    /// values on the server; other fields are hidden from the loaded pages.
-    pub fn filter_out(&mut self, key: &str, value: &str) {
-        match key {
-            "level" => {
-                let current: Vec<Level> = if self.levels.is_empty() {
-                    Level::ALL.to_vec()
-                } else {
-                    self.levels.clone()
-                };
-                self.levels = current
-                    .into_iter()
-                    .filter(|l| l.as_str() != value)
-                    .collect();
-            }
-            "source" => {
-                let other = if value == "frontend" {
-                    "backend"
-                } else {
-                    "frontend"
-                };
-                self.set_field("source", other);
-            }
-            _ => {
-                if self.field(key) == Some(value) {
-                    self.set_field(key, "");
-                }
-                if !self.excludes.iter().any(|(k, v)| k == key && v == value) {
-                    self.excludes.push((key.to_owned(), value.to_owned()));
-                }
-            }
+        if FIELD_FILTERS.iter().any(|f| f.0 == key) {
+            self.remove_exclude(key, value);
+            self.set_field(key, value);
         }
     }
-}
 
-/// The value of a log's field by URL key of [`FIELD_FILTERS`] (for client-side exclusion).
-pub fn log_field<'a>(log: &'a tracewire_shared::api::LogView, key: &str) -> Option<&'a str> {
-    match key {
-        "source" => Some(log.source.as_str()),
-        "module" => log.module.as_deref(),
-        "path" => log.request_path.as_deref(),
-        "user" => log.user_id.as_deref(),
-        "trace" => log.trace_id.as_deref(),
-        "level" => Some(log.level.as_str()),
-        _ => None,
+    /// "Filter out": leave out rows whose `key` (of [`EXCLUDE_FIELDS`]) is `value`, on the
+    /// server. An equality filter on the same value is dropped (it would match nothing).
+    pub fn filter_out(&mut self, key: &str, value: &str) {
+        if key == "level" {
+            self.levels.retain(|l| l.as_str() != value);
+        } else if self.field(key) == Some(value) {
+            self.set_field(key, "");
+        }
+        if !self.excludes.iter().any(|(k, v)| k == key && v == value) {
+            self.excludes.push((key.to_owned(), value.to_owned()));
+        }
+    }
+
+    /// Removes one exclusion (its chip's ✕).
+    pub fn remove_exclude(&mut self, key: &str, value: &str) {
+        self.excludes.retain(|(k, v)| !(k == key && v == value));
     }
 }
 
-/// Whether a loaded log is hidden by one of the view's exclusions.
-pub fn is_excluded(query: &LogQuery, log: &tracewire_shared::api::LogView) -> bool {
-    query
-        .excludes
-        .iter()
-        .any(|(k, v)| log_field(log, k) == Some(v.as_str()))
+/// The export request's `filters` for the collector parameters `params`: one string each,
+/// except the repeatable `not.<field>` filters, which become lists.
+pub fn export_filters(
+    params: Vec<(String, String)>,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut out = std::collections::BTreeMap::new();
+    for (k, v) in params {
+        if k.starts_with("not.") {
+            let entry = out.entry(k).or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = entry {
+                items.push(Value::String(v));
+            }
+        } else {
+            out.insert(k, Value::String(v));
+        }
+    }
+    out
+}
+
+/// The exceptions list's collector parameters for a status tab (`unresolved`, `regressed`,
+/// `resolved`, `all`) and a sort (`last`, `first`, `count`) as the tracker's URL spells them;
+/// unknown values fall back to the collector's defaults (every status, last seen first).
+pub fn exception_list_params(status: &str, sort: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if matches!(status, "unresolved" | "regressed" | "resolved") {
+        out.push(("status".to_owned(), status.to_owned()));
+    }
+    let sort = match sort {
+        "first" => "first_seen",
+        "count" => "count",
+        _ => "last_seen",
+    };
+    out.push(("sort".to_owned(), sort.to_owned()));
+    out
+}
+
+/// The context list around `anchor`, oldest first: the `n` rows just before it and the `n`
+/// just after it in the collector's (time, id) order, from a newest-first page ending at the
+/// anchor's time and an oldest-first page (`order=asc`) starting there. Rows at the anchor's
+/// very time are in both pages; the sort key puts each on its side, once.
+pub fn merge_context<T: ContextRow>(anchor: T, before: Vec<T>, after: Vec<T>, n: usize) -> Vec<T> {
+    let at = anchor.key();
+    let mut rows: Vec<T> = before.into_iter().chain(after).collect();
+    rows.sort_by_key(ContextRow::key);
+    rows.dedup_by_key(|r| r.key());
+    let split = rows.partition_point(|r| r.key() < at);
+    let mut later = rows.split_off(split);
+    later.retain(|r| r.key() != at);
+    later.truncate(n);
+    let mut list = rows.split_off(rows.len().saturating_sub(n));
+    list.push(anchor);
+    list.extend(later);
+    list
+}
+
+/// A row's place in the collector's order, for [`merge_context`] (a trait so the merge is
+/// testable without whole logs).
+pub trait ContextRow {
+    /// (time in µs, id as lower-case text): ids are UUIDs, whose text sorts like their bytes.
+    fn key(&self) -> (i64, String);
+}
+
+impl ContextRow for tracewire_shared::api::LogView {
+    fn key(&self) -> (i64, String) {
+        (
+            tracewire_shared::validate::parse_timestamp_us(&self.timestamp).unwrap_or(0),
+            self.id.to_string(),
+        )
+    }
 }
 
 fn fmt_us(us: i64) -> String {

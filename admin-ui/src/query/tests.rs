@@ -12,10 +12,10 @@ fn arb_query() -> impl Strategy<Value = LogQuery> {
     );
     let excludes = proptest::collection::vec(
         (
-            proptest::sample::select(FIELD_FILTERS.iter().map(|f| f.0).collect::<Vec<_>>()),
+            proptest::sample::select(EXCLUDE_FIELDS.iter().map(|f| f.0).collect::<Vec<_>>()),
             ".{0,12}",
         ),
-        0..3,
+        0..4,
     );
     let range = prop_oneof![
         proptest::sample::select(PRESETS.iter().map(|p| p.0).collect::<Vec<_>>())
@@ -98,21 +98,60 @@ fn api_parameters_name_the_collector_filters() {
 }
 
 #[test]
-fn filter_out_complements_levels_and_sources_and_hides_the_rest() {
-    let mut q = LogQuery::default();
+fn filter_out_becomes_negative_collector_filters() {
+    let mut q = LogQuery::from_pairs([("level", "ERROR,DEBUG")]);
     q.filter_out("level", "DEBUG");
-    assert_eq!(
-        q.levels,
-        [Level::Info, Level::Warning, Level::Error, Level::Critical]
-    );
-    q.filter_out("source", "frontend");
-    assert_eq!(q.field("source"), Some("backend"));
+    assert_eq!(q.levels, [Level::Error]);
     q.filter_for("module", "cart");
     q.filter_out("module", "cart");
     assert_eq!(q.field("module"), None);
-    assert_eq!(q.excludes, [("module".to_owned(), "cart".to_owned())]);
+    q.filter_out("user", "u1");
+    q.filter_out("user", "u2");
+    q.filter_out("user", "u2");
+    q.filter_out("status", "404");
+    let params = q.api_params(3_600_000_000);
+    let nots: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| k.starts_with("not."))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        nots,
+        [
+            ("not.level", "DEBUG"),
+            ("not.module", "cart"),
+            ("not.user_id", "u1"),
+            ("not.user_id", "u2"),
+            ("not.response_status", "404")
+        ]
+    );
+    assert_eq!(exclude_label("user", "u1"), "NOT user_id = u1");
+    // Filtering for a value again takes its exclusion away.
     q.filter_for("module", "cart");
-    assert!(q.excludes.is_empty());
+    assert!(!q.excludes.iter().any(|(k, _)| k == "module"));
+    q.remove_exclude("user", "u1");
+    assert_eq!(
+        q.to_query_string(),
+        "level=ERROR&module=cart&not.level=DEBUG&not.user=u2&not.status=404"
+    );
+    let filters = export_filters(q.api_params(3_600_000_000));
+    assert_eq!(filters["not.user_id"], serde_json::json!(["u2"]));
+    assert_eq!(filters["module"], serde_json::json!("cart"));
+}
+
+#[test]
+fn exception_tabs_and_sorts_name_the_collector_parameters() {
+    let p = exception_list_params("regressed", "count");
+    assert_eq!(
+        p,
+        [
+            ("status".to_owned(), "regressed".to_owned()),
+            ("sort".to_owned(), "count".to_owned())
+        ]
+    );
+    let p = exception_list_params("all", "first");
+    assert_eq!(p, [("sort".to_owned(), "first_seen".to_owned())]);
+    assert_eq!(exception_list_params("x", "y")[0].1, "last_seen");
 }
 
 #[test]
@@ -127,4 +166,47 @@ fn encoding_keeps_separators_readable_and_escapes_the_rest() {
             ("x".into(), String::new())
         ]
     );
+}
+
+/// (time, id) of a fake row.
+#[derive(Clone, Debug, PartialEq)]
+struct Row(i64, &'static str);
+
+impl ContextRow for Row {
+    fn key(&self) -> (i64, String) {
+        (self.0, self.1.to_owned())
+    }
+}
+
+#[test]
+fn context_lists_rows_on_their_side_of_the_anchor_once_each() {
+    let anchor = Row(10, "b");
+    // Newest first up to the anchor's time: "c" shares its time but sorts after it.
+    let before = vec![
+        Row(10, "c"),
+        Row(10, "b"),
+        Row(10, "a"),
+        Row(9, "z"),
+        Row(8, "a"),
+    ];
+    // Oldest first from the anchor's time.
+    let after = vec![
+        Row(10, "a"),
+        Row(10, "b"),
+        Row(10, "c"),
+        Row(11, "a"),
+        Row(12, "a"),
+    ];
+    let list = merge_context(anchor.clone(), before, after, 2);
+    assert_eq!(
+        list,
+        [
+            Row(9, "z"),
+            Row(10, "a"),
+            Row(10, "b"),
+            Row(10, "c"),
+            Row(11, "a")
+        ]
+    );
+    assert_eq!(merge_context(anchor.clone(), vec![], vec![], 3), [anchor]);
 }

@@ -58,9 +58,11 @@ pub fn Details(id: String, view_q: Memo<LogQuery>, nav: ViewNav) -> impl IntoVie
                                         <td class="actions">
                                             <button class="icon" title=format!("Copy {name}") aria-label=format!("Copy {name}")
                                                 on:click=move |_| api::copy_text(&v_copy)>"Copy"</button>
-                                            {key.map(|k| view! {
+                                            {key.filter(|k| crate::query::FIELD_FILTERS.iter().any(|f| f.0 == *k) || *k == "level").map(|k| view! {
                                                 <button class="icon" title="Filter for this value" aria-label=format!("Filter for {name}")
                                                     on:click=move |_| { let mut q = view_q.get_untracked(); q.filter_for(k, &v_for); nav_for.go(&q); }>"+"</button>
+                                            })}
+                                            {key.map(|k| view! {
                                                 <button class="icon" title="Filter out this value" aria-label=format!("Filter out {name}")
                                                     on:click=move |_| { let mut q = view_q.get_untracked(); q.filter_out(k, &v_out); nav_out.go(&q); }>"−"</button>
                                             })}
@@ -85,13 +87,13 @@ pub fn Details(id: String, view_q: Memo<LogQuery>, nav: ViewNav) -> impl IntoVie
                                     {field("source", Some("source"), Some(l.source.clone()))}
                                     {field("message", None, Some(l.message.clone()))}
                                     {field("module", Some("module"), l.module.clone())}
-                                    {field("function", None, l.function.clone())}
+                                    {field("function", Some("function"), l.function.clone())}
                                     {field("trace_id", Some("trace"), l.trace_id.clone())}
                                     {field("span_id", None, l.span_id.clone())}
                                     {field("user_id", Some("user"), l.user_id.clone())}
-                                    {field("request_method", None, l.request_method.clone())}
+                                    {field("request_method", Some("method"), l.request_method.clone())}
                                     {field("request_path", Some("path"), l.request_path.clone())}
-                                    {field("response_status", None, l.response_status.map(|s| s.to_string()))}
+                                    {field("response_status", Some("status"), l.response_status.map(|s| s.to_string()))}
                                     {field("duration", None, l.duration_ms.map(timefmt::format_ms))}
                                     {field("dedup_count", None, Some(l.dedup_count.to_string()))}
                                     {field("first_seen_at", None, Some(time(&l.first_seen_at)))}
@@ -178,57 +180,37 @@ fn Context(anchor: LogView) -> impl IntoView {
     }
 }
 
-/// The logs before and after `anchor` that share its `key` field (oldest first). The list API
-/// is newest-first: "before" is one page ending at the anchor; "after" widens a window from the
-/// anchor until it holds enough logs, then keeps the oldest of them.
+/// The logs before and after `anchor` that share its `key` field (oldest first): one page
+/// newest-first ending at the anchor, one page oldest-first (`order=asc`) starting at it.
 async fn context_of(anchor: &LogView, key: &str) -> Result<Vec<LogView>, ApiError> {
     let Some(ts) = timefmt::parse_us(&anchor.timestamp) else {
         return Ok(vec![anchor.clone()]);
     };
-    let mut base: Vec<(String, String)> = Vec::new();
     let (param, value) = match key {
         "user" => ("user_id", anchor.user_id.clone()),
         "trace" => ("trace_id", anchor.trace_id.clone()),
         _ => ("source", Some(anchor.source.clone())),
     };
-    if let Some(v) = value {
-        base.push((param.to_owned(), v));
-    }
-    let fmt = tracewire_shared::validate::format_timestamp_us;
-    let mut before_q = base.clone();
-    before_q.push(("to".into(), fmt(ts)));
-    before_q.push(("limit".into(), (CONTEXT + 1).to_string()));
-    let before: Page<LogView> = api::get("/api/v1/logging/logs", &before_q).await?;
-    let mut after: Vec<LogView> = Vec::new();
-    for window_us in [
-        1_000_000i64,
-        60_000_000,
-        3_600_000_000,
-        86_400_000_000,
-        30 * 86_400_000_000,
-    ] {
-        let mut q = base.clone();
-        q.push(("from".into(), fmt(ts)));
-        q.push(("to".into(), fmt(ts.saturating_add(window_us))));
-        q.push(("limit".into(), "1000".into()));
-        let page: Page<LogView> = api::get("/api/v1/logging/logs", &q).await?;
-        let enough = page.items.len() > CONTEXT;
-        after = page.items;
-        if enough {
-            break;
+    let side = |bound: &str, order: &str| {
+        let mut p: Vec<(String, String)> = Vec::new();
+        if let Some(v) = &value {
+            p.push((param.to_owned(), v.clone()));
         }
-    }
-    let mut list: Vec<LogView> = before.items.into_iter().rev().collect();
-    list.retain(|l| l.id != anchor.id);
-    let keep_from = list.len().saturating_sub(CONTEXT);
-    let mut list: Vec<LogView> = list.split_off(keep_from);
-    list.push(anchor.clone());
-    let newer: Vec<LogView> = after
-        .into_iter()
-        .rev()
-        .filter(|l| l.id != anchor.id && !list.iter().any(|x| x.id == l.id))
-        .take(CONTEXT)
-        .collect();
-    list.extend(newer);
-    Ok(list)
+        p.push((
+            bound.to_owned(),
+            tracewire_shared::validate::format_timestamp_us(ts),
+        ));
+        p.push(("order".to_owned(), order.to_owned()));
+        // Room for the anchor and rows at its very time, which both pages hold.
+        p.push(("limit".to_owned(), (2 * CONTEXT + 1).to_string()));
+        p
+    };
+    let before: Page<LogView> = api::get("/api/v1/logging/logs", &side("to", "desc")).await?;
+    let after: Page<LogView> = api::get("/api/v1/logging/logs", &side("from", "asc")).await?;
+    Ok(crate::query::merge_context(
+        anchor.clone(),
+        before.items,
+        after.items,
+        CONTEXT,
+    ))
 }

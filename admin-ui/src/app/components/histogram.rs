@@ -33,8 +33,11 @@ pub fn Histogram(
     view_q: Memo<LogQuery>,
 ) -> impl IntoView {
     let ctx = ctx();
+    // The chart's own retry: reloads the chart alone, not the table.
+    let retry = RwSignal::new(0u32);
     let stats = LocalResource::new(move || {
         let p = params.get();
+        retry.track();
         async move {
             let (from, to) = (bound(&p, "from").unwrap_or(0), bound(&p, "to").unwrap_or(0));
             let (bucket, bucket_us) = bucket_for(to - from);
@@ -85,7 +88,10 @@ pub fn Histogram(
             {move || match stats.get() {
                 None => view! { <p class="loading" role="status">"Loading volume…"</p> }.into_any(),
                 Some(Err(e)) => view! {
-                    <p class="error" role="alert">{format!("Volume chart unavailable: {e}")}</p>
+                    <div class="error-box" role="alert">
+                        <p>{format!("Volume chart unavailable: {e}")}</p>
+                        <button class="btn small" on:click=move |_| retry.update(|n| *n += 1)>"Retry chart"</button>
+                    </div>
                 }.into_any(),
                 Some(Ok((bars, from, to, total))) => {
                     let top = nice_max(bars.iter().map(Bar::total).max().unwrap_or(0));

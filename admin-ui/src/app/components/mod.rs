@@ -51,10 +51,7 @@ pub fn Message(text: String, #[prop(into)] term: Signal<String>) -> impl IntoVie
 /// endpoint, streamed by the collector and saved by the browser.
 pub fn export_logs(params: Vec<(String, String)>, format: &'static str) {
     let body = ExportRequest {
-        filters: params
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect(),
+        filters: crate::query::export_filters(params),
         format: format.to_owned(),
     };
     leptos::task::spawn_local(async move {

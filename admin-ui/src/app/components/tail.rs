@@ -1,7 +1,8 @@
 //! Live tail over the collector's SSE stream (`/api/v1/logging/logs/stream`) with the view's
 //! filters (not its time range: the tail is "from now on"). New rows are appended at the bottom
 //! and highlighted; the list follows new rows only while scrolled to the bottom, so reading
-//! older rows is never interrupted. Pause keeps receiving (rows wait in a buffer), Clear empties
+//! older rows is never interrupted (a "N new below" button counts what arrived meanwhile and
+//! jumps there). Pause keeps receiving (rows wait in a buffer), Clear empties
 //! the list. The browser's EventSource reconnects by itself after a dropped connection; when it
 //! gives up (a refused answer), the tail opens a new one after a pause, so a restarted collector
 //! is picked up again.
@@ -9,7 +10,7 @@
 use super::{LevelBadge, Message};
 use crate::app::api;
 use crate::app::ctx;
-use crate::query::{self, LogQuery};
+use crate::query::LogQuery;
 use crate::timefmt::Precision;
 use leptos::prelude::*;
 use tracewire_shared::api::{LogView, Me};
@@ -36,6 +37,8 @@ struct Tail {
     waiting: RwSignal<Vec<LogView>>,
     paused: RwSignal<bool>,
     conn: RwSignal<Conn>,
+    /// Rows that arrived while the list was scrolled up.
+    unseen: RwSignal<usize>,
     list: NodeRef<leptos::html::Div>,
     source: StoredValue<Option<EventSource>, LocalStorage>,
     alive: StoredValue<bool>,
@@ -48,15 +51,20 @@ impl Tail {
         let at_bottom = el
             .as_ref()
             .is_none_or(|e| e.scroll_top() + e.client_height() >= e.scroll_height() - 24);
-        let _ = self.rows.try_update(|r| {
+        let added = self.rows.try_update(|r| {
             // A reconnected stream may send rows already shown; each row is shown once.
             new.retain(|l| !r.iter().rev().take(KEEP).any(|x| x.id == l.id));
+            let added = new.len();
             r.append(&mut new);
             if r.len() > KEEP {
                 let extra = r.len() - KEEP;
                 r.drain(..extra);
             }
+            added
         });
+        if !at_bottom && let Some(n) = added {
+            let _ = self.unseen.try_update(|u| *u += n);
+        }
         if at_bottom && let Some(e) = el {
             request_animation_frame(move || e.set_scroll_top(e.scroll_height()));
         }
@@ -88,13 +96,6 @@ impl Tail {
             let Ok(log) = serde_json::from_str::<LogView>(&text) else {
                 return;
             };
-            let hidden = self
-                .view_q
-                .try_with_untracked(|q| query::is_excluded(q, &log))
-                .unwrap_or(true);
-            if hidden {
-                return;
-            }
             if self.paused.try_get_untracked().unwrap_or(false) {
                 let _ = self.waiting.try_update(|w| w.push(log));
             } else {
@@ -136,14 +137,37 @@ pub fn LiveTail(view_q: Memo<LogQuery>) -> impl IntoView {
         waiting: RwSignal::new(Vec::new()),
         paused: RwSignal::new(false),
         conn: RwSignal::new(Conn::Connecting),
+        unseen: RwSignal::new(0),
         list: NodeRef::new(),
         source: StoredValue::new_local(None),
         alive: StoredValue::new(true),
     };
-    let (rows, waiting, paused, conn, list) = (t.rows, t.waiting, t.paused, t.conn, t.list);
+    let (rows, waiting, paused, conn, list, unseen) =
+        (t.rows, t.waiting, t.paused, t.conn, t.list, t.unseen);
+    // Reaching the bottom (by scrolling or the button) counts every row as seen.
+    let on_scroll = move |_| {
+        if let Some(e) = list.get_untracked()
+            && e.scroll_top() + e.client_height() >= e.scroll_height() - 24
+        {
+            unseen.set(0);
+        }
+    };
+    let jump = move |_| {
+        if let Some(e) = list.get_untracked() {
+            e.set_scroll_top(e.scroll_height());
+        }
+        unseen.set(0);
+    };
     // (Re)connects whenever the filters change; closes when the panel goes away.
     Effect::new(move |_| {
-        view_q.with(|q| (q.levels.clone(), q.fields.clone(), q.q.clone()));
+        view_q.with(|q| {
+            (
+                q.levels.clone(),
+                q.fields.clone(),
+                q.excludes.clone(),
+                q.q.clone(),
+            )
+        });
         t.connect();
     });
     on_cleanup(move || {
@@ -177,10 +201,15 @@ pub fn LiveTail(view_q: Memo<LogQuery>) -> impl IntoView {
                     if paused.get() { format!(" · paused, {n} new waiting") } else { String::new() }
                 }}</span>
                 <div class="spacer"></div>
+                <Show when=move || { unseen.get() > 0 }>
+                    <button class="btn small primary" on:click=jump title="Scroll to the newest logs">
+                        {move || format!("{} new below ↓", unseen.get())}
+                    </button>
+                </Show>
                 <button class="btn small" on:click=toggle_pause>{move || if paused.get() { "Resume" } else { "Pause" }}</button>
-                <button class="btn small" on:click=move |_| { rows.set(Vec::new()); waiting.set(Vec::new()); }>"Clear"</button>
+                <button class="btn small" on:click=move |_| { rows.set(Vec::new()); waiting.set(Vec::new()); unseen.set(0); }>"Clear"</button>
             </div>
-            <div class="tail-list" node_ref=list tabindex="0" aria-label="Live logs" aria-live="off">
+            <div class="tail-list" node_ref=list tabindex="0" aria-label="Live logs" aria-live="off" on:scroll=on_scroll>
                 <Show when=move || !rows.with(Vec::is_empty)
                     fallback=|| view! { <p class="empty muted">"Waiting for new logs matching these filters…"</p> }>
                     <table class="logs">

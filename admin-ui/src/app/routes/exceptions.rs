@@ -1,18 +1,21 @@
 //! The exception tracker's list (`/exceptions`): groups with type, message, occurrence count, a
-//! sparkline of recent occurrences, first and last seen; status tabs (unresolved, regressed,
-//! resolved, all) and sort order in the URL.
+//! sparkline of the last day's occurrences, first and last seen; status tabs (unresolved,
+//! regressed, resolved, all) and sort order in the URL. Status and sort are the collector's
+//! (`status`, `sort`), so they hold across every group, not only the loaded pages; the
+//! sparklines of a page come from one histogram request.
 
 use crate::app::api;
 use crate::app::components::State;
 use crate::app::ctx;
 use crate::histogram::nice_max;
-use crate::query::{decode_query, encode_pairs};
+use crate::query::{decode_query, encode_pairs, exception_list_params};
 use crate::timefmt::{self, Precision};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
-use tracewire_shared::api::{ExceptionGroup, Page};
+use std::collections::HashMap;
+use tracewire_shared::api::{ExceptionGroup, ExceptionHistogram, Page};
 
 /// Status tabs as (URL value, label).
 const TABS: &[(&str, &str)] = &[
@@ -29,8 +32,47 @@ const SORTS: &[(&str, &str)] = &[
     ("count", "Occurrences"),
 ];
 
-/// Hours covered by a row's sparkline.
+/// Hours covered by a row's sparkline (one bar an hour).
 const SPARK_HOURS: i64 = 24;
+
+/// Groups per page.
+const GROUPS_PAGE: &str = "50";
+
+/// Occurrences per hour of the groups on screen, by group id.
+type Sparks = RwSignal<HashMap<String, Vec<i64>>>;
+
+/// Loads the sparklines of `ids` (one request) into `sparks`; a failure leaves them blank.
+fn load_sparks(ids: Vec<String>, sparks: Sparks) {
+    if ids.is_empty() {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        let now = api::now_us();
+        let p = vec![
+            ("ids".to_owned(), ids.join(",")),
+            ("buckets".to_owned(), SPARK_HOURS.to_string()),
+            (
+                "from".to_owned(),
+                tracewire_shared::validate::format_timestamp_us(now - SPARK_HOURS * 3_600_000_000),
+            ),
+            (
+                "to".to_owned(),
+                tracewire_shared::validate::format_timestamp_us(now),
+            ),
+        ];
+        if let Ok(h) =
+            api::get::<ExceptionHistogram>("/api/v1/logging/exceptions/histogram", &p).await
+        {
+            sparks.update(|m| {
+                m.extend(
+                    h.items
+                        .into_iter()
+                        .map(|s| (s.exception_id.to_string(), s.counts)),
+                );
+            });
+        }
+    });
+}
 
 /// The exceptions list page.
 #[component]
@@ -53,16 +95,12 @@ pub fn ExceptionList() -> impl IntoView {
         navigate(&format!("/exceptions?{qs}"), NavigateOptions::default());
     };
     let reload = RwSignal::new(0u32);
+    let sparks: Sparks = RwSignal::new(HashMap::new());
     let list = LocalResource::new(move || {
-        let st = status.get();
+        let mut p = exception_list_params(&status.get(), &sort.get());
         reload.get();
         async move {
-            let mut p = vec![("limit".to_owned(), "100".to_owned())];
-            match st.as_str() {
-                "resolved" => p.push(("resolved".into(), "true".into())),
-                "unresolved" | "regressed" => p.push(("resolved".into(), "false".into())),
-                _ => {}
-            }
+            p.push(("limit".to_owned(), GROUPS_PAGE.to_owned()));
             api::get::<Page<ExceptionGroup>>("/api/v1/logging/exceptions", &p).await
         }
     });
@@ -73,24 +111,27 @@ pub fn ExceptionList() -> impl IntoView {
         if let Some(Ok(page)) = list.get() {
             more.set(Vec::new());
             cursor.set(page.next_cursor.clone());
+            load_sparks(
+                page.items.iter().map(|g| g.id.to_string()).collect(),
+                sparks,
+            );
         }
     });
     let load_more = move |_| {
         let Some(c) = cursor.get_untracked() else {
             return;
         };
-        let st = status.get_untracked();
+        let mut p = exception_list_params(&status.get_untracked(), &sort.get_untracked());
         more_state.set(State::Loading);
         leptos::task::spawn_local(async move {
-            let mut p = vec![
-                ("limit".to_owned(), "100".to_owned()),
-                ("cursor".to_owned(), c),
-            ];
-            if st != "all" {
-                p.push(("resolved".into(), (st == "resolved").to_string()));
-            }
+            p.push(("limit".to_owned(), GROUPS_PAGE.to_owned()));
+            p.push(("cursor".to_owned(), c));
             match api::get::<Page<ExceptionGroup>>("/api/v1/logging/exceptions", &p).await {
                 Ok(page) => {
+                    load_sparks(
+                        page.items.iter().map(|g| g.id.to_string()).collect(),
+                        sparks,
+                    );
                     more.update(|m| m.extend(page.items));
                     cursor.set(page.next_cursor);
                     more_state.set(State::Idle);
@@ -99,6 +140,7 @@ pub fn ExceptionList() -> impl IntoView {
             }
         });
     };
+    // The collector's order; later pages follow the first.
     let rows = Memo::new(move |_| {
         let mut all: Vec<ExceptionGroup> = match list.get() {
             Some(Ok(p)) => p.items,
@@ -107,14 +149,6 @@ pub fn ExceptionList() -> impl IntoView {
         all.extend(more.get());
         let mut seen = std::collections::HashSet::new();
         all.retain(|g| seen.insert(g.id));
-        if status.get() == "regressed" {
-            all.retain(|g| g.regressed_at.is_some());
-        }
-        match sort.get().as_str() {
-            "first" => all.sort_by(|a, b| b.first_seen_at.cmp(&a.first_seen_at)),
-            "count" => all.sort_by_key(|g| std::cmp::Reverse(g.occurrence_count)),
-            _ => all.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at)),
-        }
         all
     });
     let go_tab = go.clone();
@@ -170,7 +204,7 @@ pub fn ExceptionList() -> impl IntoView {
                                         <div class="muted small">{g.source.clone()}{g.request_path.clone().map(|p| format!(" · {p}"))}</div>
                                     </td>
                                     <td class="num">{g.occurrence_count}</td>
-                                    <td><Sparkline id=g.id.to_string()/></td>
+                                    <td>{let id = g.id.to_string(); move || sparks.with(|m| m.get(&id).cloned()).map(|counts| view! { <Sparkline counts/> })}</td>
                                     <td title=g.first_seen_at.clone()>{ctx.api_time(&g.first_seen_at, Precision::Minutes)}</td>
                                     <td title=g.last_seen_at.clone()>{
                                         let now = api::now_us();
@@ -205,38 +239,19 @@ pub fn status_badge(g: &ExceptionGroup) -> Option<AnyView> {
     }
 }
 
-/// Occurrences per hour over the last day, from the group's recent occurrences (the collector
-/// returns the latest 20, so a busy group's sparkline shows its most recent activity).
+/// Occurrences per hour over the last day (oldest first), as bars.
 #[component]
-fn Sparkline(id: String) -> impl IntoView {
-    let detail = LocalResource::new(move || {
-        let id = id.clone();
-        async move { api::get_exception(&id).await }
-    });
-    move || {
-        detail.get().and_then(|d| d.ok()).map(|d| {
-            let now = api::now_us();
-            let mut counts = vec![0i64; SPARK_HOURS as usize];
-            for o in &d.recent_occurrences {
-                if let Some(us) = timefmt::parse_us(&o.timestamp) {
-                    let hours_ago = (now - us) / 3_600_000_000;
-                    if (0..SPARK_HOURS).contains(&hours_ago) {
-                        counts[(SPARK_HOURS - 1 - hours_ago) as usize] += 1;
-                    }
-                }
-            }
-            let top = nice_max(counts.iter().copied().max().unwrap_or(0)) as f64;
-            let total: i64 = counts.iter().sum();
-            view! {
-                <svg class="spark" viewBox="0 0 96 24" preserveAspectRatio="none" role="img"
-                    aria-label=format!("{total} recent occurrences in the last 24 hours")>
-                    {counts.into_iter().enumerate().filter(|(_, c)| *c > 0).map(|(i, c)| {
-                        let h = (c as f64 / top * 22.0).max(2.0);
-                        view! { <rect x=(i * 4).to_string() y=timefmt::fixed2(24.0 - h) width="3" height=timefmt::fixed2(h)/> }
-                    }).collect_view()}
-                    <line x1="0" y1="23.5" x2="96" y2="23.5"/>
-                </svg>
-            }
-        })
+fn Sparkline(counts: Vec<i64>) -> impl IntoView {
+    let top = nice_max(counts.iter().copied().max().unwrap_or(0)) as f64;
+    let total: i64 = counts.iter().sum();
+    view! {
+        <svg class="spark" viewBox="0 0 96 24" preserveAspectRatio="none" role="img"
+            aria-label=format!("{total} occurrences in the last 24 hours")>
+            {counts.into_iter().enumerate().filter(|(_, c)| *c > 0).map(|(i, c)| {
+                let h = (c as f64 / top * 22.0).max(2.0);
+                view! { <rect x=(i * 4).to_string() y=timefmt::fixed2(24.0 - h) width="3" height=timefmt::fixed2(h)/> }
+            }).collect_view()}
+            <line x1="0" y1="23.5" x2="96" y2="23.5"/>
+        </svg>
     }
 }

@@ -28,6 +28,7 @@ const PAGE: u32 = 100;
 struct FilterKey {
     levels: Vec<Level>,
     fields: Vec<(String, String)>,
+    excludes: Vec<(String, String)>,
     q: String,
     range: TimeRange,
 }
@@ -105,6 +106,7 @@ pub fn Explorer() -> impl IntoView {
         view_q.with(|q| FilterKey {
             levels: q.levels.clone(),
             fields: q.fields.clone(),
+            excludes: q.excludes.clone(),
             q: q.q.clone(),
             range: q.range.clone(),
         })
@@ -164,7 +166,6 @@ pub fn Explorer() -> impl IntoView {
         });
     };
     let rows = Memo::new(move |_| {
-        let q = view_q.get();
         let mut all: Vec<LogView> = match first.get() {
             Some(Ok(page)) => page.items,
             _ => Vec::new(),
@@ -176,7 +177,7 @@ pub fn Explorer() -> impl IntoView {
             }
         });
         let mut seen = std::collections::HashSet::new();
-        all.retain(|l| seen.insert(l.id) && !query::is_excluded(&q, l));
+        all.retain(|l| seen.insert(l.id));
         all
     });
     let live = RwSignal::new(false);
@@ -234,10 +235,6 @@ pub fn Explorer() -> impl IntoView {
                                     <div class="results-head">
                                         <span class="count" role="status">
                                             {move || format!("{} of {} logs", rows.with(Vec::len), total)}
-                                            {move || {
-                                                let hidden = view_q.with(|q| q.excludes.len());
-                                                (hidden > 0).then(|| format!(" · {hidden} value(s) hidden on loaded pages"))
-                                            }}
                                         </span>
                                     </div>
                                     <LogTable rows view_q open_id nav/>
@@ -514,16 +511,17 @@ fn FilterBar(
                 let ex = view_q.with(|q| q.excludes.clone());
                 (!ex.is_empty()).then(|| {
                     view! {
-                        <div class="row excludes" aria-label="Hidden values">
-                            <span class="muted">"Hidden:"</span>
+                        <div class="row excludes" role="group" aria-label="Values filtered out">
+                            <span class="muted">"Filtered out:"</span>
                             {ex.into_iter().map(|(k, v)| {
-                                let (k2, v2) = (k.clone(), v.clone());
+                                let label = query::exclude_label(&k, &v);
                                 view! {
-                                    <button type="button" class="chip" title="Show these again" on:click=move |_| {
+                                    <button type="button" class="chip not" title="Remove this filter"
+                                        aria-label=format!("Remove filter {label}") on:click=move |_| {
                                         let mut q = view_q.get_untracked();
-                                        q.excludes.retain(|(a, b)| !(a == &k2 && b == &v2));
+                                        q.remove_exclude(&k, &v);
                                         nav.go(&q);
-                                    }>{format!("{k} ≠ {v}")}" ✕"</button>
+                                    }>{label.clone()}" ✕"</button>
                                 }
                             }).collect_view()}
                         </div>

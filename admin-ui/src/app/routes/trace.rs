@@ -45,7 +45,7 @@ fn entries(trace: &Trace) -> Vec<Entry> {
             TraceItem::Exception { exception } => Entry {
                 start_us: timefmt::parse_us(&exception.timestamp).unwrap_or(0),
                 duration_ms: None,
-                source: "exception".to_owned(),
+                source: exception.source.clone(),
                 level: "ERROR".to_owned(),
                 text: format!(
                     "{}: {}",
