@@ -15,6 +15,8 @@ use std::time::SystemTime;
 fn main() {
     println!("cargo:rerun-if-env-changed=TRACEWIRE_SKIP_UI_BUILD");
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
+    // `sqlx::migrate!` embeds the migration files; a new file must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let generated = out.join("ui_assets.rs");
     if std::env::var_os("TRACEWIRE_SKIP_UI_BUILD").is_some_and(|v| v != "0" && !v.is_empty()) {

@@ -554,3 +554,141 @@ async fn concurrent_writers_merge_the_same_minute_exactly() {
     assert!((stored[0].sketch.max().expect("max") - 200.0).abs() < 3.0);
     assert!((stored[0].sketch.min().expect("min") - 1.0).abs() < 0.05);
 }
+
+// Settled hourly buckets read as the API reads them: a lone row from its stored percentiles, a
+// bucket shared by two projects from their merged sketches (not from either row's figures),
+// and a row without stored percentiles (written before the columns existed) from its sketch.
+both_backends!(
+    settled_buckets_use_stored_percentiles_or_merge,
+    |backend| async move {
+        use tracewire_server::monitoring::aggregate::{
+            AggregateRow, Quantiles, SeriesKey, SketchesWanted,
+        };
+        use tracewire_server::monitoring::read::bucket_summaries;
+        use tracewire_server::monitoring::series::series;
+        use tracewire_server::monitoring::sketch::Sketch;
+        use tracewire_server::store::{self, StoreOptions};
+        use tracewire_shared::validate::Source;
+
+        let db = common::TestDb::new(backend).await;
+        let store = store::connect(&db.url, &StoreOptions::default())
+            .await
+            .expect("store");
+        const HOUR: i64 = 60 * MINUTE;
+        let hour = (tracewire_server::clock::now_us() - 3 * HOUR).div_euclid(HOUR) * HOUR;
+        let row = |project: u128, endpoint: &str, values: &[f64]| AggregateRow {
+            series: SeriesKey {
+                project_id: Uuid::from_u128(project),
+                source: Source::Backend,
+                metric_type: "http_request".into(),
+                metric_name: "GET".into(),
+                endpoint: Some(endpoint.into()),
+            },
+            unit: "ms".into(),
+            period: Period::Minute,
+            period_start_us: hour + 5 * MINUTE,
+            count: values.len() as u64,
+            errors: 0,
+            sketch: Sketch::from_values(values.iter().copied()),
+        };
+        let lone: Vec<f64> = (1..=100).map(f64::from).collect();
+        let fast = [10.0; 50];
+        let slow = [1000.0; 50];
+        let mut tx = store.begin_write().await.expect("begin");
+        tx.merge_aggregates(&[row(1, "/lone", &lone), row(1, "/shared", &fast)])
+            .await
+            .expect("merge");
+        tx.merge_aggregates(&[row(2, "/shared", &slow)])
+            .await
+            .expect("merge");
+        tx.commit().await.expect("commit");
+        let retention = MonitoringRetention {
+            minute_days: 3650,
+            five_minute_days: 3650,
+            hour_days: 3650,
+            day_days: 3650,
+            slow_days: 3650,
+        };
+        run_once(
+            store.as_ref(),
+            &retention,
+            tracewire_server::clock::now_us(),
+        )
+        .await
+        .expect("roll-up");
+        let filter = SeriesFilter {
+            metric_type: "http_request".into(),
+            metric_name: None,
+            endpoint: None,
+            source: None,
+            period: Period::Hour,
+            from_us: hour,
+            to_us: hour + HOUR,
+        };
+        // Everything before now is settled.
+        let now = tracewire_server::clock::now_us();
+        let read = |sketches| bucket_summaries(store.as_ref(), filter.clone(), now, sketches);
+        let rows = read(SketchesWanted::WhereMerged).await.expect("read");
+        assert_eq!(rows.len(), 3);
+        for r in &rows {
+            assert!(r.quantiles.is_some(), "percentiles stored with each row");
+            let shared = r.series.endpoint.as_deref() == Some("/shared");
+            assert_eq!(
+                r.sketch.is_some(),
+                shared,
+                "a sketch only where the bucket merges"
+            );
+        }
+        let points = |rows: &[_]| {
+            series(rows, Period::Hour)
+                .into_iter()
+                .map(|s| (s.endpoint.unwrap_or_default(), s.points[0].clone()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let by_endpoint = points(&rows);
+        let expected = Quantiles::of(&Sketch::from_values(lone.iter().copied()));
+        let p = &by_endpoint["/lone"];
+        assert_eq!(
+            (p.p50, p.p95, p.p99),
+            (expected.p50, expected.p95, expected.p99)
+        );
+        let p = &by_endpoint["/shared"];
+        assert_eq!(p.count, 100);
+        assert!((p.p95 - 1000.0).abs() < 20.0, "merged p95 {}", p.p95);
+        assert!((p.p50 - 10.0).abs() < 1.0, "merged p50 {}", p.p50);
+        // The same answer when every sketch is read and merged, as before the stored columns.
+        let all = read(SketchesWanted::All).await.expect("read all");
+        assert_eq!(points(&all), by_endpoint);
+        // A row without stored percentiles is read through its sketch.
+        sqlx_clear_percentiles(&db.url, "/lone").await;
+        let rows = read(SketchesWanted::WhereMerged).await.expect("read");
+        let lone_row = rows
+            .iter()
+            .find(|r| r.series.endpoint.as_deref() == Some("/lone"))
+            .expect("lone row");
+        assert!(lone_row.quantiles.is_none() && lone_row.sketch.is_some());
+        assert_eq!(points(&rows), by_endpoint);
+    }
+);
+
+/// Sets the stored percentiles of `endpoint`'s hourly row to NULL, as migration 0008 left the
+/// rows written before it.
+async fn sqlx_clear_percentiles(url: &str, endpoint: &str) {
+    let sql = "UPDATE metric_aggregates SET p50 = NULL, p95 = NULL, p99 = NULL \
+               WHERE aggregation_period = '1h' AND endpoint = $1";
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+        sqlx::query(sql)
+            .bind(endpoint)
+            .execute(&pool)
+            .await
+            .expect("clear");
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+        sqlx::query(sql)
+            .bind(endpoint)
+            .execute(&pool)
+            .await
+            .expect("clear");
+    }
+}

@@ -5,16 +5,18 @@
 //! series (route × method) through the writer's own `merge_aggregates`, runs the roll-up job
 //! until every 5-minute, hourly and daily row exists, then times `--queries` runs of the
 //! series query for windows of 1 hour, 24 hours, 7 days and 30 days ending now: the rows read
-//! as `GET /api/v1/monitoring/metrics` reads them ([`bucket_rows`]: settled buckets as stored,
-//! the recent tail from finer rows) and turned into points with percentiles ([`series`]),
+//! as `GET /api/v1/monitoring/metrics` reads them ([`bucket_summaries`]: settled buckets as
+//! stored, with their percentiles, the recent tail from finer rows) and turned into points with percentiles ([`series`]),
 //! without HTTP and JSON around them. Retention does not run, so the month of minute rows stays
 //! in the table (and its indexes) while it is queried.
 
 use clap::Parser;
 use std::time::{Duration, Instant};
 use tracewire_server::clock::now_us;
-use tracewire_server::monitoring::aggregate::{AggregateRow, SeriesKey};
-use tracewire_server::monitoring::read::bucket_rows;
+use tracewire_server::monitoring::aggregate::{
+    AggregateRow, SeriesKey, SketchesWanted, SummaryRow,
+};
+use tracewire_server::monitoring::read::{bucket_rows, bucket_summaries};
 use tracewire_server::monitoring::rollup::{MonitoringRetention, run_once};
 use tracewire_server::monitoring::series::{choose_period, series};
 use tracewire_server::monitoring::sketch::Sketch;
@@ -38,6 +40,10 @@ struct Args {
     /// Timed runs per window.
     #[arg(long, default_value_t = 100)]
     queries: usize,
+    /// Database file to fill and keep (default: a temporary file, removed at the end); it
+    /// must not exist yet.
+    #[arg(long)]
+    db: Option<std::path::PathBuf>,
 }
 
 const MINUTE_US: i64 = 60_000_000;
@@ -50,7 +56,10 @@ fn percentile(sorted: &[Duration], q: f64) -> f64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
-    let path = std::env::temp_dir().join(format!("tw-metrics-bench-{}.db", Uuid::now_v7()));
+    let keep = args.db.is_some();
+    let path = args.db.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("tw-metrics-bench-{}.db", Uuid::now_v7()))
+    });
     let url = format!("sqlite://{}", path.display());
     let store = store::connect(&url, &StoreOptions::default()).await?;
     let now = now_us();
@@ -123,49 +132,75 @@ async fn main() -> Result<(), BoxError> {
     );
     // As the API does with the default roll-up interval (60 s).
     let settled = now - 120_000_000;
-    println!("| window | buckets | rows read | p50 ms | p95 ms | max ms | of p50: reading rows |");
+    println!(
+        "| window | series | buckets | rows read | stored percentiles p50 / p95 ms | \
+         every sketch p50 / p95 ms | p95 ratio |"
+    );
     println!("|---|---|---|---|---|---|---|");
-    for (label, hours) in [
-        ("1 h", 1),
-        ("24 h", 24),
-        ("7 days", 24 * 7),
-        ("30 days", 24 * 30),
+    let one = keys[0].endpoint.clone();
+    for (label, hours, endpoint) in [
+        ("1 h", 1, None),
+        ("24 h", 24, None),
+        ("7 days", 24 * 7, None),
+        ("30 days", 24 * 30, None),
+        ("30 days", 24 * 30, one),
     ] {
         let from = now - hours * 60 * MINUTE_US;
         let period = choose_period(from, now);
+        let series_read = if endpoint.is_some() { 1 } else { args.series };
         let filter = SeriesFilter {
             metric_type: "http_request".into(),
-            metric_name: None,
-            endpoint: None,
+            metric_name: endpoint.as_ref().map(|_| "GET".to_owned()),
+            endpoint,
             source: None,
             period,
             from_us: from,
             to_us: now,
         };
-        let mut times = Vec::with_capacity(args.queries);
-        let mut reading = Vec::with_capacity(args.queries);
+        // Alternating runs of the API's read (stored percentiles, sketches only where a bucket
+        // merges rows) and of the previous one (every row's sketch read, decoded and merged),
+        // so both see the same machine load.
+        let mut stored = Vec::with_capacity(args.queries);
+        let mut sketches = Vec::with_capacity(args.queries);
         let mut read = 0;
         for _ in 0..args.queries {
             let t = Instant::now();
-            let rows = bucket_rows(store.as_ref(), filter.clone(), settled).await?;
-            reading.push(t.elapsed());
+            let rows = bucket_summaries(
+                store.as_ref(),
+                filter.clone(),
+                settled,
+                SketchesWanted::WhereMerged,
+            )
+            .await?;
             read = rows.len();
-            let out = series(&rows, period);
-            std::hint::black_box(out);
-            times.push(t.elapsed());
+            std::hint::black_box(series(&rows, period));
+            stored.push(t.elapsed());
+
+            let t = Instant::now();
+            let rows: Vec<SummaryRow> = bucket_rows(store.as_ref(), filter.clone(), settled)
+                .await?
+                .into_iter()
+                .map(SummaryRow::from)
+                .collect();
+            std::hint::black_box(series(&rows, period));
+            sketches.push(t.elapsed());
         }
-        times.sort();
-        reading.sort();
+        stored.sort();
+        sketches.sort();
         println!(
-            "| {label} | {} | {read} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {label} | {series_read} | {} | {read} | {:.1} / {:.1} | {:.1} / {:.1} | {:.2} |",
             period.as_str(),
-            percentile(&times, 0.5),
-            percentile(&times, 0.95),
-            percentile(&times, 1.0),
-            percentile(&reading, 0.5)
+            percentile(&stored, 0.5),
+            percentile(&stored, 0.95),
+            percentile(&sketches, 0.5),
+            percentile(&sketches, 0.95),
+            percentile(&sketches, 0.95) / percentile(&stored, 0.95),
         );
     }
     drop(store);
+    if keep {
+        return Ok(());
+    }
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }

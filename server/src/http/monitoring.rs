@@ -7,7 +7,8 @@ use super::extract::AppQuery;
 use super::views::page;
 use crate::clock::now_us;
 use crate::error::{Error, Result};
-use crate::monitoring::read::bucket_rows;
+use crate::monitoring::aggregate::{SketchesWanted, SummaryRow};
+use crate::monitoring::read::bucket_summaries;
 use crate::monitoring::series;
 use crate::query::Params;
 use crate::query::cursor::Cursor;
@@ -117,7 +118,8 @@ async fn metrics(
         to_us: to,
     };
     let filter = p.finish(filter).map_err(Error::Validation)?;
-    let rows = read_rows(&state, filter.clone()).await?;
+    // Per-series buckets merge several rows only across projects and sources.
+    let rows = read_rows(&state, filter.clone(), SketchesWanted::WhereMerged).await?;
     let body = MetricsResponse {
         period: filter.period,
         from: format_timestamp_us(from),
@@ -208,7 +210,8 @@ async fn family_rows(
     query: &HashMap<String, String>,
     metric_type: &str,
     default_window_us: i64,
-) -> Result<(i64, i64, Vec<crate::monitoring::aggregate::AggregateRow>)> {
+    sketches: SketchesWanted,
+) -> Result<(i64, i64, Vec<SummaryRow>)> {
     let mut p = Params::new(query, &["from", "to", "source"]);
     let (from, to) = window(&mut p, default_window_us);
     let source = source(&mut p);
@@ -223,17 +226,18 @@ async fn family_rows(
             to_us: to,
         })
         .map_err(Error::Validation)?;
-    Ok((from, to, read_rows(state, filter).await?))
+    Ok((from, to, read_rows(state, filter, sketches).await?))
 }
 
-/// Rows for `filter.period` buckets over the filter's window ([`bucket_rows`]).
+/// Rows for `filter.period` buckets over the filter's window ([`bucket_summaries`]).
 async fn read_rows(
     state: &AppState,
     filter: SeriesFilter,
-) -> Result<Vec<crate::monitoring::aggregate::AggregateRow>> {
+    sketches: SketchesWanted,
+) -> Result<Vec<SummaryRow>> {
     // Two roll-up intervals: the job's period plus the time one run may take.
     let settled = now_us() - 2 * 1_000_000 * state.config.rollup_interval_secs as i64;
-    Ok(bucket_rows(state.store.as_ref(), filter, settled).await?)
+    Ok(bucket_summaries(state.store.as_ref(), filter, settled, sketches).await?)
 }
 
 async fn error_rates(
@@ -241,7 +245,14 @@ async fn error_rates(
     current: CurrentUser,
     AppQuery(query): AppQuery,
 ) -> Result<Json<ErrorRates>> {
-    let (from, to, rows) = family_rows(&state, &query, METRIC_TYPE_HTTP_REQUEST, HOUR_US).await?;
+    let (from, to, rows) = family_rows(
+        &state,
+        &query,
+        METRIC_TYPE_HTTP_REQUEST,
+        HOUR_US,
+        SketchesWanted::None,
+    )
+    .await?;
     let body = ErrorRates {
         from: format_timestamp_us(from),
         to: format_timestamp_us(to),
@@ -257,7 +268,14 @@ async fn web_vitals(
     current: CurrentUser,
     AppQuery(query): AppQuery,
 ) -> Result<Json<WebVitals>> {
-    let (from, to, rows) = family_rows(&state, &query, METRIC_TYPE_WEB_VITAL, 24 * HOUR_US).await?;
+    let (from, to, rows) = family_rows(
+        &state,
+        &query,
+        METRIC_TYPE_WEB_VITAL,
+        24 * HOUR_US,
+        SketchesWanted::All,
+    )
+    .await?;
     let body = WebVitals {
         from: format_timestamp_us(from),
         to: format_timestamp_us(to),

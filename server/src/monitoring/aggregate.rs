@@ -102,6 +102,90 @@ impl AggregateRow {
     }
 }
 
+/// The percentiles the monitoring endpoints show, computed from a row's sketch when the row is
+/// written (`p50`, `p95`, `p99` columns).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quantiles {
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+impl Quantiles {
+    /// Of a sketch; zeros when it is empty (as the API shows an empty bucket).
+    pub fn of(sketch: &Sketch) -> Self {
+        let q = |q| sketch.quantile(q).unwrap_or(0.0);
+        Self {
+            p50: q(0.5),
+            p95: q(0.95),
+            p99: q(0.99),
+        }
+    }
+}
+
+/// An aggregate row as the monitoring endpoints read it: the stored figures and percentiles,
+/// and the sketch only where the reader has to merge the row with others. Decoding and merging
+/// sketches was most of the time of a month-long chart; a bucket that is one stored row needs
+/// neither.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    /// The stored row's id; `None` for a row merged by the reader.
+    pub id: Option<Uuid>,
+    /// Which series.
+    pub series: SeriesKey,
+    /// `unit` column.
+    pub unit: String,
+    /// `period_start`, microseconds since the epoch.
+    pub period_start_us: i64,
+    /// Observations.
+    pub count: u64,
+    /// Observations that were errors.
+    pub errors: u64,
+    /// Sum, min and max of the observations (min and max 0 when there were none).
+    pub sum: f64,
+    /// Smallest observation.
+    pub min: f64,
+    /// Largest observation.
+    pub max: f64,
+    /// As written; `None` for rows written before the columns existed.
+    pub quantiles: Option<Quantiles>,
+    /// The distribution, where the read needs it (see [`SketchesWanted`]).
+    pub sketch: Option<Sketch>,
+}
+
+impl From<AggregateRow> for SummaryRow {
+    fn from(r: AggregateRow) -> Self {
+        Self {
+            id: None,
+            series: r.series,
+            unit: r.unit,
+            period_start_us: r.period_start_us,
+            count: r.count,
+            errors: r.errors,
+            sum: r.sketch.sum(),
+            min: r.sketch.min().unwrap_or(0.0),
+            max: r.sketch.max().unwrap_or(0.0),
+            quantiles: None,
+            sketch: Some(r.sketch),
+        }
+    }
+}
+
+/// Which rows of a summary read carry their sketch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SketchesWanted {
+    /// None: the caller only adds counts.
+    None,
+    /// Rows that share their bucket (metric name, endpoint, period start) with another row, or
+    /// that have no stored percentiles: what a per-series chart merges.
+    WhereMerged,
+    /// Every row: the caller merges across series.
+    All,
+}
+
 /// What one [`Aggregator::drain`] hands to the writer.
 #[derive(Debug, Default)]
 pub struct Drained {

@@ -3,11 +3,15 @@
 //! recent tail the roll-up may not have reached yet from the next finer width, recursively
 //! down to minute rows, which are current to the last committed batch. So a month of hourly
 //! buckets reads about 720 rows per series instead of 43,200 minute rows, and the newest
-//! bucket is still exact.
+//! bucket is still exact. Settled buckets are read as summaries ([`bucket_summaries`]): their
+//! stored percentiles, and sketches only where a bucket merges several rows.
 
-use super::aggregate::{AggregateRow, period_start, roll_up};
+use super::aggregate::{AggregateRow, SketchesWanted, SummaryRow, period_start, roll_up};
+use super::sketch::Sketch;
 use crate::store::{MonitoringStore, SeriesFilter, StoreResult};
+use std::collections::HashMap;
 use tracewire_shared::api::monitoring::Period;
+use uuid::Uuid;
 
 /// The next finer stored width.
 fn finer(period: Period) -> Option<Period> {
@@ -60,4 +64,133 @@ pub async fn bucket_rows(
         rows.extend(roll_up(&tail, wanted));
     }
     Ok(rows)
+}
+
+/// [`bucket_rows`] as the monitoring endpoints read it: settled buckets as stored summaries
+/// (sketches as `sketches` asks), the unsettled tail merged from finer rows with its sketches.
+pub async fn bucket_summaries(
+    store: &dyn MonitoringStore,
+    filter: SeriesFilter,
+    settled_before_us: i64,
+    sketches: SketchesWanted,
+) -> StoreResult<Vec<SummaryRow>> {
+    let wanted = filter.period;
+    let from = period_start(wanted, filter.from_us);
+    // Minute rows are current to the last batch: all of them are "settled".
+    let split = match finer(wanted) {
+        None => filter.to_us.max(from),
+        Some(_) => period_start(wanted, settled_before_us).clamp(from, filter.to_us.max(from)),
+    };
+    let settled = SeriesFilter {
+        from_us: from,
+        to_us: split,
+        ..filter.clone()
+    };
+    let mut rows = store
+        .aggregate_summaries(&settled, sketches == SketchesWanted::All)
+        .await?;
+    if sketches == SketchesWanted::WhereMerged {
+        let ids = needing_sketches(&rows);
+        if !ids.is_empty() {
+            let mut found: HashMap<Uuid, Sketch> =
+                store.aggregate_sketches(&ids).await?.into_iter().collect();
+            if found.len() == ids.len() {
+                for r in &mut rows {
+                    if let Some(sketch) = r.id.and_then(|id| found.remove(&id)) {
+                        r.sketch = Some(sketch);
+                    }
+                }
+            } else {
+                // The roll-up rebuilt a row between the two reads (new id): read the window
+                // again in one statement, sketches included.
+                rows = store.aggregate_summaries(&settled, true).await?;
+            }
+        }
+    }
+    if split < filter.to_us {
+        let tail = bucket_rows(
+            store,
+            SeriesFilter {
+                from_us: split,
+                ..filter
+            },
+            settled_before_us,
+        )
+        .await?;
+        rows.extend(tail.into_iter().map(SummaryRow::from));
+    }
+    Ok(rows)
+}
+
+/// Ids of the rows whose sketch a per-series chart needs: those that share their bucket
+/// (metric name, endpoint, period start) with another row, and those without stored
+/// percentiles. Every row of such a bucket is listed; a row without an id is skipped.
+pub fn needing_sketches(rows: &[SummaryRow]) -> Vec<Uuid> {
+    let mut buckets: HashMap<(&str, Option<&str>, i64), usize> = HashMap::new();
+    for r in rows {
+        let key = (
+            r.series.metric_name.as_str(),
+            r.series.endpoint.as_deref(),
+            r.period_start_us,
+        );
+        *buckets.entry(key).or_default() += 1;
+    }
+    rows.iter()
+        .filter(|r| {
+            let key = (
+                r.series.metric_name.as_str(),
+                r.series.endpoint.as_deref(),
+                r.period_start_us,
+            );
+            r.sketch.is_none() && (r.quantiles.is_none() || buckets[&key] > 1)
+        })
+        .filter_map(|r| r.id)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitoring::aggregate::{Quantiles, SeriesKey};
+    use tracewire_shared::validate::Source;
+
+    fn summary(n: u128, endpoint: &str, start: i64, stored: bool) -> SummaryRow {
+        SummaryRow {
+            id: Some(Uuid::from_u128(n)),
+            series: SeriesKey {
+                project_id: Uuid::from_u128(n),
+                source: Source::Backend,
+                metric_type: "http_request".into(),
+                metric_name: "GET".into(),
+                endpoint: Some(endpoint.into()),
+            },
+            unit: "ms".into(),
+            period_start_us: start,
+            count: 1,
+            errors: 0,
+            sum: 1.0,
+            min: 1.0,
+            max: 1.0,
+            quantiles: stored.then_some(Quantiles {
+                p50: 1.0,
+                p95: 1.0,
+                p99: 1.0,
+            }),
+            sketch: None,
+        }
+    }
+
+    #[test]
+    fn only_shared_buckets_and_rows_without_percentiles_need_sketches() {
+        let rows = [
+            summary(1, "/a", 0, true),  // alone: stored figures do
+            summary(2, "/b", 0, true),  // shares /b at 0 with 3
+            summary(3, "/b", 0, true),  // (another project)
+            summary(4, "/b", 60, true), // alone at 60
+            summary(5, "/c", 0, false), // alone, written before the columns
+        ];
+        let mut ids = needing_sketches(&rows);
+        ids.sort();
+        assert_eq!(ids, [2, 3, 5].map(Uuid::from_u128));
+    }
 }

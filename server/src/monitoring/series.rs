@@ -2,7 +2,7 @@
 //! (metric, endpoint), error rates per endpoint and web-vital p75 per page. Pure, so the
 //! arithmetic is tested without a database; percentiles always come from merged sketches.
 
-use super::aggregate::AggregateRow;
+use super::aggregate::{Quantiles, SummaryRow};
 use super::sketch::Sketch;
 use std::collections::BTreeMap;
 use tracewire_shared::api::monitoring::{
@@ -22,19 +22,52 @@ pub fn choose_period(from_us: i64, to_us: i64) -> Period {
     }
 }
 
-/// Counts and a merged sketch of several rows.
-#[derive(Debug, Default)]
+/// Counts, extremes and a merged sketch of several rows; a bucket of one row keeps that row's
+/// stored percentiles instead.
+#[derive(Debug)]
 struct Merged {
+    rows: usize,
     count: u64,
     errors: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+    /// The stored percentiles of the first row, used while it is the only one.
+    stored: Option<Quantiles>,
     sketch: Sketch,
 }
 
+impl Default for Merged {
+    fn default() -> Self {
+        Self {
+            rows: 0,
+            count: 0,
+            errors: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            stored: None,
+            sketch: Sketch::new(),
+        }
+    }
+}
+
 impl Merged {
-    fn absorb(&mut self, r: &AggregateRow) {
+    fn absorb(&mut self, r: &SummaryRow) {
+        self.rows += 1;
+        if self.rows == 1 {
+            self.stored = r.quantiles;
+        }
         self.count += r.count;
         self.errors += r.errors;
-        self.sketch.merge(&r.sketch);
+        self.sum += r.sum;
+        if r.count > 0 {
+            self.min = self.min.min(r.min);
+            self.max = self.max.max(r.max);
+        }
+        if let Some(sketch) = &r.sketch {
+            self.sketch.merge(sketch);
+        }
     }
 
     fn error_rate(&self) -> f64 {
@@ -45,6 +78,22 @@ impl Merged {
         }
     }
 
+    fn min(&self) -> f64 {
+        if self.count == 0 { 0.0 } else { self.min }
+    }
+
+    fn max(&self) -> f64 {
+        if self.count == 0 { 0.0 } else { self.max }
+    }
+
+    /// The stored percentiles of a lone row, else those of the merged sketches.
+    fn quantiles(&self) -> Quantiles {
+        match self.stored {
+            Some(q) if self.rows == 1 => q,
+            _ => Quantiles::of(&self.sketch),
+        }
+    }
+
     fn quantile(&self, q: f64) -> f64 {
         self.sketch.quantile(q).unwrap_or(0.0)
     }
@@ -52,7 +101,7 @@ impl Merged {
 
 /// One series per (metric type, metric name, endpoint), rows of every project and source in
 /// one bucket merged, points oldest first.
-pub fn series(rows: &[AggregateRow], period: Period) -> Vec<MetricSeries> {
+pub fn series(rows: &[SummaryRow], period: Period) -> Vec<MetricSeries> {
     type Key<'a> = (&'a str, &'a str, Option<&'a str>);
     let mut by_series: BTreeMap<Key<'_>, (String, BTreeMap<i64, Merged>)> = BTreeMap::new();
     for r in rows {
@@ -77,22 +126,25 @@ pub fn series(rows: &[AggregateRow], period: Period) -> Vec<MetricSeries> {
                 unit,
                 points: buckets
                     .into_iter()
-                    .map(|(start, m)| MetricPoint {
-                        start: format_timestamp_us(start),
-                        count: m.count as i64,
-                        errors: m.errors as i64,
-                        rate: m.count as f64 / seconds,
-                        error_rate: m.error_rate(),
-                        min: m.sketch.min().unwrap_or(0.0),
-                        max: m.sketch.max().unwrap_or(0.0),
-                        avg: if m.count == 0 {
-                            0.0
-                        } else {
-                            m.sketch.sum() / m.count as f64
-                        },
-                        p50: m.quantile(0.5),
-                        p95: m.quantile(0.95),
-                        p99: m.quantile(0.99),
+                    .map(|(start, m)| {
+                        let q = m.quantiles();
+                        MetricPoint {
+                            start: format_timestamp_us(start),
+                            count: m.count as i64,
+                            errors: m.errors as i64,
+                            rate: m.count as f64 / seconds,
+                            error_rate: m.error_rate(),
+                            min: m.min(),
+                            max: m.max(),
+                            avg: if m.count == 0 {
+                                0.0
+                            } else {
+                                m.sum / m.count as f64
+                            },
+                            p50: q.p50,
+                            p95: q.p95,
+                            p99: q.p99,
+                        }
                     })
                     .collect(),
             },
@@ -102,7 +154,7 @@ pub fn series(rows: &[AggregateRow], period: Period) -> Vec<MetricSeries> {
 
 /// Requests and errors per (endpoint, source), highest error rate first, ties by more
 /// errors, then by endpoint for a stable order.
-pub fn error_rates(rows: &[AggregateRow]) -> Vec<EndpointErrorRate> {
+pub fn error_rates(rows: &[SummaryRow]) -> Vec<EndpointErrorRate> {
     let mut by_endpoint: BTreeMap<(Option<&str>, &str), Merged> = BTreeMap::new();
     for r in rows {
         by_endpoint
@@ -149,7 +201,7 @@ fn rating(metric: &str, p75: f64) -> &'static str {
 }
 
 /// p75 of each web vital per page, pages in order, metrics in order within a page.
-pub fn web_vitals(rows: &[AggregateRow]) -> Vec<WebVitalP75> {
+pub fn web_vitals(rows: &[SummaryRow]) -> Vec<WebVitalP75> {
     let mut by_page: BTreeMap<(Option<&str>, &str), Merged> = BTreeMap::new();
     for r in rows {
         by_page
@@ -175,12 +227,14 @@ pub fn web_vitals(rows: &[AggregateRow]) -> Vec<WebVitalP75> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitoring::aggregate::SeriesKey;
+    use crate::monitoring::aggregate::{AggregateRow, SeriesKey};
+    use proptest::prelude::*;
     use tracewire_shared::validate::Source;
     use uuid::Uuid;
 
-    fn row(endpoint: &str, start: i64, values: &[f64], errors: u64) -> AggregateRow {
-        AggregateRow {
+    /// A row as the tail of a read has it: sketch, no stored percentiles.
+    fn row(endpoint: &str, start: i64, values: &[f64], errors: u64) -> SummaryRow {
+        SummaryRow::from(AggregateRow {
             series: SeriesKey {
                 project_id: Uuid::nil(),
                 source: Source::Backend,
@@ -194,7 +248,51 @@ mod tests {
             count: values.len() as u64,
             errors,
             sketch: Sketch::from_values(values.iter().copied()),
+        })
+    }
+
+    /// The same row as a settled lone bucket reads it: stored percentiles, no sketch.
+    fn stored(mut r: SummaryRow) -> SummaryRow {
+        let sketch = r.sketch.take().expect("built with a sketch");
+        r.quantiles = Some(Quantiles::of(&sketch));
+        r
+    }
+
+    proptest! {
+        /// A lone row answered from its stored percentiles gives exactly the point its sketch
+        /// would, so skipping the sketch changes nothing but the cost.
+        #[test]
+        fn stored_percentiles_answer_as_the_sketch_would(
+            values in prop::collection::vec(0.0f64..5_000.0, 0..200),
+            errors in 0u64..5,
+        ) {
+            let with_sketch = row("/a", 0, &values, errors);
+            let from_columns = stored(with_sketch.clone());
+            prop_assert_eq!(
+                series(&[with_sketch], Period::Minute),
+                series(&[from_columns], Period::Minute)
+            );
         }
+    }
+
+    #[test]
+    fn a_lone_row_uses_its_stored_percentiles_and_a_merged_bucket_its_sketches() {
+        // Stored values that no sketch of these observations would give: proof of the path.
+        let mut lone = stored(row("/a", 0, &[10.0; 10], 0));
+        lone.quantiles = Some(Quantiles {
+            p50: 1.0,
+            p95: 2.0,
+            p99: 3.0,
+        });
+        let p = &series(&[lone.clone()], Period::Minute)[0].points[0];
+        assert_eq!((p.p50, p.p95, p.p99), (1.0, 2.0, 3.0));
+        // Two rows in one bucket: the stored figures of one row are not the bucket's.
+        let mut other = row("/a", 0, &[1000.0; 10], 0);
+        other.series.project_id = Uuid::from_u128(7);
+        lone.sketch = Some(Sketch::from_values([10.0; 10]));
+        let p = &series(&[lone, other], Period::Minute)[0].points[0];
+        assert!((p.p95 - 1000.0).abs() < 20.0, "{}", p.p95);
+        assert!((p.p50 - 10.0).abs() < 1.0, "{}", p.p50);
     }
 
     #[test]

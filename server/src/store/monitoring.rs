@@ -5,8 +5,7 @@
 //! [`MonitoringStore`].
 
 use super::StoreResult;
-use crate::monitoring::aggregate::AggregateRow;
-use crate::monitoring::aggregate::SeriesKey;
+use crate::monitoring::aggregate::{AggregateRow, Quantiles, SeriesKey, SummaryRow};
 use crate::monitoring::sketch::Sketch;
 use async_trait::async_trait;
 use tracewire_shared::api::monitoring::Period;
@@ -90,6 +89,16 @@ pub trait MonitoringStore: Send + Sync {
     /// Aggregate rows matching `filter`, oldest period first. Callers merge their sketches; the
     /// store never averages percentiles.
     async fn aggregate_rows(&self, filter: &SeriesFilter) -> StoreResult<Vec<AggregateRow>>;
+    /// The same rows as [`MonitoringStore::aggregate_rows`] with their stored percentiles;
+    /// with their sketches only when `with_sketches` (reading and decoding them is most of the
+    /// cost of a long window).
+    async fn aggregate_summaries(
+        &self,
+        filter: &SeriesFilter,
+        with_sketches: bool,
+    ) -> StoreResult<Vec<SummaryRow>>;
+    /// The sketches of the rows `ids`, for the buckets a summary read has to merge.
+    async fn aggregate_sketches(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, Sketch)>>;
     /// Slow requests in `[from_us, to_us]` of at least `min_duration_ms`, newest first, after
     /// the keyset position `before` (timestamp, id), at most `limit + 1` rows.
     async fn slow_requests(
@@ -163,6 +172,68 @@ pub(super) struct AggregateRecord {
 /// Columns [`AggregateRecord`] reads.
 pub(super) const AGGREGATE_COLUMNS: &str = "id, project_id, source, metric_type, metric_name, \
     endpoint, aggregation_period, period_start, unit, count, errors, sketch";
+
+/// `metric_aggregates` columns as a summary read has them; `sketch` is NULL where the query
+/// did not ask for it.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct SummaryRecord {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub source: String,
+    pub metric_type: String,
+    pub metric_name: String,
+    pub endpoint: String,
+    pub period_start: i64,
+    pub unit: String,
+    pub count: i64,
+    pub errors: i64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+    pub sketch: Option<Vec<u8>>,
+}
+
+/// Columns of [`SummaryRecord`] but the sketch, which the query chooses per row.
+pub(super) const SUMMARY_COLUMNS: &str = "id, project_id, source, metric_type, metric_name, \
+    endpoint, period_start, unit, count, errors, sum, min, max, p50, p95, p99";
+
+impl SummaryRecord {
+    /// The typed row, checked like [`AggregateRecord::into_row`].
+    pub(super) fn into_row(self) -> StoreResult<SummaryRow> {
+        let corrupt = |what: &str| super::StoreError::Corrupt(format!("metric_aggregates: {what}"));
+        let source: Source = self.source.parse().map_err(|_| corrupt("source"))?;
+        let sketch = match &self.sketch {
+            Some(bytes) => Some(Sketch::from_bytes(bytes).map_err(|e| corrupt(&e.to_string()))?),
+            None => None,
+        };
+        let quantiles = match (self.p50, self.p95, self.p99) {
+            (Some(p50), Some(p95), Some(p99)) => Some(Quantiles { p50, p95, p99 }),
+            _ => None,
+        };
+        Ok(SummaryRow {
+            id: Some(self.id),
+            series: SeriesKey {
+                project_id: self.project_id,
+                source,
+                metric_type: self.metric_type,
+                metric_name: self.metric_name,
+                endpoint: (!self.endpoint.is_empty()).then_some(self.endpoint),
+            },
+            unit: self.unit,
+            period_start_us: self.period_start,
+            count: u64::try_from(self.count).unwrap_or_default(),
+            errors: u64::try_from(self.errors).unwrap_or_default(),
+            sum: self.sum,
+            min: self.min,
+            max: self.max,
+            quantiles,
+            sketch,
+        })
+    }
+}
 
 /// The unique key of `metric_aggregates` (migration 0006), for `ON CONFLICT`.
 pub(super) const AGGREGATE_KEY: &str =

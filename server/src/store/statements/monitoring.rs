@@ -2,9 +2,12 @@
 //! Compiled once per backend (see [`crate::store::dialect`]).
 
 use super::{Db, This};
-use crate::monitoring::aggregate::{AggregateRow, period_start, roll_up};
+use crate::monitoring::aggregate::{AggregateRow, Quantiles, SummaryRow, period_start, roll_up};
+use crate::monitoring::sketch::Sketch;
 use crate::store::dialect::Dialect;
-use crate::store::monitoring::{AGGREGATE_COLUMNS, AGGREGATE_KEY, AggregateRecord};
+use crate::store::monitoring::{
+    AGGREGATE_COLUMNS, AGGREGATE_KEY, AggregateRecord, SUMMARY_COLUMNS, SummaryRecord,
+};
 use crate::store::{self, MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow};
 use tracewire_shared::api::monitoring::Period;
 use uuid::Uuid;
@@ -15,28 +18,50 @@ impl MonitoringStore for This {
         let mut qb = sqlx::QueryBuilder::<Db>::new(format!(
             "SELECT {AGGREGATE_COLUMNS} FROM metric_aggregates WHERE aggregation_period = "
         ));
-        qb.push_bind(f.period.as_str());
-        qb.push(" AND metric_type = ");
-        qb.push_bind(&f.metric_type);
-        qb.push(" AND period_start >= ");
-        qb.push_bind(f.from_us);
-        qb.push(" AND period_start < ");
-        qb.push_bind(f.to_us);
-        if let Some(name) = &f.metric_name {
-            qb.push(" AND metric_name = ");
-            qb.push_bind(name);
-        }
-        if let Some(endpoint) = &f.endpoint {
-            qb.push(" AND endpoint = ");
-            qb.push_bind(endpoint);
-        }
-        if let Some(source) = &f.source {
-            qb.push(" AND source = ");
-            qb.push_bind(source);
-        }
-        qb.push(" ORDER BY period_start");
+        push_series_filter(&mut qb, f);
         let records: Vec<AggregateRecord> = qb.build_query_as().fetch_all(self.pool()).await?;
         records.into_iter().map(AggregateRecord::into_row).collect()
+    }
+
+    async fn aggregate_summaries(
+        &self,
+        f: &SeriesFilter,
+        with_sketches: bool,
+    ) -> store::StoreResult<Vec<SummaryRow>> {
+        // `CASE … THEN sketch END` keeps the column's type when it is NULL.
+        let sketch = if with_sketches {
+            "sketch"
+        } else {
+            "CASE WHEN 1 = 0 THEN sketch END"
+        };
+        let mut qb = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT {SUMMARY_COLUMNS}, {sketch} AS sketch FROM metric_aggregates \
+             WHERE aggregation_period = "
+        ));
+        push_series_filter(&mut qb, f);
+        let records: Vec<SummaryRecord> = qb.build_query_as().fetch_all(self.pool()).await?;
+        records.into_iter().map(SummaryRecord::into_row).collect()
+    }
+
+    async fn aggregate_sketches(&self, ids: &[Uuid]) -> store::StoreResult<Vec<(Uuid, Sketch)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(store::retention_sql::DELETE_CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<Db>::new(
+                "SELECT id, sketch FROM metric_aggregates WHERE id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            let rows: Vec<(Uuid, Vec<u8>)> = qb.build_query_as().fetch_all(self.pool()).await?;
+            for (id, bytes) in rows {
+                let sketch = Sketch::from_bytes(&bytes)
+                    .map_err(|e| store::StoreError::Corrupt(format!("metric_aggregates: {e}")))?;
+                out.push((id, sketch));
+            }
+        }
+        Ok(out)
     }
 
     async fn slow_requests(
@@ -201,6 +226,31 @@ impl MonitoringStore for This {
     }
 }
 
+/// `<period> AND metric_type = … AND period_start …` and the optional parts of `f`, then the
+/// order, after `WHERE aggregation_period = `.
+fn push_series_filter<'a>(qb: &mut sqlx::QueryBuilder<'a, Db>, f: &'a SeriesFilter) {
+    qb.push_bind(f.period.as_str());
+    qb.push(" AND metric_type = ");
+    qb.push_bind(&f.metric_type);
+    qb.push(" AND period_start >= ");
+    qb.push_bind(f.from_us);
+    qb.push(" AND period_start < ");
+    qb.push_bind(f.to_us);
+    if let Some(name) = &f.metric_name {
+        qb.push(" AND metric_name = ");
+        qb.push_bind(name);
+    }
+    if let Some(endpoint) = &f.endpoint {
+        qb.push(" AND endpoint = ");
+        qb.push_bind(endpoint);
+    }
+    if let Some(source) = &f.source {
+        qb.push(" AND source = ");
+        qb.push_bind(source);
+    }
+    qb.push(" ORDER BY period_start");
+}
+
 /// `<min> AND timestamp BETWEEN <from> AND <to>` and the keyset condition, after
 /// `duration_ms >= `.
 fn push_window(
@@ -255,9 +305,10 @@ pub(in crate::store) fn aggregate_values<'a>(
     let mut qb = sqlx::QueryBuilder::<Db>::new(
         "INSERT INTO metric_aggregates (id, project_id, source, metric_type, metric_name, \
          endpoint, aggregation_period, period_start, period_end, value, unit, count, errors, \
-         sum, min, max, sketch) ",
+         sum, min, max, p50, p95, p99, sketch) ",
     );
     qb.push_values(rows, |mut b, r| {
+        let q = Quantiles::of(&r.sketch);
         b.push_bind(uuid::Uuid::now_v7())
             .push_bind(r.series.project_id)
             .push_bind(r.series.source.as_str())
@@ -274,6 +325,9 @@ pub(in crate::store) fn aggregate_values<'a>(
             .push_bind(r.sketch.sum())
             .push_bind(r.sketch.min().unwrap_or(0.0))
             .push_bind(r.sketch.max().unwrap_or(0.0))
+            .push_bind(q.p50)
+            .push_bind(q.p95)
+            .push_bind(q.p99)
             .push_bind(r.sketch.to_bytes());
     });
     qb

@@ -316,7 +316,8 @@ impl WriteTx for WriteTransaction {
                 qb.push(format!(
                     " ON CONFLICT {AGGREGATE_KEY} DO UPDATE SET value = excluded.value, \
                      count = excluded.count, errors = excluded.errors, sum = excluded.sum, \
-                     min = excluded.min, max = excluded.max, sketch = excluded.sketch, \
+                     min = excluded.min, max = excluded.max, p50 = excluded.p50, \
+                     p95 = excluded.p95, p99 = excluded.p99, sketch = excluded.sketch, \
                      dirty = TRUE"
                 ));
                 qb.build().execute(&mut *self.0).await?;
@@ -479,9 +480,11 @@ impl WriteTransaction {
             merged.count += u64::try_from(count).unwrap_or_default();
             merged.errors += u64::try_from(errors).unwrap_or_default();
             merged.sketch.merge(&stored);
+            let quantiles = crate::monitoring::aggregate::Quantiles::of(&merged.sketch);
             sqlx::query::<Db>(
                 "UPDATE metric_aggregates SET value = $8, count = $9, errors = $10, \
-                 sum = $11, min = $12, max = $13, sketch = $14, dirty = TRUE \
+                 sum = $11, min = $12, max = $13, sketch = $14, p50 = $15, p95 = $16, \
+                 p99 = $17, dirty = TRUE \
                  WHERE aggregation_period = $1 AND metric_type = $2 AND metric_name = $3 \
                  AND endpoint = $4 AND source = $5 AND project_id = $6 AND period_start = $7",
             )
@@ -499,6 +502,9 @@ impl WriteTransaction {
             .bind(merged.sketch.min().unwrap_or(0.0))
             .bind(merged.sketch.max().unwrap_or(0.0))
             .bind(merged.sketch.to_bytes())
+            .bind(quantiles.p50)
+            .bind(quantiles.p95)
+            .bind(quantiles.p99)
             .execute(&mut *self.0)
             .await?;
             break;
