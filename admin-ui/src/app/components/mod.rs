@@ -5,6 +5,7 @@
 pub mod details;
 pub mod histogram;
 pub mod json;
+pub mod linechart;
 pub mod tail;
 
 use crate::app::api;
