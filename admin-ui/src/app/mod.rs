@@ -68,7 +68,7 @@ fn App() -> impl IntoView {
             <Routes fallback=|| view! { <Shell><NotFound/></Shell> }>
                 <Route path=path!("/login") view=routes::login::SignIn/>
                 <Route path=path!("/") view=|| view! { <Shell><routes::overview::Overview/></Shell> }/>
-                <Route path=path!("/metrics") view=|| view! { <Shell><routes::metrics::MetricsPage/></Shell> }/>
+                <Route path=path!("/performance") view=|| view! { <Shell><routes::metrics::MetricsPage/></Shell> }/>
                 <Route path=path!("/alerts") view=|| view! { <Shell><routes::alerts::AlertList/></Shell> }/>
                 <Route path=path!("/alerts/history") view=|| view! { <Shell><routes::alert_history::AlertHistory/></Shell> }/>
                 <Route path=path!("/alerts/new") view=|| view! { <Shell><routes::alert_form::AlertForm/></Shell> }/>
@@ -121,7 +121,7 @@ fn Shell(children: ChildrenFn) -> impl IntoView {
                 <A href="/" exact=true>"Overview"</A>
                 <A href="/logs">"Logs"</A>
                 <A href="/exceptions">"Exceptions"</A>
-                <A href="/metrics">"Metrics"</A>
+                <A href="/performance">"Metrics"</A>
                 <A href="/alerts">"Alerts"</A>
             </nav>
             <div class="spacer"></div>

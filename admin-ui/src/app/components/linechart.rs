@@ -30,6 +30,7 @@ pub fn format_value(v: f64, unit: Unit) -> String {
     match unit {
         Unit::PerSecond => format!("{}/s", tick_label(v)),
         Unit::Ratio => format!("{}%", tick_label(v * 100.0)),
+        Unit::Ms if v == 0.0 => "0 ms".to_owned(),
         Unit::Ms => timefmt::format_ms(v),
     }
 }

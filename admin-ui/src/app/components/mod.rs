@@ -3,6 +3,7 @@
 //! text and run nothing.
 
 pub mod details;
+pub mod fetch;
 pub mod histogram;
 pub mod json;
 pub mod linechart;

@@ -119,6 +119,11 @@ fn Editor(rule: Option<AlertRule>) -> impl IntoView {
         });
     };
     let cond = Memo::new(move |_| form.with(|f| f.condition.clone()));
+    // Messages about another condition type's fields would be stale once the type changes.
+    Effect::new(move |_| {
+        cond.track();
+        errors.set(Vec::new());
+    });
     let title = if id.is_some() {
         "Edit alert rule"
     } else {
@@ -176,7 +181,7 @@ fn Editor(rule: Option<AlertRule>) -> impl IntoView {
                         let placed: Vec<&str> = placed.iter().map(String::as_str).collect();
                         let rest = errors.with(|e| unplaced(e, &placed));
                         (!rest.is_empty()).then(|| view! {
-                            <ul class="error" role="alert">{rest.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+                            <div class="error" role="alert"><ul>{rest.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul></div>
                         })
                     }}
                     <Show when=move || !read_only()>

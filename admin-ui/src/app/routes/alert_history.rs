@@ -5,6 +5,7 @@
 
 use crate::app::api;
 use crate::app::components::State;
+use crate::app::components::fetch::{decoded, json_resource};
 use crate::app::ctx;
 use crate::app::routes::alerts::{outcomes_view, rule_value};
 use crate::query::{LogQuery, PRESETS, TimeRange, decode_query, encode_pairs};
@@ -106,11 +107,11 @@ pub fn AlertHistory() -> impl IntoView {
         go.with_value(|g| g(f));
     };
     let reload = RwSignal::new(0u32);
-    let rules = LocalResource::new(move || async move {
-        api::get::<Page<AlertRule>>("/api/v1/monitoring/alerts", &[]).await
-    });
+    let rules = json_resource(Memo::new(move |_| {
+        ("/api/v1/monitoring/alerts".to_owned(), Vec::new(), 0)
+    }));
     let kinds = Memo::new(move |_| -> HashMap<String, ThresholdKind> {
-        match rules.get() {
+        match decoded::<Page<AlertRule>>(&rules) {
             Some(Ok(p)) => p
                 .items
                 .iter()
@@ -119,16 +120,19 @@ pub fn AlertHistory() -> impl IntoView {
             _ => HashMap::new(),
         }
     });
-    let list = LocalResource::new(move || {
+    let list = json_resource(Memo::new(move |_| {
         let p = filters.with(Filters::api_params);
-        reload.get();
-        async move { api::get::<Page<AlertHistoryEntry>>("/api/v1/monitoring/alerts/history", &p).await }
-    });
+        (
+            "/api/v1/monitoring/alerts/history".to_owned(),
+            p,
+            reload.get(),
+        )
+    }));
     let more = RwSignal::new(Vec::<AlertHistoryEntry>::new());
     let cursor = RwSignal::new(None::<String>);
     let more_state = RwSignal::new(State::Idle);
     Effect::new(move |_| {
-        if let Some(Ok(page)) = list.get() {
+        if let Some(Ok(page)) = decoded::<Page<AlertHistoryEntry>>(&list) {
             more.set(Vec::new());
             cursor.set(page.next_cursor.clone());
         }
@@ -153,7 +157,7 @@ pub fn AlertHistory() -> impl IntoView {
         });
     };
     let rows = Memo::new(move |_| {
-        let mut all = match list.get() {
+        let mut all = match decoded::<Page<AlertHistoryEntry>>(&list) {
             Some(Ok(p)) => p.items,
             _ => Vec::new(),
         };
@@ -174,7 +178,7 @@ pub fn AlertHistory() -> impl IntoView {
                     <label for="h-rule">"Rule"</label>
                     <select id="h-rule" on:change=move |ev| set(|f, v| f.rule = v, event_target_value(&ev))>
                         <option value="" selected=move || filters.with(|f| f.rule.is_empty())>"All rules"</option>
-                        {move || match rules.get() {
+                        {move || match decoded::<Page<AlertRule>>(&rules) {
                             Some(Ok(p)) => p.items.into_iter().map(|r| {
                                 let id = r.id.to_string();
                                 let sel = id.clone();
@@ -202,7 +206,7 @@ pub fn AlertHistory() -> impl IntoView {
                 </div>
                 <button class="btn" type="button" on:click=move |_| reload.update(|n| *n += 1)>"Refresh"</button>
             </div>
-            {move || match list.get() {
+            {move || match decoded::<Page<AlertHistoryEntry>>(&list) {
                 None => view! { <p class="loading" role="status">"Loading the history…"</p> }.into_any(),
                 Some(Err(e)) => view! { <div class="error-box" role="alert"><p>{e.to_string()}</p>
                     <button class="btn" on:click=move |_| reload.update(|n| *n += 1)>"Retry"</button></div> }.into_any(),
@@ -280,8 +284,16 @@ fn HistoryRow(
             <td>{kind_badge(e.kind)}</td>
             <td class="mono">{format!("{value} / {}", rule_value(k, e.threshold))}</td>
             <td>
-                <div class="small">{if e.notification_sent { "Sent" } else { "Not sent" }}</div>
-                {outcomes_view(e.notification_status.clone())}
+                {if e.notification_sent || !e.notification_status.is_empty() {
+                    view! { <div class="small">{if e.notification_sent { "Sent" } else { "Not sent" }}</div>
+                        {outcomes_view(e.notification_status.clone())} }.into_any()
+                } else {
+                    view! { <div class="small muted">{match e.kind {
+                        HistoryKind::Suppressed => "Not sent: within the throttle, or muted",
+                        HistoryKind::NoData => "Not sent: no data is recorded only",
+                        _ => "Not sent: the rule has no channels, or it was muted",
+                    }}</div> }.into_any()
+                }}
             </td>
             <td>
                 {match (&e.acknowledged_at, &e.acknowledged_by) {

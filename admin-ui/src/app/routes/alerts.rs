@@ -5,6 +5,7 @@
 //! form would send it: channels keep their ids and no secret, so stored secrets stay.
 
 use crate::app::api::{self, ApiError};
+use crate::app::components::fetch::{decoded, json_resource};
 use crate::app::ctx;
 use crate::ruleform::{MUTE_FOR, RuleForm, number_text};
 use crate::timefmt::{self, Precision};
@@ -146,10 +147,13 @@ async fn put_changed(rule: AlertRule, edit: fn(&mut RuleForm, i64)) -> Result<Al
 pub fn AlertList() -> impl IntoView {
     let ctx = ctx();
     let reload = RwSignal::new(0u32);
-    let list = LocalResource::new(move || {
-        reload.get();
-        async move { api::get::<Page<AlertRule>>("/api/v1/monitoring/alerts", &[]).await }
-    });
+    let list = json_resource(Memo::new(move |_| {
+        (
+            "/api/v1/monitoring/alerts".to_owned(),
+            Vec::new(),
+            reload.get(),
+        )
+    }));
     view! {
         <section class="panel alerts">
             <div class="page-head">
@@ -164,7 +168,7 @@ pub fn AlertList() -> impl IntoView {
             <Show when=move || !ctx.is_admin()>
                 <p class="muted">"You are signed in as a viewer: rules are read-only."</p>
             </Show>
-            {move || match list.get() {
+            {move || match decoded::<Page<AlertRule>>(&list) {
                 None => view! { <p class="loading" role="status">"Loading alert rules…"</p> }.into_any(),
                 Some(Err(e)) => view! { <div class="error-box" role="alert"><p>{e.to_string()}</p>
                     <button class="btn" on:click=move |_| reload.update(|n| *n += 1)>"Retry"</button></div> }.into_any(),

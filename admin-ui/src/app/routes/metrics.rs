@@ -1,11 +1,13 @@
-//! The metrics dashboard (`/metrics`): request rate, error rate and p50/p95/p99 latency over the
-//! chosen range, for all requests or one endpoint, at the period that fits the range; a shared
-//! cursor across the charts, and a click opens the log explorer on that endpoint and bucket.
+//! The metrics dashboard (`/performance`: `/metrics` is the collector's Prometheus endpoint):
+//! request rate, error rate and p50/p95/p99 latency over the chosen range, for all requests or
+//! one endpoint, at the period that fits the range; a shared cursor across the charts, and a
+//! click opens the log explorer on that endpoint and bucket.
 //! Below: error rate by endpoint with sparklines, slow requests and slow queries (threshold
 //! adjustable, rows link to their trace) and web vitals p75 per page. Range, endpoint and
 //! thresholds live in the URL, spelled as the log explorer spells its range.
 
 use crate::app::api::{self, ApiError};
+use crate::app::components::fetch::{decoded, json_resource};
 use crate::app::components::linechart::{Line, LineChart, Unit, format_value};
 use crate::app::ctx;
 use crate::chart::{bucket_starts, log_path_filter, period_for};
@@ -29,6 +31,9 @@ struct View {
     range: TimeRange,
     /// One route template, or all.
     endpoint: String,
+    /// `frontend`, `backend`, or empty for every source (the collector's own API requests
+    /// included).
+    source: String,
     /// Slow request threshold, ms.
     slow_ms: f64,
     /// Slow query threshold, ms.
@@ -49,6 +54,9 @@ impl View {
         View {
             range: q.range,
             endpoint: get("endpoint").unwrap_or_default(),
+            source: get("source")
+                .filter(|s| s == "frontend" || s == "backend")
+                .unwrap_or_default(),
             slow_ms: ms("slow_ms", DEFAULT_SLOW_REQUEST_MS),
             slow_query_ms: ms("slow_query_ms", DEFAULT_SLOW_QUERY_MS),
         }
@@ -64,6 +72,9 @@ impl View {
         if !self.endpoint.is_empty() {
             pairs.push(("endpoint".into(), self.endpoint.clone()));
         }
+        if !self.source.is_empty() {
+            pairs.push(("source".into(), self.source.clone()));
+        }
         if self.slow_ms != DEFAULT_SLOW_REQUEST_MS {
             pairs.push(("slow_ms".into(), crate::ruleform::number_text(self.slow_ms)));
         }
@@ -74,9 +85,9 @@ impl View {
             ));
         }
         if pairs.is_empty() {
-            "/metrics".into()
+            "/performance".into()
         } else {
-            format!("/metrics?{}", encode_pairs(&pairs))
+            format!("/performance?{}", encode_pairs(&pairs))
         }
     }
 }
@@ -139,16 +150,19 @@ pub fn MetricsPage() -> impl IntoView {
         window(&view_state.with(|v| v.range.clone()))
     });
     let cursor = RwSignal::new(None::<i64>);
-    let rates = LocalResource::new(move || {
+    let rates = json_resource(Memo::new(move |_| {
         let (from, to) = win.get();
-        async move {
+        let source = view_state.with(|v| v.source.clone());
+        {
             let mut p = range_params(from, to);
-            p.push(("limit".into(), "200".into()));
-            api::get::<ErrorRates>("/api/v1/monitoring/error-rates", &p).await
+            if !source.is_empty() {
+                p.push(("source".into(), source));
+            }
+            ("/api/v1/monitoring/error-rates".to_owned(), p, 0)
         }
-    });
+    }));
     let endpoints = Memo::new(move |_| {
-        let mut list: Vec<String> = match rates.get() {
+        let mut list: Vec<String> = match decoded::<ErrorRates>(&rates) {
             Some(Ok(r)) => r.items.into_iter().filter_map(|i| i.endpoint).collect(),
             _ => Vec::new(),
         };
@@ -170,6 +184,11 @@ pub fn MetricsPage() -> impl IntoView {
         v.endpoint = value;
         go.with_value(|g| g(v));
     };
+    let set_source = move |value: String| {
+        let mut v = view_state.get_untracked();
+        v.source = value;
+        go.with_value(|g| g(v));
+    };
     view! {
         <section class="panel metrics-page">
             <div class="page-head">
@@ -182,6 +201,14 @@ pub fn MetricsPage() -> impl IntoView {
                         {move || endpoints.get().into_iter().map(|e| {
                             let sel = e.clone();
                             view! { <option value=e.clone() selected=move || view_state.with(|v| v.endpoint == sel)>{e.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="m-source">"Source"</label>
+                    <select id="m-source" on:change=move |ev| set_source(event_target_value(&ev))>
+                        {[("", "All"), ("backend", "Backend"), ("frontend", "Frontend")].into_iter().map(|(value, label)| view! {
+                            <option value=value selected=move || view_state.with(|v| v.source == value)>{label}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -201,7 +228,7 @@ pub fn MetricsPage() -> impl IntoView {
             </div>
             <Charts view_state win cursor/>
         </section>
-        <ErrorRateTable rates win/>
+        <ErrorRateTable rates view_state win/>
         <SlowRequests view_state win go/>
         <SlowQueries view_state win go/>
         <Vitals win/>
@@ -216,10 +243,10 @@ fn Charts(
     cursor: RwSignal<Option<i64>>,
 ) -> impl IntoView {
     let navigate = use_navigate();
-    let series = LocalResource::new(move || {
+    let series = json_resource(Memo::new(move |_| {
         let (from, to) = win.get();
-        let endpoint = view_state.with(|v| v.endpoint.clone());
-        async move {
+        let (endpoint, source) = view_state.with(|v| (v.endpoint.clone(), v.source.clone()));
+        {
             let period = period_for(to - from);
             let mut p = range_params(from, to);
             p.push(("metric_type".into(), "http_request".into()));
@@ -228,9 +255,12 @@ fn Charts(
             if !endpoint.is_empty() {
                 p.push(("endpoint".into(), endpoint));
             }
-            api::get::<MetricsResponse>("/api/v1/monitoring/metrics", &p).await
+            if !source.is_empty() {
+                p.push(("source".into(), source));
+            }
+            ("/api/v1/monitoring/metrics".to_owned(), p, 0)
         }
-    });
+    }));
     let on_pick = Callback::new(move |start: i64| {
         let (from, to) = win.get_untracked();
         let step = period_for(to - from).seconds() * 1_000_000;
@@ -250,7 +280,7 @@ fn Charts(
             NavigateOptions::default(),
         );
     });
-    move || match series.get() {
+    move || match decoded::<MetricsResponse>(&series) {
         None => view! { <p class="loading" role="status">"Loading metrics…"</p> }.into_any(),
         Some(Err(e)) => failed(&e),
         Some(Ok(m)) => {
@@ -291,22 +321,27 @@ fn Charts(
 /// Endpoints by error rate over the window, each with an error-rate sparkline.
 #[component]
 fn ErrorRateTable(
-    rates: LocalResource<Result<ErrorRates, ApiError>>,
+    rates: LocalResource<Result<String, ApiError>>,
+    view_state: Memo<View>,
     win: Memo<(i64, i64)>,
 ) -> impl IntoView {
-    let series = LocalResource::new(move || {
+    let series = json_resource(Memo::new(move |_| {
         let (from, to) = win.get();
-        async move {
+        let source = view_state.with(|v| v.source.clone());
+        {
             let mut p = range_params(from, to);
+            if !source.is_empty() {
+                p.push(("source".into(), source));
+            }
             p.push(("metric_type".into(), "http_request".into()));
             p.push(("period".into(), period_for(to - from).as_str().into()));
-            api::get::<MetricsResponse>("/api/v1/monitoring/metrics", &p).await
+            ("/api/v1/monitoring/metrics".to_owned(), p, 0)
         }
-    });
+    }));
     let sparks = Memo::new(move |_| {
         // Per endpoint and bucket: (errors, requests), summed over methods.
         let mut by: BTreeMap<String, BTreeMap<i64, (i64, i64)>> = BTreeMap::new();
-        if let Some(Ok(m)) = series.get() {
+        if let Some(Ok(m)) = decoded::<MetricsResponse>(&series) {
             for s in &m.series {
                 let e = by
                     .entry(s.endpoint.clone().unwrap_or_default())
@@ -325,7 +360,7 @@ fn ErrorRateTable(
     view! {
         <section class="panel" aria-labelledby="h-err">
             <h2 id="h-err">"Error rate by endpoint"</h2>
-            {move || match rates.get() {
+            {move || match decoded::<ErrorRates>(&rates) {
                 None => view! { <p class="loading" role="status">"Loading error rates…"</p> }.into_any(),
                 Some(Err(e)) => failed(&e),
                 Some(Ok(r)) if r.items.is_empty() => view! { <p class="empty muted">"No requests in this range."</p> }.into_any(),
@@ -409,19 +444,19 @@ type Go = StoredValue<std::sync::Arc<dyn Fn(View) + Send + Sync>>;
 #[component]
 fn SlowRequests(view_state: Memo<View>, win: Memo<(i64, i64)>, go: Go) -> impl IntoView {
     let ctx = ctx();
-    let list = LocalResource::new(move || {
+    let list = json_resource(Memo::new(move |_| {
         let (from, to) = win.get();
         let (ms, endpoint) = view_state.with(|v| (v.slow_ms, v.endpoint.clone()));
-        async move {
+        {
             let mut p = range_params(from, to);
             p.push(("threshold_ms".into(), crate::ruleform::number_text(ms)));
             p.push(("limit".into(), "50".into()));
             if !endpoint.is_empty() {
                 p.push(("endpoint".into(), endpoint));
             }
-            api::get::<Page<SlowRequest>>("/api/v1/monitoring/slow-requests", &p).await
+            ("/api/v1/monitoring/slow-requests".to_owned(), p, 0)
         }
-    });
+    }));
     view! {
         <section class="panel" aria-labelledby="h-slow">
             <div class="page-head">
@@ -433,7 +468,7 @@ fn SlowRequests(view_state: Memo<View>, win: Memo<(i64, i64)>, go: Go) -> impl I
                     go.with_value(|g| g(v));
                 })}
             </div>
-            {move || match list.get() {
+            {move || match decoded::<Page<SlowRequest>>(&list) {
                 None => view! { <p class="loading" role="status">"Loading slow requests…"</p> }.into_any(),
                 Some(Err(e)) => failed(&e),
                 Some(Ok(page)) if page.items.is_empty() => view! { <p class="empty muted">"No request over this threshold in the range."</p> }.into_any(),
@@ -461,16 +496,16 @@ fn SlowRequests(view_state: Memo<View>, win: Memo<(i64, i64)>, go: Go) -> impl I
 #[component]
 fn SlowQueries(view_state: Memo<View>, win: Memo<(i64, i64)>, go: Go) -> impl IntoView {
     let ctx = ctx();
-    let list = LocalResource::new(move || {
+    let list = json_resource(Memo::new(move |_| {
         let (from, to) = win.get();
         let ms = view_state.with(|v| v.slow_query_ms);
-        async move {
+        {
             let mut p = range_params(from, to);
             p.push(("threshold_ms".into(), crate::ruleform::number_text(ms)));
             p.push(("limit".into(), "50".into()));
-            api::get::<Page<SlowStatement>>("/api/v1/monitoring/slow-queries", &p).await
+            ("/api/v1/monitoring/slow-queries".to_owned(), p, 0)
         }
-    });
+    }));
     view! {
         <section class="panel" aria-labelledby="h-slowq">
             <div class="page-head">
@@ -482,7 +517,7 @@ fn SlowQueries(view_state: Memo<View>, win: Memo<(i64, i64)>, go: Go) -> impl In
                     go.with_value(|g| g(v));
                 })}
             </div>
-            {move || match list.get() {
+            {move || match decoded::<Page<SlowStatement>>(&list) {
                 None => view! { <p class="loading" role="status">"Loading slow queries…"</p> }.into_any(),
                 Some(Err(e)) => failed(&e),
                 Some(Ok(page)) if page.items.is_empty() => view! { <p class="empty muted">"No statement over this threshold in the range."</p> }.into_any(),
@@ -521,16 +556,20 @@ fn trace_link(trace: Option<String>) -> AnyView {
 /// Web vitals p75 per page.
 #[component]
 fn Vitals(win: Memo<(i64, i64)>) -> impl IntoView {
-    let list = LocalResource::new(move || {
+    let list = json_resource(Memo::new(move |_| {
         let (from, to) = win.get();
-        async move {
-            api::get::<WebVitals>("/api/v1/monitoring/web-vitals", &range_params(from, to)).await
+        {
+            (
+                "/api/v1/monitoring/web-vitals".to_owned(),
+                range_params(from, to),
+                0,
+            )
         }
-    });
+    }));
     view! {
         <section class="panel" aria-labelledby="h-vitals">
             <h2 id="h-vitals">"Web vitals (p75 per page)"</h2>
-            {move || match list.get() {
+            {move || match decoded::<WebVitals>(&list) {
                 None => view! { <p class="loading" role="status">"Loading web vitals…"</p> }.into_any(),
                 Some(Err(e)) => failed(&e),
                 Some(Ok(v)) if v.items.is_empty() => view! { <p class="empty muted">"No web vitals in this range. The browser logger reports them from pages that load it."</p> }.into_any(),

@@ -4,6 +4,7 @@
 //! its own, so one slow endpoint never blanks the page.
 
 use crate::app::api::{self, ApiError};
+use crate::app::components::fetch::{decoded, json_resource, pair};
 use crate::app::components::linechart::{Unit, format_value};
 use crate::query::{LogQuery, TimeRange, decode_query, encode_pairs};
 use crate::timefmt;
@@ -21,6 +22,12 @@ const PERIODS: &[(&str, &str, i64, &str)] = &[
     ("1h", "Last hour", 1, "1h"),
     ("24h", "Last 24 hours", 24, "24h"),
 ];
+
+/// The period shown and the one before it, as (from, to) µs each.
+type Windows = ((i64, i64), (i64, i64));
+
+const STATS: &str = "/api/v1/logging/logs/statistics";
+const RATES: &str = "/api/v1/monitoring/error-rates";
 
 fn span(params: (i64, i64)) -> Vec<(String, String)> {
     vec![
@@ -77,35 +84,40 @@ pub fn Overview() -> impl IntoView {
         let len = hours * 3_600_000_000;
         ((to - len, to), (to - 2 * len, to - len - 1))
     });
-    let stats = LocalResource::new(move || {
-        let (now, before) = windows.get();
-        async move {
-            let a = api::get::<Statistics>("/api/v1/logging/logs/statistics", &span(now)).await?;
-            let b =
-                api::get::<Statistics>("/api/v1/logging/logs/statistics", &span(before)).await?;
-            Ok::<_, ApiError>((a, b))
-        }
-    });
-    let rates = LocalResource::new(move || {
-        let (now, before) = windows.get();
-        async move {
-            let a = api::get::<ErrorRates>("/api/v1/monitoring/error-rates", &span(now)).await?;
-            let b = api::get::<ErrorRates>("/api/v1/monitoring/error-rates", &span(before)).await?;
-            Ok::<_, ApiError>((a, b))
-        }
-    });
-    let patterns = LocalResource::new(move || {
-        let (now, _) = windows.get();
-        async move {
-            let mut p = span(now);
-            p.push(("limit".into(), "20".into()));
-            api::get::<Patterns>("/api/v1/logging/exceptions/patterns", &p).await
-        }
-    });
-    let alerts = LocalResource::new(move || {
-        reload.get();
-        async move { api::get::<Page<AlertRule>>("/api/v1/monitoring/alerts", &[]).await }
-    });
+    let req = |path: &'static str, which: fn(Windows) -> (i64, i64)| {
+        Memo::new(move |_| {
+            let w = windows.get();
+            (path.to_owned(), span(which(w)), 0)
+        })
+    };
+    let stats_now = json_resource(req(STATS, |w| w.0));
+    let stats_before = json_resource(req(STATS, |w| w.1));
+    let rates_now = json_resource(req(RATES, |w| w.0));
+    let rates_before = json_resource(req(RATES, |w| w.1));
+    let patterns = json_resource(Memo::new(move |_| {
+        let mut p = span(windows.get().0);
+        p.push(("limit".into(), "20".into()));
+        ("/api/v1/logging/exceptions/patterns".to_owned(), p, 0)
+    }));
+    let alerts = json_resource(Memo::new(move |_| {
+        (
+            "/api/v1/monitoring/alerts".to_owned(),
+            Vec::new(),
+            reload.get(),
+        )
+    }));
+    let stats = move || {
+        pair(
+            decoded::<Statistics>(&stats_now),
+            decoded::<Statistics>(&stats_before),
+        )
+    };
+    let rates = move || {
+        pair(
+            decoded::<ErrorRates>(&rates_now),
+            decoded::<ErrorRates>(&rates_before),
+        )
+    };
     let logs_link = move |levels: Vec<Level>| {
         let q = LogQuery {
             levels,
@@ -114,7 +126,7 @@ pub fn Overview() -> impl IntoView {
         };
         format!("/logs?{}", q.to_query_string())
     };
-    let errors_card = move || match stats.get() {
+    let errors_card = move || match stats() {
         None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
         Some(Err(e)) => card_error(&e),
         Some(Ok((a, b))) => {
@@ -133,7 +145,7 @@ pub fn Overview() -> impl IntoView {
             .into_any()
         }
     };
-    let rate_card = move || match rates.get() {
+    let rate_card = move || match rates() {
         None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
         Some(Err(e)) => card_error(&e),
         Some(Ok((a, b))) => {
@@ -152,12 +164,12 @@ pub fn Overview() -> impl IntoView {
                     format_value(before, Unit::Ratio), change(now, before))}</p>
                 {worst.map(|w| view! { <p class="small">"Worst: "<span class="mono">{w.endpoint.unwrap_or_default()}</span>
                     {format!(" at {}", format_value(w.error_rate, Unit::Ratio))}</p> })}
-                <A href=format!("/metrics?range={}", period.get_untracked().3)>"Open metrics"</A>
+                <A href=format!("/performance?range={}", period.get_untracked().3)>"Open metrics"</A>
             }
             .into_any()
         }
     };
-    let ingest_card = move || match stats.get() {
+    let ingest_card = move || match stats() {
         None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
         Some(Err(e)) => card_error(&e),
         Some(Ok((a, b))) => {
@@ -171,7 +183,7 @@ pub fn Overview() -> impl IntoView {
             .into_any()
         }
     };
-    let firing_card = move || match alerts.get() {
+    let firing_card = move || match decoded::<Page<AlertRule>>(&alerts) {
         None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
         Some(Err(e)) => card_error(&e),
         Some(Ok(page)) => {
@@ -206,7 +218,7 @@ pub fn Overview() -> impl IntoView {
             }
         }
     };
-    let exceptions_card = move || match patterns.get() {
+    let exceptions_card = move || match decoded::<Patterns>(&patterns) {
         None => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
         Some(Err(e)) => card_error(&e),
         Some(Ok(p)) => {
