@@ -4,6 +4,8 @@
 //! - [`query`]: the log explorer's view state and its URL and API spellings (pure).
 //! - [`timefmt`]: the one time formatter (pure).
 //! - [`histogram`]: bucket choice, stacking and scaling of the volume chart (pure).
+//! - [`chart`]: period choice, axis ticks and value/time → pixel maps of the metrics charts (pure).
+//! - [`ruleform`]: the alert rule form's model, its request and its field messages (pure).
 //! - [`text`]: search highlighting and stack-frame classification (pure).
 //! - `app` (wasm32 only): the Leptos application: `api` for HTTP, `routes/` for pages,
 //!   `components/` for shared pieces.
@@ -12,8 +14,10 @@
 //! for wasm32, so native workspace builds never compile Leptos.
 #![deny(missing_docs)]
 
+pub mod chart;
 pub mod histogram;
 pub mod query;
+pub mod ruleform;
 pub mod text;
 pub mod timefmt;
 

@@ -1095,3 +1095,76 @@ both_backends!(
         s.stop().await;
     }
 );
+
+// The form's preview: the evaluator's condition reads at past instants, one per window over
+// the last day, through the rule's pending evaluations; nothing is stored, viewers may ask,
+// and the rule is validated like on create.
+both_backends!(
+    preview_counts_past_firings_without_storing,
+    |backend: Backend| async move {
+        let s = server(backend).await;
+        let admin = s.admin_token().await;
+        let viewer = add_viewer(&s).await;
+        let t0 = now_us();
+        ingest_errors(&s, "preview", 4, t0 - 120 * MINUTE).await;
+        ingest_errors(&s, "preview", 5, t0 - 600 * MINUTE).await;
+        ingest_errors(&s, "preview", 1, t0 - 300 * MINUTE).await;
+        let rule = |pending: u32| {
+            json!({"name": "preview", "severity": "warning",
+                   "condition": {"type": "log_count", "filters": {"min_level": "ERROR", "module": "preview"}},
+                   "operator": "gte", "threshold": 3, "window_minutes": 5,
+                   "pending_evaluations": pending})
+        };
+        let path = "/api/v1/monitoring/alerts/preview";
+        let (status, body) = api(&s, Method::POST, path, &viewer, Some(rule(1))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["evaluations"], 288,
+            "one per 5-minute window over 24 h"
+        );
+        assert_eq!(body["step_seconds"], 300);
+        assert_eq!(body["breaching"], 2, "{body}");
+        let firings: Vec<i64> = body["firings"]
+            .as_array()
+            .expect("firings")
+            .iter()
+            .map(|t| {
+                tracewire_shared::validate::parse_timestamp_us(t.as_str().expect("time"))
+                    .expect("rfc 3339")
+            })
+            .collect();
+        assert_eq!(firings.len(), 2, "{body}");
+        assert!(
+            firings[0] >= t0 - 600 * MINUTE && firings[0] < t0 - 590 * MINUTE,
+            "{body}"
+        );
+        assert!(
+            firings[1] >= t0 - 120 * MINUTE && firings[1] < t0 - 110 * MINUTE,
+            "{body}"
+        );
+
+        // Two breaching evaluations in a row are needed: the bursts are hours apart.
+        let (status, body) = api(&s, Method::POST, path, &admin, Some(rule(2))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["firings"].as_array().map(Vec::len), Some(0), "{body}");
+
+        let mut bad = rule(1);
+        bad["condition"] = json!({"type": "message_regex", "pattern": "timeout (unclosed"});
+        let (status, body) = api(&s, Method::POST, path, &admin, Some(bad)).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["details"][0]["path"], "condition.pattern");
+
+        let (_, rules) = api(&s, Method::GET, "/api/v1/monitoring/alerts", &admin, None).await;
+        assert_eq!(rules["total"], 0, "a preview stores no rule");
+        let (_, hist) = api(
+            &s,
+            Method::GET,
+            "/api/v1/monitoring/alerts/history",
+            &admin,
+            None,
+        )
+        .await;
+        assert_eq!(hist["total"], 0, "nor any history");
+        s.stop().await;
+    }
+);

@@ -280,6 +280,108 @@ both_backends!(error_rates_rank_endpoints, |backend| async move {
     server.stop().await;
 });
 
+// `combine=true` is the dashboard's "all requests" line: every endpoint and method merged into
+// one series per bucket, percentiles from the merged sketches; with `endpoint` it merges only
+// that route's methods.
+both_backends!(
+    combined_series_merge_endpoints_and_methods,
+    |backend| async move {
+        let server = TestServer::start(backend).await;
+        let token = server.admin_token().await;
+        let now = tracewire_server::clock::now_us();
+        let at = (now - 10 * MINUTE).div_euclid(MINUTE) * MINUTE + 5_000_000;
+        let mut logs = Vec::new();
+        for i in 0..20 {
+            // /api/cart: 10 GET + 10 POST at 1..=20 ms, 2 errors; /api/orders/{id}: 20 at 500 ms.
+            let method = if i % 2 == 0 { "GET" } else { "POST" };
+            let status = if i < 2 { 500 } else { 200 };
+            logs.push(request_log(
+                "/api/cart",
+                method,
+                status,
+                f64::from(i + 1),
+                &trace_id(),
+                at,
+            ));
+            logs.push(request_log(
+                "/api/orders/{id}",
+                "GET",
+                200,
+                500.0,
+                &trace_id(),
+                at,
+            ));
+        }
+        let batch =
+            json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": logs});
+        assert_eq!(server.ingest(&batch).await.0, 200);
+        let window = |extra: &[(&'static str, &'static str)]| {
+            let mut q = vec![
+                ("metric_type", "http_request".to_owned()),
+                ("period", "1m".to_owned()),
+                ("from", format_timestamp_us(at - 30 * MINUTE)),
+                ("to", format_timestamp_us(now)),
+            ];
+            q.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+            q
+        };
+        let split: MetricsResponse =
+            get(&server, &token, "/api/v1/monitoring/metrics", &window(&[]))
+                .await
+                .expect("series");
+        assert_eq!(
+            split.series.len(),
+            3,
+            "one per (method, endpoint): {split:?}"
+        );
+        let all: MetricsResponse = get(
+            &server,
+            &token,
+            "/api/v1/monitoring/metrics",
+            &window(&[("combine", "true")]),
+        )
+        .await
+        .expect("combined");
+        assert_eq!(all.series.len(), 1, "{all:?}");
+        let s = &all.series[0];
+        assert_eq!((s.endpoint.as_deref(), s.metric_name.as_str()), (None, ""));
+        assert_eq!(s.points.len(), 1);
+        let p = &s.points[0];
+        assert_eq!((p.count, p.errors), (40, 2));
+        // Half of all requests took 500 ms: the merged median is about 500 ms, never the mean
+        // of the per-series medians (~260 ms).
+        assert!((p.p95 - 500.0).abs() <= 5.0 && p.max >= 499.0, "{p:?}");
+        let cart: MetricsResponse = get(
+            &server,
+            &token,
+            "/api/v1/monitoring/metrics",
+            &window(&[("combine", "true"), ("endpoint", "/api/cart")]),
+        )
+        .await
+        .expect("cart");
+        assert_eq!(cart.series.len(), 1);
+        assert_eq!(cart.series[0].endpoint.as_deref(), Some("/api/cart"));
+        assert_eq!(
+            (
+                cart.series[0].points[0].count,
+                cart.series[0].points[0].errors
+            ),
+            (20, 2)
+        );
+        assert!(cart.series[0].points[0].max <= 20.5);
+        let r = server
+            .client
+            .get(server.url("/api/v1/monitoring/metrics"))
+            .bearer_auth(&token)
+            .query(&window(&[("combine", "yes")]))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status().as_u16(), 422);
+        server.stop().await;
+    }
+);
+
 both_backends!(
     rollups_merge_minutes_and_retention_prunes,
     |backend| async move {

@@ -21,6 +21,9 @@ pub enum ApiError {
         status: u16,
         /// The envelope's message.
         message: String,
+        /// The envelope's field details of a 422 (empty otherwise), for messages next to the
+        /// fields of a form.
+        fields: Vec<tracewire_shared::validate::FieldError>,
     },
     /// The request never got an answer (collector down, network gone).
     Network(String),
@@ -32,7 +35,9 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApiError::Unauthorized => write!(f, "Your session has ended. Please sign in again."),
-            ApiError::Status { status, message } => write!(f, "{message} (HTTP {status})"),
+            ApiError::Status {
+                status, message, ..
+            } => write!(f, "{message} (HTTP {status})"),
             ApiError::Network(m) => write!(f, "Cannot reach the collector: {m}"),
             ApiError::Decode(m) => write!(f, "Unexpected answer from the collector: {m}"),
         }
@@ -95,10 +100,21 @@ pub async fn send_raw(
     }
     if !(200..300).contains(&status) {
         let text = text_of(&response).await.unwrap_or_default();
-        let message = serde_json::from_str::<ErrorEnvelope>(&text)
-            .map(|e| e.error.message)
-            .unwrap_or_else(|_| response.status_text());
-        return Err(ApiError::Status { status, message });
+        let (message, fields) = match serde_json::from_str::<ErrorEnvelope>(&text) {
+            Ok(e) => (
+                e.error.message,
+                e.error
+                    .details
+                    .and_then(|d| serde_json::from_value(d).ok())
+                    .unwrap_or_default(),
+            ),
+            Err(_) => (response.status_text(), Vec::new()),
+        };
+        return Err(ApiError::Status {
+            status,
+            message,
+            fields,
+        });
     }
     Ok(response)
 }

@@ -8,7 +8,7 @@ mod routes;
 
 use crate::timefmt::{self, Precision, Zone};
 use leptos::prelude::*;
-use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 use tracewire_shared::api::{Me, Role, User};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -67,7 +67,12 @@ fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <Shell><NotFound/></Shell> }>
                 <Route path=path!("/login") view=routes::login::SignIn/>
-                <Route path=path!("/") view=|| view! { <Redirect path="/logs"/> }/>
+                <Route path=path!("/") view=|| view! { <Shell><routes::overview::Overview/></Shell> }/>
+                <Route path=path!("/performance") view=|| view! { <Shell><routes::metrics::MetricsPage/></Shell> }/>
+                <Route path=path!("/alerts") view=|| view! { <Shell><routes::alerts::AlertList/></Shell> }/>
+                <Route path=path!("/alerts/history") view=|| view! { <Shell><routes::alert_history::AlertHistory/></Shell> }/>
+                <Route path=path!("/alerts/new") view=|| view! { <Shell><routes::alert_form::AlertForm/></Shell> }/>
+                <Route path=path!("/alerts/:id") view=|| view! { <Shell><routes::alert_form::AlertForm/></Shell> }/>
                 <Route path=path!("/logs") view=|| view! { <Shell><routes::logs::Explorer/></Shell> }/>
                 <Route path=path!("/traces/:trace_id") view=|| view! { <Shell><routes::trace::TraceView/></Shell> }/>
                 <Route path=path!("/exceptions") view=|| view! { <Shell><routes::exceptions::ExceptionList/></Shell> }/>
@@ -82,7 +87,7 @@ fn NotFound() -> impl IntoView {
     view! {
         <section class="panel empty">
             <h1>"Page not found"</h1>
-            <p><A href="/logs">"Go to the log explorer"</A></p>
+            <p><A href="/">"Go to the overview"</A></p>
         </section>
     }
 }
@@ -113,8 +118,11 @@ fn Shell(children: ChildrenFn) -> impl IntoView {
         <header class="topbar">
             <span class="brand" aria-hidden="true">"◆ Tracewire"</span>
             <nav aria-label="Main">
+                <A href="/" exact=true>"Overview"</A>
                 <A href="/logs">"Logs"</A>
                 <A href="/exceptions">"Exceptions"</A>
+                <A href="/performance">"Metrics"</A>
+                <A href="/alerts">"Alerts"</A>
             </nav>
             <div class="spacer"></div>
             <label class="toggle">

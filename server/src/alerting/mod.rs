@@ -9,6 +9,7 @@
 //!   views (secrets never shown) (pure).
 //! - [`conditions`]: a condition's value over its window, by indexed reads of the store.
 //! - [`notify`]: one notification to every channel of a rule.
+//! - [`preview`]: what a rule would have done over the last day (the form's preview).
 //! - [`evaluator`]: the periodic round under a lease, and the at-most-once outbox.
 
 pub mod channels;
@@ -16,6 +17,7 @@ pub mod conditions;
 pub mod evaluator;
 pub mod message;
 pub mod notify;
+pub mod preview;
 pub mod rules;
 pub mod state;
 

@@ -22,8 +22,8 @@ use serde_json::json;
 use sqlx::types::Json as Stored;
 use tracewire_shared::api::Page;
 use tracewire_shared::api::monitoring::{
-    AcknowledgeRequest, AlertHistoryEntry, AlertHistoryQuery, AlertRule, AlertRuleRequest,
-    HistoryKind, TestNotificationResponse,
+    AcknowledgeRequest, AlertHistoryEntry, AlertHistoryQuery, AlertRule, AlertRulePreview,
+    AlertRuleRequest, HistoryKind, TestNotificationResponse,
 };
 use tracewire_shared::validate::{FieldError, parse_timestamp_us};
 
@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
             get(list_alerts).post(create_alert),
         )
         .route("/api/v1/monitoring/alerts/history", get(list_history))
+        .route("/api/v1/monitoring/alerts/preview", post(preview_alert))
         .route(
             "/api/v1/monitoring/alerts/history/{id}/acknowledge",
             post(acknowledge_history),
@@ -124,6 +125,33 @@ async fn create_alert(
     let rule = view(&record)?;
     audit_rule(&state, &current, "alerts.create", &rule).await?;
     Ok((StatusCode::CREATED, Json(rule)))
+}
+
+/// How the rule in the body would have fired over the last day (nothing stored). A read, so
+/// viewers may ask too; the rule is validated as on create (422 by field path).
+async fn preview_alert(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    AppJson(request): AppJson<AlertRuleRequest>,
+) -> Result<Json<AlertRulePreview>> {
+    request.validate().map_err(Error::Validation)?;
+    let limits = crate::alerting::conditions::ReadLimits {
+        slow_request_ms: state.config.slow_request_ms,
+        ..crate::alerting::conditions::ReadLimits::default()
+    };
+    let body = crate::alerting::preview::preview(state.store.as_ref(), &request, now_us(), &limits)
+        .await
+        .map_err(|e| match e {
+            crate::alerting::conditions::ReadError::Store(e) => Error::from(e),
+            other => Error::Internal(other.to_string()),
+        })?;
+    let details = json!({"condition": request.condition.type_name(), "evaluations": body.evaluations,
+                         "firings": body.firings.len()});
+    state
+        .auth
+        .audit(&current.user.username, "alerts.preview", None, details)
+        .await?;
+    Ok(Json(body))
 }
 
 async fn replace_alert(

@@ -95,8 +95,17 @@ async fn metrics(
             "period",
             "from",
             "to",
+            "combine",
         ],
     );
+    let combine = match p.get("combine") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            p.fail("combine", "expected true or false");
+            false
+        }
+    };
     let metric_type = match p.get("metric_type") {
         Some(t) => t.to_owned(),
         None => {
@@ -118,8 +127,22 @@ async fn metrics(
         to_us: to,
     };
     let filter = p.finish(filter).map_err(Error::Validation)?;
-    // Per-series buckets merge several rows only across projects and sources.
-    let rows = read_rows(&state, filter.clone(), SketchesWanted::WhereMerged).await?;
+    // Per-series buckets merge several rows only across projects and sources; a combined
+    // series merges every row of a bucket.
+    let sketches = if combine {
+        SketchesWanted::All
+    } else {
+        SketchesWanted::WhereMerged
+    };
+    let mut rows = read_rows(&state, filter.clone(), sketches).await?;
+    if combine {
+        // One series for everything matched: the sketches of every endpoint and method merge
+        // per bucket, so the percentiles are of all requests (never averages of percentiles).
+        for r in &mut rows {
+            r.series.metric_name = String::new();
+            r.series.endpoint = filter.endpoint.clone();
+        }
+    }
     let body = MetricsResponse {
         period: filter.period,
         from: format_timestamp_us(from),

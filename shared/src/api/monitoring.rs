@@ -106,6 +106,11 @@ pub struct MetricsQuery {
     /// Window end (RFC 3339).
     #[serde(default)]
     pub to: Option<String>,
+    /// `true` merges every matched endpoint and name into one series (empty `metric_name`,
+    /// `endpoint` as filtered), its percentiles from the merged sketches: the "all requests"
+    /// line of a dashboard.
+    #[serde(default)]
+    pub combine: Option<bool>,
 }
 
 /// Answer of `GET /api/v1/monitoring/metrics`.
@@ -876,6 +881,28 @@ pub struct AcknowledgeRequest {
     /// Optional note.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// Answer of `POST /api/v1/monitoring/alerts/preview` (body: an [`AlertRuleRequest`]): how the
+/// rule would have behaved over the last 24 hours, evaluated at past instants `step_seconds`
+/// apart with the evaluator's own condition code and the rule's pending evaluations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRulePreview {
+    /// First evaluation instant.
+    pub from: String,
+    /// Last evaluation instant.
+    pub to: String,
+    /// Distance between evaluation instants.
+    pub step_seconds: i64,
+    /// Instants evaluated.
+    pub evaluations: u32,
+    /// Instants where the condition held.
+    pub breaching: u32,
+    /// Instants with no data to judge.
+    pub no_data: u32,
+    /// Instants where the rule would have started firing (after its pending evaluations),
+    /// oldest first.
+    pub firings: Vec<String>,
 }
 
 /// Answer of `POST /api/v1/monitoring/alerts/{id}/test`: each channel's outcome.

@@ -3,8 +3,10 @@
 //! text and run nothing.
 
 pub mod details;
+pub mod fetch;
 pub mod histogram;
 pub mod json;
+pub mod linechart;
 pub mod tail;
 
 use crate::app::api;

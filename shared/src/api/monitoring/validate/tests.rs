@@ -44,6 +44,7 @@ fn a_sound_rule_passes() {
     assert_eq!(rule(error_rate(), 0.05).validate(), Ok(()));
 }
 
+#[cfg(feature = "regex-check")]
 #[test]
 fn a_regex_that_does_not_compile_names_the_pattern() {
     let r = rule(
