@@ -237,7 +237,7 @@ impl SummaryRecord {
 
 /// The unique key of `metric_aggregates` (migration 0006), for `ON CONFLICT`.
 pub(super) const AGGREGATE_KEY: &str =
-    "(aggregation_period, metric_type, metric_name, endpoint, source, project_id, period_start)";
+    "(aggregation_period, metric_type, metric_name, endpoint, period_start, source, project_id)";
 
 impl AggregateRecord {
     /// The typed row; a row this collector could not have written is an error, not a guess.
