@@ -118,15 +118,20 @@ fn channel_problems_land_on_their_row() {
 
 #[test]
 fn a_regex_is_left_to_the_collector() {
-    // The UI does not link the regex engine: a pattern that does not compile passes here and
-    // comes back in the 422's details as `condition.pattern`.
+    // The UI's own build does not link the regex engine: a pattern that does not compile passes
+    // here and comes back in the 422's details as `condition.pattern`. A workspace build
+    // unifies the collector's `regex-check` feature in, and then the form reports it itself.
     let r = RuleForm {
         condition: "message_regex".into(),
         pattern: "timeout (after".into(),
         threshold: "1".into(),
         ..filled()
     };
-    assert!(r.to_request().is_ok());
+    if tracewire_shared::api::monitoring::CHECKS_REGEX {
+        assert_eq!(paths(&r.to_request().unwrap_err()), ["condition.pattern"]);
+    } else {
+        assert!(r.to_request().is_ok());
+    }
     let empty = RuleForm {
         pattern: String::new(),
         ..r

@@ -11,6 +11,7 @@
 //! `channels[1].to[0]`) for the 422 `validation_failed` envelope.
 
 mod validate;
+pub use validate::CHECKS_REGEX;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

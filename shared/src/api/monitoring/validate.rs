@@ -17,6 +17,10 @@ pub const MAX_PENDING_EVALUATIONS: u32 = 1000;
 pub const MAX_THROTTLE_MINUTES: u32 = 30 * 1440;
 /// Most channels on one rule, and most recipients on one email channel.
 pub const MAX_CHANNELS: usize = 20;
+/// Whether [`AlertRuleRequest::validate`] compiles message-regex patterns (the `regex-check`
+/// feature): the collector does; the admin UI leaves it to the collector's 422. Features unify
+/// across a workspace build, so code that depends on the difference asks here.
+pub const CHECKS_REGEX: bool = cfg!(feature = "regex-check");
 #[cfg(feature = "regex-check")]
 /// Largest compiled message regex, so a rule cannot make the evaluator allocate without bound.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
