@@ -9,7 +9,6 @@ use crate::monitoring::aggregate::{AggregateRow, Quantiles, SeriesKey, SummaryRo
 use crate::monitoring::sketch::Sketch;
 use async_trait::async_trait;
 use tracewire_shared::api::monitoring::Period;
-use tracewire_shared::validate::Source;
 use uuid::Uuid;
 
 /// Which aggregate rows to read: one metric family over `[from_us, to_us)`, optionally one
@@ -203,25 +202,21 @@ pub(super) const SUMMARY_COLUMNS: &str = "id, project_id, source, metric_type, m
 impl SummaryRecord {
     /// The typed row, checked like [`AggregateRecord::into_row`].
     pub(super) fn into_row(self) -> StoreResult<SummaryRow> {
-        let corrupt = |what: &str| super::StoreError::Corrupt(format!("metric_aggregates: {what}"));
-        let source: Source = self.source.parse().map_err(|_| corrupt("source"))?;
-        let sketch = match &self.sketch {
-            Some(bytes) => Some(Sketch::from_bytes(bytes).map_err(|e| corrupt(&e.to_string()))?),
-            None => None,
-        };
+        let series = series_key(
+            self.project_id,
+            &self.source,
+            self.metric_type,
+            self.metric_name,
+            self.endpoint,
+        )?;
+        let sketch = self.sketch.as_deref().map(decode_sketch).transpose()?;
         let quantiles = match (self.p50, self.p95, self.p99) {
             (Some(p50), Some(p95), Some(p99)) => Some(Quantiles { p50, p95, p99 }),
             _ => None,
         };
         Ok(SummaryRow {
             id: Some(self.id),
-            series: SeriesKey {
-                project_id: self.project_id,
-                source,
-                metric_type: self.metric_type,
-                metric_name: self.metric_name,
-                endpoint: (!self.endpoint.is_empty()).then_some(self.endpoint),
-            },
+            series,
             unit: self.unit,
             period_start_us: self.period_start,
             count: u64::try_from(self.count).unwrap_or_default(),
@@ -235,25 +230,23 @@ impl SummaryRecord {
     }
 }
 
-/// The unique key of `metric_aggregates` (migration 0006), for `ON CONFLICT`.
+/// The unique key of `metric_aggregates` (migration 0008's column order), for `ON CONFLICT`.
 pub(super) const AGGREGATE_KEY: &str =
     "(aggregation_period, metric_type, metric_name, endpoint, period_start, source, project_id)";
 
 impl AggregateRecord {
     /// The typed row; a row this collector could not have written is an error, not a guess.
     pub(super) fn into_row(self) -> StoreResult<AggregateRow> {
-        let corrupt = |what: &str| super::StoreError::Corrupt(format!("metric_aggregates: {what}"));
         let period = Period::parse(&self.aggregation_period).ok_or_else(|| corrupt("period"))?;
-        let source: Source = self.source.parse().map_err(|_| corrupt("source"))?;
-        let sketch = Sketch::from_bytes(&self.sketch).map_err(|e| corrupt(&e.to_string()))?;
+        let sketch = decode_sketch(&self.sketch)?;
         Ok(AggregateRow {
-            series: SeriesKey {
-                project_id: self.project_id,
-                source,
-                metric_type: self.metric_type,
-                metric_name: self.metric_name,
-                endpoint: (!self.endpoint.is_empty()).then_some(self.endpoint),
-            },
+            series: series_key(
+                self.project_id,
+                &self.source,
+                self.metric_type,
+                self.metric_name,
+                self.endpoint,
+            )?,
             unit: self.unit,
             period,
             period_start_us: self.period_start,
@@ -262,4 +255,31 @@ impl AggregateRecord {
             sketch,
         })
     }
+}
+
+/// A stored row this collector could not have written: an error, not a guess.
+fn corrupt(what: &str) -> super::StoreError {
+    super::StoreError::Corrupt(format!("metric_aggregates: {what}"))
+}
+
+/// A stored sketch, decoded.
+pub(super) fn decode_sketch(bytes: &[u8]) -> StoreResult<Sketch> {
+    Sketch::from_bytes(bytes).map_err(|e| corrupt(&e.to_string()))
+}
+
+/// The series of a stored row (`endpoint` is '' when it has none).
+fn series_key(
+    project_id: Uuid,
+    source: &str,
+    metric_type: String,
+    metric_name: String,
+    endpoint: String,
+) -> StoreResult<SeriesKey> {
+    Ok(SeriesKey {
+        project_id,
+        source: source.parse().map_err(|_| corrupt("source"))?,
+        metric_type,
+        metric_name,
+        endpoint: (!endpoint.is_empty()).then_some(endpoint),
+    })
 }

@@ -7,6 +7,7 @@ use crate::monitoring::sketch::Sketch;
 use crate::store::dialect::Dialect;
 use crate::store::monitoring::{
     AGGREGATE_COLUMNS, AGGREGATE_KEY, AggregateRecord, SUMMARY_COLUMNS, SummaryRecord,
+    decode_sketch,
 };
 use crate::store::{self, MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow};
 use tracewire_shared::api::monitoring::Period;
@@ -56,9 +57,7 @@ impl MonitoringStore for This {
             qb.push(")");
             let rows: Vec<(Uuid, Vec<u8>)> = qb.build_query_as().fetch_all(self.pool()).await?;
             for (id, bytes) in rows {
-                let sketch = Sketch::from_bytes(&bytes)
-                    .map_err(|e| store::StoreError::Corrupt(format!("metric_aggregates: {e}")))?;
-                out.push((id, sketch));
+                out.push((id, decode_sketch(&bytes)?));
             }
         }
         Ok(out)

@@ -3,7 +3,6 @@
 
 use super::{Db, This};
 use crate::monitoring::aggregate::AggregateRow;
-use crate::monitoring::sketch::Sketch;
 use crate::store::dialect::Dialect;
 use crate::store::monitoring::{AGGREGATE_COLUMNS, AGGREGATE_KEY, AggregateRecord};
 use crate::store::{self, SlowQueryRow, SlowRequestRow, Store, WriteTx};
@@ -474,8 +473,7 @@ impl WriteTransaction {
                 }
                 continue;
             };
-            let stored = Sketch::from_bytes(&sketch)
-                .map_err(|e| store::StoreError::Corrupt(format!("metric_aggregates: {e}")))?;
+            let stored = crate::store::monitoring::decode_sketch(&sketch)?;
             let mut merged = row.clone();
             merged.count += u64::try_from(count).unwrap_or_default();
             merged.errors += u64::try_from(errors).unwrap_or_default();
