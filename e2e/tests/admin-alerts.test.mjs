@@ -97,10 +97,14 @@ test('alert rule: create through the form, fire on the demo checkout, history, t
   await page.getByRole('button', { name: 'Save rule' }).click();
   await page.getByText(/not a valid regular expression/).waitFor();
   await expectAccessible(page, 'rule form with errors');
+  await page.getByText('1 field is invalid').waitFor();
   await screenshots(page, 'alert-form-errors');
 
   // The real rule: the error rate of the failing checkout endpoint, to the webhook receiver.
+  // Another condition type leaves no message of the old one behind, summary included.
   await page.getByLabel('Condition').selectOption('error_rate');
+  await page.getByText('1 field is invalid').waitFor({ state: 'detached' });
+  assert.equal(await page.locator('form [role=alert]').count(), 0);
   await page.getByLabel('Endpoint (route template, empty for all)').fill('/api/checkout/fail');
   await page.getByLabel('Threshold (%)').fill('50');
   await page.getByLabel('Window (minutes)').fill('5');

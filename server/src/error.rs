@@ -34,7 +34,7 @@ pub enum Error {
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// Fields failed validation; every one is listed.
-    #[error("{} invalid field(s)", .0.len())]
+    #[error("{}", invalid_fields(.0.len()))]
     Validation(Vec<FieldError>),
     /// The key's token bucket is empty.
     #[error("rate limit exceeded; retry after {retry_after_secs} s")]
@@ -147,6 +147,14 @@ impl Error {
             Error::NotReady(_) => "unavailable",
             Error::Http { status, .. } => code_for_status(*status),
         }
+    }
+}
+
+/// The summary line of a validation error, in words a form can show above its fields.
+fn invalid_fields(n: usize) -> String {
+    match n {
+        1 => "1 field is invalid".to_owned(),
+        n => format!("{n} fields are invalid"),
     }
 }
 

@@ -119,10 +119,12 @@ fn Editor(rule: Option<AlertRule>) -> impl IntoView {
         });
     };
     let cond = Memo::new(move |_| form.with(|f| f.condition.clone()));
-    // Messages about another condition type's fields would be stale once the type changes.
+    // Messages about another condition type's fields, and the summary above them, would be
+    // stale once the type changes.
     Effect::new(move |_| {
         cond.track();
         errors.set(Vec::new());
+        failure.set(None);
     });
     let title = if id.is_some() {
         "Edit alert rule"
