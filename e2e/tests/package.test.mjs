@@ -75,3 +75,69 @@ test('shop page: a failing checkout joins the browser exception and the backend 
   for (const w of want) assert.ok(got.includes(w), `${w}\nin ${JSON.stringify(got, null, 1)}`);
   await page.close();
 });
+
+test('web vitals: each of the page load\'s vitals arrives once, with its page, trace and a plausible value', async () => {
+  const page = await stack.browser.context.newPage();
+  page.on('pageerror', () => {});
+  const metrics = [];
+  page.on('request', (r) => {
+    if (!r.url().includes('/api/v1/logging/logs') || r.method() !== 'POST') return;
+    try { metrics.push(...(JSON.parse(r.postData() || '{}').metrics || [])); } catch (_) { /* not a batch */ }
+  });
+  await page.goto(`${stack.demo.base}/?collector=${encodeURIComponent(stack.collector.base)}`);
+  await page.waitForSelector('#products button');
+  // The page load's trace, before any action starts a new one.
+  const traceId = (await page.textContent('#log')).match(/\[trace ([0-9a-f]{32})\] loaded/)?.[1];
+  assert.match(traceId || '', /^[0-9a-f]{32}$/);
+  // An interaction (for INP; it also starts a new trace, which the vitals do not take) and a
+  // layout shift (for CLS).
+  await page.click('#products button');
+  await page.evaluate(() => {
+    const p = document.createElement('p');
+    p.style.height = '300px';
+    p.textContent = 'shifted in';
+    document.body.prepend(p);
+  });
+  await page.waitForTimeout(300);
+  // Leaving the page hides it: the final values go with the page-hide (keepalive) send.
+  await page.goto('about:blank');
+  await waitFor('the web vitals batch', async () => metrics.length >= 5, { timeoutMs: 10_000, intervalMs: 100 }).catch(() => {});
+  const names = metrics.map((m) => m.metric_name).sort();
+  assert.deepEqual(names, ['CLS', 'FCP', 'INP', 'LCP', 'TTFB'], JSON.stringify(metrics, null, 1));
+  for (const m of metrics) {
+    assert.equal(m.metric_type, 'web_vital');
+    assert.equal(m.endpoint, '/');
+    assert.equal(m.trace_id, traceId, 'the trace of the page load');
+    assert.equal(m.tags.navigation_type, 'navigate');
+    const limit = m.metric_name === 'CLS' ? 1 : 10_000;
+    assert.ok(m.value >= 0 && m.value < limit, `${m.metric_name} ${m.value}`);
+    assert.equal(m.unit, m.metric_name === 'CLS' ? undefined : 'ms');
+  }
+  const byName = Object.fromEntries(metrics.map((m) => [m.metric_name, m.value]));
+  assert.ok(byName.CLS > 0, 'the shift counted');
+  assert.ok(byName.FCP <= byName.LCP, 'first paint before the largest');
+  // The collector stored them: the page's vitals are on the monitoring API.
+  await waitFor('the page\'s vitals on the collector', async () => {
+    const v = await stack.query.get('/api/v1/monitoring/web-vitals');
+    return (v.items || []).some((i) => i.page === '/' && i.metric === 'LCP' && i.count === 1);
+  }, { timeoutMs: 20_000, intervalMs: 250 });
+  await page.close();
+});
+
+test('web vitals: webVitals: false sends none', async () => {
+  const page = await stack.browser.context.newPage();
+  const metrics = [];
+  page.on('request', (r) => {
+    if (!r.url().includes('/api/v1/logging/logs') || r.method() !== 'POST') return;
+    try { metrics.push(...(JSON.parse(r.postData() || '{}').metrics || [])); } catch (_) { /* not a batch */ }
+  });
+  await page.goto(`${stack.demo.base}/?vitals=off&collector=${encodeURIComponent(stack.collector.base)}`);
+  await page.waitForSelector('#products button');
+  await page.click('#products button');
+  let sent = 0;
+  page.on('request', (r) => { if (r.url().includes('/api/v1/logging/logs')) sent++; });
+  await page.goto('about:blank');
+  await waitFor('the page-hide send', async () => sent > 0, { timeoutMs: 10_000, intervalMs: 100 }).catch(() => {});
+  assert.deepEqual(metrics, []);
+  await page.close();
+});

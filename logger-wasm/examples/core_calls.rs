@@ -13,9 +13,15 @@
 //! message (`hits`), encoded as the JS entry encodes them and handed over in chunks of 2,048
 //! calls, with the network cut and a flush every 10,000 calls. `baseline` only builds the
 //! chunks: subtract it to get the core's share.
+use serde_json::json;
 use std::fmt::Write;
 use tracewire_logger::core::calls::apply_chunk;
+use tracewire_logger::core::protocol::kind;
 use tracewire_logger::core::{Config, Core, MemoryStorage, XorShift};
+
+#[path = "../src/core/fixture.rs"]
+#[allow(dead_code)]
+mod fixture;
 
 const CALLS: usize = 100_000;
 const CHUNK: usize = 2048;
@@ -50,12 +56,10 @@ fn main() {
         } else {
             let _ = write!(message, "all miss {i}");
         }
-        let _ = write!(
-            text,
-            "ans{}:{message}o4:users3:ann5:itemsn}}n]",
-            message.len()
-        );
-        nums.extend([1.0, 3.0, f64::floor(now)]);
+        let call = json!([kind::INFO, message, {"user": "ann", "items": 3}, f64::floor(now)]);
+        let (t, n) = fixture::encode(&call);
+        text.push_str(&t);
+        nums.extend(n);
         if i % CHUNK == 0 || i % FLUSH_EVERY == 0 {
             if apply {
                 apply_chunk(&mut core, &text, &nums, now);

@@ -1,9 +1,11 @@
 // @tracewire/logger — hands queued calls to the wasm core as one string plus an array of
-// numbers (the format is documented in src/core/calls.rs). Walking JS objects from Rust would
+// numbers (the format is documented in src/core/encoded.rs; the call kinds and option slots
+// come from protocol.js, generated from src/core/protocol.rs). Walking JS objects from Rust would
 // cost one wasm-bindgen import per kind of access; this keeps the module's imports to a few.
 // Runs at idle time, off the call path. Bounded like the core expects: at most MAX_NODES
 // values per object and MAX_DEPTH levels, so huge or cyclic objects cost little.
 // Used by the entry (index.js) and the browser tests (tests/web.rs).
+import { CRITICAL, OPTIONS } from './protocol.js';
 
 /** Values taken from one object (fields, context); the rest becomes "[truncated]". */
 const MAX_NODES = 200;
@@ -57,7 +59,7 @@ export function encode(calls) {
       text += 'a';
       for (let i = 0; i < call.length; i++) {
         let v = call[i];
-        if (i === 1 && call[0] <= 4 && v instanceof Error) v = String(v.message); // message
+        if (i === 1 && call[0] <= CRITICAL && v instanceof Error) v = String(v.message); // message
         budget = MAX_NODES;
         enc(v, 0);
       }
@@ -70,11 +72,11 @@ export function encode(calls) {
 }
 
 /**
- * Encodes the init() options positionally, as src/core/calls.rs `config_from` reads them, with
- * the page's tab suffix (host.js claimOutbox) last.
+ * Encodes the init() options positionally, in the slots of protocol.js OPTIONS (as
+ * src/core/calls.rs `config_from` reads them), with the page's tab suffix (host.js
+ * claimOutbox) in the last.
  */
 export function encodeOptions(o, tab) {
-  return encode([[o.endpoint, o.key, o.batchSize, o.flushIntervalMs, o.dedupWindowMs, o.maxRetries,
-    o.retryDelayMs, o.maxBufferedEntries, o.maxBufferedBytes, o.sampleRate,
-    typeof o.minLevel === 'string' ? o.minLevel.trim() : o.minLevel, o.redactKeys, o.context, tab]]);
+  return encode([OPTIONS.map((k) => (k === 'tab' ? tab
+    : k === 'minLevel' && typeof o.minLevel === 'string' ? o.minLevel.trim() : o[k]))]);
 }

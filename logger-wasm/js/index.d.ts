@@ -28,6 +28,8 @@ export interface InitOptions {
   instrumentFetch?: boolean;
   /** Capture window errors and unhandled rejections. Default true. */
   captureErrors?: boolean;
+  /** Send the page load's web vitals (LCP, INP, CLS, FCP, TTFB) as metrics. Default true. */
+  webVitals?: boolean;
   /** Logs below this level are ignored. Default "DEBUG". */
   minLevel?: 'DEBUG' | 'INFO' | 'WARNING' | 'WARN' | 'ERROR' | 'CRITICAL' | 'FATAL' | Lowercase<'DEBUG' | 'INFO' | 'WARNING' | 'WARN' | 'ERROR' | 'CRITICAL' | 'FATAL'>;
   /** Fraction of log entries kept (exceptions always kept); drops are counted. Default 1. */

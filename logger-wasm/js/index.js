@@ -9,9 +9,14 @@
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, {
   create, ingest, poll, outcome, nextWake, pendingBatches as pendingCount,
-} from './wasm.js';
+} from './tracewire_logger.js';
 import { claimOutbox, driver, hostRandom } from './host.js';
 import { encode, encodeOptions } from './encode.js';
+import {
+  DEBUG, INFO, WARNING, ERROR, CRITICAL, EXCEPTION, REQUEST, TRACE, USER, DROPPED, ONLINE, FLUSH,
+  ADOPT, VITAL,
+} from './protocol.js';
+import { watchVitals } from './vitals.js';
 
 const INGEST_PATH = '/api/v1/logging/logs';
 /** Calls kept while the module loads (or before init()); beyond it they are counted as dropped. */
@@ -49,6 +54,10 @@ function randomHex(n) {
 // The page's trace starts at import, so requests made before the module loads carry it.
 let traceId = randomHex(16);
 const bootTrace = traceId;
+/** The page load's path: web vitals belong to it, whatever the app navigates to later. */
+const bootPath = pagePath();
+/** Reports the final web vitals (vitals.js); set by init() unless `webVitals: false`. */
+let vitalsHidden = null;
 
 function scheduleDrain() {
   if (drainScheduled || !created) return;
@@ -62,8 +71,8 @@ function drain() {
   if (!created || pending.length === 0) return;
   try {
     const calls = pending.splice(0, pending.length);
-    // The drop count and the online flag travel as calls (kinds 9, 10), not exports of their own.
-    if (droppedBeforeReady) { calls.unshift([9, droppedBeforeReady]); droppedBeforeReady = 0; }
+    // The drop count and the online flag travel as calls, not exports of their own.
+    if (droppedBeforeReady) { calls.unshift([DROPPED, droppedBeforeReady]); droppedBeforeReady = 0; }
     const [t, n] = encode(calls);
     ingest(t, n, Date.now());
     io.wake();
@@ -81,15 +90,15 @@ function push(call) {
 }
 
 /** Logs at DEBUG. */
-export function debug(message, fields) { push([0, message, fields && { ...fields }, Date.now()]); }
+export function debug(message, fields) { push([DEBUG, message, fields && { ...fields }, Date.now()]); }
 /** Logs at INFO. */
-export function info(message, fields) { push([1, message, fields && { ...fields }, Date.now()]); }
+export function info(message, fields) { push([INFO, message, fields && { ...fields }, Date.now()]); }
 /** Logs at WARNING. */
-export function warn(message, fields) { push([2, message, fields && { ...fields }, Date.now()]); }
+export function warn(message, fields) { push([WARNING, message, fields && { ...fields }, Date.now()]); }
 /** Logs at ERROR. */
-export function error(message, fields) { push([3, message, fields && { ...fields }, Date.now()]); }
+export function error(message, fields) { push([ERROR, message, fields && { ...fields }, Date.now()]); }
 /** Logs at CRITICAL. */
-export function critical(message, fields) { push([4, message, fields && { ...fields }, Date.now()]); }
+export function critical(message, fields) { push([CRITICAL, message, fields && { ...fields }, Date.now()]); }
 
 function pagePath() { try { return g.location ? g.location.pathname : undefined; } catch (_) { return undefined; } }
 
@@ -100,17 +109,17 @@ export function captureException(err, context) {
     const type = e ? (e.name || (e.constructor && e.constructor.name) || 'Error') : typeof err === 'string' ? 'Error' : 'NonErrorThrown';
     let message;
     try { message = e ? e.message : typeof err === 'string' ? err : JSON.stringify(err); } catch (_) { message = String(err); }
-    push([5, type, message, e && typeof e.stack === 'string' ? e.stack : undefined, context, Date.now(), pagePath()]);
+    push([EXCEPTION, type, message, e && typeof e.stack === 'string' ? e.stack : undefined, context, Date.now(), pagePath()]);
   } catch (_) { /* never throw */ }
 }
 
 /** Attaches a user id to every later entry (null clears it). */
-export function setUser(id) { push([8, id == null ? '' : String(id)]); }
+export function setUser(id) { push([USER, id == null ? '' : String(id)]); }
 
 /** Starts a new trace (e.g. on a client-side navigation); returns its id. */
 export function newTrace() {
   traceId = randomHex(16);
-  push([7, traceId]);
+  push([TRACE, traceId]);
   return traceId;
 }
 
@@ -125,7 +134,7 @@ function onError(ev) {
   if (options.captureErrors === false) return;
   try {
     if (ev.error) captureException(ev.error);
-    else push([5, 'Error', ev.message || 'Script error', ev.filename ? `at ${ev.filename}:${ev.lineno}:${ev.colno}` : undefined, undefined, Date.now(), pagePath()]);
+    else push([EXCEPTION, 'Error', ev.message || 'Script error', ev.filename ? `at ${ev.filename}:${ev.lineno}:${ev.colno}` : undefined, undefined, Date.now(), pagePath()]);
   } catch (_) { /* never throw */ }
 }
 function onRejection(ev) {
@@ -149,7 +158,7 @@ function isOwn(url) { return ingestPrefix !== null && url.href.startsWith(ingest
 function logRequest(method, url, status, started, span) {
   // In whole microseconds: a difference of two clock readings prints as 12.300000000000182.
   const ms = Math.round(((g.performance ? performance.now() : Date.now()) - started) * 1000) / 1000;
-  push([6, method, url.pathname, status, ms, span, Date.now()]);
+  push([REQUEST, method, url.pathname, status, ms, span, Date.now()]);
 }
 
 function patchFetch() {
@@ -205,16 +214,18 @@ function patchXhr() {
 }
 
 // ---- page lifecycle ----------------------------------------------------------------------
-function onHide() { try { drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ } }
+function onHide() {
+  try { if (vitalsHidden) vitalsHidden(); drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ }
+}
 function onVisibility() { if (g.document && g.document.visibilityState === 'hidden') onHide(); }
 /** Hands the core one call of `kind` (with `arg`) at `now`: see src/core/calls.rs. */
 const call = (kind) => (now, arg) => { const [t, n] = encode([[kind, arg]]); ingest(t, n, now); };
 function setOnline(on) {
-  try { if (created) { call(10)(Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
+  try { if (created) { call(ONLINE)(Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
 }
 /** This tab now drains the shared offline buffer (the tab that did closed): adopt its batches. */
 function takeOver() {
-  try { if (created && !closed) { call(12)(Date.now()); io.wake(); } } catch (_) { /* never throw */ }
+  try { if (created && !closed) { call(ADOPT)(Date.now()); io.wake(); } } catch (_) { /* never throw */ }
 }
 function onOnline() { setOnline(true); }
 function onOffline() { setOnline(false); }
@@ -240,6 +251,12 @@ export function init(opts = {}) {
   options = opts || {};
   propagate = Array.isArray(options.propagateTo) ? options.propagateTo : null;
   try {
+    if (options.webVitals !== false) {
+      vitalsHidden = watchVitals((name, value, navigationType) =>
+        push([VITAL, name, value, bootPath, navigationType, bootTrace, Date.now()]));
+    }
+  } catch (_) { /* no Performance API: no vitals */ }
+  try {
     const base = String(options.endpoint || '').replace(/\/+$/, '');
     const full = base.endsWith(INGEST_PATH) ? base : base + INGEST_PATH;
     ingestPrefix = resolveUrl(full) ? resolveUrl(full).href : full;
@@ -247,20 +264,25 @@ export function init(opts = {}) {
   let source = options.wasm;
   try {
     if (!source && unpatchedFetch) {
-      source = unpatchedFetch.call(g, new URL('./tracewire_logger_bg.wasm', import.meta.url));
+      // A missing file is the usual set-up mistake (a bundler that did not copy the .wasm):
+      // say so, rather than let the compiler choke on an HTML error page.
+      source = unpatchedFetch.call(g, new URL('./tracewire_logger_bg.wasm', import.meta.url)).then((r) => {
+        if (!r.ok) throw new Error(`${r.status} fetching ${r.url}`);
+        return r;
+      });
     }
   } catch (_) { source = undefined; }
   // The outbox lock is settled before the core loads the stored batches (host.js).
   const claimed = options.offlineStorage !== false ? claimOutbox(options.key, takeOver) : null;
-  ready = initWasm(source)
+  ready = initWasm({ module_or_path: source })
     .then(() => claimed)
     .then((tab) => {
       const [t, n] = encodeOptions(options, tab);
       create(t, n, options.offlineStorage !== false, Date.now());
       created = true;
-      io = driver({ poll, outcome, nextWake, flush: call(11), pendingBatches: pendingCount });
-      pending.unshift([7, bootTrace]);
-      if (g.navigator && g.navigator.onLine === false) pending.unshift([10, false]);
+      io = driver({ poll, outcome, nextWake, flush: call(FLUSH), pendingBatches: pendingCount });
+      pending.unshift([TRACE, bootTrace]);
+      if (g.navigator && g.navigator.onLine === false) pending.unshift([ONLINE, false]);
       drain();
       io.wake();
     })

@@ -49,6 +49,18 @@ extern "C" {
     fn encode_options(options: &JsValue) -> Array;
 }
 
+/// The generated protocol module the encoder imports (its copy must sit beside the encoder's,
+/// which importing it here also ensures).
+#[wasm_bindgen(module = "/js/protocol.js")]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = FLUSH)]
+    static JS_FLUSH: f64;
+}
+
+#[path = "../src/core/fixture.rs"]
+#[allow(dead_code)]
+mod fixture;
+
 /// `[text, numbers]` as the encoder returns them.
 fn unpack(encoded: &Array) -> (String, Vec<f64>) {
     let text = encoded.get(0).as_string().unwrap_or_default();
@@ -81,10 +93,15 @@ fn js_core() -> JsCore {
         "nextWake",
         Closure::<dyn Fn() -> f64>::new(web::next_wake).into_js_value(),
     );
-    // flush() is call 11 of the ingest chunk (`[11]` encoded), as in the entry.
+    // flush() is a FLUSH call of the ingest chunk, encoded by the entry's encoder.
     set(
         "flush",
-        Closure::<dyn Fn(f64)>::new(|now| web::ingest("an]", &[11.0], now)).into_js_value(),
+        Closure::<dyn Fn(f64)>::new(|now| {
+            let call = Array::of1(&Array::of1(&JS_FLUSH.with(|k| *k).into()));
+            let (text, nums) = unpack(&encode(&call));
+            web::ingest(&text, &nums, now);
+        })
+        .into_js_value(),
     );
     set(
         "pendingBatches",
@@ -464,4 +481,21 @@ async fn a_batch_goes_out_on_its_interval_without_flush() {
     );
     assert_eq!(l.pending_batches(), 0);
     l.shutdown();
+}
+
+/// The fixtures of the native tests (`core::fixture`) encode as the entry's encoder does, and
+/// the generated protocol module carries the core's kinds: both sides of the hand-over agree.
+#[wasm_bindgen_test]
+fn the_native_fixtures_and_the_protocol_match_the_entrys_encoder() {
+    use serde_json::json;
+    use tracewire_logger::core::protocol::kind;
+    let calls = json!([
+        [kind::INFO, "mé😀ssage", {"items": 3, "price": 12.5, "tags": ["a", null, true]}, 1764000000000u64],
+        [kind::EXCEPTION, "TypeError", "x is undefined", null, {"a": {"b": [false, -2]}}, 1, "/cart"],
+        [kind::VITAL, "CLS", 0.0123, "/", "navigate", "0af7651916cd43dd8448eb211c80319c", 2],
+    ]);
+    let js_calls = JSON::parse(&calls.to_string()).expect("valid JSON");
+    let from_js = unpack(&encode(js_calls.unchecked_ref()));
+    assert_eq!(from_js, fixture::chunk(&calls));
+    assert_eq!(JS_FLUSH.with(|k| *k), f64::from(kind::FLUSH));
 }

@@ -2,10 +2,13 @@
 // the action makes and the backend's logs of that request share one trace id shown on the page.
 import * as tracewire from '@tracewire/logger';
 
-// `?collector=` points the page at another collector (tests run one on a free port).
-const collector = new URLSearchParams(location.search).get('collector') || 'http://127.0.0.1:8080';
+// `?collector=` points the page at another collector (tests run one on a free port);
+// `?vitals=off` turns web vitals off.
+const params = new URLSearchParams(location.search);
+const collector = params.get('collector') || 'http://127.0.0.1:8080';
 tracewire.init({
   endpoint: collector,
+  webVitals: params.get('vitals') !== 'off',
   key: 'tw_demo_key',
   propagateTo: [location.origin],
   flushIntervalMs: 1000,

@@ -8,8 +8,9 @@ use super::config::Config;
 use super::drops::DropKind;
 use super::encoded::{Encoded, MAX_ARGS, Reader};
 use super::engine::Core;
-use super::entry::{ExceptionInput, LogInput, RequestInfo};
+use super::entry::{ExceptionInput, LogInput, RequestInfo, VitalInput};
 use super::json::write_str;
+use super::protocol::{kind, slot};
 use super::redact::{KeyRedactor, REDACTED};
 use tracewire_shared::Level;
 
@@ -21,18 +22,20 @@ pub fn apply_chunk(core: &mut Core, text: &str, nums: &[f64], now: f64) {
     }
 }
 
-/// Applies one call. Kinds: 0–4 log levels `[k, message, fields, at]`; 5 exception
-/// `[5, type, message, stack, context, at, path]`; 6 request `[6, method, path, status,
-/// durationMs, spanId, at]`; 7 trace `[7, traceIdHex]`; 8 user `[8, id]`; 9 calls the entry's
-/// queue dropped `[9, count]`; 10 `online`/`offline` `[10, online]`; 11 `flush()` `[11]`;
-/// 12 this tab now drains the shared buffer `[12]` ([`Core::adopt`]). Unknown kinds are ignored. (9–11 ride in the chunk rather than being exports of their own:
-/// each export costs a shim in the module and a wrapper in the glue.)
+/// Applies one call; its kind and arguments are those of [`super::protocol::kind`]. Unknown
+/// kinds are ignored. (FLUSH, ONLINE, DROPPED and ADOPT ride in the chunk rather than being
+/// exports of their own: each export costs a shim in the module and a wrapper in the glue.)
 pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
     let [kind, a1, a2, a3, a4, a5, a6, _] = *call;
     let at = |v: Encoded<'_>| v.num().unwrap_or(now);
     let data = |v: Encoded<'a>| (!v.is_null()).then_some(v);
-    match kind.num().unwrap_or(-1.0) as i32 {
-        k @ 0..=4 => {
+    // Negative, NaN or missing: no kind (`as` would make a negative number 0, DEBUG).
+    match kind
+        .num()
+        .filter(|k| *k >= 0.0)
+        .map_or(u8::MAX, |k| k as u8)
+    {
+        k @ kind::DEBUG..=kind::CRITICAL => {
             let message = a1.text(core.redactor());
             core.log(
                 LogInput {
@@ -46,7 +49,7 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
                 now,
             )
         }
-        5 => {
+        kind::EXCEPTION => {
             let message = a2.text(core.redactor());
             core.exception(
                 ExceptionInput {
@@ -60,7 +63,7 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
                 now,
             )
         }
-        6 => {
+        kind::REQUEST => {
             let status = a3.num().filter(|s| *s > 0.0).map(|s| s as u16);
             let level = match status {
                 Some(s) if s < 400 => Level::Info,
@@ -90,32 +93,55 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
                 now,
             );
         }
-        7 => {
+        kind::TRACE => {
             if let Some(hex) = a1.str() {
                 core.set_trace(hex);
             }
         }
-        8 => core.set_user(a1.non_empty()),
-        9 => {
+        kind::USER => core.set_user(a1.non_empty()),
+        kind::DROPPED => {
             let n = a1.num().filter(|n| n.is_finite() && *n > 0.0);
             core.record_dropped(DropKind::QueueFull, n.map_or(0, |n| n as u64));
         }
-        10 => core.set_online(a1.text == "t", now),
-        11 => core.flush(now),
-        12 => core.adopt(),
+        kind::ONLINE => core.set_online(a1.text == "t", now),
+        kind::FLUSH => core.flush(now),
+        kind::ADOPT => core.adopt(),
+        kind::VITAL => core.vital(
+            VitalInput {
+                name: a1.str().unwrap_or(""),
+                value: a2,
+                path: a3.str(),
+                navigation_type: a4.str(),
+                trace_id: a5.str(),
+                at_ms: at(a6),
+            },
+            now,
+        ),
         _ => {}
     }
 }
 
-/// Settings from the `init()` options as the entry encodes them, positionally: `[endpoint,
-/// key, batchSize, flushIntervalMs, dedupWindowMs, maxRetries, retryDelayMs,
-/// maxBufferedEntries, maxBufferedBytes, sampleRate, minLevel, redactKeys, context, tab]`
-/// (`tab`: the page's key suffix, 0–65535, chosen by `js/host.js`).
+/// Settings from the `init()` options as the entry encodes them, positionally in the slots of
+/// [`super::protocol::OPTIONS`] (`tab`: the page's key suffix, 0–65535, chosen by `js/host.js`).
 /// Anything missing or of the wrong type keeps its default rather than failing, because the
 /// logger must never break the page it watches. The context is written to JSON here, once,
 /// redacted with the configured keys; the first `context.userId` is the user, and every
 /// `userId` leaves the context.
 pub fn config_from(text: &str, nums: &[f64]) -> Config {
+    const ENDPOINT: usize = slot("endpoint");
+    const KEY: usize = slot("key");
+    const BATCH_SIZE: usize = slot("batchSize");
+    const FLUSH_INTERVAL: usize = slot("flushIntervalMs");
+    const DEDUP_WINDOW: usize = slot("dedupWindowMs");
+    const MAX_RETRIES: usize = slot("maxRetries");
+    const RETRY_DELAY: usize = slot("retryDelayMs");
+    const MAX_ENTRIES: usize = slot("maxBufferedEntries");
+    const MAX_BYTES: usize = slot("maxBufferedBytes");
+    const SAMPLE_RATE: usize = slot("sampleRate");
+    const MIN_LEVEL: usize = slot("minLevel");
+    const REDACT_KEYS: usize = slot("redactKeys");
+    const CONTEXT: usize = slot("context");
+    const TAB: usize = slot("tab");
     let mut cfg = Config::default();
     let mut r = Reader::new(text, nums);
     if r.tag() != Some(b'a') {
@@ -127,27 +153,26 @@ pub fn config_from(text: &str, nums: &[f64]) -> Config {
             break;
         };
         let s = v.str();
-        match (i, v.num()) {
-            (0, _) => cfg.endpoint = s.unwrap_or("").to_owned(),
-            (1, _) => cfg.key = s.unwrap_or("").to_owned(),
-            (2..=9 | 13, Some(n)) if n.is_finite() => match i {
-                2 => cfg.batch_size = n.max(1.0) as usize,
-                3 => cfg.flush_interval_ms = n,
-                4 => cfg.dedup_window_ms = n,
-                5 => cfg.max_retries = n.max(0.0) as u32,
-                6 => cfg.retry_delay_ms = n,
-                7 => cfg.max_buffered_entries = n.max(0.0) as usize,
-                8 => cfg.max_buffered_bytes = n.max(0.0) as usize,
-                9 => cfg.sample_rate = n,
-                // The glue passes 0–65535; anything else saturates, still a valid suffix.
-                _ => cfg.tab = Some(n as u16),
-            },
-            (10, _) => {
+        let n = v.num().filter(|n| n.is_finite());
+        match (i, n) {
+            (ENDPOINT, _) => cfg.endpoint = s.unwrap_or("").to_owned(),
+            (KEY, _) => cfg.key = s.unwrap_or("").to_owned(),
+            (BATCH_SIZE, Some(n)) => cfg.batch_size = n.max(1.0) as usize,
+            (FLUSH_INTERVAL, Some(n)) => cfg.flush_interval_ms = n,
+            (DEDUP_WINDOW, Some(n)) => cfg.dedup_window_ms = n,
+            (MAX_RETRIES, Some(n)) => cfg.max_retries = n.max(0.0) as u32,
+            (RETRY_DELAY, Some(n)) => cfg.retry_delay_ms = n,
+            (MAX_ENTRIES, Some(n)) => cfg.max_buffered_entries = n.max(0.0) as usize,
+            (MAX_BYTES, Some(n)) => cfg.max_buffered_bytes = n.max(0.0) as usize,
+            (SAMPLE_RATE, Some(n)) => cfg.sample_rate = n,
+            // The glue passes 0–65535; anything else saturates, still a valid suffix.
+            (TAB, Some(n)) => cfg.tab = Some(n as u16),
+            (MIN_LEVEL, _) => {
                 if let Some(level) = s.and_then(parse_level) {
                     cfg.min_level = level;
                 }
             }
-            (11, _) => {
+            (REDACT_KEYS, _) => {
                 let mut keys = v.reader();
                 if keys.tag() == Some(b'a') {
                     while let Some(k) = keys.value() {
@@ -157,7 +182,7 @@ pub fn config_from(text: &str, nums: &[f64]) -> Config {
                     }
                 }
             }
-            (12, _) => {
+            (CONTEXT, _) => {
                 let redactor = KeyRedactor::new(&cfg.redact_keys);
                 let mut members = v.reader();
                 let mut user_seen = false;
@@ -203,108 +228,152 @@ pub fn parse_level(s: &str) -> Option<Level> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::core::fixture::{chunk, encode};
+    use crate::core::protocol::OPTIONS;
+    use crate::core::{MemoryStorage, XorShift};
+    use serde_json::{Value, json};
+
+    /// `options` (by name) in the slots the entry encodes them into.
+    fn config(options: Value) -> Config {
+        let slots: Vec<Value> = OPTIONS.iter().map(|k| options[*k].clone()).collect();
+        let (text, nums) = encode(&Value::Array(slots));
+        config_from(&text, &nums)
+    }
+
+    fn core_with(cfg: Config) -> Core {
+        let (storage, rng) = (Box::new(MemoryStorage::new()), Box::new(XorShift::new(1)));
+        Core::new(cfg, storage, rng, 0.0)
+    }
+
+    fn apply_json(core: &mut Core, calls: Value) {
+        let (text, nums) = chunk(&calls);
+        apply_chunk(core, &text, &nums, 0.0);
+    }
+
+    /// The body of the one batch everything queued so far is cut into.
+    fn batch(core: &mut Core) -> Value {
+        core.flush(0.0);
+        let body = core.poll(0.0).expect("a batch").body;
+        serde_json::from_str(&body).expect("valid JSON")
+    }
 
     #[test]
-    fn options_are_read_positionally_and_wrong_types_keep_defaults() {
-        let text =
-            "as1:es1:kns2:10nzzzzzs4:warnas1:x]o6:userIds3:ann3:apps1:a1:xn6:userIds3:bob}n]";
-        let cfg = config_from(text, &[3.0, f64::NAN, 2.0, 4660.0]);
+    fn options_are_read_by_slot_and_wrong_types_keep_defaults() {
+        let cfg = config(json!({
+            "endpoint": "e", "key": "k", "batchSize": 3, "flushIntervalMs": "soon",
+            "dedupWindowMs": f64::NAN, "maxRetries": 2, "minLevel": "warn", "redactKeys": ["x"],
+            "context": {"userId": "ann", "app": "a", "x": 1, "zuserId": "bob"}, "tab": 4660,
+        }));
         assert_eq!(cfg.tab, Some(0x1234));
         assert_eq!((cfg.endpoint.as_str(), cfg.key.as_str()), ("e", "k"));
-        assert_eq!(cfg.batch_size, 3);
+        assert_eq!((cfg.batch_size, cfg.max_retries), (3, 2));
         assert_eq!(cfg.flush_interval_ms, Config::default().flush_interval_ms);
         assert_eq!(cfg.dedup_window_ms, Config::default().dedup_window_ms);
         assert_eq!(cfg.min_level, Level::Warning);
         assert_eq!(cfg.redact_keys, vec!["x".to_owned()]);
-        // The first userId is the user; every userId leaves the context; `x` is redacted.
+        // The userId is the user and leaves the context; `x` is redacted.
         assert_eq!(cfg.user_id.as_deref(), Some("ann"));
         let redacted = format!("\"{REDACTED}\"");
         assert_eq!(
             cfg.context,
             vec![
                 ("app".to_owned(), "\"a\"".to_owned()),
-                ("x".to_owned(), redacted)
+                ("x".to_owned(), redacted),
+                ("zuserId".to_owned(), "\"bob\"".to_owned()),
             ]
         );
-        assert_eq!(
-            config_from("", &[]).batch_size,
-            Config::default().batch_size
-        );
-        assert_eq!(
-            config_from("q", &[]).batch_size,
-            Config::default().batch_size
-        );
+        for malformed in ["", "q"] {
+            let batch_size = config_from(malformed, &[]).batch_size;
+            assert_eq!(batch_size, Config::default().batch_size);
+        }
     }
 
     #[test]
     fn drop_counts_and_the_online_flag_arrive_as_calls() {
-        use crate::core::{MemoryStorage, XorShift};
-        let (storage, rng) = (Box::new(MemoryStorage::new()), Box::new(XorShift::new(1)));
-        let mut core = Core::new(Config::default(), storage, rng, 0.0);
-        // [9, 3], [10, false], [1, "m"]
-        apply_chunk(&mut core, "ann]anf]ans1:m]", &[9.0, 3.0, 10.0, 1.0], 0.0);
+        let mut core = core_with(Config::default());
+        apply_json(
+            &mut core,
+            json!([[kind::DROPPED, 3], [kind::ONLINE, false], [kind::INFO, "m"]]),
+        );
         assert_eq!(core.unreported_drops().queue_full, 3);
         core.flush(0.0);
         assert!(core.poll(0.0).is_none(), "offline: nothing is sent");
-        apply_chunk(&mut core, "ant]", &[10.0], 0.0);
+        apply_json(&mut core, json!([[kind::ONLINE, true]]));
         assert!(core.poll(0.0).is_some(), "online again: the batch goes");
     }
 
     #[test]
     fn fields_merge_over_the_context_and_non_string_messages_become_json() {
-        use crate::core::{MemoryStorage, XorShift};
-        let (storage, rng) = (Box::new(MemoryStorage::new()), Box::new(XorShift::new(1)));
-        // context {app: "shop", token: "t0", page: "/"}
-        let cfg = config_from("azzzzzzzzzzzzo3:apps4:shop5:tokens2:t04:pages1:/}]", &[]);
-        let mut core = Core::new(cfg, storage, rng, 0.0);
-        // [1, {n: 2}, {page: "/cart", secret: "s"}], [1, "bare"], [1, "list", [1]]
-        apply_chunk(
+        let cfg = config(json!({"context": {"app": "shop", "page": "/", "token": "t0"}}));
+        let mut core = core_with(cfg);
+        apply_json(
             &mut core,
-            "ano1:nn}o4:pages5:/cart6:secrets1:s}]ans4:bare]ans4:listan]]",
-            &[1.0, 2.0, 1.0, 1.0, 1.0],
-            0.0,
+            json!([
+                [kind::INFO, {"n": 2}, {"page": "/cart", "secret": "s"}],
+                [kind::INFO, "bare"],
+                [kind::INFO, "list", [1]],
+            ]),
         );
-        core.flush(0.0);
-        let body = core.poll(0.0).expect("a batch").body;
-        let batch: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+        let batch = batch(&mut core);
         let logs = batch["logs"].as_array().expect("logs");
         assert_eq!(logs[0]["message"], r#"{"n":2}"#);
         assert_eq!(
             logs[0]["extra_data"],
-            serde_json::json!({"page": "/cart", "secret": REDACTED, "app": "shop", "token": REDACTED})
+            json!({"page": "/cart", "secret": REDACTED, "app": "shop", "token": REDACTED})
         );
         assert_eq!(
             logs[1]["extra_data"],
-            serde_json::json!({"app": "shop", "token": REDACTED, "page": "/"})
+            json!({"app": "shop", "token": REDACTED, "page": "/"})
         );
-        assert_eq!(logs[2]["extra_data"], serde_json::json!([1]));
+        assert_eq!(logs[2]["extra_data"], json!([1]));
     }
 
     #[test]
     fn request_durations_are_copied_as_printed_and_never_negative() {
-        use crate::core::{MemoryStorage, XorShift};
-        let (storage, rng) = (Box::new(MemoryStorage::new()), Box::new(XorShift::new(1)));
-        let mut core = Core::new(Config::default(), storage, rng, 0.0);
-        // [6, "GET", "/a", 200, <duration>, null, 0] with 12.345 (printed), 7, -1 and "x".
-        let text = ["d6:12.345", "n", "n", "s1:x"]
-            .map(|d| format!("ans3:GETs2:/an{d}zn]"))
-            .concat();
-        let nums = [
-            [6.0, 200.0, 12.345, 0.0].as_slice(),
-            &[6.0, 200.0, 7.0, 0.0],
-            &[6.0, 200.0, -1.0, 0.0],
-            &[6.0, 200.0, 0.0],
-        ]
-        .concat();
-        apply_chunk(&mut core, &text, &nums, 0.0);
-        core.flush(0.0);
-        let body = core.poll(0.0).expect("a batch").body;
-        let batch: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+        let mut core = core_with(Config::default());
+        let calls: Vec<Value> = [json!(12.345), json!(7), json!(-1), json!("x")]
+            .into_iter()
+            .map(|d| json!([kind::REQUEST, "GET", "/a", 200, d, null, 0]))
+            .collect();
+        apply_json(&mut core, Value::Array(calls));
+        let batch = batch(&mut core);
         let logs = batch["logs"].as_array().expect("logs");
         let durations: Vec<_> = logs.iter().map(|l| l["duration_ms"].to_string()).collect();
         // -1 and "x" both become 0, so those two entries are one with a count of 2.
         assert_eq!(durations, ["12.345", "7", "0"]);
         assert_eq!(logs[2]["dedup_count"], 2);
+    }
+
+    #[test]
+    fn web_vitals_become_metrics_of_the_page_load() {
+        let mut core = core_with(Config::default());
+        let trace = "0af7651916cd43dd8448eb211c80319c";
+        apply_json(
+            &mut core,
+            json!([
+                [kind::VITAL, "LCP", 1234.5, "/cart", "navigate", trace, 0],
+                [kind::VITAL, "CLS", 0.05, "/cart", "reload", trace, 0],
+                [kind::VITAL, "INP", -3, "/cart", "navigate", trace, 0],
+                [kind::VITAL, "TTFB", "slow", "/cart", "navigate", trace, 0],
+                [kind::INFO, "m"],
+            ]),
+        );
+        let batch = batch(&mut core);
+        assert_eq!(batch["logs"].as_array().map(Vec::len), Some(1));
+        let metrics = batch["metrics"].as_array().expect("metrics");
+        assert_eq!(
+            metrics.len(),
+            2,
+            "a negative or non-numeric value is left out"
+        );
+        assert_eq!(
+            metrics[0],
+            json!({"metric_type": "web_vital", "metric_name": "LCP", "value": 1234.5,
+                   "unit": "ms", "timestamp": "1970-01-01T00:00:00.000Z", "endpoint": "/cart",
+                   "trace_id": trace, "tags": {"navigation_type": "navigate"}})
+        );
+        assert_eq!(metrics[1]["value"], 0.05);
+        assert!(metrics[1].get("unit").is_none(), "CLS has no unit");
     }
 
     #[test]

@@ -352,6 +352,8 @@ impl<'a> Reader<'a> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::core::fixture::encode;
+    use serde_json::json;
 
     /// The JSON each value of an encoded chunk writes (no sensitive keys involved).
     fn json_all(text: &str, nums: &[f64]) -> Vec<String> {
@@ -368,6 +370,7 @@ mod tests {
 
     #[test]
     fn writes_every_kind_of_value() {
+        // The format itself, hand-written: two members may share a key (JS objects cannot).
         let v = json_all("ad3:1.5s2:hiztfa]o1:kn1:kas0:]}]", &[1.5, -3.0]);
         assert_eq!(
             v,
@@ -452,15 +455,17 @@ mod tests {
     #[test]
     fn sensitive_keys_and_card_numbers_are_redacted_at_any_depth() {
         let r = KeyRedactor::new(&["custom".to_owned()]);
-        // {user: "ann", nested: [{Password: "hunter2", n: {x: 1}}], card: "…", My_Custom: [1]}
-        let text = "o4:users3:ann6:nestedao8:Passwords7:hunter21:no1:xn}}]\
-                    4:cards19:4111 1111 1111 11119:My_Customan]}";
+        let (text, nums) = encode(&json!({
+            "user": "ann", "nested": [{"Password": "hunter2", "n": {"x": 1}}],
+            "card": "4111 1111 1111 1111", "My_Custom": [1],
+        }));
         let mut out = String::new();
-        assert!(Encoded::new(text, &[1.0, 2.0]).write_json(&mut out, &r, None));
+        assert!(Encoded::new(&text, &nums).write_json(&mut out, &r, None));
+        // (the fixture writes keys in sorted order)
         assert_eq!(
             out,
             format!(
-                r#"{{"user":"ann","nested":[{{"Password":"{REDACTED}","n":{{"x":1}}}}],"card":"{REDACTED}","My_Custom":"{REDACTED}"}}"#
+                r#"{{"My_Custom":"{REDACTED}","card":"{REDACTED}","nested":[{{"Password":"{REDACTED}","n":{{"x":1}}}}],"user":"ann"}}"#
             )
         );
     }
@@ -468,9 +473,13 @@ mod tests {
     #[test]
     fn card_numbers_inside_text_are_redacted_and_need_luhn() {
         let r = KeyRedactor::new(&[]);
-        let text = "as35:paid with 4111-1111-1111-1111 todays42:order 4111 1111 1111 1112 (not Luhn-valid)s5:12345]";
+        let (text, nums) = encode(&json!([
+            "paid with 4111-1111-1111-1111 today",
+            "order 4111 1111 1111 1112 (not Luhn-valid)",
+            "12345",
+        ]));
         let mut out = String::new();
-        assert!(Encoded::new(text, &[]).write_json(&mut out, &r, None));
+        assert!(Encoded::new(&text, &nums).write_json(&mut out, &r, None));
         assert_eq!(
             out,
             format!(

@@ -63,6 +63,24 @@ pub struct ExceptionInput<'a> {
     pub at_ms: f64,
 }
 
+/// A web vital's final value for one page view, as `js/vitals.js` measured it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VitalInput<'a> {
+    /// `LCP`, `INP`, `CLS`, `FCP` or `TTFB`.
+    pub name: &'a str,
+    /// Milliseconds, or the unitless layout-shift score for `CLS`, as the entry encoded it
+    /// (printed by the browser, copied as it is, like a request's duration).
+    pub value: Encoded<'a>,
+    /// The page load's path.
+    pub path: Option<&'a str>,
+    /// How the page was reached (`navigate`, `reload`, `back-forward`, `prerender`).
+    pub navigation_type: Option<&'a str>,
+    /// The trace of the page load, which a later `newTrace()` does not change.
+    pub trace_id: Option<&'a str>,
+    /// When it was measured (epoch ms).
+    pub at_ms: f64,
+}
+
 /// Fields every entry of the page shares at the time it is recorded.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Stamp<'a> {
@@ -240,6 +258,41 @@ pub(crate) fn close_log(
     }
     out.push_str("\"}");
     out
+}
+
+/// The complete JSON of one `metrics` entry for a web vital; `None` for a value that is not a
+/// finite, non-negative number (the collector would refuse the whole batch with it).
+pub(crate) fn vital_json(input: VitalInput<'_>, redactor: &KeyRedactor) -> Option<String> {
+    let finite = input.value.num().is_some_and(|v| v >= 0.0 && v.is_finite());
+    if !finite || input.name.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(192);
+    out.push_str("{\"metric_type\":\"web_vital\"");
+    push_field(&mut out, "metric_name", input.name);
+    out.push_str(",\"value\":");
+    if !input.value.write_json(&mut out, redactor, None) {
+        return None;
+    }
+    if input.name != "CLS" {
+        out.push_str(",\"unit\":\"ms\"");
+    }
+    out.push_str(",\"timestamp\":\"");
+    write_rfc3339(&mut out, input.at_ms);
+    out.push('"');
+    if let Some(path) = input.path {
+        push_field(&mut out, "endpoint", path);
+    }
+    if let Some(trace) = input.trace_id {
+        push_field(&mut out, "trace_id", trace);
+    }
+    if let Some(nav) = input.navigation_type {
+        out.push_str(",\"tags\":{\"navigation_type\":");
+        write_str_limited(&mut out, nav, MAX_SHORT_BYTES);
+        out.push('}');
+    }
+    out.push('}');
+    Some(out)
 }
 
 /// The complete JSON of one exception entry.

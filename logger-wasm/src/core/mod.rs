@@ -18,7 +18,8 @@
 //! - [`text`]: splitting on ASCII bytes without `str`'s pattern machinery; [`list`]: `Vec`
 //!   removal and insertion without panic paths.
 //! - [`config`]: settings and their defaults; [`encoded`]: the compact text the JS entry hands
-//!   over, read in place; [`calls`]: the calls and options in it, applied to the core.
+//!   over, read in place; [`protocol`]: the call kinds and option slots, defined once (the JS
+//!   side is generated from it); [`calls`]: the calls and options in it, applied to the core.
 
 pub mod calls;
 pub mod config;
@@ -26,9 +27,12 @@ pub mod drops;
 pub mod encoded;
 pub mod engine;
 pub mod entry;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod fixture;
 pub mod json;
 pub mod list;
 pub mod outbox;
+pub mod protocol;
 pub mod queue;
 pub mod redact;
 pub mod retry;
@@ -41,5 +45,5 @@ pub use config::Config;
 pub use drops::{DropKind, Drops};
 pub use encoded::Encoded;
 pub use engine::{Core, Outcome, SendRequest};
-pub use entry::{ExceptionInput, LogInput, RequestInfo};
+pub use entry::{ExceptionInput, LogInput, RequestInfo, VitalInput};
 pub use storage::{MemoryStorage, Random, Storage, StorageError, XorShift};

@@ -48,6 +48,8 @@ enum Open {
     Report(String),
     /// A finished exception entry.
     Exception(String),
+    /// A finished `metrics` entry (a web vital).
+    Metric(String),
 }
 
 /// Lists of the dedup index (a power of two).
@@ -92,7 +94,7 @@ impl OpenQueue {
             n += match item {
                 Open::Log { count, .. } => *count,
                 Open::Report(_) => 0,
-                Open::Exception(_) => 1,
+                Open::Exception(_) | Open::Metric(_) => 1,
             };
         }
         n
@@ -143,6 +145,11 @@ impl OpenQueue {
         self.items.push(Open::Exception(json));
     }
 
+    /// Adds a finished `metrics` entry.
+    pub fn push_metric(&mut self, json: String) {
+        self.items.push(Open::Metric(json));
+    }
+
     /// Empties the queue into batch bodies of at most [`MAX_BATCH_ENTRIES`] entries and
     /// [`MAX_BATCH_BYTES`] bytes, each with a fresh batch_id.
     pub fn drain_batches(&mut self, sdk_version: &str, rng: &mut dyn Random) -> Vec<CutBatch> {
@@ -154,7 +161,7 @@ impl OpenQueue {
         let mut stamps = Stamps::new();
         // `take` rather than `drain(..)`: draining links a range check and its panic path.
         for item in std::mem::take(&mut self.items) {
-            let (json, is_log, calls) = match item {
+            let (json, section, calls) = match item {
                 Open::Log {
                     body,
                     count,
@@ -162,16 +169,17 @@ impl OpenQueue {
                     last,
                 } => (
                     close_log(body, count, first, last, &mut stamps),
-                    true,
+                    Section::Logs,
                     count,
                 ),
-                Open::Report(json) => (json, true, 0),
-                Open::Exception(json) => (json, false, 1),
+                Open::Report(json) => (json, Section::Logs, 0),
+                Open::Exception(json) => (json, Section::Exceptions, 1),
+                Open::Metric(json) => (json, Section::Metrics, 1),
             };
             if !builder.fits(&json) {
                 out.extend(builder.finish(rng));
             }
-            builder.add(json, is_log, calls);
+            builder.add(json, section, calls);
         }
         out.extend(builder.finish(rng));
         out
@@ -188,11 +196,20 @@ pub(crate) struct CutBatch {
     pub has_report: bool,
 }
 
+/// The array of the batch an entry goes into.
+#[derive(Clone, Copy)]
+enum Section {
+    Logs,
+    Exceptions,
+    Metrics,
+}
+
 /// Accumulates entries of one batch while tracking the final body size.
 struct BatchBuilder<'a> {
     sdk_version: &'a str,
     logs: Vec<String>,
     exceptions: Vec<String>,
+    metrics: Vec<String>,
     bytes: usize,
     has_report: bool,
     calls: u64,
@@ -207,32 +224,36 @@ impl<'a> BatchBuilder<'a> {
             sdk_version,
             logs: Vec::new(),
             exceptions: Vec::new(),
+            metrics: Vec::new(),
             bytes: ENVELOPE_BYTES + sdk_version.len(),
             has_report: false,
             calls: 0,
         }
     }
 
+    fn entries(&self) -> usize {
+        self.logs.len() + self.exceptions.len() + self.metrics.len()
+    }
+
     fn fits(&self, json: &str) -> bool {
-        let n = self.logs.len() + self.exceptions.len();
+        let n = self.entries();
         n == 0 || (n < MAX_BATCH_ENTRIES && self.bytes + json.len() < MAX_BATCH_BYTES)
     }
 
     /// `calls` is 0 for the drop report, which is no application entry.
-    fn add(&mut self, json: String, is_log: bool, calls: u64) {
+    fn add(&mut self, json: String, section: Section, calls: u64) {
         self.bytes += json.len() + 1;
         self.has_report |= calls == 0;
         self.calls += calls;
-        if is_log {
-            self.logs.push(json);
-        } else {
-            self.exceptions.push(json);
+        match section {
+            Section::Logs => self.logs.push(json),
+            Section::Exceptions => self.exceptions.push(json),
+            Section::Metrics => self.metrics.push(json),
         }
     }
 
     fn finish(&mut self, rng: &mut dyn Random) -> Option<CutBatch> {
-        let entries = self.logs.len() + self.exceptions.len();
-        if entries == 0 {
+        if self.entries() == 0 {
             return None;
         }
         let mut body = String::with_capacity(self.bytes);
@@ -244,9 +265,12 @@ impl<'a> BatchBuilder<'a> {
         push_joined(&mut body, &self.logs);
         body.push_str("],\"exceptions\":[");
         push_joined(&mut body, &self.exceptions);
-        body.push_str("],\"metrics\":[]}");
+        body.push_str("],\"metrics\":[");
+        push_joined(&mut body, &self.metrics);
+        body.push_str("]}");
         self.logs.clear();
         self.exceptions.clear();
+        self.metrics.clear();
         self.bytes = ENVELOPE_BYTES + self.sdk_version.len();
         let has_report = std::mem::take(&mut self.has_report);
         let calls = std::mem::take(&mut self.calls);

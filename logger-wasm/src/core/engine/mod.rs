@@ -6,7 +6,7 @@ use super::config::{
     Config, KEEPALIVE_BUDGET_BYTES, MAX_OPEN_ENTRIES, PERSIST_DELAY_MS, REQUEST_TIMEOUT_MS,
 };
 use super::drops::{DROPS_PREFIX, DropKind, Drops};
-use super::entry::{self, ExceptionInput, LogInput, Stamp};
+use super::entry::{self, ExceptionInput, LogInput, Stamp, VitalInput};
 use super::list::take_at;
 use super::outbox::{Batch, Outbox};
 use super::queue::OpenQueue;
@@ -144,6 +144,15 @@ impl Core {
         let json = entry::exception_json(input, self.stamp(), &self.redactor);
         self.queue.push_exception(json);
         self.after_push(now);
+    }
+
+    /// Records a web vital (never sampled: one per vital and page view). A value that is not a
+    /// finite, non-negative number is left out.
+    pub fn vital(&mut self, input: VitalInput<'_>, now: f64) {
+        if let Some(json) = entry::vital_json(input, &self.redactor) {
+            self.queue.push_metric(json);
+            self.after_push(now);
+        }
     }
 
     /// Counts entries the glue had to drop before they reached the core (its own queue caps).
