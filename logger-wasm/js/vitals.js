@@ -35,10 +35,13 @@ export function watchVitals(report) {
     cls = Math.max(cls, session);
   });
   const interactions = new Map();
-  observe('event', (e) => {
+  const onEvent = (e) => {
     const id = e.interactionId;
     if (id) interactions.set(id, Math.max(interactions.get(id) || 0, e.duration));
-  }, { durationThreshold: 40 });
+  };
+  observe('event', onEvent, { durationThreshold: 40 });
+  // Event entries under 40 ms are not reported; the first input always is.
+  observe('first-input', onEvent);
 
   let done = false;
   return function hidden() {
