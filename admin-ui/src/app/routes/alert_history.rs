@@ -250,7 +250,7 @@ fn HistoryRow(
     kinds: Memo<HashMap<String, ThresholdKind>>,
     reload: RwSignal<u32>,
 ) -> impl IntoView {
-    let kind = kinds.with_untracked(|k| k.get(&e.rule_id.to_string()).copied());
+    let rule_id = e.rule_id.to_string();
     let ctx = ctx();
     let busy = RwSignal::new(false);
     let failed = RwSignal::new(None::<String>);
@@ -272,8 +272,14 @@ fn HistoryRow(
             }
         });
     };
-    let k = kind.unwrap_or(ThresholdKind::Count);
-    let value = e.value.map_or("no data".to_owned(), |v| rule_value(k, v));
+    // The rules (which say how a value reads: %, ms, a count) may arrive after the history:
+    // the cell follows them instead of keeping the first, unit-less rendering.
+    let (value, threshold) = (e.value, e.threshold);
+    let value_text = move || {
+        let k = kinds.with(|m| m.get(&rule_id).copied().unwrap_or(ThresholdKind::Count));
+        let v = value.map_or("no data".to_owned(), |v| rule_value(k, v));
+        format!("{v} / {}", rule_value(k, threshold))
+    };
     view! {
         <tr>
             <td class="mono">{ctx.api_time(&e.triggered_at, Precision::Millis)}</td>
@@ -282,7 +288,7 @@ fn HistoryRow(
                 <div><span class=format!("sev sev-{}", e.severity.as_str())>{e.severity.as_str()}</span></div>
             </td>
             <td>{kind_badge(e.kind)}</td>
-            <td class="mono">{format!("{value} / {}", rule_value(k, e.threshold))}</td>
+            <td class="mono">{value_text}</td>
             <td>
                 {if e.notification_sent || !e.notification_status.is_empty() {
                     view! { <div class="small">{if e.notification_sent { "Sent" } else { "Not sent" }}</div>
