@@ -300,6 +300,17 @@ both_backends!(
             "{body}"
         );
 
+        // A one-hour window is read at most 48 times (two days of windows in all).
+        let mut hour = log_rule("preview", 1);
+        hour["window_minutes"] = json!(60);
+        let (status, body) = s.call(Method::POST, PREVIEW, &admin, Some(&hour)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            (&body["evaluations"], &body["step_seconds"]),
+            (&json!(48), &json!(1800))
+        );
+        assert_eq!(body["firings"].as_array().map(Vec::len), Some(2), "{body}");
+
         let mut bad = log_rule("preview", 1);
         bad["condition"] = json!({"type": "message_regex", "pattern": "timeout (unclosed"});
         let (status, body) = s.call(Method::POST, PREVIEW, &admin, Some(&bad)).await;

@@ -36,30 +36,51 @@ fn at_five_minutes(readings: &[Reading]) -> Vec<(i64, Reading)> {
 
 #[test]
 fn the_live_interval_is_kept_when_a_day_of_it_fits_and_multiplied_when_not() {
-    let p = plan(30);
+    let p = plan(30, 5);
     assert_eq!((p.step_secs, p.factor, p.evaluations), (300, 10, 288));
     assert!(p.approximate());
     assert_eq!(
-        plan(0),
+        plan(0, 5),
         p,
         "an evaluator that is off stands for the default 30 s"
     );
-    let p = plan(300);
+    let p = plan(300, 5);
     assert_eq!((p.step_secs, p.factor, p.evaluations), (300, 1, 288));
     assert!(!p.approximate());
-    let p = plan(600);
+    let p = plan(600, 5);
     assert_eq!((p.step_secs, p.factor, p.evaluations), (600, 1, 144));
-    let p = plan(7);
+    let p = plan(7, 5);
     assert_eq!((p.step_secs, p.factor, p.evaluations), (301, 43, 287));
-    let p = plan(1);
+    let p = plan(1, 5);
     assert_eq!((p.step_secs, p.evaluations), (300, 288));
-    assert_eq!(plan(3 * 86_400).evaluations, 1);
-    assert_eq!(plan(u64::MAX).evaluations, 1);
+    assert_eq!(plan(3 * 86_400, 5).evaluations, 1);
+    assert_eq!(plan(u64::MAX, 5).evaluations, 1);
+}
+
+#[test]
+fn long_windows_are_read_fewer_times() {
+    assert_eq!(
+        plan(30, 10),
+        plan(30, 5),
+        "288 reads of 10 minutes: two days of windows"
+    );
+    let p = plan(30, 60);
+    assert_eq!((p.step_secs, p.evaluations), (1800, 48));
+    let p = plan(30, 1440);
+    assert_eq!((p.step_secs, p.evaluations), (43_200, 2));
+    let p = plan(300, 60);
+    assert_eq!((p.step_secs, p.factor, p.evaluations), (1800, 6, 48));
+    assert!(
+        p.approximate(),
+        "exact only when the window is short enough too"
+    );
+    assert!(!plan(300, 10).approximate());
+    assert_eq!(plan(30, 0), plan(30, 1));
 }
 
 #[test]
 fn instants_end_at_now_one_step_apart() {
-    let p = plan(60);
+    let p = plan(60, 5);
     let now = 1_000_000 * SECOND_US;
     let at: Vec<i64> = p.instants(now).collect();
     assert_eq!(at.len(), 288);
@@ -157,7 +178,7 @@ fn the_answer_says_when_and_how_it_was_stepped_coarser() {
         "mute_until": "2026-01-01T00:00:00Z"
     }))
     .expect("rule");
-    let p = plan(30);
+    let p = plan(30, 5);
     let t = super::timing(&rule, &p);
     assert_eq!(t.pending_evaluations, 2);
     assert_eq!(t.mute_until_us, parse_timestamp_us("2026-01-01T00:00:00Z"));
@@ -171,7 +192,7 @@ fn the_answer_says_when_and_how_it_was_stepped_coarser() {
     assert!(note.contains("scaled from 20 to 2"), "{note}");
     assert_eq!(body.from, format_timestamp_us(now - 287 * 300 * SECOND_US));
 
-    let exact = plan(300);
+    let exact = plan(300, 5);
     let body = summary(
         &rule,
         &exact,
@@ -264,14 +285,22 @@ proptest! {
 
     // Any interval gives a bounded plan of whole intervals, the finest that fits.
     #[test]
-    fn every_plan_is_bounded_and_the_finest_that_fits(interval in 1u64..200_000) {
-        let p = plan(interval);
-        prop_assert!(p.evaluations >= 1 && p.evaluations <= MAX_EVALUATIONS);
+    fn every_plan_is_bounded_and_the_finest_that_fits(
+        interval in 1u64..200_000,
+        window in 1u32..=1440,
+    ) {
+        let p = plan(interval, window);
+        let cap = (READ_BUDGET_MINUTES / i64::from(window)).clamp(1, MAX_EVALUATIONS);
+        prop_assert!(p.evaluations >= 1 && p.evaluations <= cap);
+        prop_assert!(p.evaluations * i64::from(window) <= READ_BUDGET_MINUTES);
         prop_assert_eq!(p.step_secs, p.interval_secs * p.factor);
         prop_assert!(p.evaluations * p.step_secs <= PREVIEW_SPAN_SECS.max(p.step_secs));
         if p.factor > 1 {
             let finer = p.interval_secs * (p.factor - 1);
-            prop_assert!(PREVIEW_SPAN_SECS / finer > MAX_EVALUATIONS, "a finer step fits");
+            prop_assert!(finer * cap < PREVIEW_SPAN_SECS, "a finer step would not cover the day");
+            if cap < MAX_EVALUATIONS {
+                prop_assert!(p.step_secs <= i64::from(window) * 60, "no minute left unread");
+            }
         }
         let pending = u32::try_from(interval % 50).unwrap_or(0) + 1;
         let scaled = i64::from(scaled_pending(pending, p.factor));
