@@ -6,6 +6,7 @@
 //! - [`histogram`]: bucket choice, stacking and scaling of the volume chart (pure).
 //! - [`chart`]: period choice, axis ticks and value/time → pixel maps of the metrics charts (pure).
 //! - [`ruleform`]: the alert rule form's model, its request and its field messages (pure).
+//! - [`preview`]: the rule form's preview in plain words (pure).
 //! - [`text`]: search highlighting and stack-frame classification (pure).
 //! - `app` (wasm32 only): the Leptos application: `api` for HTTP, `routes/` for pages,
 //!   `components/` for shared pieces.
@@ -16,6 +17,7 @@
 
 pub mod chart;
 pub mod histogram;
+pub mod preview;
 pub mod query;
 pub mod ruleform;
 pub mod text;

@@ -158,13 +158,7 @@ impl Evaluator {
             ReadError::Store(e) => EvalFailure::Store(e),
             other => EvalFailure::Skip(other.to_string()),
         })?;
-        let reading = match seen.value {
-            Some(value) => Reading::Value {
-                value,
-                breaching: operator.breached(value, rule.threshold),
-            },
-            None => Reading::NoData,
-        };
+        let reading = Reading::judge(seen.value, operator, rule.threshold);
         count_evaluation(match reading {
             Reading::Value {
                 breaching: true, ..

@@ -14,7 +14,7 @@
 //! transaction as the history entry, so a restarted evaluator neither re-sends nor forgets.
 
 use serde::{Deserialize, Serialize};
-use tracewire_shared::api::monitoring::{AlertState, HistoryKind};
+use tracewire_shared::api::monitoring::{AlertState, HistoryKind, Operator};
 
 const MINUTE_US: i64 = 60_000_000;
 
@@ -41,6 +41,20 @@ pub enum Reading {
     },
     /// Nothing to judge (no requests for a latency rule, …).
     NoData,
+}
+
+impl Reading {
+    /// The reading of an observed value (`None`: no data) against a rule's threshold, as
+    /// the evaluator and the preview both judge it.
+    pub fn judge(value: Option<f64>, operator: Operator, threshold: f64) -> Reading {
+        match value {
+            Some(value) => Reading::Value {
+                value,
+                breaching: operator.breached(value, threshold),
+            },
+            None => Reading::NoData,
+        }
+    }
 }
 
 /// A rule's state between evaluations, as stored.

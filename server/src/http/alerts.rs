@@ -23,7 +23,7 @@ use sqlx::types::Json as Stored;
 use tracewire_shared::api::Page;
 use tracewire_shared::api::monitoring::{
     AcknowledgeRequest, AlertHistoryEntry, AlertHistoryQuery, AlertRule, AlertRulePreview,
-    AlertRuleRequest, HistoryKind, TestNotificationResponse,
+    AlertRuleRequest, HistoryKind, Severity, TestNotificationResponse,
 };
 use tracewire_shared::validate::{FieldError, parse_timestamp_us};
 
@@ -127,8 +127,10 @@ async fn create_alert(
     Ok((StatusCode::CREATED, Json(rule)))
 }
 
-/// How the rule in the body would have fired over the last day (nothing stored). A read, so
-/// viewers may ask too; the rule is validated as on create (422 by field path).
+/// How the rule in the body would have fired, notified and resolved over the last day
+/// (nothing stored or sent), stepped at the live `--alert-interval-secs` where that is cheap
+/// ([`crate::alerting::preview`]). A read, so viewers may ask too; the rule is validated as on
+/// create (422 by field path).
 async fn preview_alert(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -139,14 +141,21 @@ async fn preview_alert(
         slow_request_ms: state.config.slow_request_ms,
         ..crate::alerting::conditions::ReadLimits::default()
     };
-    let body = crate::alerting::preview::preview(state.store.as_ref(), &request, now_us(), &limits)
-        .await
-        .map_err(|e| match e {
-            crate::alerting::conditions::ReadError::Store(e) => Error::from(e),
-            other => Error::Internal(other.to_string()),
-        })?;
+    let body = crate::alerting::preview::preview(
+        state.store.as_ref(),
+        &request,
+        now_us(),
+        state.config.alert_interval_secs,
+        &limits,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::alerting::conditions::ReadError::Store(e) => Error::from(e),
+        other => Error::Internal(other.to_string()),
+    })?;
     let details = json!({"condition": request.condition.type_name(), "evaluations": body.evaluations,
-                         "firings": body.firings.len()});
+                         "step_seconds": body.step_seconds, "firings": body.firings.len(),
+                         "notifications": body.notifications, "suppressed": body.suppressed});
     state
         .auth
         .audit(&current.user.username, "alerts.preview", None, details)
@@ -307,8 +316,8 @@ async fn list_history(
             "alerts.history",
             None,
             json!({"filters": {"rule_id": filter.rule_id, "kind": filter.kind,
-                "acknowledged": filter.acknowledged, "from": filter.from_us, "to": filter.to_us,
-                "limit": filter.limit}, "rows": items.len(), "total": total}),
+                "severity": filter.severities, "acknowledged": filter.acknowledged,
+                "from": filter.from_us, "to": filter.to_us, "limit": filter.limit}, "rows": items.len(), "total": total}),
         )
         .await?;
     Ok(Json(Page {
@@ -336,6 +345,13 @@ fn history_filter(q: &AlertHistoryQuery) -> Result<HistoryFilter, Vec<FieldError
     {
         errors.push(FieldError::new("to", "must not be before from"));
     }
+    let severities = match Severity::parse_list(q.severity.as_deref().unwrap_or_default()) {
+        Ok(list) => list.iter().map(|s| s.as_str().to_owned()).collect(),
+        Err(message) => {
+            errors.push(FieldError::new("severity", message));
+            Vec::new()
+        }
+    };
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         errors.push(FieldError::new(
@@ -362,6 +378,7 @@ fn history_filter(q: &AlertHistoryQuery) -> Result<HistoryFilter, Vec<FieldError
     Ok(HistoryFilter {
         rule_id: q.rule_id,
         kind: q.kind.as_ref().map(spelling),
+        severities,
         acknowledged: q.acknowledged,
         from_us,
         to_us,

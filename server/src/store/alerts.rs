@@ -236,6 +236,10 @@ pub struct HistoryFilter {
     pub rule_id: Option<Uuid>,
     /// Only this kind ([`HistoryKind`] spelling).
     pub kind: Option<String>,
+    /// Only these severities (spellings); empty for any. Matched against the severity each
+    /// entry was recorded with, the one the history shows, so a rule whose severity changed
+    /// keeps its old entries under the old one.
+    pub severities: Vec<String>,
     /// Only acknowledged (true) or unacknowledged (false).
     pub acknowledged: Option<bool>,
     /// Inclusive lower bound on `triggered_at` (µs).

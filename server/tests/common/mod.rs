@@ -277,6 +277,28 @@ impl TestServer {
         (status, body)
     }
 
+    /// One API call with a bearer token: the status and the JSON body (`null` when the body
+    /// is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            request = request.json(b);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     /// Logs in as the bootstrapped `admin` and returns the bearer token.
     pub async fn admin_token(&self) -> String {
         let body: Value = self

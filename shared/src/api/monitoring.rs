@@ -314,6 +314,30 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+
+    /// Every severity, mildest first.
+    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Critical];
+
+    /// The severity of a wire spelling (exact, lowercase), if any.
+    pub fn parse(raw: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// A comma-separated list of severities, as the history's `severity` parameter takes it
+    /// (`warning,critical`), blanks around names ignored, each kept once in the order given.
+    /// An empty list is `Ok(vec![])` (no filter); an unknown name is its error message.
+    pub fn parse_list(raw: &str) -> Result<Vec<Severity>, String> {
+        let mut out = Vec::new();
+        for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let severity = Severity::parse(name).ok_or_else(|| {
+                format!("unknown severity {name:?}: expected info, warning or critical")
+            })?;
+            if !out.contains(&severity) {
+                out.push(severity);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// How the observed value is compared with the threshold.
@@ -859,6 +883,11 @@ pub struct AlertHistoryQuery {
     /// Only this kind.
     #[serde(default)]
     pub kind: Option<HistoryKind>,
+    /// Only these severities, comma separated (`warning,critical`; see
+    /// [`Severity::parse_list`]): the severity each entry was recorded with. Filtered by the
+    /// collector, so paging with a cursor keeps the filter.
+    #[serde(default)]
+    pub severity: Option<String>,
     /// Only acknowledged (true) or unacknowledged (false) entries.
     #[serde(default)]
     pub acknowledged: Option<bool>,
@@ -884,17 +913,29 @@ pub struct AcknowledgeRequest {
     pub note: Option<String>,
 }
 
-/// Answer of `POST /api/v1/monitoring/alerts/preview` (body: an [`AlertRuleRequest`]): how the
-/// rule would have behaved over the last 24 hours, evaluated at past instants `step_seconds`
-/// apart with the evaluator's own condition code and the rule's pending evaluations.
+/// Answer of `POST /api/v1/monitoring/alerts/preview` (body: an [`AlertRuleRequest`]): what
+/// the rule would have done over the last 24 hours. The evaluator's own condition reads at
+/// past instants `step_seconds` apart are fed through the evaluator's own state machine with
+/// the rule's pending evaluations, throttle and mute, starting from `ok` at `from`; so the
+/// counts are those the history would hold, up to the step (see `approximate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRulePreview {
     /// First evaluation instant.
     pub from: String,
     /// Last evaluation instant.
     pub to: String,
-    /// Distance between evaluation instants.
+    /// Distance between evaluation instants: the live interval when a day of it fits the
+    /// preview's budget of reads, else a multiple of it.
     pub step_seconds: i64,
+    /// The live evaluator's interval (`--alert-interval-secs`) the preview stands for.
+    pub interval_seconds: i64,
+    /// True when `step_seconds` is coarser than `interval_seconds`: the rule is judged less
+    /// often than it would be live, so `pending_evaluations` is scaled and a firing rule
+    /// records fewer triggers than live (one per step instead of one per interval).
+    pub approximate: bool,
+    /// The breaching evaluations in a row applied at `step_seconds`: the rule's own when
+    /// exact, else scaled so that they last about as long as the rule's at the live interval.
+    pub pending_evaluations: u32,
     /// Instants evaluated.
     pub evaluations: u32,
     /// Instants where the condition held.
@@ -902,8 +943,36 @@ pub struct AlertRulePreview {
     /// Instants with no data to judge.
     pub no_data: u32,
     /// Instants where the rule would have started firing (after its pending evaluations),
-    /// oldest first.
+    /// oldest first: the starts of `episodes`.
     pub firings: Vec<String>,
+    /// Each firing episode, oldest first.
+    pub episodes: Vec<PreviewEpisode>,
+    /// Triggers recorded in the history (kinds `firing` and `suppressed`): every evaluation
+    /// that breached while the rule fired or made it fire.
+    pub triggers: u32,
+    /// Triggers that would have been sent (`notifications + suppressed == triggers`).
+    pub notifications: u32,
+    /// Triggers recorded but not sent, inside the throttle or while muted.
+    pub suppressed: u32,
+    /// Of `suppressed`, those held back by `mute_until` (the rest by the throttle).
+    pub muted: u32,
+    /// Episodes that ended with the condition clearing (history kind `resolved`); an episode
+    /// can also end in no data, or still be firing at `to`.
+    pub resolves: u32,
+    /// What the preview could not do exactly, in words, when `approximate`.
+    pub note: Option<String>,
+}
+
+/// One firing episode of a preview: from the evaluation that made the rule fire to the one
+/// that took it out of firing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewEpisode {
+    /// The instant it started firing.
+    pub start: String,
+    /// The instant it stopped (resolved, or no data); `null` when still firing at the end.
+    pub end: Option<String>,
+    /// Whether any trigger of the episode was sent (only then is its resolve sent).
+    pub notified: bool,
 }
 
 /// Answer of `POST /api/v1/monitoring/alerts/{id}/test`: each channel's outcome.

@@ -502,7 +502,8 @@ fn TestButton(id: uuid::Uuid) -> impl IntoView {
     }
 }
 
-/// How often the form's rule would have fired over the last 24 hours.
+/// What the form's rule would have done over the last 24 hours, in words
+/// ([`crate::preview`]), and its firing episodes.
 #[component]
 fn Preview(form: RwSignal<RuleForm>) -> impl IntoView {
     let result = RwSignal::new(None::<Result<AlertRulePreview, String>>);
@@ -535,17 +536,20 @@ fn Preview(form: RwSignal<RuleForm>) -> impl IntoView {
     view! {
         <section class="preview" aria-labelledby="h-preview">
             <h2 id="h-preview">"Preview"</h2>
-            <p class="muted small">"Evaluates the condition over the last 24 hours, at the rule's window, to show how often it would have fired."</p>
+            <p class="muted small">"Runs the rule over the last 24 hours as the evaluator would have, pending evaluations, throttle and mute included, to show how often it would have fired and notified."</p>
             <button class="btn" type="button" disabled=move || busy.get() on:click=run>"Preview the last 24 h"</button>
             {move || result.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 Ok(p) => {
-                    let n = p.firings.len();
+                    let minutes = crate::timefmt::Precision::Minutes;
+                    let (outcome, method) = (crate::preview::outcome(&p), crate::preview::method(&p));
                     view! {
-                        <p role="status">{format!("Would have fired {n} {} in {} evaluations ({} breaching).",
-                            if n == 1 { "time" } else { "times" }, p.evaluations, p.breaching)}</p>
-                        <ul class="plain small mono">{p.firings.into_iter().take(20).map(|t| view! {
-                            <li>{ctx.api_time(&t, crate::timefmt::Precision::Minutes)}</li>
+                        <p role="status">{outcome}</p>
+                        <p class="muted small">{method}</p>
+                        <ul class="plain small mono">{p.episodes.into_iter().take(20).map(|e| {
+                            let end = e.end.map_or("still firing".to_owned(), |t| ctx.api_time(&t, minutes));
+                            let told = if e.notified { "notified" } else { "not notified" };
+                            view! { <li>{format!("{} → {end} ({told})", ctx.api_time(&e.start, minutes))}</li> }
                         }).collect_view()}</ul>
                     }.into_any()
                 }

@@ -1,7 +1,8 @@
 //! Alert history (`/alerts/history`): every trigger, resolve, suppressed trigger and test, with
 //! the value against the threshold, whether a notification went out and each channel's
 //! delivery status and error; admins acknowledge entries. Filters (rule, severity, time range)
-//! live in the URL. The API filters by rule and time; severity is filtered on the loaded pages.
+//! live in the URL and are all sent to the API, so every page (and "Older entries") holds only
+//! matching entries.
 
 use crate::app::api;
 use crate::app::components::State;
@@ -75,6 +76,9 @@ impl Filters {
         ];
         if !self.rule.is_empty() {
             p.push(("rule_id".into(), self.rule.clone()));
+        }
+        if !self.severity.is_empty() {
+            p.push(("severity".into(), self.severity.clone()));
         }
         p
     }
@@ -162,8 +166,6 @@ pub fn AlertHistory() -> impl IntoView {
             _ => Vec::new(),
         };
         all.extend(more.get());
-        let sev = filters.with(|f| f.severity.clone());
-        all.retain(|e| sev.is_empty() || e.severity.as_str() == sev);
         all
     });
     view! {
@@ -215,7 +217,7 @@ pub fn AlertHistory() -> impl IntoView {
                     <p class="muted">"Each time a rule fires, resolves or sends a test, it is recorded here with its delivery status."</p></div>
                 }.into_any(),
                 Some(Ok(page)) => view! {
-                    <p class="muted">{move || format!("{} entries shown ({} in range)", rows.with(Vec::len), page.total)}</p>
+                    <p class="muted">{move || format!("{} entries shown ({} match the filters)", rows.with(Vec::len), page.total)}</p>
                     <table class="metrics-table history-table">
                         <thead><tr>
                             <th scope="col">"Time"</th><th scope="col">"Rule"</th><th scope="col">"Event"</th>

@@ -68,6 +68,15 @@ fn push_history_filters(
     if let Some(kind) = &f.kind {
         qb.push(" AND kind = ").push_bind(kind.clone());
     }
+    // A residual filter on the time-ordered scan: three values, so an index would not pay.
+    if !f.severities.is_empty() {
+        qb.push(" AND severity IN (");
+        let mut list = qb.separated(", ");
+        for severity in &f.severities {
+            list.push_bind(severity.clone());
+        }
+        qb.push(")");
+    }
     match f.acknowledged {
         Some(true) => {
             qb.push(" AND acknowledged_at IS NOT NULL");

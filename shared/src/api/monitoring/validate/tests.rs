@@ -231,3 +231,23 @@ fn omitted_fields_take_their_defaults() {
     assert!(r.channels.is_empty());
     assert_eq!(r.validate(), Ok(()));
 }
+
+#[test]
+fn severity_lists_parse_trimmed_deduplicated_and_refuse_unknown_names() {
+    use crate::api::monitoring::Severity;
+    assert_eq!(Severity::parse_list(""), Ok(vec![]));
+    assert_eq!(Severity::parse_list(" , "), Ok(vec![]));
+    assert_eq!(
+        Severity::parse_list("critical, warning,critical"),
+        Ok(vec![Severity::Critical, Severity::Warning])
+    );
+    for s in Severity::ALL {
+        assert_eq!(Severity::parse(s.as_str()), Some(s));
+    }
+    let err = Severity::parse_list("warning,urgent").expect_err("unknown");
+    assert!(err.contains("\"urgent\""), "{err}");
+    assert!(
+        Severity::parse_list("Warning").is_err(),
+        "spellings are lowercase"
+    );
+}
