@@ -129,6 +129,7 @@ test('alert rule: create through the form, fire on the demo checkout, history, t
   // The evaluator runs every second here, so the preview steps every 5 min and says so.
   await page.getByText(/^Would (not have fired|have fired \d+ times? \(\d+ notifications? sent)/).waitFor();
   await page.getByText('Evaluated every 5 min (288 evaluations). Live the rule is evaluated every 1 s, so this is an approximation').waitFor();
+  await screenshots(page, 'alert-preview');
   await page.getByRole('link', { name: 'Back to the rules' }).click();
   await page.waitForURL(/\/alerts$/);
 
