@@ -7,7 +7,9 @@
 //! series query for windows of 1 hour, 24 hours, 7 days and 30 days ending now: the rows read
 //! as `GET /api/v1/monitoring/metrics` reads them ([`bucket_summaries`]: settled buckets as
 //! stored, with their percentiles, the recent tail from finer rows) and turned into points with percentiles ([`series`]),
-//! without HTTP and JSON around them. Retention does not run, so the month of minute rows stays
+//! without HTTP and JSON around them; then the same for the "all endpoints" chart
+//! (`combine=true`), read from the roll-up's family totals ([`combined_summaries`]) against
+//! the merge of every series' rows, checking on every run that both give the same points. Retention does not run, so the month of minute rows stays
 //! in the table (and its indexes) while it is queried.
 
 use clap::Parser;
@@ -16,12 +18,13 @@ use tracewire_server::clock::now_us;
 use tracewire_server::monitoring::aggregate::{
     AggregateRow, SeriesKey, SketchesWanted, SummaryRow,
 };
+use tracewire_server::monitoring::combined::combined_summaries;
 use tracewire_server::monitoring::read::{bucket_rows, bucket_summaries};
 use tracewire_server::monitoring::rollup::{MonitoringRetention, run_once};
 use tracewire_server::monitoring::series::{choose_period, series};
 use tracewire_server::monitoring::sketch::Sketch;
 use tracewire_server::store::{self, SeriesFilter, StoreOptions};
-use tracewire_shared::api::monitoring::Period;
+use tracewire_shared::api::monitoring::{MetricPoint, MetricSeries, Period};
 use tracewire_shared::validate::Source;
 use uuid::Uuid;
 
@@ -47,6 +50,23 @@ struct Args {
 }
 
 const MINUTE_US: i64 = 60_000_000;
+
+/// The same points, but for averages within float rounding: the bench's values are not whole
+/// numbers, and a total sums them in another order than the merge of every row.
+fn same_points(a: &[MetricSeries], b: &[MetricSeries]) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(a, b)| {
+            a.points.len() == b.points.len()
+                && a.points.iter().zip(&b.points).all(|(p, q)| {
+                    close(p.avg, q.avg)
+                        && MetricPoint {
+                            avg: q.avg,
+                            ..p.clone()
+                        } == *q
+                })
+        })
+}
 
 fn percentile(sorted: &[Duration], q: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
@@ -195,6 +215,70 @@ async fn main() -> Result<(), BoxError> {
             percentile(&sketches, 0.5),
             percentile(&sketches, 0.95),
             percentile(&sketches, 0.95) / percentile(&stored, 0.95),
+        );
+    }
+    // The dashboard's "all endpoints" chart (`combine=true`): every series of the family
+    // merged per bucket. Alternating runs of the read from the roll-up's family totals (what
+    // the API does now) and of the merge of every series' rows with their sketches (what it
+    // did before), each turned into the one combined series.
+    println!();
+    println!(
+        "| window | combined series | buckets | rows read | family totals p50 / p95 ms | \
+         every row merged p50 / p95 ms | p95 ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (label, hours) in [("24 h", 24), ("7 days", 24 * 7), ("30 days", 24 * 30)] {
+        let from = now - hours * 60 * MINUTE_US;
+        let period = choose_period(from, now);
+        let filter = SeriesFilter {
+            metric_type: "http_request".into(),
+            metric_name: None,
+            endpoint: None,
+            source: None,
+            period,
+            from_us: from,
+            to_us: now,
+        };
+        let as_one = |mut rows: Vec<SummaryRow>| {
+            for r in &mut rows {
+                r.series.metric_name = String::new();
+                r.series.endpoint = None;
+            }
+            series(&rows, period)
+        };
+        let mut totals = Vec::with_capacity(args.queries);
+        let mut every = Vec::with_capacity(args.queries);
+        let (mut read_totals, mut read_every) = (0, 0);
+        for _ in 0..args.queries {
+            let t = Instant::now();
+            let rows = combined_summaries(store.as_ref(), filter.clone(), settled).await?;
+            read_totals = rows.len();
+            let new = as_one(rows);
+            totals.push(t.elapsed());
+
+            let t = Instant::now();
+            let rows =
+                bucket_summaries(store.as_ref(), filter.clone(), settled, SketchesWanted::All)
+                    .await?;
+            read_every = rows.len();
+            let old = as_one(rows);
+            every.push(t.elapsed());
+            if !same_points(&new, &old) {
+                return Err(format!("{label}: the two reads disagree").into());
+            }
+        }
+        totals.sort();
+        every.sort();
+        println!(
+            "| {label} | 1 of {} | {} | {read_totals} (was {read_every}) | {:.1} / {:.1} | \
+             {:.1} / {:.1} | {:.2} |",
+            args.series,
+            period.as_str(),
+            percentile(&totals, 0.5),
+            percentile(&totals, 0.95),
+            percentile(&every, 0.5),
+            percentile(&every, 0.95),
+            percentile(&every, 0.95) / percentile(&totals, 0.95),
         );
     }
     drop(store);

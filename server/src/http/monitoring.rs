@@ -8,6 +8,7 @@ use super::views::page;
 use crate::clock::now_us;
 use crate::error::{Error, Result};
 use crate::monitoring::aggregate::{SketchesWanted, SummaryRow};
+use crate::monitoring::combined::combined_summaries;
 use crate::monitoring::read::bucket_summaries;
 use crate::monitoring::series;
 use crate::query::Params;
@@ -134,7 +135,12 @@ async fn metrics(
     } else {
         SketchesWanted::WhereMerged
     };
-    let mut rows = read_rows(&state, filter.clone(), sketches).await?;
+    let mut rows = if combine && filter.metric_name.is_none() && filter.endpoint.is_none() {
+        // The whole family: settled buckets from the roll-up's family totals.
+        combined_summaries(state.store.as_ref(), filter.clone(), settled_before(&state)).await?
+    } else {
+        read_rows(&state, filter.clone(), sketches).await?
+    };
     if combine {
         // One series for everything matched: the sketches of every endpoint and method merge
         // per bucket, so the percentiles are of all requests (never averages of percentiles).
@@ -258,9 +264,19 @@ async fn read_rows(
     filter: SeriesFilter,
     sketches: SketchesWanted,
 ) -> Result<Vec<SummaryRow>> {
-    // Two roll-up intervals: the job's period plus the time one run may take.
-    let settled = now_us() - 2 * 1_000_000 * state.config.rollup_interval_secs as i64;
-    Ok(bucket_summaries(state.store.as_ref(), filter, settled, sketches).await?)
+    Ok(bucket_summaries(
+        state.store.as_ref(),
+        filter,
+        settled_before(state),
+        sketches,
+    )
+    .await?)
+}
+
+/// Buckets that ended before this are read as the roll-up stored them: two roll-up intervals
+/// ago (the job's period plus the time one run may take).
+fn settled_before(state: &AppState) -> i64 {
+    now_us() - 2 * 1_000_000 * state.config.rollup_interval_secs as i64
 }
 
 async fn error_rates(

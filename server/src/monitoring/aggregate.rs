@@ -95,7 +95,7 @@ impl AggregateRow {
     }
 
     /// Adds another row of the same series into this one.
-    fn absorb(&mut self, other: &AggregateRow) {
+    pub(super) fn absorb(&mut self, other: &AggregateRow) {
         self.count += other.count;
         self.errors += other.errors;
         self.sketch.merge(&other.sketch);

@@ -8,9 +8,12 @@
 //!   template, `metrics` entries), and which are slow requests or statements.
 //! - [`rollup`]: the periodic job that merges minute rows into coarser ones and prunes.
 //! - [`read`]: a window of aggregates at the bucket width asked for, from the finest rows kept.
+//! - [`combined`]: the same for a whole family merged (`combine=true`), from the per-family
+//!   totals the roll-up keeps.
 //! - [`series`]: the monitoring endpoints' answers (points, error rates, web vitals) from rows.
 
 pub mod aggregate;
+pub mod combined;
 pub mod observe;
 pub mod read;
 pub mod rollup;

@@ -14,7 +14,7 @@ use tracewire_shared::api::monitoring::Period;
 use uuid::Uuid;
 
 /// The next finer stored width.
-fn finer(period: Period) -> Option<Period> {
+pub(super) fn finer(period: Period) -> Option<Period> {
     match period {
         Period::Minute => None,
         Period::FiveMinutes => Some(Period::Minute),
@@ -74,9 +74,30 @@ pub async fn bucket_summaries(
     settled_before_us: i64,
     sketches: SketchesWanted,
 ) -> StoreResult<Vec<SummaryRow>> {
+    let (settled, tail) = split_window(&filter, settled_before_us);
+    let mut rows = match sketches {
+        SketchesWanted::All => store.aggregate_summaries(&settled, true).await?,
+        SketchesWanted::None => store.aggregate_summaries(&settled, false).await?,
+        SketchesWanted::WhereMerged => {
+            summaries_where_merged(store, &settled, Rows::Series).await?
+        }
+    };
+    if let Some(tail) = tail {
+        let tail = bucket_rows(store, tail, settled_before_us).await?;
+        rows.extend(tail.into_iter().map(SummaryRow::from));
+    }
+    Ok(rows)
+}
+
+/// The settled part of `filter`'s window (whole buckets from the one `from_us` falls in, up to
+/// the bucket that holds `settled_before_us`) and, when the window reaches past it, the rest,
+/// to be merged from finer rows. Minute rows are current to the last batch: all settled.
+pub(super) fn split_window(
+    filter: &SeriesFilter,
+    settled_before_us: i64,
+) -> (SeriesFilter, Option<SeriesFilter>) {
     let wanted = filter.period;
     let from = period_start(wanted, filter.from_us);
-    // Minute rows are current to the last batch: all of them are "settled".
     let split = match finer(wanted) {
         None => filter.to_us.max(from),
         Some(_) => period_start(wanted, settled_before_us).clamp(from, filter.to_us.max(from)),
@@ -86,38 +107,54 @@ pub async fn bucket_summaries(
         to_us: split,
         ..filter.clone()
     };
-    let mut rows = store
-        .aggregate_summaries(&settled, sketches == SketchesWanted::All)
-        .await?;
-    if sketches == SketchesWanted::WhereMerged {
-        let ids = needing_sketches(&rows);
-        if !ids.is_empty() {
-            let mut found: HashMap<Uuid, Sketch> =
-                store.aggregate_sketches(&ids).await?.into_iter().collect();
-            if found.len() == ids.len() {
-                for r in &mut rows {
-                    if let Some(sketch) = r.id.and_then(|id| found.remove(&id)) {
-                        r.sketch = Some(sketch);
-                    }
-                }
-            } else {
-                // The roll-up rebuilt a row between the two reads (new id): read the window
-                // again in one statement, sketches included.
-                rows = store.aggregate_summaries(&settled, true).await?;
-            }
+    let tail = (split < filter.to_us).then(|| SeriesFilter {
+        from_us: split,
+        ..filter.clone()
+    });
+    (settled, tail)
+}
+
+/// Which stored rows a summary read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rows {
+    /// `metric_aggregates`: one row per series.
+    Series,
+    /// `metric_family_totals`: one row per family, project and source.
+    Family,
+}
+
+/// Stored summaries of `filter`'s window with sketches only for the rows [`needing_sketches`]
+/// lists: two short reads instead of every sketch.
+pub(super) async fn summaries_where_merged(
+    store: &dyn MonitoringStore,
+    filter: &SeriesFilter,
+    from: Rows,
+) -> StoreResult<Vec<SummaryRow>> {
+    let summaries = |with_sketches| async move {
+        match from {
+            Rows::Series => store.aggregate_summaries(filter, with_sketches).await,
+            Rows::Family => store.family_summaries(filter, with_sketches).await,
         }
+    };
+    let mut rows = summaries(false).await?;
+    let ids = needing_sketches(&rows);
+    if ids.is_empty() {
+        return Ok(rows);
     }
-    if split < filter.to_us {
-        let tail = bucket_rows(
-            store,
-            SeriesFilter {
-                from_us: split,
-                ..filter
-            },
-            settled_before_us,
-        )
-        .await?;
-        rows.extend(tail.into_iter().map(SummaryRow::from));
+    let found = match from {
+        Rows::Series => store.aggregate_sketches(&ids).await?,
+        Rows::Family => store.family_sketches(&ids).await?,
+    };
+    let mut found: HashMap<Uuid, Sketch> = found.into_iter().collect();
+    if found.len() != ids.len() {
+        // The roll-up rebuilt a row between the two reads (new id): read the window again in
+        // one statement, sketches included.
+        return summaries(true).await;
+    }
+    for r in &mut rows {
+        if let Some(sketch) = r.id.and_then(|id| found.remove(&id)) {
+            r.sketch = Some(sketch);
+        }
     }
     Ok(rows)
 }

@@ -1,6 +1,8 @@
 //! The roll-up job: 5-minute rows from minute rows, hourly from 5-minute, daily from hourly,
-//! always by merging sketches; then each period's rows past its retention, and slow requests
-//! and statements past theirs, are deleted. One collector per database runs it (a lease).
+//! always by merging sketches, each coarse bucket with its family total (every name and
+//! endpoint of the family merged, [`super::combined`]) in the same transaction; then each
+//! period's rows and totals past its retention, and slow requests and statements past theirs,
+//! are deleted. One collector per database runs it (a lease).
 //!
 //! Incremental: ingest marks every aggregate row it creates or merges into as changed, and a
 //! run rebuilds only the coarser rows whose period holds a changed row (from all of that
@@ -67,7 +69,7 @@ const ROWS_PER_STEP: u32 = 2_000;
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RollupReport {
-    /// Coarse rows written.
+    /// Coarse buckets rebuilt (per series), and family totals built from a backlog.
     pub rolled_up: usize,
     /// Rows deleted by retention (aggregates and slow entries).
     pub pruned: u64,
@@ -91,6 +93,14 @@ pub async fn run_once(
             }
             report.rolled_up += rebuilt;
         }
+    }
+    // Buckets rolled up before family totals existed (queued by migration 0009).
+    loop {
+        let built = store.backfill_family_totals(ROWS_PER_STEP).await?;
+        if built == 0 {
+            break;
+        }
+        report.rolled_up += built;
     }
     for period in Period::ALL {
         let before = now_us - i64::from(retention.days(period)) * DAY_US;

@@ -146,8 +146,26 @@ pub trait MonitoringStore: Send + Sync {
         coarser: Period,
         max_rows: u32,
     ) -> StoreResult<usize>;
-    /// Deletes aggregate rows of `period` whose period started before `before_us`.
+    /// Deletes aggregate rows and family totals of `period` whose period started before
+    /// `before_us`.
     async fn prune_aggregates(&self, period: Period, before_us: i64) -> StoreResult<u64>;
+    /// Family totals (`metric_family_totals`: every name and endpoint of a family merged per
+    /// project, source and bucket) of `filter`'s family, source, period and window, oldest
+    /// first; `filter`'s name and endpoint are ignored. Series carry an empty name and no
+    /// endpoint. No minute totals are stored.
+    async fn family_rows(&self, filter: &SeriesFilter) -> StoreResult<Vec<AggregateRow>>;
+    /// [`MonitoringStore::family_rows`] as summaries, like
+    /// [`MonitoringStore::aggregate_summaries`].
+    async fn family_summaries(
+        &self,
+        filter: &SeriesFilter,
+        with_sketches: bool,
+    ) -> StoreResult<Vec<SummaryRow>>;
+    /// The sketches of the family totals `ids`.
+    async fn family_sketches(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, Sketch)>>;
+    /// Builds the family totals of up to `max` buckets queued by migration 0009 (rolled up
+    /// before totals existed) from their stored coarse rows; returns how many. 0: none left.
+    async fn backfill_family_totals(&self, max: u32) -> StoreResult<usize>;
 }
 
 /// `metric_aggregates` columns as read; [`AggregateRecord::into_row`] checks what the types
@@ -171,6 +189,12 @@ pub(super) struct AggregateRecord {
 /// Columns [`AggregateRecord`] reads.
 pub(super) const AGGREGATE_COLUMNS: &str = "id, project_id, source, metric_type, metric_name, \
     endpoint, aggregation_period, period_start, unit, count, errors, sketch";
+
+/// [`AGGREGATE_COLUMNS`] of `metric_family_totals`, which has no name or endpoint: read as
+/// empty, so one record type serves both tables.
+pub(super) const FAMILY_AGGREGATE_COLUMNS: &str = "id, project_id, source, metric_type, \
+    '' AS metric_name, '' AS endpoint, aggregation_period, period_start, unit, count, errors, \
+    sketch";
 
 /// `metric_aggregates` columns as a summary read has them; `sketch` is NULL where the query
 /// did not ask for it.
@@ -198,6 +222,11 @@ pub(super) struct SummaryRecord {
 /// Columns of [`SummaryRecord`] but the sketch, which the query chooses per row.
 pub(super) const SUMMARY_COLUMNS: &str = "id, project_id, source, metric_type, metric_name, \
     endpoint, period_start, unit, count, errors, sum, min, max, p50, p95, p99";
+
+/// [`SUMMARY_COLUMNS`] of `metric_family_totals` (see [`FAMILY_AGGREGATE_COLUMNS`]).
+pub(super) const FAMILY_SUMMARY_COLUMNS: &str = "id, project_id, source, metric_type, \
+    '' AS metric_name, '' AS endpoint, period_start, unit, count, errors, sum, min, max, p50, \
+    p95, p99";
 
 impl SummaryRecord {
     /// The typed row, checked like [`AggregateRecord::into_row`].
