@@ -382,6 +382,97 @@ both_backends!(
     }
 );
 
+// Over settled buckets `combine=true` answers from the roll-up's family totals, one row per
+// bucket instead of every endpoint's: equal to the merge of the per-endpoint series, and read
+// from the totals (a changed total shows in the answer).
+both_backends!(
+    combined_series_of_settled_hours_come_from_family_totals,
+    |backend| async move {
+        let server = TestServer::start(backend).await;
+        let token = server.admin_token().await;
+        let now = tracewire_server::clock::now_us();
+        let hour = now.div_euclid(60 * MINUTE) * 60 * MINUTE - 4 * 60 * MINUTE;
+        let mut logs = Vec::new();
+        for i in 0..5 {
+            let status = if i == 0 { 500 } else { 200 };
+            let at = hour + (10 + i) * MINUTE;
+            logs.push(request_log(
+                "/api/cart",
+                "GET",
+                status,
+                10.0,
+                &trace_id(),
+                at,
+            ));
+            logs.push(request_log(
+                "/api/orders/{id}",
+                "POST",
+                200,
+                500.0,
+                &trace_id(),
+                at,
+            ));
+        }
+        let batch =
+            json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": logs});
+        assert_eq!(server.ingest(&batch).await.0, 200);
+        run_once(server.store.as_ref(), &MonitoringRetention::default(), now)
+            .await
+            .expect("roll-up")
+            .expect("lease granted");
+        let window = |combine: bool| {
+            let mut q = vec![
+                ("metric_type", "http_request".to_owned()),
+                ("period", "1h".to_owned()),
+                ("from", format_timestamp_us(hour - 60 * MINUTE)),
+                ("to", format_timestamp_us(hour + 2 * 60 * MINUTE)),
+            ];
+            if combine {
+                q.push(("combine", "true".to_owned()));
+            }
+            q
+        };
+        let read = |combine: bool| {
+            let (server, token, q) = (&server, &token, window(combine));
+            async move {
+                get::<MetricsResponse>(server, token, "/api/v1/monitoring/metrics", &q)
+                    .await
+                    .expect("series")
+            }
+        };
+        let split = read(false).await;
+        assert_eq!(split.series.len(), 2, "{split:?}");
+        let all = read(true).await;
+        assert_eq!(all.series.len(), 1, "{all:?}");
+        let p = all.series[0]
+            .points
+            .iter()
+            .find(|p| p.count > 0)
+            .expect("the hour's point");
+        assert_eq!((p.count, p.errors), (10, 1));
+        assert!(
+            p.min <= 10.5 && p.max >= 499.0 && (p.p95 - 500.0).abs() <= 5.0,
+            "{p:?}"
+        );
+        let totals = server
+            .pairs("SELECT aggregation_period, count FROM metric_family_totals")
+            .await;
+        assert!(totals.contains(&("1h".to_owned(), 10)), "{totals:?}");
+        // The answer is the stored total's, not a merge of the endpoints' rows.
+        server
+            .execute("UPDATE metric_family_totals SET count = count + 1000 WHERE aggregation_period = '1h'")
+            .await;
+        let tampered = read(true).await;
+        let p = tampered.series[0]
+            .points
+            .iter()
+            .find(|p| p.count > 0)
+            .expect("the hour's point");
+        assert_eq!(p.count, 1010);
+        server.stop().await;
+    }
+);
+
 both_backends!(
     rollups_merge_minutes_and_retention_prunes,
     |backend| async move {
