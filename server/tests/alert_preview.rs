@@ -16,9 +16,7 @@ use serde_json::{Value, json};
 use tracewire_server::alerting::channels::RetryPolicy;
 use tracewire_server::alerting::evaluator::Evaluator;
 use tracewire_server::alerting::notify::Notifier;
-use tracewire_server::bootstrap::hash_password;
 use tracewire_server::clock::now_us;
-use tracewire_server::store::NewUser;
 use tracewire_shared::validate::{format_timestamp_us, parse_timestamp_us};
 use uuid::Uuid;
 
@@ -56,30 +54,6 @@ async fn ingest_errors(s: &TestServer, module: &str, n: usize, at_us: i64) {
         .ingest(&json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": logs}))
         .await;
     assert_eq!(status, 200, "{body}");
-}
-
-async fn add_viewer(s: &TestServer) -> String {
-    s.store
-        .insert_user(&NewUser {
-            id: Uuid::now_v7(),
-            username: "viewer".into(),
-            password_hash: hash_password("viewer-password".into()).await.expect("hash"),
-            role: "viewer".into(),
-            created_at: now_us(),
-        })
-        .await
-        .expect("viewer");
-    let body: Value = s
-        .client
-        .post(s.url("/api/v1/auth/login"))
-        .json(&json!({"username": "viewer", "password": "viewer-password"}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    body["token"].as_str().expect("token").to_owned()
 }
 
 fn log_rule(module: &str, pending: u32) -> Value {
@@ -233,7 +207,7 @@ both_backends!(
     |backend: Backend| async move {
         let s = TestServer::start_with(backend, |c| c.alert_interval_secs = 0).await;
         let admin = s.admin_token().await;
-        let viewer = add_viewer(&s).await;
+        let viewer = s.viewer_token().await;
         let t0 = now_us();
         ingest_errors(&s, "preview", 4, t0 - 120 * MINUTE).await;
         ingest_errors(&s, "preview", 5, t0 - 600 * MINUTE).await;

@@ -19,10 +19,9 @@ use tracewire_server::alerting::channels::{RetryPolicy, SmtpConfig, SmtpSecurity
 use tracewire_server::alerting::evaluator::Evaluator;
 use tracewire_server::alerting::notify::Notifier;
 use tracewire_server::alerting::state::{Reading, RuleState, RuleTiming};
-use tracewire_server::bootstrap::hash_password;
 use tracewire_server::clock::now_us;
 use tracewire_server::config::ServeConfig;
-use tracewire_server::store::{self, HistoryFilter, NewUser, Store};
+use tracewire_server::store::{self, HistoryFilter, Store};
 use tracewire_shared::validate::format_timestamp_us;
 use uuid::Uuid;
 
@@ -168,30 +167,6 @@ async fn scrape(s: &TestServer, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-async fn add_viewer(s: &TestServer) -> String {
-    s.store
-        .insert_user(&NewUser {
-            id: Uuid::now_v7(),
-            username: "viewer".into(),
-            password_hash: hash_password("viewer-password".into()).await.expect("hash"),
-            role: "viewer".into(),
-            created_at: now_us(),
-        })
-        .await
-        .expect("viewer");
-    let body: Value = s
-        .client
-        .post(s.url("/api/v1/auth/login"))
-        .json(&json!({"username": "viewer", "password": "viewer-password"}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    body["token"].as_str().expect("token").to_owned()
-}
-
 fn error_rule(name: &str, module: &str, hook: &str, email: bool) -> Value {
     let mut channels = vec![json!({"type": "webhook", "url": hook, "secret": SECRET})];
     if email {
@@ -208,7 +183,7 @@ both_backends!(
     |backend: Backend| async move {
         let s = server(backend).await;
         let admin = s.admin_token().await;
-        let viewer = add_viewer(&s).await;
+        let viewer = s.viewer_token().await;
         let alerts = "/api/v1/monitoring/alerts";
 
         let bad = json!({"name": "bad", "severity": "warning",

@@ -301,10 +301,32 @@ impl TestServer {
 
     /// Logs in as the bootstrapped `admin` and returns the bearer token.
     pub async fn admin_token(&self) -> String {
+        self.login("admin", "admin-password").await
+    }
+
+    /// Creates the user `viewer` (role viewer) and returns its bearer token.
+    pub async fn viewer_token(&self) -> String {
+        self.store
+            .insert_user(&store::NewUser {
+                id: Uuid::now_v7(),
+                username: "viewer".into(),
+                password_hash: tracewire_server::bootstrap::hash_password("viewer-password".into())
+                    .await
+                    .expect("hash"),
+                role: "viewer".into(),
+                created_at: tracewire_server::clock::now_us(),
+            })
+            .await
+            .expect("viewer");
+        self.login("viewer", "viewer-password").await
+    }
+
+    /// Signs in and returns the bearer token.
+    async fn login(&self, username: &str, password: &str) -> String {
         let body: Value = self
             .client
             .post(self.url("/api/v1/auth/login"))
-            .json(&json!({"username": "admin", "password": "admin-password"}))
+            .json(&json!({"username": username, "password": password}))
             .send()
             .await
             .expect("login")
