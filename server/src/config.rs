@@ -249,6 +249,18 @@ pub struct ServeConfig {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub rollup_interval_secs: u64,
 
+    /// Milliseconds between runs of the index follower, which writes the trace, user and
+    /// full-text lookups of logs the writer committed (SQLite). Queries stay exact at any lag:
+    /// rows not yet indexed are scanned. 0 stops the follower (only for tests and measurements).
+    #[arg(long, env = "TRACEWIRE_INDEX_INTERVAL_MS", default_value_t = 200)]
+    pub index_interval_ms: u64,
+
+    /// Most log rows the index follower covers in one transaction; larger batches write each
+    /// index page fewer times, smaller ones hold the write lock for less time.
+    #[arg(long, env = "TRACEWIRE_INDEX_BATCH_ROWS", default_value_t = 20_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub index_batch_rows: u64,
+
     /// Skips metric aggregation at ingest (slow requests are still recorded); only to measure
     /// what aggregation costs.
     #[arg(long, env = "TRACEWIRE_NO_METRIC_AGGREGATION")]

@@ -161,6 +161,14 @@ pub async fn run(
         }
         None => None,
     };
+    let follower = (config.index_interval_ms > 0).then(|| {
+        tokio::spawn(crate::ingest::follower::periodic(
+            store.clone(),
+            Duration::from_millis(config.index_interval_ms),
+            i64::try_from(config.index_batch_rows).unwrap_or(i64::MAX),
+            stopping.clone(),
+        ))
+    });
     let rollup = tokio::spawn(monitoring::rollup::periodic(
         store.clone(),
         config.metric_retention,
@@ -215,6 +223,13 @@ pub async fn run(
     // Every handle lived in the router, which `serve` has dropped: the writer drains and stops.
     if let Err(e) = writer_task.await {
         tracing::error!(error = %e, "writer task failed");
+    }
+    // Stopped after the writer, so its step in progress (if any) finishes; what it has not
+    // reached is indexed after the next start.
+    if let Some(task) = follower
+        && let Err(e) = task.await
+    {
+        tracing::error!(error = %e, "index follower task failed");
     }
     tracing::info!("collector stopped; every acknowledged batch is committed");
     Ok(())

@@ -5,6 +5,7 @@
 
 mod decode;
 pub mod dedup;
+pub mod follower;
 pub mod keys;
 pub mod ratelimit;
 pub mod writer;

@@ -3,7 +3,7 @@
 
 use super::cursor::Cursor;
 use super::sql::{BindValue, WhereClause, escape_like};
-use super::text::TextSearch;
+use super::text::{IndexPlan, TextSearch};
 use super::{Params, keyset};
 use std::collections::HashMap;
 use tracewire_shared::level::Level;
@@ -208,18 +208,22 @@ impl LogFilter {
     }
 
     /// The WHERE clause; with `paged` the cursor condition is included (the page query), without
-    /// it not (the `total` count). `search` says whether `q` also narrows by SQLite's FTS5 index
-    /// (see [`super::text`]); the rows are the same either way.
-    pub fn where_clause(&self, paged: bool, search: &TextSearch) -> WhereClause {
+    /// it not (the `total` count). `plan` says how the backend's own structures narrow
+    /// `trace_id`, `user_id` and `q` first (see [`super::text`]); the shared rechecks follow
+    /// them, so the rows are the same either way.
+    pub fn where_clause(&self, paged: bool, plan: &IndexPlan) -> WhereClause {
         use BindValue::{Int, Text};
         let mut w = WhereClause::default();
         self.push_source_and_level(&mut w);
-        for (column, value) in [
-            ("trace_id", &self.trace_id),
-            ("user_id", &self.user_id),
-            ("module", &self.module),
+        for (column, value, lookup) in [
+            ("trace_id", &self.trace_id, plan.lookups.trace),
+            ("user_id", &self.user_id, plan.lookups.user),
+            ("module", &self.module, None),
         ] {
             if let Some(v) = value {
+                if let Some(narrow) = lookup {
+                    w.and(narrow, vec![Text(v.clone()), Text(v.clone())]);
+                }
                 w.and(&format!("{column} = ?"), vec![Text(v.clone())]);
             }
         }
@@ -262,8 +266,13 @@ impl LogFilter {
         }
         if let Some(q) = &self.q {
             let lower = q.to_lowercase();
-            if let TextSearch::Candidates { condition, ids } = search {
-                w.and(condition, vec![Text(ids.clone())]);
+            if let TextSearch::Candidates {
+                condition,
+                ids,
+                tail_after,
+            } = &plan.text
+            {
+                w.and(condition, vec![Text(ids.clone()), Int(*tail_after)]);
             }
             let pattern = format!("%{}%", escape_like(&lower));
             w.and("LOWER(message) LIKE ? ESCAPE '\\'", vec![Text(pattern)]);
@@ -484,7 +493,7 @@ mod tests {
         .expect("valid");
         assert_eq!(f.levels, vec![Level::Info, Level::Warning]);
         assert_eq!(f.path, Some(PathMatch::Prefix("/api/".into())));
-        let w = f.where_clause(true, &TextSearch::Scan);
+        let w = f.where_clause(true, &IndexPlan::SCAN);
         assert_eq!(
             w.sql(),
             " WHERE source = $1 AND level IN ($2, $3) AND level IN ($4, $5, $6) \
@@ -501,21 +510,54 @@ mod tests {
     #[test]
     fn full_text_candidates_come_before_the_recheck() {
         let f = parse(&[("q", "Time\"Out")]).expect("valid");
-        let search = TextSearch::Candidates {
-            condition: "rowid IN (SELECT value FROM json_each(?))",
-            ids: "[7,3]".into(),
+        let search = IndexPlan {
+            text: TextSearch::Candidates {
+                condition: "rowid IN (SELECT value FROM json_each(?) UNION ALL SELECT ?)",
+                ids: "[7,3]".into(),
+                tail_after: 12,
+            },
+            ..IndexPlan::SCAN
         };
         let w = f.where_clause(false, &search);
         assert_eq!(
             w.sql(),
-            " WHERE source <> $1 AND rowid IN (SELECT value FROM json_each($2)) \
-             AND LOWER(message) LIKE $3 ESCAPE '\\'"
+            " WHERE source <> $1 AND rowid IN (SELECT value FROM json_each($2) UNION ALL SELECT $3) \
+             AND LOWER(message) LIKE $4 ESCAPE '\\'"
         );
         assert_eq!(w.binds[1], BindValue::Text("[7,3]".into()));
-        assert_eq!(w.binds[2], BindValue::Text("%time\"out%".into()));
+        assert_eq!(w.binds[2], BindValue::Int(12));
+        assert_eq!(w.binds[3], BindValue::Text("%time\"out%".into()));
         assert_eq!(
-            f.where_clause(false, &TextSearch::Scan).sql(),
+            f.where_clause(false, &IndexPlan::SCAN).sql(),
             " WHERE source <> $1 AND LOWER(message) LIKE $2 ESCAPE '\\'"
+        );
+    }
+
+    #[test]
+    fn backend_lookups_narrow_before_the_equality_recheck() {
+        let f = parse(&[
+            ("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"),
+            ("user_id", "u1"),
+        ])
+        .expect("valid");
+        let plan = IndexPlan {
+            lookups: super::super::text::Lookups {
+                trace: Some("seq IN (t(?) UNION ALL tail(?))"),
+                user: Some("seq IN (u(?) UNION ALL tail(?))"),
+            },
+            ..IndexPlan::SCAN
+        };
+        let w = f.where_clause(false, &plan);
+        assert_eq!(
+            w.sql(),
+            " WHERE source <> $1 AND seq IN (t($2) UNION ALL tail($3)) AND trace_id = $4 \
+             AND seq IN (u($5) UNION ALL tail($6)) AND user_id = $7"
+        );
+        let trace = BindValue::Text("4bf92f3577b34da6a3ce929d0e0e4736".into());
+        assert_eq!(w.binds[1..4], [trace.clone(), trace.clone(), trace]);
+        assert_eq!(
+            f.where_clause(false, &IndexPlan::SCAN).sql(),
+            " WHERE source <> $1 AND trace_id = $2 AND user_id = $3"
         );
     }
 
@@ -554,11 +596,11 @@ mod tests {
         };
         let f = parse(&[("cursor", &c.encode())]).expect("valid");
         assert_eq!(
-            f.where_clause(false, &TextSearch::Scan).sql(),
+            f.where_clause(false, &IndexPlan::SCAN).sql(),
             " WHERE source <> $1"
         );
         assert_eq!(
-            f.where_clause(true, &TextSearch::Scan).sql(),
+            f.where_clause(true, &IndexPlan::SCAN).sql(),
             " WHERE source <> $1 AND (timestamp < $2 OR (timestamp = $3 AND id < $4))"
         );
     }
@@ -585,7 +627,7 @@ mod tests {
         .expect("valid");
         assert_eq!(f.excludes.len(), 6);
         assert_eq!(
-            f.where_clause(false, &TextSearch::Scan).sql(),
+            f.where_clause(false, &IndexPlan::SCAN).sql(),
             " WHERE source <> $1 AND level <> $2 AND source <> $3 \
              AND (user_id IS NULL OR user_id <> $4) AND (user_id IS NULL OR user_id <> $5) \
              AND (request_path IS NULL OR substr(request_path, 1, 5) <> $6) \
@@ -638,7 +680,7 @@ mod tests {
         assert_eq!(f.order, Order::Asc);
         assert_eq!(f.order_by(), " ORDER BY timestamp ASC, id ASC");
         assert_eq!(
-            f.where_clause(true, &TextSearch::Scan).sql(),
+            f.where_clause(true, &IndexPlan::SCAN).sql(),
             " WHERE source <> $1 AND (timestamp > $2 OR (timestamp = $3 AND id > $4))"
         );
     }

@@ -4,7 +4,7 @@
 
 use super::logs::{LOG_PARAMS, LogFilter, PAGE_PARAMS};
 use super::sql::WhereClause;
-use super::text::TextSearch;
+use super::text::IndexPlan;
 use tracewire_shared::validate::FieldError;
 
 /// The window when `from` is absent: the last 24 hours.
@@ -78,7 +78,7 @@ impl StatsQuery {
 
     /// The grouped count query and its WHERE clause. The bucket width is ours (a number), not
     /// user text.
-    pub fn sql(&self, search: &TextSearch) -> (String, WhereClause) {
+    pub fn sql(&self, search: &IndexPlan) -> (String, WhereClause) {
         let w = self.filter.where_clause(false, search);
         let b = self.bucket_us;
         let sql = format!(
@@ -108,7 +108,7 @@ mod tests {
             StatsQuery::parse(&map(&[("level", "error")]), 100 * DEFAULT_WINDOW_US).expect("valid");
         assert_eq!(q.bucket_us, 3_600_000_000);
         assert_eq!(q.filter.from_us, Some(99 * DEFAULT_WINDOW_US));
-        let (sql, w) = q.sql(&TextSearch::Scan);
+        let (sql, w) = q.sql(&IndexPlan::SCAN);
         assert!(
             sql.contains("(timestamp / 3600000000) * 3600000000"),
             "{sql}"

@@ -5,7 +5,7 @@
 
 use super::logs::LogFilter;
 use super::sql::{BindValue, WhereClause};
-use super::text::TextSearch;
+use super::text::IndexPlan;
 use uuid::Uuid;
 
 /// How far behind "now" the tail reads (ms): longer than a writer group takes to commit.
@@ -25,7 +25,7 @@ pub fn v7_floor(ms: u64) -> Uuid {
 /// Rows matching `filter` with `after < id <= upto`, in id order. `q` scans: the id range is
 /// narrow, and the whole full-text match would cost more than checking its few rows.
 pub fn tail_clause(filter: &LogFilter, after: Uuid, upto: Uuid) -> WhereClause {
-    let mut w = filter.where_clause(false, &TextSearch::Scan);
+    let mut w = filter.where_clause(false, &IndexPlan::SCAN);
     w.and("id > ?", vec![BindValue::Uuid(after)]);
     w.and("id <= ?", vec![BindValue::Uuid(upto)]);
     w

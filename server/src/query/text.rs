@@ -16,6 +16,10 @@
 //!    newest-first and fills within a few hundred rows; a count reads in order what the index
 //!    would make it read at random).
 //!
+//! The index covers the rows the index follower has reached (`seq <= indexed_through`); the
+//! candidates therefore come with that watermark, read in the same snapshot, and the rows above
+//! it are scanned (see [`TextSearch::Candidates`]).
+//!
 //! PostgreSQL needs none of this: its pg_trgm index serves the `LIKE` itself.
 
 /// Postings read per trigram when probing its rarity.
@@ -51,19 +55,62 @@ pub fn estimate(p: &Probe, first: i64, last: i64) -> f64 {
 }
 
 /// How the `q` condition is written. Every mode gives the same rows (the `LIKE` decides).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TextSearch {
     /// `LOWER(message) LIKE …` alone.
+    #[default]
     Scan,
-    /// Also `condition` with `ids` bound to its one placeholder: the rows the index found for a
-    /// rare term. The backend supplies the condition (SQLite: `rowid IN (… json_each(?))`), so
-    /// the shared filter builder stays free of engine-specific SQL.
+    /// Also `condition` with `ids` and `tail_after` bound to its two placeholders: the rows the
+    /// index found for a rare term, and every row the index did not cover yet. The backend
+    /// supplies the condition (SQLite: `rowid IN (… json_each(?) UNION ALL … seq > ?)`), so the
+    /// shared filter builder stays free of engine-specific SQL.
     Candidates {
-        /// A condition with one `?`, true for exactly the rows listed in `ids`.
+        /// A condition with two `?`: true for the rows listed in `ids` and for every row above
+        /// `tail_after`.
         condition: &'static str,
         /// The candidate row ids, as the backend's condition reads them.
         ids: String,
+        /// The highest row id the index covered when the candidates were read.
+        tail_after: i64,
     },
+}
+
+/// Conditions that narrow `trace_id` and `user_id` through a backend's own lookup structures,
+/// each with two `?` for the value (the indexed part and the not-yet-indexed tail); `None`
+/// where the column's index on `app_logs` serves the shared equality itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lookups {
+    /// For `trace_id`.
+    pub trace: Option<&'static str>,
+    /// For `user_id`.
+    pub user: Option<&'static str>,
+}
+
+impl Lookups {
+    /// Nothing to add: the shared equality is served by an index.
+    pub const NONE: Self = Self {
+        trace: None,
+        user: None,
+    };
+}
+
+/// Everything a backend adds to a log filter's shared SQL. The shared rechecks (equality,
+/// `LIKE`) stay in the WHERE clause whatever this says, so it only changes which rows are
+/// looked at, never which rows match.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndexPlan {
+    /// How `q` is narrowed.
+    pub text: TextSearch,
+    /// How `trace_id` and `user_id` are narrowed.
+    pub lookups: Lookups,
+}
+
+impl IndexPlan {
+    /// Scans only: what a query over the newest rows (the live tail) or a test uses.
+    pub const SCAN: Self = Self {
+        text: TextSearch::Scan,
+        lookups: Lookups::NONE,
+    };
 }
 
 /// The distinct trigrams of `lower` to probe: at most [`MAX_PROBED`], evenly spread; none below
@@ -109,13 +156,14 @@ pub fn index_query(probes: &[Probe], first: i64, last: i64) -> Option<String> {
 }
 
 /// How `q` is written for the page and its count, given the index query's candidates (read up
-/// to [`CANDIDATE_LIMIT`]).
-pub fn plan(candidates: &[i64], condition: &'static str) -> TextSearch {
+/// to [`CANDIDATE_LIMIT`]) and the highest row id the index covered when they were read.
+pub fn plan(candidates: &[i64], condition: &'static str, indexed_through: i64) -> TextSearch {
     if (candidates.len() as i64) < CANDIDATE_LIMIT {
         let ids: Vec<String> = candidates.iter().map(i64::to_string).collect();
         TextSearch::Candidates {
             condition,
             ids: format!("[{}]", ids.join(",")),
+            tail_after: indexed_through,
         }
     } else {
         TextSearch::Scan
@@ -181,12 +229,13 @@ mod tests {
     #[test]
     fn few_candidates_go_through_the_index_many_scan() {
         let candidates = |ids: &str| TextSearch::Candidates {
-            condition: "c(?)",
+            condition: "c(?, ?)",
             ids: ids.into(),
+            tail_after: 12,
         };
-        assert_eq!(plan(&[9, 4, 1], "c(?)"), candidates("[9,4,1]"));
-        assert_eq!(plan(&[], "c(?)"), candidates("[]"));
+        assert_eq!(plan(&[9, 4, 1], "c(?, ?)", 12), candidates("[9,4,1]"));
+        assert_eq!(plan(&[], "c(?, ?)", 12), candidates("[]"));
         let common: Vec<i64> = (0..CANDIDATE_LIMIT).collect();
-        assert_eq!(plan(&common, "c(?)"), TextSearch::Scan);
+        assert_eq!(plan(&common, "c(?, ?)", 12), TextSearch::Scan);
     }
 }

@@ -22,7 +22,7 @@
 
 use super::{Backend, Lease, LeaseName, StoreResult};
 use crate::query::logs::LogFilter;
-use crate::query::text::TextSearch;
+use crate::query::text::{IndexPlan, Lookups, TextSearch};
 
 /// What differs between databases: connections, transactions, migrations, full-text search,
 /// leases and scrubbing deleted rows. Everything else is the shared SQL.
@@ -50,8 +50,20 @@ pub(super) trait Dialect: Send + Sync + 'static {
     async fn run_migrations(&self) -> StoreResult<()>;
     /// Commits the smallest write that still fails while the database cannot take writes.
     async fn probe_write(&self) -> StoreResult<()>;
+    /// How this backend narrows `trace_id` and `user_id` before the shared equality rechecks.
+    const LOOKUPS: Lookups;
+
     /// How this backend narrows `q` (full text) before the shared LIKE recheck.
     async fn text_search(&self, f: &LogFilter) -> StoreResult<TextSearch>;
+    /// Everything the backend's structures add to a log filter's shared SQL.
+    async fn index_plan(&self, f: &LogFilter) -> StoreResult<IndexPlan> {
+        Ok(IndexPlan {
+            text: self.text_search(f).await?,
+            lookups: Self::LOOKUPS,
+        })
+    }
+    /// One step of the index follower (see [`super::Store::index_logs`]).
+    async fn index_logs(&self, max_rows: i64) -> StoreResult<super::IndexStep>;
     /// A named lease that at most one collector on this database holds at a time.
     async fn lease(&self, name: LeaseName) -> StoreResult<Option<Lease>>;
     /// Makes rows deleted by retention unreadable where the engine allows it.

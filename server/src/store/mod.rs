@@ -196,6 +196,19 @@ pub trait Store:
     async fn prune_ingest_batches(&self, before_us: i64) -> StoreResult<u64>;
     /// Counts rows of a table; used by tests, the crash check and the benchmark.
     async fn count_rows(&self, table: CountedTable) -> StoreResult<i64>;
+    /// Writes the trace, user and full-text entries of at most `max_rows` committed logs that
+    /// have none yet, oldest first, in one transaction (the index follower's step). A backend
+    /// that keeps these structures in the writer's transaction does nothing.
+    async fn index_logs(&self, max_rows: i64) -> StoreResult<IndexStep>;
+}
+
+/// What one index follower step did, in `seq` numbers (row ids, which may have gaps).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexStep {
+    /// Seqs covered by this step.
+    pub covered: i64,
+    /// Seqs still waiting after it: the not-yet-indexed tail that queries scan.
+    pub pending: i64,
 }
 
 /// The write transaction of one group; dropped without `commit` it rolls back.

@@ -60,12 +60,20 @@ impl Dialect for PgStore {
     const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     /// Collectors on one database write concurrently.
     const LOCK_FOR_UPDATE: &'static str = " FOR UPDATE";
+    /// The partial B-tree indexes on `app_logs` serve both, in the writer's transaction.
+    const LOOKUPS: crate::query::text::Lookups = crate::query::text::Lookups::NONE;
+
     /// `q`'s LIKE is served by the pg_trgm index on `lower(message)` itself (migration 0003).
     async fn text_search(
         &self,
         _f: &crate::query::logs::LogFilter,
     ) -> StoreResult<crate::query::text::TextSearch> {
         Ok(crate::query::text::TextSearch::Scan)
+    }
+
+    /// Nothing to do: every structure is written with its row.
+    async fn index_logs(&self, _max_rows: i64) -> StoreResult<super::IndexStep> {
+        Ok(super::IndexStep::default())
     }
 
     fn pool(&self) -> &PgPool {

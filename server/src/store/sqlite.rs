@@ -4,7 +4,7 @@
 use super::dialect::Dialect;
 use super::{StoreOptions, StoreResult};
 use crate::query::logs::LogFilter;
-use crate::query::text::{self, TextSearch};
+use crate::query::text::{self, Lookups, TextSearch};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 use std::str::FromStr;
@@ -26,8 +26,40 @@ impl Drop for SqliteStore {
     }
 }
 
-/// The rows of a JSON array of rowids: how a full-text candidate list narrows a log query.
-const FTS_CANDIDATES: &str = "rowid IN (SELECT value FROM json_each(?))";
+/// The rows of a JSON array of rowids, and every row the full-text index did not cover when
+/// they were read: how a full-text candidate list narrows a log query.
+const FTS_CANDIDATES: &str = "rowid IN (SELECT value FROM json_each(?) \
+    UNION ALL SELECT seq FROM app_logs WHERE seq > ?)";
+
+/// The highest `seq` whose lookup entries the index follower has written (migration 0010).
+const INDEXED_THROUGH: &str = "SELECT indexed_through FROM log_index_state WHERE id = 1";
+
+/// `trace_id` and `user_id` through the follower's tables, plus the rows above its watermark,
+/// read by the same statement (one snapshot): exact at any lag.
+const LOOKUPS: Lookups = Lookups {
+    trace: Some(
+        "seq IN (SELECT seq FROM app_logs_by_trace WHERE trace_id = ? \
+         UNION ALL SELECT seq FROM app_logs WHERE seq > \
+         (SELECT indexed_through FROM log_index_state WHERE id = 1) AND trace_id = ?)",
+    ),
+    user: Some(
+        "seq IN (SELECT seq FROM app_logs_by_user WHERE user_id = ? \
+         UNION ALL SELECT seq FROM app_logs WHERE seq > \
+         (SELECT indexed_through FROM log_index_state WHERE id = 1) AND user_id = ?)",
+    ),
+};
+
+/// The follower's three writes for the rows `$1 < seq <= $2`, each sorted by its key so the
+/// B-trees and the FTS5 segment are written in order, page by page.
+const INDEX_STEP: [&str; 3] = [
+    "INSERT INTO app_logs_by_trace (trace_id, seq) SELECT trace_id, seq FROM app_logs \
+     WHERE seq > $1 AND seq <= $2 AND trace_id IS NOT NULL ORDER BY trace_id, seq",
+    "INSERT INTO app_logs_by_user (user_id, timestamp, seq) SELECT user_id, timestamp, seq \
+     FROM app_logs WHERE seq > $1 AND seq <= $2 AND user_id IS NOT NULL \
+     ORDER BY user_id, timestamp, seq",
+    "INSERT INTO app_logs_fts (rowid, message) SELECT seq, message FROM app_logs \
+     WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+];
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -166,6 +198,7 @@ impl Dialect for SqliteStore {
     const BEGIN_SNAPSHOT: &'static str = "BEGIN";
     /// One writer connection: nothing else can write between the read and the write.
     const LOCK_FOR_UPDATE: &'static str = "";
+    const LOOKUPS: Lookups = LOOKUPS;
 
     fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -236,14 +269,55 @@ impl Dialect for SqliteStore {
         let Some(query) = text::index_query(&probes, first, last) else {
             return Ok(TextSearch::Scan);
         };
+        // The candidates and the watermark they are complete up to, from one snapshot.
+        let mut tx = self.pool.begin_with(Self::BEGIN_SNAPSHOT).await?;
+        let indexed_through: i64 = sqlx::query_scalar(INDEXED_THROUGH)
+            .fetch_one(&mut *tx)
+            .await?;
         let candidates: Vec<i64> = sqlx::query_scalar(
             "SELECT rowid FROM app_logs_fts WHERE app_logs_fts MATCH $1 LIMIT $2",
         )
         .bind(&query)
         .bind(text::CANDIDATE_LIMIT)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(text::plan(&candidates, FTS_CANDIDATES))
+        tx.commit().await?;
+        Ok(text::plan(&candidates, FTS_CANDIDATES, indexed_through))
+    }
+
+    /// One transaction on the writer connection: the trace, user and full-text entries of the
+    /// next `max_rows` seqs, and the watermark past them. The ingest writer waits for it (one
+    /// write lock per file), which `--index-batch-rows` bounds.
+    async fn index_logs(&self, max_rows: i64) -> StoreResult<super::IndexStep> {
+        let mut tx = self.begin_tx().await?;
+        let (from, newest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT indexed_through, (SELECT MAX(seq) FROM app_logs) FROM log_index_state \
+             WHERE id = 1",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let newest = newest.unwrap_or(0);
+        if newest <= from {
+            tx.rollback().await?;
+            return Ok(super::IndexStep::default());
+        }
+        let through = newest.min(from.saturating_add(max_rows.max(1)));
+        for sql in INDEX_STEP {
+            sqlx::query(sql)
+                .bind(from)
+                .bind(through)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE log_index_state SET indexed_through = $1 WHERE id = 1")
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(super::IndexStep {
+            covered: through - from,
+            pending: newest - through,
+        })
     }
 
     /// SQLite runs one collector per file, so the lease is always granted.

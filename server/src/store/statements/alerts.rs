@@ -391,7 +391,7 @@ impl AlertStore for This {
         &self,
         f: &crate::query::logs::LogFilter,
     ) -> store::StoreResult<i64> {
-        let search = self.text_search(f).await?;
+        let search = self.index_plan(f).await?;
         let w = f.where_clause(false, &search);
         let sql = format!(
             "SELECT CAST(COALESCE(SUM(dedup_count), 0) AS BIGINT) FROM app_logs{}",

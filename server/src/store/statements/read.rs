@@ -8,11 +8,11 @@ use crate::store::read_sql::bind_all;
 use crate::store::{self, QueryStore};
 
 impl This {
-    /// One page of logs in the filter's order, with `q` written as `search` says.
+    /// One page of logs in the filter's order, narrowed as `search` says.
     async fn page_with(
         &self,
         f: &crate::query::logs::LogFilter,
-        search: &crate::query::text::TextSearch,
+        search: &crate::query::text::IndexPlan,
     ) -> store::StoreResult<Vec<store::LogRow>> {
         let w = f.where_clause(true, search);
         let sql = format!(
@@ -33,7 +33,7 @@ impl QueryStore for This {
         &self,
         f: &crate::query::logs::LogFilter,
     ) -> store::StoreResult<Vec<store::LogRow>> {
-        let search = self.text_search(f).await?;
+        let search = self.index_plan(f).await?;
         self.page_with(f, &search).await
     }
 
@@ -55,7 +55,7 @@ impl QueryStore for This {
         &self,
         f: &crate::query::logs::LogFilter,
     ) -> store::StoreResult<store::Page<store::LogRow>> {
-        let search = self.text_search(f).await?;
+        let search = self.index_plan(f).await?;
         let rows = self.page_with(f, &search).await?;
         // One snapshot, so the tally and the partial hours agree with each other.
         let mut tx = self
@@ -94,7 +94,7 @@ impl QueryStore for This {
         &self,
         query: &crate::query::stats::StatsQuery,
     ) -> store::StoreResult<Vec<store::StatsRow>> {
-        let search = self.text_search(&query.filter).await?;
+        let search = self.index_plan(&query.filter).await?;
         let (sql, w) = query.sql(&search);
         let q = sqlx::query_as::<Db, store::StatsRow>(&sql);
         Ok(bind_all!(q, &w.binds).fetch_all(self.pool()).await?)
@@ -112,16 +112,21 @@ impl QueryStore for This {
     }
 
     async fn trace_logs(&self, trace_id: &str) -> store::StoreResult<Vec<store::LogRow>> {
+        // Not a `LogFilter`: the trace view also shows the collector's own request logs.
+        let mut w = crate::query::sql::WhereClause::default();
+        let value = || crate::query::sql::BindValue::Text(trace_id.to_owned());
+        if let Some(narrow) = <This as Dialect>::LOOKUPS.trace {
+            w.and(narrow, vec![value(), value()]);
+        }
+        w.and("trace_id = ?", vec![value()]);
         let sql = format!(
-            "SELECT {} FROM app_logs WHERE trace_id = $1 \
-             ORDER BY timestamp, id LIMIT {}",
+            "SELECT {} FROM app_logs{} ORDER BY timestamp, id LIMIT {}",
             store::read_sql::LOG_COLUMNS,
+            w.sql(),
             store::read_sql::TRACE_ROWS
         );
-        Ok(sqlx::query_as::<Db, store::LogRow>(&sql)
-            .bind(trace_id)
-            .fetch_all(self.pool())
-            .await?)
+        let q = sqlx::query_as::<Db, store::LogRow>(&sql);
+        Ok(bind_all!(q, &w.binds).fetch_all(self.pool()).await?)
     }
 
     async fn trace_occurrences(

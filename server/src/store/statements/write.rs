@@ -128,6 +128,10 @@ impl Store for This {
             .fetch_one(self.pool())
             .await?)
     }
+
+    async fn index_logs(&self, max_rows: i64) -> store::StoreResult<store::IndexStep> {
+        <This as Dialect>::index_logs(self, max_rows).await
+    }
 }
 
 #[async_trait::async_trait]

@@ -1,0 +1,299 @@
+//! The index follower on SQLite (trace, user and full-text entries written after the
+//! acknowledgement, migration 0010): it catches up on its own, queries are exact before and
+//! after it does, deleting the newest rows cannot let a reused row id hide from lookups, and a
+//! database filled under the previous schema upgrades in place with its lookups intact.
+
+mod common;
+
+use common::{Backend, TestDb, TestServer};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tracewire_server::config::ServeConfig;
+use uuid::Uuid;
+
+const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+/// `n` distinct logs (none a duplicate of an earlier one) of one trace and one user whose
+/// messages hold `word`.
+fn batch(n: usize, word: &str) -> Value {
+    let logs: Vec<Value> = (0..n)
+        .map(|i| {
+            let message = format!("{word} {i} {}", Uuid::new_v4());
+            json!({"level": "INFO", "message": message, "trace_id": TRACE,
+                   "user_id": "u-follow"})
+        })
+        .collect();
+    json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend", "logs": logs})
+}
+
+/// How many logs each lookup finds, as `total`: by trace, by user, by a rare term.
+async fn lookups(server: &TestServer, token: &str, word: &str) -> [u64; 3] {
+    let mut out = [0; 3];
+    for (i, (name, value)) in [("trace_id", TRACE), ("user_id", "u-follow"), ("q", word)]
+        .into_iter()
+        .enumerate()
+    {
+        let body: Value = server
+            .client
+            .get(server.url("/api/v1/logging/logs"))
+            .bearer_auth(token)
+            .query(&[(name, value)])
+            .send()
+            .await
+            .expect("query")
+            .json()
+            .await
+            .expect("json");
+        out[i] = body["total"].as_u64().expect("total");
+    }
+    out
+}
+
+/// (indexed_through, MAX(seq)) of the database.
+async fn watermark(server: &TestServer) -> (i64, i64) {
+    let rows: Vec<(i64, i64)> = server
+        .db
+        .rows(
+            "SELECT indexed_through, COALESCE((SELECT MAX(seq) FROM app_logs), 0) \
+             FROM log_index_state",
+        )
+        .await;
+    rows[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follower_catches_up_and_lookups_stay_exact() {
+    let server = TestServer::start_with(Backend::Sqlite, |c| c.index_interval_ms = 50).await;
+    let token = server.admin_token().await;
+    let (status, body) = server.ingest(&batch(30, "zebrafinch")).await;
+    assert_eq!(status, 200, "{body}");
+    // Acknowledged means queryable, indexed or not.
+    assert_eq!(lookups(&server, &token, "zebrafinch").await, [30, 30, 30]);
+    let mut caught_up = false;
+    for _ in 0..100 {
+        let (through, newest) = watermark(&server).await;
+        if through == newest {
+            caught_up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(caught_up, "the follower did not reach the newest row");
+    let entries: Vec<(i64,)> = server
+        .db
+        .rows(&format!(
+            "SELECT COUNT(*) FROM app_logs_by_trace WHERE trace_id = '{TRACE}'"
+        ))
+        .await;
+    assert_eq!(entries[0].0, 30, "every row of the trace has its entry");
+    assert_eq!(lookups(&server, &token, "zebrafinch").await, [30, 30, 30]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_newest_rows_brings_the_watermark_down() {
+    let server = TestServer::start_with(Backend::Sqlite, |c| c.index_interval_ms = 0).await;
+    let token = server.admin_token().await;
+    let (status, _) = server.ingest(&batch(5, "kingfisher")).await;
+    assert_eq!(status, 200);
+    server.store.index_logs(1_000).await.expect("index");
+    let (through, newest) = watermark(&server).await;
+    assert_eq!(through, newest);
+    // Every row goes (as retention does when nothing newer arrived): SQLite will number the
+    // next rows from 1 again, below the old watermark.
+    server.execute("DELETE FROM app_logs").await;
+    assert_eq!(watermark(&server).await, (0, 0));
+    let orphans: Vec<(i64,)> = server
+        .db
+        .rows(
+            "SELECT (SELECT COUNT(*) FROM app_logs_by_trace) \
+             + (SELECT COUNT(*) FROM app_logs_by_user)",
+        )
+        .await;
+    assert_eq!(orphans[0].0, 0, "entries went with their rows");
+    let (status, _) = server.ingest(&batch(3, "kingfisher")).await;
+    assert_eq!(status, 200);
+    // Not indexed yet, found through the tail.
+    assert_eq!(lookups(&server, &token, "kingfisher").await, [3, 3, 3]);
+    let step = server.store.index_logs(1_000).await.expect("index");
+    assert!(step.covered >= 3, "the new rows are indexed: {step:?}");
+    assert_eq!(lookups(&server, &token, "kingfisher").await, [3, 3, 3]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_the_previous_schema_upgrades_in_place() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut before = sqlx::migrate::Migrator::new(dir).await.expect("migrations");
+    let before_count = before.migrations.len();
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    assert!(before.migrations.len() < before_count);
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db.url.trim_start_matches("sqlite://"))
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.expect("open");
+    before.run(&pool).await.expect("previous schema");
+    // Rows written the old way: the FTS trigger and the app_logs indexes of migration 0003.
+    let project = Uuid::now_v7();
+    for i in 0..20_i64 {
+        sqlx::query(
+            "INSERT INTO app_logs (id, project_id, timestamp, level, source, message, trace_id, \
+             user_id, dedup_count, first_seen_at, last_seen_at, created_at) \
+             VALUES ($1, $2, $3, 'INFO', 'backend', $4, $5, $6, 1, $3, $3, $3)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(project)
+        .bind(1_600_000_000_000_000 + i)
+        .bind(format!("ptarmigan {i}"))
+        .bind((i % 2 == 0).then_some(TRACE))
+        .bind((i % 4 == 0).then_some("u-follow"))
+        .execute(&pool)
+        .await
+        .expect("old row");
+    }
+    pool.close().await;
+
+    let mut config = ServeConfig::for_database(&db.url);
+    config.index_interval_ms = 0;
+    let server = TestServer::start_on(db, config).await;
+    let token = server.admin_token().await;
+    let (through, newest) = watermark(&server).await;
+    assert_eq!((through, newest), (20, 20), "the old rows count as indexed");
+    let counts: Vec<(i64, i64)> = server
+        .db
+        .rows(
+            "SELECT (SELECT COUNT(*) FROM app_logs_by_trace), \
+             (SELECT COUNT(*) FROM app_logs_by_user)",
+        )
+        .await;
+    assert_eq!(
+        counts[0],
+        (10, 5),
+        "the old rows' entries were carried over"
+    );
+    assert_eq!(lookups(&server, &token, "ptarmigan").await, [10, 5, 20]);
+    // New rows after the upgrade join them through the tail, then through the follower.
+    let (status, _) = server.ingest(&batch(4, "ptarmigan")).await;
+    assert_eq!(status, 200);
+    assert_eq!(lookups(&server, &token, "ptarmigan").await, [14, 9, 24]);
+    server.store.index_logs(1_000).await.expect("index");
+    assert_eq!(lookups(&server, &token, "ptarmigan").await, [14, 9, 24]);
+    server.stop().await;
+}
+
+/// The three lookups against what was sent, at random follower progress: rounds of logs over
+/// three traces, users and words, each round followed by an index step of a random size (none,
+/// part, all), then every lookup's `total` and rows compared with the expected set.
+fn lookups_match_what_was_sent_at_any_progress(backend: Backend) {
+    use proptest::prelude::*;
+    const TRACES: [&str; 3] = [
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "0af7651916cd43dd8448eb211c80319c",
+        "11111111111111111111111111111111",
+    ];
+    const USERS: [&str; 3] = ["u1", "u2", "u3"];
+    const WORDS: [&str; 3] = ["heron", "egret", "bittern"];
+    // (trace, user, word) per log; the message is "<word> <n>", unique by n.
+    type Log = (Option<usize>, Option<usize>, usize);
+    let sent: std::cell::RefCell<Vec<Log>> = std::cell::RefCell::new(Vec::new());
+    let sent = &sent;
+    let log = (
+        prop::option::of(0usize..3),
+        prop::option::of(0usize..3),
+        0usize..3,
+    );
+    let strategy = (prop::collection::vec(log, 0..30), 0i64..60);
+    let setup = async {
+        let server = TestServer::start_with(backend, |c| {
+            c.rate_limit = 1e9;
+            c.rate_burst = 1e9;
+            c.index_interval_ms = 0;
+        })
+        .await;
+        let token = server.admin_token().await;
+        (server, token)
+    };
+    common::check_property(
+        24,
+        strategy,
+        setup,
+        |fixture, (logs, step)| async move {
+            let (server, token) = &*fixture;
+            let base = sent.borrow().len();
+            if !logs.is_empty() {
+                let entries: Vec<Value> = logs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (t, u, w))| {
+                        json!({"level": "INFO", "message": format!("{} {}", WORDS[*w], base + i),
+                               "trace_id": t.map(|t| TRACES[t]), "user_id": u.map(|u| USERS[u])})
+                    })
+                    .collect();
+                let batch = json!({"batch_id": Uuid::new_v4().to_string(), "source": "backend",
+                                   "logs": entries});
+                let (status, body) = server.ingest(&batch).await;
+                prop_assert_eq!(status, 200, "{}", body);
+                sent.borrow_mut().extend(logs);
+            }
+            if step > 0 {
+                server.store.index_logs(step).await.expect("index step");
+            }
+            let sent = sent.borrow().clone();
+            for k in 0..3 {
+                let queries = [
+                    ("trace_id", TRACES[k]),
+                    ("user_id", USERS[k]),
+                    ("q", WORDS[k]),
+                ];
+                for (field, (name, value)) in queries.into_iter().enumerate() {
+                    let wanted = |l: &Log| match field {
+                        0 => l.0 == Some(k),
+                        1 => l.1 == Some(k),
+                        _ => l.2 == k,
+                    };
+                    let mut expected: Vec<String> = sent
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, l)| wanted(l))
+                        .map(|(n, l)| format!("{} {n}", WORDS[l.2]))
+                        .collect();
+                    expected.sort();
+                    let body: Value = server
+                        .client
+                        .get(server.url("/api/v1/logging/logs"))
+                        .bearer_auth(token)
+                        .query(&[(name, value), ("limit", "1000")])
+                        .send()
+                        .await
+                        .expect("query")
+                        .json()
+                        .await
+                        .expect("json");
+                    let mut got: Vec<String> = body["items"]
+                        .as_array()
+                        .expect("items")
+                        .iter()
+                        .filter_map(|i| i["message"].as_str().map(str::to_owned))
+                        .collect();
+                    got.sort();
+                    prop_assert_eq!(&got, &expected, "{}={}", name, value);
+                    prop_assert_eq!(body["total"].as_u64(), Some(expected.len() as u64));
+                }
+            }
+            Ok(())
+        },
+        |(server, _)| server.stop(),
+    );
+}
+
+property_on_both_backends!(
+    property_9_lookups_at_any_follower_progress,
+    super::lookups_match_what_was_sent_at_any_progress
+);
