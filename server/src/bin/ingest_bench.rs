@@ -7,6 +7,10 @@
 //! batch, the collector's peak RSS (VmHWM) and errors by status. Afterwards it checks that the
 //! database holds exactly the acknowledged logs (rows plus dedup counts).
 //!
+//! On a spawned collector over SQLite it also reports the bytes the collector wrote to disk per
+//! acknowledged log (`/proc/<pid>/io`, checkpoints included) and the index follower's lag (rows
+//! committed but not yet in the trace, user and full-text lookups), sampled every 100 ms.
+//!
 //! `--baseline` sends the same load to a trivial in-process endpoint that parses the JSON and
 //! answers 200 without storing: the ceiling of HTTP + JSON on this machine. `--url` drives an
 //! already running collector instead.
@@ -70,10 +74,40 @@ struct Args {
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
     let mut target = Target::start(&args).await?;
+    let lag = target.sample_index_lag().await;
+    let written_before = target.written_bytes();
     let report = drive(&args, &target.base).await;
+    let written = target
+        .written_bytes()
+        .zip(written_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let rss_kib = target.peak_rss_kib();
+    let lag = match lag {
+        Some((task, stop)) => {
+            stop.store(true, Ordering::SeqCst);
+            task.await.ok()
+        }
+        None => None,
+    };
     let stored = target.stop_and_count().await?;
     report.print(&args, rss_kib);
+    if let Some(bytes) = written {
+        // Warm-up and measured window together, over every log acknowledged in them.
+        let logs = report.acked_logs_total.max(1) as f64;
+        println!(
+            "written to disk by the collector: {:.1} MiB, {:.0} B per acknowledged log",
+            bytes as f64 / 1_048_576.0,
+            bytes as f64 / logs
+        );
+    }
+    if let Some(lag) = lag.filter(|h| !h.is_empty()) {
+        println!(
+            "index follower lag (rows not yet indexed, every 100 ms): p50 {}, p99 {}, max {}",
+            lag.value_at_quantile(0.50),
+            lag.value_at_quantile(0.99),
+            lag.max()
+        );
+    }
     if let Some((rows, total)) = stored {
         let ok = total == report.acked_logs_total;
         println!(
@@ -186,6 +220,50 @@ impl Target {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err("collector not ready after 30 s".into())
+    }
+
+    /// Bytes the spawned collector has caused to be written to storage so far.
+    fn written_bytes(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+        let line = io.lines().find(|l| l.starts_with("write_bytes:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// On a SQLite database with an index follower (migration 0010), samples its lag every
+    /// 100 ms until the returned flag is set; the task then returns the histogram.
+    async fn sample_index_lag(
+        &self,
+    ) -> Option<(tokio::task::JoinHandle<Histogram<u64>>, Arc<AtomicBool>)> {
+        let url = self
+            .db_url
+            .as_deref()
+            .filter(|u| u.starts_with("sqlite:"))?;
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
+        let pool = sqlx::SqlitePool::connect_with(options.read_only(true))
+            .await
+            .ok()?;
+        let sql = "SELECT COALESCE((SELECT MAX(seq) FROM app_logs), 0) - indexed_through \
+            FROM log_index_state";
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut lag =
+                Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant figures"));
+            while !flag.load(Ordering::SeqCst) {
+                if let Ok(rows) = sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await {
+                    let _ = lag.record(rows.max(0).unsigned_abs());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            pool.close().await;
+            lag
+        });
+        Some((task, stop))
     }
 
     /// Peak resident set of the spawned collector (VmHWM), or of this process in baseline mode.
