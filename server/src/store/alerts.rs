@@ -32,7 +32,8 @@ pub enum StoredChannel {
         url: String,
         /// `whsec_` signing secret; unsigned when absent.
         secret: Option<String>,
-        /// Whether `resolved` notifications go here too (default off), for notified episodes only.
+        /// Whether `resolved` notifications go here too (default on for webhooks), for notified
+        /// episodes only.
         send_resolved: bool,
     },
     /// Slack-compatible incoming webhook.
