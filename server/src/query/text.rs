@@ -35,7 +35,7 @@ pub struct Probe {
     pub trigram: String,
     /// Postings read (at most [`PROBE_LIMIT`]).
     pub postings: i64,
-    /// The newest row id among them.
+    /// The newest row id among them; `None` when the trigram is in no row.
     pub newest: Option<i64>,
 }
 
