@@ -16,7 +16,7 @@ pub const DEFAULT_PROJECT: &str = "default";
 /// What bootstrap created or found.
 #[derive(Debug, Clone)]
 pub struct Bootstrap {
-    /// The default project.
+    /// Id of the oldest project: the one created as [`DEFAULT_PROJECT`] on the first start.
     pub project_id: Uuid,
     /// Generated admin password, when no `TRACEWIRE_ADMIN_PASSWORD` was given.
     pub generated_admin_password: Option<String>,
@@ -27,7 +27,7 @@ pub struct Bootstrap {
 /// Secrets supplied by the operator.
 #[derive(Debug, Clone, Default)]
 pub struct BootstrapSecrets {
-    /// `TRACEWIRE_ADMIN_PASSWORD`.
+    /// `TRACEWIRE_ADMIN_PASSWORD`: the first admin's password; read only while no user exists.
     pub admin_password: Option<String>,
     /// `TRACEWIRE_INGEST_KEY`; ensured to exist on the default project on every start.
     pub ingest_key: Option<String>,
@@ -44,10 +44,10 @@ impl BootstrapSecrets {
     }
 }
 
-/// Error of bootstrap.
+/// Why first-start setup (or hashing a password for a user command) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
-    /// Storage failed.
+    /// The store failed; nothing later in the setup was attempted.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// Hashing failed (only on a broken system RNG).

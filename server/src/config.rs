@@ -20,22 +20,22 @@ pub struct Cli {
     pub serve: ServeConfig,
 }
 
-/// Subcommands.
+/// What `tracewire` runs; `serve` when none is given.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the collector (the default).
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Manage users.
+    /// Add users and set their passwords.
     User {
-        /// What to do.
+        /// `add` or `passwd`.
         #[command(subcommand)]
         action: UserCommand,
     },
     /// Archive and delete rows past their retention.
     Retention {
-        /// What to do.
+        /// `run`, the only action so far.
         #[command(subcommand)]
         action: RetentionCommand,
     },
@@ -64,15 +64,15 @@ pub enum UserCommand {
     /// Set a new password for a user and end their sessions. The password is read like
     /// `user add` reads it.
     Passwd {
-        /// Login name.
+        /// Login name of an existing user.
         username: String,
     },
 }
 
-/// Settings of the collector.
+/// Settings of the collector; the other commands take theirs (database, retention) from here.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
-    /// Address to listen on.
+    /// Address and port to listen on; the default takes local connections only.
     #[arg(long, env = "TRACEWIRE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
@@ -346,11 +346,11 @@ pub struct ServeConfig {
 /// See [`ServeConfig::smtp_security`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SmtpSecurityArg {
-    /// STARTTLS upgrade, required.
+    /// STARTTLS upgrade, required (usually port 587).
     Starttls,
-    /// Implicit TLS.
+    /// TLS from the first byte (usually port 465).
     Tls,
-    /// Plain text.
+    /// No encryption; only for a relay on the same host or network.
     None,
 }
 
@@ -388,11 +388,11 @@ impl ServeConfig {
 /// See [`ServeConfig::self_log`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SelfLog {
-    /// The API only.
+    /// The API only (queries, auth, export, alerts), the default.
     Api,
     /// Every request but ingest (which would log each batch as another batch).
     All,
-    /// None.
+    /// Store none of the collector's own requests.
     Off,
 }
 
@@ -454,25 +454,25 @@ pub enum ConfigFileError {
     /// The file could not be read.
     #[error("cannot read config file {path}: {source}")]
     Read {
-        /// Path given.
+        /// The path as given to `--config` or `TRACEWIRE_CONFIG`.
         path: String,
-        /// Why.
+        /// The I/O error reading it.
         source: std::io::Error,
     },
     /// The file is not valid TOML.
     #[error("config file {path} is not valid TOML: {message}")]
     Parse {
-        /// Path given.
+        /// The path as given to `--config` or `TRACEWIRE_CONFIG`.
         path: String,
-        /// Parser message.
+        /// The TOML parser's message, without the file's text.
         message: String,
     },
     /// A key that no flag has.
     #[error("unknown setting {key:?} in the config file; known settings: {known}")]
     UnknownKey {
-        /// The key.
+        /// The key as written in the file.
         key: String,
-        /// Every accepted key.
+        /// Every accepted key, comma separated, so the message shows the right spelling.
         known: String,
     },
     /// A nested table where a value was expected.

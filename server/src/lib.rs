@@ -56,7 +56,7 @@ pub enum ServeError {
     /// A redaction pattern did not compile.
     #[error(transparent)]
     Redact(#[from] tracewire_shared::redact::RedactError),
-    /// Socket error.
+    /// The listener's local address could not be read; accept errors never end `run`.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -13,7 +13,8 @@ pub struct AppState {
     pub config: Arc<ServeConfig>,
     /// Storage (SQLite or PostgreSQL behind one trait).
     pub store: Arc<dyn Store>,
-    /// The ingest pipeline.
+    /// Key checks, decoding, validation and the hand-off to the one writer task; health and the
+    /// monitoring reads also ask it for writer failures and series-cap drops.
     pub ingest: Arc<IngestService>,
     /// Login, sessions, throttling and the audit trail.
     pub auth: Arc<AuthService>,

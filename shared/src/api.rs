@@ -34,45 +34,45 @@ pub struct Page<T> {
 pub struct LogView {
     /// Row id (UUIDv7).
     pub id: Uuid,
-    /// Owning project.
+    /// Project of the ingest key the log arrived with.
     pub project_id: Uuid,
-    /// Event time.
+    /// When the event happened, by the sender's clock (a time over a day ahead is clamped).
     pub timestamp: String,
-    /// Canonical level name.
+    /// Canonical level name, upper case (`DEBUG` … `CRITICAL`) whatever case was sent.
     pub level: String,
-    /// `frontend` or `backend`.
+    /// `frontend`, `backend`, or `collector` for the collector's own request logs.
     pub source: String,
-    /// Message.
+    /// Message text, after redaction.
     pub message: String,
-    /// Module.
+    /// Logger name or code module; part of the dedup key.
     pub module: Option<String>,
-    /// Function.
+    /// Function or handler that logged; part of the dedup key.
     pub function: Option<String>,
     /// W3C trace id.
     pub trace_id: Option<String>,
     /// W3C span id.
     pub span_id: Option<String>,
-    /// Application user.
+    /// Application user as the app names them, after redaction.
     pub user_id: Option<String>,
     /// HTTP method of the described request.
     pub request_method: Option<String>,
     /// Path of the described request.
     pub request_path: Option<String>,
-    /// Redacted request payload.
+    /// Request payload after redaction; an oversized value arrives truncated, as a string.
     pub request_data: Option<Value>,
     /// HTTP status answered.
     pub response_status: Option<i32>,
-    /// Duration in milliseconds.
+    /// How long the described request took, in milliseconds.
     pub duration_ms: Option<f64>,
-    /// Redacted structured fields.
+    /// The sender's structured fields after redaction; truncated like `request_data`.
     pub extra_data: Option<Value>,
     /// Identical entries this row stands for.
     pub dedup_count: i64,
-    /// First of them.
+    /// Time of the first of the identical entries, by the sender's clock.
     pub first_seen_at: String,
-    /// Last of them.
+    /// Time of the last of them; grows while duplicates arrive within the dedup window.
     pub last_seen_at: String,
-    /// Server write time.
+    /// When the collector wrote the row, by its own clock (unlike `timestamp`).
     pub created_at: String,
 }
 
@@ -80,33 +80,33 @@ pub struct LogView {
 /// answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExceptionGroup {
-    /// Group id.
+    /// Group id: the `{id}` of the detail and resolve routes and of the histogram's `ids`.
     pub id: Uuid,
-    /// Owning project.
+    /// Project the group belongs to; groups never span projects.
     pub project_id: Uuid,
-    /// Grouping fingerprint.
+    /// 32-hex grouping key: the type and top in-app frames, or the type and masked message.
     pub fingerprint: String,
     /// `frontend` or `backend`.
     pub source: String,
-    /// Class or kind.
+    /// Exception class or kind as sent (`TypeError`).
     pub exception_type: String,
-    /// Latest message.
+    /// Message of the occurrence received last.
     pub exception_message: String,
-    /// Stack trace.
+    /// Stack trace of the occurrence received last that had one.
     pub stack_trace: Option<String>,
-    /// Page or endpoint.
+    /// Page or endpoint of the occurrence received last that had one.
     pub request_path: Option<String>,
-    /// First occurrence.
+    /// Earliest occurrence time, by the senders' clocks.
     pub first_seen_at: String,
-    /// Latest occurrence.
+    /// Latest occurrence time, by the senders' clocks.
     pub last_seen_at: String,
-    /// Occurrences stored.
+    /// Occurrences received since the group was created; retention does not lower it.
     pub occurrence_count: i64,
     /// Whether an admin resolved it (and it has not come back since).
     pub is_resolved: bool,
-    /// When it was resolved.
+    /// When it was last resolved; kept when the group regresses (see `regressed_at`).
     pub resolved_at: Option<String>,
-    /// Who resolved it.
+    /// Username of the admin who last resolved it.
     pub resolved_by: Option<String>,
     /// The resolver's notes.
     pub resolution_notes: Option<String>,
@@ -132,7 +132,7 @@ pub struct ExceptionHistogram {
 /// The occurrences of one group per bucket of an [`ExceptionHistogram`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExceptionSeries {
-    /// Group id.
+    /// Group id, as asked for in `ids`.
     pub exception_id: Uuid,
     /// Occurrences in each bucket, oldest first (zeros included; one per bucket).
     pub counts: Vec<i64>,
@@ -144,32 +144,32 @@ pub struct ExceptionDetail {
     /// The group's columns, at the top level of the object.
     #[serde(flatten)]
     pub group: ExceptionGroup,
-    /// Newest first.
+    /// The newest occurrences still stored (at most 20), newest first.
     pub recent_occurrences: Vec<Occurrence>,
 }
 
 /// One occurrence of an exception group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Occurrence {
-    /// Occurrence id.
+    /// Occurrence id (UUIDv7).
     pub id: Uuid,
-    /// Group id.
+    /// Id of the occurrence's group.
     pub exception_id: Uuid,
     /// The group's type.
     pub exception_type: String,
     /// Where it came from: the group's `frontend` or `backend`.
     pub source: String,
-    /// Occurrence time.
+    /// When it happened, by the sender's clock.
     pub timestamp: String,
     /// W3C trace id.
     pub trace_id: Option<String>,
     /// W3C span id.
     pub span_id: Option<String>,
-    /// Application user.
+    /// Application user it happened to, after redaction.
     pub user_id: Option<String>,
-    /// Page or endpoint.
+    /// Page or endpoint it happened on.
     pub request_path: Option<String>,
-    /// Message of this occurrence.
+    /// Message of this occurrence (the group shows the one received last).
     pub exception_message: String,
     /// Stack trace of this occurrence.
     pub stack_trace: Option<String>,
@@ -199,7 +199,7 @@ pub enum TraceItem {
     },
     /// `{"kind": "exception", "exception": {…}}`.
     Exception {
-        /// The occurrence.
+        /// The occurrence, boxed like the log.
         exception: Box<Occurrence>,
     },
 }
@@ -207,17 +207,17 @@ pub enum TraceItem {
 /// Log counts by level, source and time bucket: `GET /api/v1/logging/logs/statistics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Statistics {
-    /// Width of a bucket.
+    /// Width of a bucket in seconds (the `bucket` parameter, default one hour).
     pub bucket_seconds: i64,
-    /// Start of the window, when the query had one.
+    /// Start of the window: `from`, else 24 hours before `to` (this collector always sets it).
     pub from: Option<String>,
-    /// End of the window, when the query had one.
+    /// End of the window: `to`, else now (this collector always sets it).
     pub to: Option<String>,
     /// Stored log rows in the window.
     pub total: i64,
-    /// Rows per level.
+    /// Stored rows per canonical level name (a row may stand for several duplicates).
     pub by_level: BTreeMap<String, i64>,
-    /// Rows per source.
+    /// Stored rows per source.
     pub by_source: BTreeMap<String, i64>,
     /// One entry per (bucket, level, source) that has logs.
     pub buckets: Vec<StatisticsBucket>,
@@ -226,15 +226,15 @@ pub struct Statistics {
 /// Logs of one level and source inside one bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatisticsBucket {
-    /// Bucket start.
+    /// Bucket start: a multiple of the width since the Unix epoch.
     pub start: String,
-    /// Level.
+    /// Canonical level name.
     pub level: String,
-    /// Source.
+    /// `frontend`, `backend` or `collector`.
     pub source: String,
-    /// Stored rows.
+    /// Stored rows (a row may stand for several duplicates).
     pub count: i64,
-    /// Events including collapsed duplicates.
+    /// Events including collapsed duplicates (the sum of `dedup_count`); at least `count`.
     pub events: i64,
 }
 
@@ -242,18 +242,18 @@ pub struct StatisticsBucket {
 /// `GET /api/v1/logging/exceptions/patterns`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Patterns {
-    /// Window start.
+    /// Window start; default 24 hours before `to`.
     pub from: String,
-    /// Window end.
+    /// Window end; default now.
     pub to: String,
-    /// Most occurrences first.
+    /// Most occurrences first; 10 groups unless `limit` says otherwise.
     pub items: Vec<Pattern>,
 }
 
 /// One group in [`Patterns`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pattern {
-    /// Group id.
+    /// Group id, for the detail route.
     pub exception_id: Uuid,
     /// The group's type.
     pub exception_type: String,
@@ -261,11 +261,11 @@ pub struct Pattern {
     pub exception_message: String,
     /// Whether the group is resolved now.
     pub is_resolved: bool,
-    /// Occurrences in the window.
+    /// Occurrences stored with a timestamp in the window.
     pub occurrences: i64,
     /// Occurrences in the window of the same length just before.
     pub previous_occurrences: i64,
-    /// How the two compare.
+    /// How `occurrences` compares with `previous_occurrences`.
     pub trend: Trend,
 }
 
@@ -298,7 +298,7 @@ impl Trend {
 /// `POST /api/v1/auth/login`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
-    /// Login name.
+    /// Login name; over 256 bytes is a 422 before any password check.
     pub username: String,
     /// Password, sent once; never logged.
     pub password: String,
@@ -319,7 +319,7 @@ impl std::fmt::Debug for LoginRequest {
 pub struct LoginResponse {
     /// Bearer token of the new session.
     pub token: String,
-    /// Who logged in.
+    /// The signed-in user, as `GET /api/v1/auth/me` answers it.
     pub user: User,
 }
 
@@ -336,16 +336,16 @@ impl std::fmt::Debug for LoginResponse {
 /// `GET /api/v1/auth/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
-    /// The caller.
+    /// The user of the session cookie or bearer token.
     pub user: User,
 }
 
 /// A collector user as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    /// User id.
+    /// User id (UUIDv7).
     pub id: Uuid,
-    /// Login name.
+    /// Login name, unique; what audit rows and acknowledgements name.
     pub username: String,
     /// What the user may do.
     pub role: Role,
@@ -355,9 +355,9 @@ pub struct User {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Everything.
+    /// Everything a viewer may, plus writes: resolving exceptions, alert rules, acknowledgements.
     Admin,
-    /// Read only.
+    /// Reads only: lists, details, statistics, exports, the live tail, alert previews.
     Viewer,
 }
 
@@ -388,7 +388,7 @@ pub struct Health {
 }
 
 impl Health {
-    /// The only answer.
+    /// The only answer: `{"status": "ok"}`.
     pub fn ok() -> Self {
         Self {
             status: "ok".to_owned(),
@@ -404,7 +404,7 @@ pub struct Ready {
 }
 
 impl Ready {
-    /// The only successful answer.
+    /// The only successful answer: `{"status": "ready"}`.
     pub fn ok() -> Self {
         Self {
             status: "ready".to_owned(),

@@ -48,7 +48,7 @@ impl Default for ReadLimits {
 /// Rows per page while a message regex walks its window.
 const REGEX_PAGE: u32 = 1000;
 
-/// What one read found.
+/// What reading a condition over its window found: the value to judge and samples to quote.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observation {
     /// The value; `None` when there was nothing to judge.

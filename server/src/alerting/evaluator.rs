@@ -39,7 +39,7 @@ pub struct RoundReport {
     pub evaluated: usize,
     /// Rules left alone: disabled, not due, or unreadable this round.
     pub skipped: usize,
-    /// History entries written.
+    /// History entries written this round (sent or not); the periodic job logs a round with any.
     pub recorded: usize,
     /// Outbox entries sent (at least one channel accepted).
     pub sent: usize,

@@ -20,23 +20,23 @@ pub struct Notification {
     /// Stable per history entry and channel kind, reused across retries, so a receiver can
     /// drop duplicates (`webhook-id`).
     pub message_id: String,
-    /// The rule.
+    /// Id of the rule; webhook receivers get it as `rule.id`.
     pub rule_id: Uuid,
-    /// The rule's name.
+    /// The rule's name, in the summary line (which is also the email subject).
     pub rule_name: String,
-    /// The rule's severity.
+    /// The rule's severity, shown in the summary and the webhook body.
     pub severity: Severity,
     /// `firing`, `resolved` or `test`.
     pub kind: HistoryKind,
-    /// What the rule watches.
+    /// The rule's condition; gives the summary's wording and the unit of value and threshold.
     pub condition: Condition,
-    /// Comparison.
+    /// How `value` is compared with `threshold`; printed as its symbol.
     pub operator: Operator,
-    /// Threshold.
+    /// The rule's threshold, in the condition's unit (ratio, milliseconds, count or score).
     pub threshold: f64,
     /// The value read (`None` without data or for a test).
     pub value: Option<f64>,
-    /// Window in minutes.
+    /// The rule's window in minutes, as the summary and the webhook body state it.
     pub window_minutes: u32,
     /// When the evaluation ran (microseconds).
     pub triggered_at_us: i64,

@@ -42,7 +42,7 @@ use tracewire_shared::validate::{format_timestamp_us, parse_timestamp_us};
 use super::conditions::{self, ReadError, ReadLimits};
 use super::state::{Reading, RuleState, RuleTiming, Step, Suppression};
 
-/// The span previewed.
+/// How far back a preview replays the rule: one day, ending now.
 pub const PREVIEW_SPAN_SECS: i64 = 24 * 3600;
 /// Most condition reads one preview makes (a day at five minutes).
 pub const MAX_EVALUATIONS: i64 = 288;
@@ -130,17 +130,17 @@ pub struct Episode {
 /// hold. Fields as in [`AlertRulePreview`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
-    /// Evaluations folded.
+    /// Evaluations folded, one per reading replayed.
     pub evaluations: u32,
-    /// Readings that breached.
+    /// Readings with a value that breached the threshold.
     pub breaching: u32,
-    /// Readings without data.
+    /// Readings with nothing to judge (no requests for a latency rule, …); never breaching.
     pub no_data: u32,
     /// History entries of kind `firing` or `suppressed`.
     pub triggers: u32,
-    /// Triggers sent.
+    /// Triggers that would have been sent; `notifications + suppressed = triggers`.
     pub notifications: u32,
-    /// Triggers not sent.
+    /// Triggers recorded but not sent (throttled or muted).
     pub suppressed: u32,
     /// Of `suppressed`, the muted ones.
     pub muted: u32,

@@ -19,9 +19,9 @@ use sqlx::types::Json;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("stored {what} {value:?} is not one this collector knows")]
 pub struct UnknownSpelling {
-    /// Which column.
+    /// What the value is (`operator`, `severity`, …), for the error message.
     pub what: &'static str,
-    /// What it held.
+    /// The stored text that did not parse.
     pub value: String,
 }
 
@@ -51,11 +51,11 @@ pub fn spelling<T: serde::Serialize>(value: &T) -> String {
 pub struct RuleOrigin<'a> {
     /// The rule's id (new for a create).
     pub id: Uuid,
-    /// Its project.
+    /// Project the rule is stored under: the default project for a create, kept on a replace.
     pub project_id: Uuid,
     /// Its creation time (now for a create).
     pub created_at: i64,
-    /// Now.
+    /// The time of the write (µs), stored as the rule's `updated_at`.
     pub now_us: i64,
     /// The stored channels of the rule being replaced (empty for a create).
     pub existing: &'a [StoredChannel],

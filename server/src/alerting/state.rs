@@ -29,12 +29,12 @@ pub struct RuleTiming {
     pub mute_until_us: Option<i64>,
 }
 
-/// What one evaluation found.
+/// What one evaluation read, as the state machine needs it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reading {
     /// A value, and whether it breaches the threshold.
     Value {
-        /// The observed value.
+        /// The observed value, in the condition's unit.
         value: f64,
         /// Whether the operator and threshold say it breaches.
         breaching: bool,
@@ -60,13 +60,14 @@ impl Reading {
 /// A rule's state between evaluations, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleState {
-    /// Current state.
+    /// Where the rule is in the ok → pending → firing → resolved cycle (or no data).
     pub state: AlertState,
     /// When it entered `state`.
     pub since_us: Option<i64>,
     /// Breaching evaluations in a row.
     pub breaching_streak: u32,
-    /// Last evaluation time.
+    /// When the rule was last evaluated (µs); the evaluator skips a rule evaluated less than
+    /// half an interval ago. `None`: never.
     pub last_evaluated_us: Option<i64>,
     /// Last value read (`None` for no data).
     pub last_value: Option<f64>,
@@ -116,9 +117,9 @@ pub struct Record {
 /// The outcome of one evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
-    /// State before.
+    /// State before this evaluation.
     pub from: AlertState,
-    /// State after.
+    /// State after it; a change into or out of `Firing` is what the preview counts.
     pub to: AlertState,
     /// The history entry to write, if any.
     pub record: Option<Record>,

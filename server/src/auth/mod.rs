@@ -30,7 +30,7 @@ use throttle::{Throttle, ThrottleKey};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-/// Name of the session cookie.
+/// Name of the session cookie the login sets; `Authorization: Bearer` carries the same token.
 pub const SESSION_COOKIE: &str = "tracewire_session";
 /// How long a session lasts (7 days).
 pub const SESSION_TTL_US: i64 = 7 * 24 * 3600 * 1_000_000;
@@ -78,11 +78,11 @@ pub use tracewire_shared::api::Role;
 /// An authenticated user, as handlers see it (the API shows it as [`tracewire_shared::api::User`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
-    /// User id.
+    /// The user's row id; the sessions of this user point at it.
     pub id: Uuid,
     /// Login name; the actor of audit rows.
     pub username: String,
-    /// Role.
+    /// Admin or viewer; a role the store does not know reads as viewer.
     pub role: Role,
 }
 

@@ -19,7 +19,8 @@ const BUSY_RETRY_SECS: u64 = 1;
 /// Argon2 work areas, one per slot at most (a slot takes one out and puts it back).
 type Pool = Arc<Mutex<Vec<Vec<Block>>>>;
 
-/// The bounded password checker.
+/// Checks passwords with at most `concurrency` Argon2 runs at once and `queue` logins waiting,
+/// so a login flood cannot take every core and all memory.
 pub struct PasswordChecker {
     slots: Arc<Semaphore>,
     pool: Pool,

@@ -31,7 +31,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug, Parser)]
 #[command(name = "tracewire-alert-bench")]
 struct Args {
-    /// Logs to store.
+    /// Logs to store, written straight into the SQLite file, evenly spaced over `--span-hours`.
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
     /// Hours the logs span, ending now (the density in a rule's window is rows / span).
@@ -40,10 +40,10 @@ struct Args {
     /// Exception occurrences to store (in 200 groups, a tenth of them resolved).
     #[arg(long, default_value_t = 20_000)]
     exceptions: u64,
-    /// Rules to evaluate.
+    /// Rules to store, spread over the store-backed condition types, windows 5 to 60 minutes.
     #[arg(long, default_value_t = 100)]
     rules: usize,
-    /// Timed rounds.
+    /// Timed evaluation rounds, 30 s apart on the data's clock so every rule is due each time.
     #[arg(long, default_value_t = 10)]
     rounds: usize,
     /// SQLite file (default: a fresh temp file, removed afterwards).

@@ -47,7 +47,7 @@ struct Args {
     /// Concurrent clients, each with one batch in flight.
     #[arg(long, default_value_t = 8)]
     clients: usize,
-    /// Logs per batch.
+    /// Logs per batch; each client posts one batch and waits for its answer before the next.
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
     /// Measured seconds (after the warm-up).
@@ -345,7 +345,7 @@ async fn baseline_ingest(body: Bytes) -> (axum::http::StatusCode, String) {
     }
 }
 
-/// Results of one run.
+/// Totals of all clients over one run; `acked_logs_total` is checked against the stored logs.
 struct Report {
     measured: Duration,
     acked_logs_measured: u64,
@@ -429,7 +429,8 @@ async fn drive(args: &Args, base: &str) -> Report {
     report
 }
 
-/// What one client saw.
+/// What one client saw: logs acknowledged (in the measured window and overall), latencies
+/// of the measured window, and failures by status.
 struct ClientStats {
     acked_measured: u64,
     acked_total: u64,

@@ -40,7 +40,7 @@ struct Args {
     /// Series (route × method pairs).
     #[arg(long, default_value_t = 20)]
     series: usize,
-    /// Timed runs per window.
+    /// Timed runs of each read per window (1 h, 24 h, 7 d, 30 d), reported as p50 and p95.
     #[arg(long, default_value_t = 100)]
     queries: usize,
     /// Database file to fill and keep (default: a temporary file, removed at the end); it

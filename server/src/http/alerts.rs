@@ -30,7 +30,8 @@ use tracewire_shared::validate::{FieldError, parse_timestamp_us};
 /// Longest acknowledgement note kept, in characters.
 const MAX_NOTE_CHARS: usize = 2000;
 
-/// The alerting routes.
+/// `/api/v1/monitoring/alerts…`: rules, their preview, test and history. Reading and preview
+/// need a session; creating, changing, deleting, testing and acknowledging need an admin.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(

@@ -25,7 +25,7 @@ use tracewire_shared::validate::FieldError;
 /// many times over; anything bigger is refused before it is read.
 pub const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
-/// The auth routes.
+/// `/api/v1/auth/{login,logout,me}`; only `login` works without a session.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(post_login))
@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
 /// cookie-authenticated write from another origin.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    /// Who is calling.
+    /// The session's user; handlers take the audit actor and the role from it.
     pub user: Principal,
     /// The token that authenticated the request (for logout and the live tail's re-checks).
     token: String,

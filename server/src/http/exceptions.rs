@@ -24,10 +24,11 @@ use tracewire_shared::api::{
 use tracewire_shared::validate::format_timestamp_us;
 use uuid::Uuid;
 
-/// Occurrences shown with one group.
+/// Newest occurrences shown with one group in its detail view.
 const RECENT_OCCURRENCES: i64 = 20;
 
-/// The exception routes.
+/// `/api/v1/logging/exceptions…`: list, patterns, histogram and detail for any session; resolve
+/// for admins.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/logging/exceptions", get(list_exceptions))
@@ -117,7 +118,8 @@ async fn get_patterns(
 
 /// Most groups one histogram request may name (two pages of the tracker).
 const MAX_HISTOGRAM_GROUPS: usize = 100;
-/// Most buckets per group.
+/// Most buckets per group (default 24); with [`MAX_HISTOGRAM_GROUPS`] it bounds one answer to
+/// 20,000 counts.
 const MAX_HISTOGRAM_BUCKETS: i64 = 200;
 
 /// `?ids=a,b,…&from=&to=&buckets=`: occurrences per bucket of each group (default the last 24

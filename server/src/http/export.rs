@@ -28,7 +28,7 @@ use std::sync::Arc;
 use tracewire_shared::api::ExportRequest;
 use tracewire_shared::validate::FieldError;
 
-/// The export route.
+/// `POST /api/v1/logging/logs/export`, open to any session (viewers included).
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/logging/logs/export", post(export_logs))
 }
@@ -53,7 +53,8 @@ fn filter_pairs(filters: &BTreeMap<String, Value>) -> Vec<(String, String)> {
     out
 }
 
-/// Where the stream is.
+/// State of one export stream between pages: the cursor in `filter`, the rows sent so far for
+/// the audit row written at the end.
 struct Walk {
     store: Arc<dyn Store>,
     auth: Arc<AuthService>,

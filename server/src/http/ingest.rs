@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use tracewire_shared::wire::{INGEST_PATH, KEY_HEADER};
 
-/// The ingest route.
+/// The ingest route and its CORS preflight; key-authenticated, so no session and no audit row.
 pub fn router(_state: &AppState) -> Router<AppState> {
     Router::new().route(INGEST_PATH, post(post_logs).options(preflight_logs))
 }

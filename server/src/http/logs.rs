@@ -20,7 +20,7 @@ use tracewire_shared::api::{
 use tracewire_shared::traceparent::is_valid_trace_id;
 use tracewire_shared::validate::{FieldError, format_timestamp_us};
 
-/// The log and trace read routes.
+/// The logs list, one log, statistics and a trace's timeline; any session, each read audited.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/logging/logs", get(list_logs))

@@ -27,7 +27,7 @@ use tracewire_shared::api::monitoring::{
 };
 use tracewire_shared::validate::format_timestamp_us;
 
-/// The monitoring read routes.
+/// `/api/v1/monitoring/…` reads of aggregates and slow entries; any session, each read audited.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/monitoring/metrics", get(metrics))

@@ -32,7 +32,7 @@ use tower::Service;
 pub struct ConnectionLimits {
     /// Time allowed for a request head, also the idle keep-alive timeout.
     pub header_timeout: Duration,
-    /// Most connections open at once.
+    /// Most connections open at once; past it new ones wait in the listen backlog.
     pub max_connections: usize,
     /// How long shutdown waits for open connections before dropping them.
     pub shutdown_timeout: Duration,

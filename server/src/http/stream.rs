@@ -32,7 +32,7 @@ use uuid::Uuid;
 /// poll).
 pub const SESSION_RECHECK: Duration = Duration::from_secs(3);
 
-/// The stream route.
+/// `GET /api/v1/logging/logs/stream`, open to any session.
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/logging/logs/stream", get(stream_logs))
 }
@@ -42,7 +42,7 @@ fn lagged_now_ms() -> u64 {
     now_ms.saturating_sub(TAIL_LAG_MS)
 }
 
-/// Tail position.
+/// State of one live tail between polls: the last id sent and when the session was last checked.
 struct Tail {
     store: Arc<dyn Store>,
     filter: LogFilter,

@@ -31,7 +31,7 @@ const STATUS_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-ur
 pub struct Asset {
     /// URL path, e.g. `/assets/style.css`.
     pub path: &'static str,
-    /// The file.
+    /// The file's bytes as built, sent when the client does not accept gzip or no copy exists.
     pub body: &'static [u8],
     /// Its `gzip -9` copy, sent to clients that accept gzip (the wasm module shrinks ~3×).
     pub gzip: Option<&'static [u8]>,

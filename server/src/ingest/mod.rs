@@ -28,9 +28,9 @@ pub use decode::ShapeLimits;
 /// Size limits of the ingest path.
 #[derive(Debug, Clone)]
 pub struct IngestLimits {
-    /// Body bytes as received.
+    /// Largest body as received (compressed or not); bigger is a 413 before it is all read.
     pub max_body_bytes: usize,
-    /// Body bytes after decompression.
+    /// Largest body after gzip decompression; bounds memory per decoded body (a 413 past it).
     pub max_decompressed_bytes: usize,
     /// JSON structure of one body, checked before it is parsed.
     pub shape: ShapeLimits,
@@ -69,9 +69,10 @@ pub struct IngestRequest<'a> {
     pub key: Option<&'a str>,
     /// The `Origin` header, sent by browsers.
     pub origin: Option<&'a str>,
-    /// The `Content-Type` header.
+    /// The `Content-Type` header: `application/json` or `text/plain`, both read as JSON, as is a
+    /// missing one; anything else is a 415.
     pub content_type: Option<&'a str>,
-    /// The `Content-Encoding` header.
+    /// The `Content-Encoding` header: `gzip` (or `x-gzip`), `identity` or none; others are a 415.
     pub content_encoding: Option<&'a str>,
     /// The raw body (already within `max_body_bytes`).
     pub body: Bytes,

@@ -29,14 +29,15 @@ use tracewire_shared::validate::{Source, ValidBatch};
 use tracewire_shared::wire::{Accepted, IngestResponse};
 use uuid::Uuid;
 
-/// Limits of the writer.
+/// Capacity and thresholds of the one writer task.
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
     /// Batches that may wait for the writer; beyond this ingest answers 429.
     pub queue_capacity: usize,
     /// Most entries written in one transaction.
     pub max_group_entries: usize,
-    /// Dedup window in microseconds.
+    /// Dedup window in microseconds (default 10 s, the logger's own window): a log whose first-seen
+    /// time falls within it of a stored identical row is merged into that row.
     pub dedup_window_us: i64,
     /// Time between write probes while writes are failing.
     pub probe_interval: Duration,
@@ -70,7 +71,8 @@ impl Default for WriterConfig {
 pub struct WriteJob {
     /// Project the batch belongs to.
     pub project_id: Uuid,
-    /// The batch.
+    /// The validated, redacted entries; the writer may group it with other batches in one
+    /// transaction.
     pub batch: ValidBatch,
     reply: oneshot::Sender<StoreResult<IngestResponse>>,
 }

@@ -25,19 +25,19 @@ const MINUTE_US: i64 = 60_000_000;
 /// One measurement as the writer has it; borrowed so a hit on a known series allocates nothing.
 #[derive(Debug, Clone, Copy)]
 pub struct Observation<'a> {
-    /// Owning project.
+    /// Project the series belongs to; the series cap is counted per project.
     pub project_id: Uuid,
-    /// Where it came from.
+    /// Who sent it (browser, backend, or the collector itself); part of the series identity.
     pub source: Source,
     /// `http_request`, `db_query`, `web_vital`, …
     pub metric_type: &'a str,
     /// Name inside the family (method, statement summary, `LCP`).
     pub metric_name: &'a str,
-    /// Route template or page.
+    /// Route template or page; `None` for a metric sent without one (one series per name).
     pub endpoint: Option<&'a str>,
     /// Unit of `value`, kept from the series' first observation.
     pub unit: &'a str,
-    /// The measured value.
+    /// The measured value in `unit`; NaN is counted but kept out of the sketch.
     pub value: f64,
     /// Whether it counts as an error (5xx, failed statement).
     pub is_error: bool,
@@ -48,39 +48,39 @@ pub struct Observation<'a> {
 /// The identity of a series, owned, as it goes into a row.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesKey {
-    /// Owning project.
+    /// Project the row belongs to; series of different projects never merge.
     pub project_id: Uuid,
-    /// Source (`frontend`, `backend`).
+    /// Who sent it (`frontend`, `backend`, `collector`).
     pub source: Source,
     /// `metric_type` column.
     pub metric_type: String,
     /// `metric_name` column.
     pub metric_name: String,
-    /// `endpoint` column.
+    /// `endpoint` column; `None` for a metric sent without one.
     pub endpoint: Option<String>,
 }
 
 /// One aggregate row: a series over one period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregateRow {
-    /// Which series.
+    /// The series the row aggregates; rows merge only with rows of the same key.
     pub series: SeriesKey,
-    /// `unit` column.
+    /// `unit` column, taken from the series' first observation.
     pub unit: String,
     /// `aggregation_period` column.
     pub period: Period,
     /// `period_start`, microseconds since the epoch, aligned to the period (UTC).
     pub period_start_us: i64,
-    /// Observations.
+    /// Observations in the period, NaN values included (the sketch's count leaves them out).
     pub count: u64,
-    /// Observations that were errors.
+    /// Observations flagged as errors (5xx or 499 requests, failed statements); at most `count`.
     pub errors: u64,
     /// Distribution; also holds sum, min and max.
     pub sketch: Sketch,
 }
 
 impl AggregateRow {
-    /// `period_end` column.
+    /// `period_end` column: the start plus the period's length, in microseconds.
     pub fn period_end_us(&self) -> i64 {
         self.period_start_us + self.period.seconds() * 1_000_000
     }
@@ -106,11 +106,11 @@ impl AggregateRow {
 /// written (`p50`, `p95`, `p99` columns).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quantiles {
-    /// Median.
+    /// 50th percentile, within 1 % (the sketch's accuracy).
     pub p50: f64,
-    /// 95th percentile.
+    /// 95th percentile, within 1 %.
     pub p95: f64,
-    /// 99th percentile.
+    /// 99th percentile, within 1 %.
     pub p99: f64,
 }
 
@@ -134,21 +134,21 @@ impl Quantiles {
 pub struct SummaryRow {
     /// The stored row's id; `None` for a row merged by the reader.
     pub id: Option<Uuid>,
-    /// Which series.
+    /// The series the row aggregates.
     pub series: SeriesKey,
     /// `unit` column.
     pub unit: String,
     /// `period_start`, microseconds since the epoch.
     pub period_start_us: i64,
-    /// Observations.
+    /// Observations in the period; the denominator of the mean and of the error rate.
     pub count: u64,
-    /// Observations that were errors.
+    /// Observations flagged as errors (5xx or 499 requests, failed statements); at most `count`.
     pub errors: u64,
     /// Sum, min and max of the observations (min and max 0 when there were none).
     pub sum: f64,
-    /// Smallest observation.
+    /// Smallest value in the period, exact; 0 when there were none.
     pub min: f64,
-    /// Largest observation.
+    /// Largest value in the period, exact; 0 when there were none.
     pub max: f64,
     /// As written; `None` for rows written before the columns existed.
     pub quantiles: Option<Quantiles>,

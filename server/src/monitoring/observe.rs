@@ -18,13 +18,13 @@ use super::aggregate::Observation;
 /// The endpoint and fields of a request log, with the endpoint possibly built from the path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestTiming<'a> {
-    /// HTTP method.
+    /// HTTP method; becomes the series' `metric_name`.
     pub method: &'a str,
     /// Route template (or masked path).
     pub endpoint: Option<Cow<'a, str>>,
-    /// Status answered.
+    /// HTTP status answered; 5xx and 499 make the observation an error.
     pub status: i32,
-    /// Duration in milliseconds.
+    /// Duration in milliseconds; compared with the slow-request threshold and aggregated.
     pub duration_ms: f64,
 }
 

@@ -66,7 +66,7 @@ const DAY_US: i64 = 86_400_000_000;
 /// Changed rows folded per transaction, so one step holds the writer only briefly.
 const ROWS_PER_STEP: u32 = 2_000;
 
-/// What one run did.
+/// What one [`run_once`] did; the periodic job logs it when something was pruned.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RollupReport {
     /// Coarse buckets rebuilt (per series), and family totals built from a backlog.

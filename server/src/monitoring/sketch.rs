@@ -9,7 +9,8 @@
 
 use thiserror::Error;
 
-/// Relative accuracy of quantiles.
+/// Relative accuracy α: a quantile read back is within 1 % of a value of the right rank. Fixed,
+/// so that every stored sketch merges with every other.
 pub const RELATIVE_ACCURACY: f64 = 0.01;
 /// Most buckets kept; past this the lowest buckets are folded together (their quantiles lose
 /// accuracy, the tail that alerts watch keeps it). 2,048 buckets span 1e-9 to 1e9 at 1 %.
@@ -34,7 +35,7 @@ pub struct Sketch {
     /// Contiguous bucket counts from `offset` on; dense, because latencies cluster and a dense
     /// vector makes `add` one index computation and one increment.
     counts: Vec<u64>,
-    /// All observations.
+    /// Every value added, NaN excluded; the zero bucket included.
     count: u64,
     /// Smallest and largest value seen, exact, so quantile estimates are clamped to them.
     min: f64,
@@ -64,7 +65,7 @@ pub enum SketchDecodeError {
 }
 
 impl Sketch {
-    /// An empty sketch.
+    /// An empty sketch: no observations, so `min`, `max` and every quantile are `None`.
     pub fn new() -> Self {
         Self {
             zero_count: 0,
@@ -86,12 +87,12 @@ impl Sketch {
         sketch
     }
 
-    /// Observations.
+    /// Values added (NaN is not added), zeros and clamped values included.
     pub fn count(&self) -> u64 {
         self.count
     }
 
-    /// Sum of observations.
+    /// Sum of the values added, negatives counted as 0; with [`Self::count`] it gives the mean.
     pub fn sum(&self) -> f64 {
         self.sum
     }

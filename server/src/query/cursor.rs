@@ -13,7 +13,7 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// The token handed to clients.
+    /// The token handed to clients: hex of `time,id`, opaque to them, not signed.
     pub fn encode(&self) -> String {
         format!("{},{}", self.time_us, self.id)
             .bytes()

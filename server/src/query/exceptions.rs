@@ -71,7 +71,7 @@ pub struct ExceptionFilter {
     pub from_us: Option<i64>,
     /// `to`: groups last seen at or before (µs).
     pub to_us: Option<i64>,
-    /// Page size.
+    /// `limit`: 1..=[`super::MAX_LIMIT`], default [`super::DEFAULT_LIMIT`] groups per page.
     pub limit: u32,
     /// Start after this group (by the sort column, then id).
     pub cursor: Option<Cursor>,

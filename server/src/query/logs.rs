@@ -63,7 +63,7 @@ pub enum Exclude {
     Column {
         /// The column (one of ours, never user text).
         column: &'static str,
-        /// The value left out.
+        /// The value left out; rows where the column is NULL are kept.
         value: String,
     },
     /// `not.path`: exact, or a prefix with a trailing `*`.
@@ -84,7 +84,7 @@ const EXCLUDE_COLUMNS: &[(&str, &str)] = &[
 /// How `path` matches `request_path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathMatch {
-    /// The whole path.
+    /// The whole path, compared exactly (no wildcard, no normalisation).
     Exact(String),
     /// `path=/api/*`: every path starting with `/api/`.
     Prefix(String),
@@ -113,9 +113,10 @@ pub struct LogFilter {
     pub from_us: Option<i64>,
     /// `to`: inclusive upper time bound (µs).
     pub to_us: Option<i64>,
-    /// Page size.
+    /// `limit`: 1..=[`super::MAX_LIMIT`] rows, default [`super::DEFAULT_LIMIT`]; export walks
+    /// with the maximum.
     pub limit: u32,
-    /// Start after this row.
+    /// `cursor`: the (timestamp, id) of the last row of the previous page; `None` for the first.
     pub cursor: Option<Cursor>,
     /// `order`: which way pages walk.
     pub order: Order,

@@ -32,7 +32,7 @@ pub const MAX_LIMIT: u32 = 1000;
 /// Reads query parameters and collects every problem, so one 422 names all bad parameters.
 pub(crate) struct Params<'a> {
     map: &'a HashMap<String, String>,
-    /// Problems found so far.
+    /// Every problem found so far; any one makes [`Params::finish`] return them all (one 422).
     pub errors: Vec<FieldError>,
 }
 

@@ -12,12 +12,13 @@ pub const DEFAULT_WINDOW_US: i64 = 24 * 3600 * 1_000_000;
 /// Most buckets one request may span, so a tiny bucket over a long range cannot explode.
 pub const MAX_BUCKETS: i64 = 10_000;
 
-/// A parsed statistics request.
+/// `GET /api/v1/logging/logs/statistics` parsed: the list's filters without paging, and a
+/// bucket width.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatsQuery {
     /// The log filters, with `from`/`to` always set.
     pub filter: LogFilter,
-    /// Bucket width in µs.
+    /// Bucket width in µs, from `bucket` (default 1 h); at most [`MAX_BUCKETS`] span the range.
     pub bucket_us: i64,
 }
 

@@ -28,17 +28,18 @@ pub const PROBE_LIMIT: i64 = 1_000;
 pub const CANDIDATE_LIMIT: i64 = 5_000;
 /// Trigrams probed per term (spread over it, first and last included).
 pub const MAX_PROBED: usize = 16;
-/// Trigrams in the index query.
+/// Most trigrams ANDed in the index query, the rarest probed: FTS5 walks each one's whole
+/// posting list.
 pub const MAX_AND: usize = 3;
 
 /// What probing one trigram found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Probe {
-    /// The trigram.
+    /// Three characters of the lowercased term, as FTS5's trigram tokenizer indexes them.
     pub trigram: String,
     /// Postings read (at most [`PROBE_LIMIT`]).
     pub postings: i64,
-    /// The newest row id among them.
+    /// The newest row id among them; `None` when the trigram is in no row.
     pub newest: Option<i64>,
 }
 

@@ -11,12 +11,13 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// A finished archive file.
+/// An archive file written and synced (renamed into place, directory synced), so the rows
+/// it holds may be deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ArchiveFile {
-    /// Where it is.
+    /// `dir/name` as given to [`write_archive`]; recorded in the audit row of the run.
     pub path: PathBuf,
-    /// Compressed size.
+    /// Size on disk in bytes, after gzip.
     pub bytes: u64,
 }
 

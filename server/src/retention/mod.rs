@@ -37,9 +37,9 @@ use uuid::Uuid;
 /// What a run needs to know.
 #[derive(Debug, Clone)]
 pub struct RetentionSettings {
-    /// Days per level.
+    /// Days each log level is kept; exception occurrences and metrics follow the longest.
     pub policy: RetentionPolicy,
-    /// Where archive files go.
+    /// Directory of the archive files, created 0700 if missing; also the audit row's target.
     pub archive_dir: PathBuf,
     /// Rows per batch (one file and one delete transaction).
     pub batch: u32,
@@ -62,9 +62,9 @@ impl RetentionSettings {
 /// One archived and deleted batch.
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchReport {
-    /// Table.
+    /// SQL table the rows came from (`app_logs`, `exception_events`, `performance_metrics`).
     pub table: &'static str,
-    /// Level, for logs.
+    /// The log level the batch holds; `None` for exception occurrences and metrics.
     pub level: Option<&'static str>,
     /// Rows written to the archive.
     pub archived: u64,
@@ -72,11 +72,12 @@ pub struct BatchReport {
     pub deleted: u64,
     /// Oldest and newest timestamp in the batch (µs).
     pub time_range: (i64, i64),
-    /// The archive file.
+    /// The archive holding exactly the rows this batch deleted.
     pub file: ArchiveFile,
 }
 
-/// Outcome of a run.
+/// What a [`run_once`] that finished did (a failed run returns its error instead; the batches
+/// before the failure stay archived and deleted).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
     /// Another collector held the lease; nothing was done.

@@ -7,7 +7,7 @@ use crate::store::RetentionTable;
 use tracewire_shared::level::Level;
 use uuid::Uuid;
 
-/// Microseconds in a day.
+/// Microseconds in a day: retention settings are in days, timestamps in microseconds.
 pub const DAY_US: i64 = 86_400 * 1_000_000;
 
 /// Days each level is kept; 0 keeps forever.
@@ -38,7 +38,7 @@ impl Target {
         }
     }
 
-    /// The level, for logs.
+    /// The log level; `None` for exception occurrences and metrics.
     pub fn level(self) -> Option<Level> {
         match self {
             Target::Logs(level) => Some(level),

@@ -26,13 +26,14 @@ use uuid::Uuid;
 pub enum StoredChannel {
     /// Generic webhook signed per Standard Webhooks.
     Webhook {
-        /// Channel id within the rule.
+        /// Channel id within the rule; an update naming it keeps the stored secret.
         id: Uuid,
         /// Target URL.
         url: String,
         /// `whsec_` signing secret; unsigned when absent.
         secret: Option<String>,
-        /// Whether resolves are sent.
+        /// Whether `resolved` notifications go here too (default on for webhooks), for notified
+        /// episodes only.
         send_resolved: bool,
     },
     /// Slack-compatible incoming webhook.
@@ -41,16 +42,16 @@ pub enum StoredChannel {
         id: Uuid,
         /// The incoming-webhook URL, which carries the token.
         url: String,
-        /// Whether resolves are sent.
+        /// Whether `resolved` notifications go here too (default off), for notified episodes only.
         send_resolved: bool,
     },
     /// Email through the collector's SMTP settings.
     Email {
         /// Channel id within the rule.
         id: Uuid,
-        /// Recipients.
+        /// Recipient addresses; one message is sent to all of them.
         to: Vec<String>,
-        /// Whether resolves are sent.
+        /// Whether `resolved` notifications go here too (default off), for notified episodes only.
         send_resolved: bool,
     },
 }
@@ -94,9 +95,10 @@ impl std::fmt::Debug for StoredChannel {
 pub struct AlertRuleRecord {
     /// Rule id (UUIDv7).
     pub id: Uuid,
-    /// Owning project.
+    /// Project the rule is stored under (the default project for rules made through the API).
     pub project_id: Uuid,
-    /// Shown in notifications.
+    /// Shown in notifications and the history; copied into each history entry, so a rename
+    /// leaves old entries as they were.
     pub name: String,
     /// Free text for whoever is paged.
     pub description: Option<String>,
@@ -108,7 +110,7 @@ pub struct AlertRuleRecord {
     pub condition: Json<Condition>,
     /// `gt`, `gte`, `lt` or `lte`.
     pub operator: String,
-    /// Compared with the value.
+    /// Compared with the value read, in the condition's unit (ratio, ms, count or score).
     pub threshold: f64,
     /// Minutes the value is computed over.
     pub window_minutes: i32,
@@ -118,7 +120,7 @@ pub struct AlertRuleRecord {
     pub throttle_minutes: i32,
     /// No notifications before this time (µs).
     pub mute_until: Option<i64>,
-    /// Channels with their secrets.
+    /// Channels with their secrets; the API and `Debug` show them without.
     pub channels: Json<Vec<StoredChannel>>,
     /// Creation time (µs).
     pub created_at: i64,
@@ -132,11 +134,11 @@ pub struct AlertRuleRecord {
 /// (the rule may be edited before a pending entry is sent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryPayload {
-    /// The condition evaluated.
+    /// The condition evaluated, as it was when the entry was recorded.
     pub condition: Condition,
-    /// Its comparison.
+    /// Its comparison, as it was then.
     pub operator: Operator,
-    /// Its window in minutes.
+    /// Its window in minutes, as it was then.
     pub window_minutes: u32,
     /// The admin UI view of what was seen.
     pub link: String,
@@ -160,7 +162,7 @@ pub enum Delivery {
 }
 
 impl Delivery {
-    /// Stored spelling.
+    /// Stored spelling, the `delivery` column's value.
     pub fn as_str(self) -> &'static str {
         match self {
             Delivery::None => "none",
@@ -177,7 +179,7 @@ impl Delivery {
 pub struct HistoryRecord {
     /// Entry id (UUIDv7; also the notification's `webhook-id`).
     pub id: Uuid,
-    /// The rule.
+    /// The rule that produced it; deleting the rule deletes its history.
     pub rule_id: Uuid,
     /// The rule's name then.
     pub rule_name: String,
@@ -189,7 +191,7 @@ pub struct HistoryRecord {
     pub state: String,
     /// Value read (`None` without data).
     pub value: Option<f64>,
-    /// Threshold then.
+    /// The rule's threshold when the entry was recorded.
     pub threshold: f64,
     /// Evaluation time (µs, collector clock).
     pub triggered_at: i64,
@@ -199,13 +201,13 @@ pub struct HistoryRecord {
     pub notification_status: Json<Vec<ChannelOutcome>>,
     /// [`Delivery`] spelling.
     pub delivery: String,
-    /// The summary line.
+    /// The summary line (`[FIRING] name (severity): …`), with why not sent for a suppressed one.
     pub message: String,
-    /// Frozen notification content.
+    /// What the notification needs besides the rule, frozen when recorded; delivery sends this.
     pub payload: Json<HistoryPayload>,
     /// When acknowledged (µs).
     pub acknowledged_at: Option<i64>,
-    /// By whom.
+    /// Username of the admin who acknowledged first; `None` while unacknowledged.
     pub acknowledged_by: Option<String>,
     /// The acknowledger's note.
     pub acknowledge_note: Option<String>,
@@ -221,7 +223,7 @@ impl HistoryRecord {
 /// One rule's evaluation as the round commits it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvaluationRecord {
-    /// The rule.
+    /// The rule evaluated; its state row is replaced by `state`.
     pub rule_id: Uuid,
     /// Its state after the evaluation.
     pub state: RuleState,
@@ -232,7 +234,7 @@ pub struct EvaluationRecord {
 /// Filters of a history page, newest first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistoryFilter {
-    /// Only this rule.
+    /// Only this rule's entries; `None` for every rule.
     pub rule_id: Option<Uuid>,
     /// Only this kind ([`HistoryKind`] spelling).
     pub kind: Option<String>,
@@ -259,14 +261,14 @@ pub enum ExceptionSignal {
     New,
     /// Groups that reopened (by receive time) in the window.
     Regressed,
-    /// Occurrences in the window.
+    /// Occurrences (`exception_events` rows) with a timestamp in the window.
     Occurrences,
 }
 
 /// A count of exception rows and a few of them as sample lines (`Type: message`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignalCount {
-    /// Rows counted.
+    /// Rows counted: groups for `New` and `Regressed`, occurrences for `Occurrences`.
     pub count: i64,
     /// The newest few, for the notification.
     pub samples: Vec<String>,
@@ -275,13 +277,13 @@ pub struct SignalCount {
 /// Rules, states, history and the exception reads of exception conditions.
 #[async_trait]
 pub trait AlertStore: Send + Sync {
-    /// Stores a new rule.
+    /// Stores a new rule, with no state until its first evaluation.
     async fn insert_rule(&self, rule: &AlertRuleRecord) -> StoreResult<()>;
     /// Replaces a rule's settings (state kept); `NotFound` when it does not exist.
     async fn update_rule(&self, rule: &AlertRuleRecord) -> StoreResult<()>;
     /// Deletes a rule with its state and history; `NotFound` when it does not exist.
     async fn delete_rule(&self, id: Uuid) -> StoreResult<()>;
-    /// One rule with its state.
+    /// One rule with its state; `NotFound` when there is no such id.
     async fn get_rule(&self, id: Uuid) -> StoreResult<AlertRuleRecord>;
     /// Every rule with its state, oldest first (rules are few: tens, not thousands).
     async fn list_rules(&self) -> StoreResult<Vec<AlertRuleRecord>>;
@@ -307,7 +309,7 @@ pub trait AlertStore: Send + Sync {
     /// One page of history (newest first, `limit + 1` rows) and the total matching without
     /// the cursor.
     async fn list_history(&self, filter: &HistoryFilter) -> StoreResult<(Vec<HistoryRecord>, i64)>;
-    /// One history entry.
+    /// One history entry; `NotFound` when there is no such id.
     async fn get_history(&self, id: Uuid) -> StoreResult<HistoryRecord>;
     /// Marks an entry acknowledged (again acknowledging keeps the first time and person).
     async fn acknowledge_history(

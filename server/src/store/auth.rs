@@ -9,9 +9,9 @@ use uuid::Uuid;
 /// A user as login and session checks need it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct UserRecord {
-    /// User id.
+    /// Row id; what [`SessionRecord::user_id`] points at.
     pub id: Uuid,
-    /// Login name.
+    /// Login name, unique among users; also the `actor` of the user's audit rows.
     pub username: String,
     /// Argon2 PHC string.
     pub password_hash: String,
@@ -24,13 +24,13 @@ pub struct UserRecord {
 /// A session to store; only the token's hash is kept, so a database leak yields no sessions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
-    /// Session id.
+    /// Row id, a fresh UUIDv7 (time-ordered); the token itself is never stored.
     pub id: Uuid,
     /// SHA-256 of the token, hex.
     pub token_hash: String,
-    /// Owner.
+    /// The signed-in user; the session stops working when that user is disabled.
     pub user_id: Uuid,
-    /// Creation time.
+    /// Sign-in time, microseconds since the epoch.
     pub created_at: i64,
     /// After this the token is refused.
     pub expires_at: i64,
@@ -54,7 +54,7 @@ pub struct AuditRecord {
 pub trait AuthStore: Send + Sync {
     /// The user named `username`, if any.
     async fn find_user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>>;
-    /// Stores a new session.
+    /// Stores a new session; a token hash already stored is a `Conflict` (the column is unique).
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
     /// The user of an unexpired session with this token hash.
     async fn find_session_user(
@@ -69,6 +69,6 @@ pub trait AuthStore: Send + Sync {
     /// Replaces a user's password hash and ends every session of that user, in one
     /// transaction (whoever knew the old password is logged out); false when no such user.
     async fn set_password(&self, user_id: uuid::Uuid, password_hash: &str) -> StoreResult<bool>;
-    /// Appends an audit row.
+    /// Appends an audit row, stamped with the collector's clock and a fresh id.
     async fn insert_audit(&self, record: &AuditRecord) -> StoreResult<()>;
 }

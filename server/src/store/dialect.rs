@@ -28,9 +28,9 @@ use crate::query::text::{IndexPlan, Lookups, TextSearch};
 /// leases and scrubbing deleted rows. Everything else is the shared SQL.
 #[allow(async_fn_in_trait)] // private to the store; the futures' Send-ness is seen per backend
 pub(super) trait Dialect: Send + Sync + 'static {
-    /// The sqlx driver.
+    /// The sqlx driver the shared statements are compiled against.
     type Db: sqlx::Database;
-    /// Which engine this is.
+    /// Which engine this is, for [`super::Store::backend`].
     const BACKEND: Backend;
     /// Starts a read-only transaction whose statements share one snapshot (a page and its total
     /// must agree).

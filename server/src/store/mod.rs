@@ -52,7 +52,8 @@ pub enum StoreError {
     /// The database URL is not one we support.
     #[error("unsupported database url {0:?}: use sqlite://path or postgres://…")]
     UnsupportedUrl(String),
-    /// Migrations failed.
+    /// Applying migrations failed (a failed statement, or a database changed by another build);
+    /// the collector does not start.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The database file could not be created.
@@ -95,7 +96,7 @@ pub enum Backend {
 pub struct StoreOptions {
     /// SQLite `synchronous` pragma: `FULL` survives power loss, `NORMAL` survives process crashes.
     pub sqlite_synchronous: String,
-    /// Read connections in the pool.
+    /// Read connections (SQLite: besides its one writer; PostgreSQL: its one pool has two more).
     pub max_read_connections: u32,
 }
 
@@ -166,9 +167,10 @@ pub fn redact_url(url: &str) -> String {
 pub trait Store:
     AuthStore + MonitoringStore + QueryStore + RetentionStore + AlertStore + Send + Sync + 'static
 {
-    /// Which engine this is.
+    /// Which engine this is, for logs, health output and backend-specific tuning.
     fn backend(&self) -> Backend;
-    /// Applies pending migrations.
+    /// Applies pending migrations, then upkeep they cannot do in SQL (hashing plaintext ingest
+    /// keys left by versions before migration 0005).
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap round trip for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
@@ -182,11 +184,11 @@ pub trait Store:
     async fn find_ingest_key(&self, key_hash: &str) -> StoreResult<Option<KeyGrant>>;
     /// Counts users, to know whether bootstrap must create the first admin.
     async fn count_users(&self) -> StoreResult<i64>;
-    /// Creates a user.
+    /// Creates a user; a taken username is a `Conflict`.
     async fn insert_user(&self, user: &NewUser) -> StoreResult<()>;
     /// The project created on first start, if any.
     async fn default_project(&self) -> StoreResult<Option<ProjectRecord>>;
-    /// Creates a project.
+    /// Creates a project; bootstrap uses it for the default project.
     async fn insert_project(&self, project: &ProjectRecord) -> StoreResult<()>;
     /// Creates an ingest key (its hash; the key itself is never stored).
     async fn insert_ingest_key(&self, key: &IngestKeyRecord) -> StoreResult<()>;
@@ -218,13 +220,13 @@ pub trait WriteTx: Send {
     async fn existing_batches(&mut self, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, Accepted>>;
     /// Records batch ids for idempotency.
     async fn insert_batches(&mut self, rows: &[BatchRecord]) -> StoreResult<()>;
-    /// Inserts new log rows.
+    /// Inserts new log rows, several hundred per statement rather than one statement per row.
     async fn insert_logs(&mut self, rows: &[LogRow]) -> StoreResult<()>;
     /// Adds duplicate counts to log rows stored by earlier groups.
     async fn bump_logs(&mut self, bumps: &[LogBump]) -> StoreResult<()>;
     /// Upserts the exception's group (reopening a resolved one) and records the occurrence.
     async fn record_exception(&mut self, row: &ExceptionRow) -> StoreResult<Uuid>;
-    /// Inserts metric rows.
+    /// Inserts metric rows as received, beside the aggregates built from them.
     async fn insert_metrics(&mut self, rows: &[MetricRow]) -> StoreResult<()>;
     /// Adds minute aggregates into the stored rows of the same series and minute (counts
     /// summed, sketches merged), creating rows that do not exist yet.
@@ -232,9 +234,9 @@ pub trait WriteTx: Send {
         &mut self,
         rows: &[crate::monitoring::aggregate::AggregateRow],
     ) -> StoreResult<()>;
-    /// Records slow requests.
+    /// Records requests over the slow threshold, with their trace ids, for the slow list.
     async fn insert_slow_requests(&mut self, rows: &[SlowRequestRow]) -> StoreResult<()>;
-    /// Records slow statements.
+    /// Records statements over the slow threshold (or flagged by the sender), for the slow list.
     async fn insert_slow_queries(&mut self, rows: &[SlowQueryRow]) -> StoreResult<()>;
     /// Commits; only after this returns Ok may the batches be acknowledged.
     async fn commit(self: Box<Self>) -> StoreResult<()>;

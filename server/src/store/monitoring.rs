@@ -49,9 +49,9 @@ pub struct SlowRequestRow {
     pub endpoint: String,
     /// The raw path as logged, for the one request.
     pub path: Option<String>,
-    /// Status answered.
+    /// HTTP status answered; ingest always sets it (the column is nullable).
     pub status: Option<i32>,
-    /// How long it took.
+    /// Duration in milliseconds, at least the slow-request threshold.
     pub duration_ms: f64,
     /// The request's trace: the way to its logs.
     pub trace_id: Option<String>,
@@ -72,7 +72,7 @@ pub struct SlowQueryRow {
     pub summary: String,
     /// The statement text, cut to 2,000 characters by the middleware.
     pub statement: Option<String>,
-    /// How long it took.
+    /// Duration in milliseconds, as the middleware measured it.
     pub duration_ms: f64,
     /// Rows returned or affected, when reported.
     pub row_count: Option<i64>,

@@ -8,9 +8,9 @@ use sqlx::{PgPool, Postgres};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// The production store.
+/// The store of a `postgres://` URL, for several collectors on one database.
 pub(super) struct PgStore {
-    /// Shared pool.
+    /// One pool for reads and writes, `max_read_connections + 2` connections (at least 4).
     pool: PgPool,
 }
 

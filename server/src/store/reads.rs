@@ -65,7 +65,7 @@ pub struct OccurrenceRecord {
     pub timestamp: i64,
     /// Trace of the request it happened in: the link to that request's logs.
     pub trace_id: Option<String>,
-    /// Span that raised it.
+    /// Span that raised it (16 hex); `None` when the sender had no span.
     pub span_id: Option<String>,
     /// Application user it happened to.
     pub user_id: Option<String>,
@@ -82,7 +82,7 @@ pub struct OccurrenceRecord {
 pub struct StatsRow {
     /// Bucket start (µs).
     pub bucket: i64,
-    /// Canonical level name.
+    /// Canonical level name (`DEBUG` … `CRITICAL`, upper case).
     pub level: String,
     /// `frontend` or `backend`.
     pub source: String,
@@ -103,7 +103,7 @@ pub struct PatternRow {
     pub exception_message: String,
     /// Whether the group is resolved now.
     pub is_resolved: bool,
-    /// Occurrences in the window.
+    /// Occurrences in the window; the patterns list sorts by it.
     pub occurrences: i64,
 }
 
@@ -112,7 +112,7 @@ pub struct PatternRow {
 pub struct Page<T> {
     /// Up to `limit + 1` rows; one more than the limit means there is a next page.
     pub rows: Vec<T>,
-    /// Rows matching the filters.
+    /// Rows matching the filters with no cursor: the total of all pages, not only this one.
     pub total: i64,
 }
 

@@ -20,14 +20,14 @@ pub struct Keyset {
 }
 
 impl Keyset {
-    /// Before every row.
+    /// Before every row: the position a walk starts from.
     pub const START: Keyset = Keyset {
         time_us: i64::MIN,
         id: Uuid::nil(),
     };
 }
 
-/// Tables retention prunes.
+/// Tables retention prunes; each names the SQL table its batches delete from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RetentionTable {
@@ -53,7 +53,7 @@ impl RetentionTable {
 /// One `exception_events` row as stored, for the archive.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ExceptionEventRecord {
-    /// Occurrence id.
+    /// Row id (UUIDv7); with `timestamp`, the walk's position.
     pub id: Uuid,
     /// The group (`app_exceptions.id`), which stays as a summary after its events go.
     pub exception_id: Uuid,
@@ -63,7 +63,7 @@ pub struct ExceptionEventRecord {
     pub timestamp: i64,
     /// Trace of the request it happened in.
     pub trace_id: Option<String>,
-    /// Span that raised it.
+    /// Span that raised it (16 hex); `None` when the sender had no span.
     pub span_id: Option<String>,
     /// Application user it happened to.
     pub user_id: Option<String>,
@@ -82,7 +82,7 @@ pub struct ExceptionEventRecord {
 /// Jobs that must run on one collector at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseName {
-    /// The retention run.
+    /// The retention run (archive and delete of expired rows).
     Retention,
     /// The metric roll-up and its retention ([`crate::monitoring::rollup`]).
     Rollup,
@@ -119,7 +119,8 @@ impl Lease {
         Self { guard: Some(tx) }
     }
 
-    /// Releases the lease now.
+    /// Releases the lease now rather than when dropped (PostgreSQL: rolls the holding transaction
+    /// back; SQLite: nothing to do).
     pub async fn release(self) {
         if let Some(tx) = self.guard
             && let Err(e) = tx.rollback().await

@@ -8,22 +8,22 @@ use uuid::Uuid;
 /// A project owns ingest keys and everything ingested with them.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ProjectRecord {
-    /// Project id.
+    /// Row id (UUIDv7); keys, logs and rules point at it.
     pub id: Uuid,
-    /// Unique display name.
+    /// Display name, unique among projects; the one the first start creates is `default`.
     pub name: String,
     /// Whether browser loggers may send to it.
     pub allow_frontend: bool,
     /// Whether backend middleware may send to it.
     pub allow_backend: bool,
-    /// Creation time.
+    /// Creation time (µs); the oldest project is the default one.
     pub created_at: i64,
 }
 
 /// An ingest key and what it is allowed to do.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct IngestKeyRecord {
-    /// Key id.
+    /// Row id (UUIDv7); the key itself is never stored, only `key_hash`.
     pub id: Uuid,
     /// Project the key writes into.
     pub project_id: Uuid,
@@ -34,51 +34,52 @@ pub struct IngestKeyRecord {
     pub allowed_origins: Json<Vec<String>>,
     /// Revoked keys answer 401.
     pub revoked: bool,
-    /// Creation time.
+    /// Creation time (µs).
     pub created_at: i64,
 }
 
 /// Key record joined with the project flags the ingest path needs.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct KeyGrant {
-    /// The key.
+    /// The key's row, revoked or not: the ingest path checks `revoked` and the origins.
     #[sqlx(flatten)]
     pub key: IngestKeyRecord,
-    /// Whether frontend batches are allowed.
+    /// The project's flag: whether its keys accept `frontend` batches (403 otherwise).
     pub allow_frontend: bool,
-    /// Whether backend batches are allowed.
+    /// The project's flag: whether its keys accept `backend` batches (403 otherwise).
     pub allow_backend: bool,
 }
 
 /// A user to create.
 #[derive(Debug, Clone)]
 pub struct NewUser {
-    /// User id.
+    /// Row id, chosen by the caller (UUIDv7 in bootstrap and the user commands).
     pub id: Uuid,
-    /// Login name.
+    /// Login name; a taken one makes the insert a `Conflict`.
     pub username: String,
     /// Argon2 PHC string.
     pub password_hash: String,
     /// `admin` or `viewer`.
     pub role: String,
-    /// Creation time.
+    /// Creation time (µs).
     pub created_at: i64,
 }
 
 /// Idempotency record of a stored batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchRecord {
-    /// The client's batch id.
+    /// The client's batch id; a batch sent again with it within a day is answered from this
+    /// record and not stored twice.
     pub batch_id: Uuid,
     /// Project it was stored into.
     pub project_id: Uuid,
-    /// Logs stored.
+    /// Logs accepted from the batch (before dedup), replayed in the answer to a retry.
     pub logs: i64,
-    /// Exceptions stored.
+    /// Exceptions accepted from the batch, replayed in the answer to a retry.
     pub exceptions: i64,
-    /// Metrics stored.
+    /// Metrics accepted from the batch, replayed in the answer to a retry.
     pub metrics: i64,
-    /// Server receive time.
+    /// Collector time the batch was stored (µs); records older than a day are pruned hourly.
     pub received_at: i64,
 }
 
@@ -176,9 +177,9 @@ impl LogRow {
 /// More duplicates for a row an earlier group stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogBump {
-    /// Row to update.
+    /// The stored row that absorbs the duplicates.
     pub id: Uuid,
-    /// Count to add.
+    /// Duplicates to add to its `dedup_count`.
     pub add: i64,
     /// Earliest first-seen among the new duplicates.
     pub first_seen_at: i64,
@@ -193,31 +194,32 @@ pub struct ExceptionRow {
     pub group_id: Uuid,
     /// Id of the occurrence row.
     pub event_id: Uuid,
-    /// Owning project.
+    /// Project of the ingest key; groups are per (project, fingerprint).
     pub project_id: Uuid,
-    /// Grouping fingerprint.
+    /// 32-hex fingerprint (type and top in-app frames, or type and masked message);
+    /// occurrences with the same one share a group.
     pub fingerprint: String,
     /// `frontend` or `backend`.
     pub source: &'static str,
-    /// Class or kind.
+    /// Exception class or kind as sent (`TypeError`); part of the fingerprint.
     pub exception_type: String,
-    /// Message.
+    /// This occurrence's message, redacted; it also becomes the group's shown message.
     pub exception_message: String,
-    /// Stack trace.
+    /// Stack trace as sent, redacted; the group keeps the last one that was not `None`.
     pub stack_trace: Option<String>,
-    /// Occurrence time.
+    /// When it happened, by the sender's clock (µs).
     pub timestamp: i64,
-    /// Trace id.
+    /// Trace of the request it happened in (32 hex): the link to that request's logs.
     pub trace_id: Option<String>,
-    /// Span id.
+    /// Span that raised it (16 hex).
     pub span_id: Option<String>,
-    /// User id.
+    /// Application user it happened to, after redaction.
     pub user_id: Option<String>,
-    /// Page or endpoint.
+    /// Page or endpoint it happened on.
     pub request_path: Option<String>,
-    /// Redacted details.
+    /// The sender's structured details (cause chain, frames), redacted.
     pub exception_details: Option<Json<Value>>,
-    /// Redacted context.
+    /// The sender's context (URL, browser, request), redacted.
     pub context_data: Option<Json<Value>>,
 }
 
@@ -253,24 +255,24 @@ pub struct MetricRow {
 /// A recently stored log as the dedup index needs it after a restart.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DedupSeed {
-    /// Row id.
+    /// The stored row that absorbs later duplicates of the same key.
     pub id: Uuid,
-    /// Owning project.
+    /// Project; the key hash includes it, so duplicates never cross projects.
     pub project_id: Uuid,
-    /// Source.
+    /// `frontend`, `backend` or `collector`; with the fields below, the dedup key.
     pub source: String,
-    /// Level.
+    /// Canonical level name; part of the dedup key.
     pub level: String,
-    /// Message.
+    /// Message as stored (redacted); part of the dedup key.
     pub message: String,
-    /// Module.
+    /// Part of the dedup key; `None` matches only `None`.
     pub module: Option<String>,
-    /// Function.
+    /// Part of the dedup key; `None` matches only `None`.
     pub function: Option<String>,
-    /// Trace id.
+    /// Part of the dedup key; `None` matches only `None`.
     pub trace_id: Option<String>,
-    /// User id.
+    /// Part of the dedup key; `None` matches only `None`.
     pub user_id: Option<String>,
-    /// First seen.
+    /// Start of the row's dedup window (µs): later duplicates merge into it only within the window.
     pub first_seen_at: i64,
 }

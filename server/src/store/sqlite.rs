@@ -10,11 +10,12 @@ use sqlx::{Sqlite, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// The embedded default store.
+/// The store of a `sqlite://` URL, the default: one file and no server to run.
 pub(super) struct SqliteStore {
     /// Readers (and everything that is not the writer).
     pool: SqlitePool,
-    /// The single writer connection.
+    /// The one connection that writes (SQLite serializes writers), with automatic WAL
+    /// checkpoints off: the checkpointer runs them beside it.
     writer: SqlitePool,
     /// The background checkpointer, stopped with the store.
     checkpointer: tokio::task::AbortHandle,

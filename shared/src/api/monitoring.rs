@@ -38,10 +38,10 @@ pub enum Period {
     /// One minute (the unit the aggregator writes).
     #[serde(rename = "1m")]
     Minute,
-    /// Five minutes.
+    /// Five minutes, starting at :00, :05, … (UTC).
     #[serde(rename = "5m")]
     FiveMinutes,
-    /// One hour.
+    /// One hour, starting on the hour (UTC).
     #[serde(rename = "1h")]
     Hour,
     /// One day (UTC).
@@ -58,7 +58,7 @@ impl Period {
         Period::Day,
     ];
 
-    /// Length in seconds.
+    /// Length in seconds; every bucket of the period starts at a multiple of it since the epoch.
     pub fn seconds(self) -> i64 {
         match self {
             Period::Minute => 60,
@@ -117,11 +117,11 @@ pub struct MetricsQuery {
 /// Answer of `GET /api/v1/monitoring/metrics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricsResponse {
-    /// Bucket width used.
+    /// Bucket width used: `period` as asked, else the one the collector picks for the window.
     pub period: Period,
-    /// Window start.
+    /// Window start: `from`, else one hour before `to`.
     pub from: String,
-    /// Window end.
+    /// Window end: `to`, else now.
     pub to: String,
     /// One series per (metric, endpoint).
     pub series: Vec<MetricSeries>,
@@ -149,9 +149,9 @@ pub struct MetricSeries {
 /// never from averaging finer percentiles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricPoint {
-    /// Bucket start.
+    /// Bucket start, a multiple of the period since the epoch (UTC).
     pub start: String,
-    /// Observations.
+    /// Observations in the bucket: requests, statements or measurements.
     pub count: i64,
     /// Observations that were errors (5xx, failed statements).
     pub errors: i64,
@@ -159,13 +159,13 @@ pub struct MetricPoint {
     pub rate: f64,
     /// `errors / count`, 0 when empty.
     pub error_rate: f64,
-    /// Smallest value.
+    /// Smallest value in the bucket, exact.
     pub min: f64,
-    /// Largest value.
+    /// Largest value in the bucket, exact.
     pub max: f64,
-    /// Mean value.
+    /// Mean value (sum / count), exact.
     pub avg: f64,
-    /// Median.
+    /// Median, from the merged sketch like `p95` and `p99`.
     pub p50: f64,
     /// 95th percentile.
     pub p95: f64,
@@ -182,13 +182,13 @@ pub struct SlowQuery {
     /// Only this route template.
     #[serde(default)]
     pub endpoint: Option<String>,
-    /// Window start.
+    /// Window start; default 24 hours before `to`.
     #[serde(default)]
     pub from: Option<String>,
-    /// Window end.
+    /// Window end; default now.
     #[serde(default)]
     pub to: Option<String>,
-    /// Page size.
+    /// Page size, 1..=1000, default 100.
     #[serde(default)]
     pub limit: Option<u32>,
     /// Cursor of the next page (keyset: newest first).
@@ -211,18 +211,18 @@ pub struct SlowRequest {
     pub method: Option<String>,
     /// Route template (`/api/orders/{id}`).
     pub endpoint: Option<String>,
-    /// Raw path as requested.
+    /// Raw path as logged, for this one request (`endpoint` is its template).
     pub path: Option<String>,
-    /// Status answered.
+    /// HTTP status answered; 5xx and 499 count as errors in the metrics.
     pub status: Option<i32>,
-    /// Duration in milliseconds.
+    /// Duration in milliseconds; at least the query's `threshold_ms`.
     pub duration_ms: f64,
 }
 
 /// One slow database statement, newest first in a `Page<SlowStatement>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlowStatement {
-    /// Stored row id.
+    /// Stored row id (UUIDv7).
     pub id: Uuid,
     /// When the statement finished.
     pub timestamp: String,
@@ -234,18 +234,18 @@ pub struct SlowStatement {
     pub statement: Option<String>,
     /// Route template of the request that ran it.
     pub endpoint: Option<String>,
-    /// Duration in milliseconds.
+    /// Duration in milliseconds; at least the query's `threshold_ms`.
     pub duration_ms: f64,
-    /// Rows returned or affected.
+    /// Rows returned or affected, when the middleware reported them.
     pub rows: Option<i64>,
 }
 
 /// Answer of `GET /api/v1/monitoring/error-rates`: endpoints by error rate over one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorRates {
-    /// Window start.
+    /// Window start: `from`, else one hour before `to`.
     pub from: String,
-    /// Window end.
+    /// Window end: `to`, else now.
     pub to: String,
     /// Highest error rate first; ties by more errors.
     pub items: Vec<EndpointErrorRate>,
@@ -254,11 +254,11 @@ pub struct ErrorRates {
 /// Errors of one endpoint in an [`ErrorRates`] window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointErrorRate {
-    /// Route template.
+    /// Route template; `null` for requests logged without a route or a path.
     pub endpoint: Option<String>,
     /// `frontend` or `backend`.
     pub source: String,
-    /// Requests.
+    /// Requests in the window (all `http_request` observations of the endpoint).
     pub requests: i64,
     /// Requests answered 5xx (or failed).
     pub errors: i64,
@@ -270,9 +270,9 @@ pub struct EndpointErrorRate {
 /// judged on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebVitals {
-    /// Window start.
+    /// Window start: `from`, else 24 hours before `to`.
     pub from: String,
-    /// Window end.
+    /// Window end: `to`, else now.
     pub to: String,
     /// One entry per (page, metric) with data.
     pub items: Vec<WebVitalP75>,
@@ -281,11 +281,11 @@ pub struct WebVitals {
 /// The 75th percentile of one web vital on one page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebVitalP75 {
-    /// Page path.
+    /// Page path; `null` for measurements sent without one.
     pub page: Option<String>,
     /// `LCP`, `INP`, `CLS`, `FCP` or `TTFB`.
     pub metric: String,
-    /// Measurements.
+    /// Measurements behind `p75`.
     pub count: i64,
     /// 75th percentile.
     pub p75: f64,
@@ -306,7 +306,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// Wire spelling.
+    /// Wire and stored spelling: `info`, `warning` or `critical`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -382,16 +382,16 @@ pub struct LogFilters {
     /// `frontend` or `backend`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// Exactly this level.
+    /// Exactly this level, one name in any case (`error`, `WARN` and `FATAL` are understood).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// This level or more severe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_level: Option<String>,
-    /// Module.
+    /// Exactly this module.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
-    /// Request path.
+    /// Request path, exact or a prefix ending in `*` (`/api/*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Full-text query.
@@ -432,7 +432,7 @@ pub enum Condition {
     },
     /// Logs matching filters (typically a level) in the window.
     LogCount {
-        /// Which logs count.
+        /// Which logs count; empty filters count every log.
         #[serde(default)]
         filters: LogFilters,
     },
@@ -453,7 +453,7 @@ pub enum Condition {
         /// `frontend` or `backend`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source: Option<String>,
-        /// Only this exception type.
+        /// Only this exception type, compared exactly.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         exception_type: Option<String>,
     },
@@ -476,9 +476,9 @@ pub enum Condition {
     },
     /// Logs whose message matches a regular expression (Rust `regex` syntax).
     MessageRegex {
-        /// The expression.
+        /// Rust `regex` syntax, unanchored, matched against each message.
         pattern: String,
-        /// Which logs are searched.
+        /// Which logs are searched; the evaluator reads a bounded number of them per evaluation.
         #[serde(default)]
         filters: LogFilters,
     },
@@ -591,7 +591,7 @@ pub enum ChannelRequest {
         /// An existing channel of this rule.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<Uuid>,
-        /// Recipient addresses.
+        /// Recipient addresses, 1 to 20; one message goes to all of them.
         to: Vec<String>,
         /// Notify when the alert clears (default off).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -647,7 +647,7 @@ pub enum ChannelView {
         id: Uuid,
         /// Target URL.
         url: String,
-        /// Whether deliveries are signed.
+        /// Whether a signing secret is stored, so deliveries carry `webhook-signature`.
         secret_set: bool,
         /// Whether resolve notifications go out.
         send_resolved: bool,
@@ -663,9 +663,9 @@ pub enum ChannelView {
     },
     /// See [`ChannelRequest::Email`].
     Email {
-        /// Channel id.
+        /// Channel id, to name the channel in an update.
         id: Uuid,
-        /// Recipients.
+        /// Recipient addresses; one message goes to all of them.
         to: Vec<String>,
         /// Whether resolve notifications go out.
         send_resolved: bool,
@@ -695,9 +695,9 @@ pub struct AlertRuleRequest {
     /// Disabled rules are not evaluated.
     #[serde(default = "default_true")]
     pub enabled: bool,
-    /// Carried into notifications.
+    /// Carried into notifications and history entries; the history can be filtered by it.
     pub severity: Severity,
-    /// What is watched.
+    /// What is watched; its `type` decides what kind of number `threshold` is.
     pub condition: Condition,
     /// How the value compares with the threshold.
     pub operator: Operator,
@@ -754,26 +754,26 @@ impl AlertState {
 /// A rule's evaluation state as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleStateView {
-    /// Current state.
+    /// Current state; it changes only at evaluations.
     pub state: AlertState,
     /// When it entered that state.
     pub since: Option<String>,
-    /// Last evaluation.
+    /// Last evaluation; `null` before the first.
     pub last_evaluated_at: Option<String>,
     /// Value seen at the last evaluation (`null` without data).
     pub last_value: Option<f64>,
     /// Breaching evaluations in a row so far.
     pub breaching_streak: u32,
-    /// Last notification actually sent.
+    /// Last firing notification actually sent; the throttle counts from it.
     pub last_notified_at: Option<String>,
 }
 
 /// An alert rule as read: `GET /api/v1/monitoring/alerts` (in a `Page`) and `…/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRule {
-    /// Rule id.
+    /// Rule id (UUIDv7).
     pub id: Uuid,
-    /// Owning project.
+    /// Project the rule is stored under (the default project).
     pub project_id: Uuid,
     /// See [`AlertRuleRequest::name`].
     pub name: String,
@@ -797,13 +797,13 @@ pub struct AlertRule {
     pub throttle_minutes: u32,
     /// See [`AlertRuleRequest::mute_until`].
     pub mute_until: Option<String>,
-    /// Channels without their secrets.
+    /// Channels without their secrets: `secret_set` and `url_set` say whether one is stored.
     pub channels: Vec<ChannelView>,
     /// Evaluation state; `null` before the first evaluation.
     pub state: Option<RuleStateView>,
-    /// Creation time.
+    /// Creation time; a replace keeps it.
     pub created_at: String,
-    /// Last change.
+    /// Time of the last create or replace; evaluations do not change it.
     pub updated_at: String,
 }
 
@@ -815,11 +815,12 @@ pub enum HistoryKind {
     Firing,
     /// A trigger while firing inside the throttle (or while muted): recorded, not sent.
     Suppressed,
-    /// The condition cleared.
+    /// The condition cleared after firing; sent only on channels that want resolves, and only if
+    /// the episode was notified.
     Resolved,
     /// The rule stopped getting data.
     NoData,
-    /// A test notification.
+    /// A test notification (`POST …/alerts/{id}/test`); it does not touch the rule's state.
     Test,
 }
 
@@ -828,11 +829,11 @@ pub enum HistoryKind {
 pub struct ChannelOutcome {
     /// The channel (absent for a channel of a request being tested before it is saved).
     pub channel_id: Option<Uuid>,
-    /// Its kind.
+    /// The channel's kind, so an outcome reads on its own.
     pub kind: ChannelKind,
     /// Whether a try was accepted (2xx, or the SMTP server took the message).
     pub delivered: bool,
-    /// Tries made.
+    /// Tries made; 0 when the channel could not be tried (a bad secret, no SMTP server).
     pub attempts: u32,
     /// HTTP status or SMTP reply code of the last try.
     pub status: Option<u16>,
@@ -845,21 +846,21 @@ pub struct ChannelOutcome {
 /// One row of `GET /api/v1/monitoring/alerts/history` (in a `Page`, newest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertHistoryEntry {
-    /// Entry id.
+    /// Entry id (UUIDv7); the notification's `webhook-id` is `msg_` and this id without dashes.
     pub id: Uuid,
-    /// The rule.
+    /// The rule; its history goes when the rule is deleted.
     pub rule_id: Uuid,
     /// The rule's name at the time.
     pub rule_name: String,
-    /// What happened.
+    /// What the evaluation recorded (or a test).
     pub kind: HistoryKind,
     /// The rule's severity at the time.
     pub severity: Severity,
     /// Value seen (`null` for no data).
     pub value: Option<f64>,
-    /// Threshold at the time.
+    /// The rule's threshold when recorded (it may have changed since).
     pub threshold: f64,
-    /// When it happened.
+    /// When the evaluation ran, by the collector's clock.
     pub triggered_at: String,
     /// Whether a notification went out (false inside the throttle, while muted, for an
     /// entry without channels).
@@ -868,19 +869,19 @@ pub struct AlertHistoryEntry {
     pub notification_status: Vec<ChannelOutcome>,
     /// The message sent (or that would have been).
     pub message: String,
-    /// When someone acknowledged it.
+    /// When an admin first acknowledged it; `null` until then.
     pub acknowledged_at: Option<String>,
-    /// Who did.
+    /// Username of that admin; acknowledging again keeps the first.
     pub acknowledged_by: Option<String>,
 }
 
 /// Query of `GET /api/v1/monitoring/alerts/history`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AlertHistoryQuery {
-    /// Only this rule.
+    /// Only entries of this rule.
     #[serde(default)]
     pub rule_id: Option<Uuid>,
-    /// Only this kind.
+    /// Only entries of this kind.
     #[serde(default)]
     pub kind: Option<HistoryKind>,
     /// Only these severities, comma separated (`warning,critical`; see
@@ -891,13 +892,13 @@ pub struct AlertHistoryQuery {
     /// Only acknowledged (true) or unacknowledged (false) entries.
     #[serde(default)]
     pub acknowledged: Option<bool>,
-    /// Window start.
+    /// Only entries triggered at or after this time (RFC 3339).
     #[serde(default)]
     pub from: Option<String>,
-    /// Window end.
+    /// Only entries triggered at or before this time (RFC 3339).
     #[serde(default)]
     pub to: Option<String>,
-    /// Page size.
+    /// Page size, 1..=1000, default 100.
     #[serde(default)]
     pub limit: Option<u32>,
     /// Cursor of the next page.
@@ -908,7 +909,7 @@ pub struct AlertHistoryQuery {
 /// `POST /api/v1/monitoring/alerts/history/{id}/acknowledge`; the body may be empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AcknowledgeRequest {
-    /// Optional note.
+    /// Note, at most 2,000 characters; blank is stored as none.
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -920,9 +921,9 @@ pub struct AcknowledgeRequest {
 /// counts are those the history would hold, up to the step (see `approximate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRulePreview {
-    /// First evaluation instant.
+    /// First evaluation instant, within the 24 hours before `to`.
     pub from: String,
-    /// Last evaluation instant.
+    /// Last evaluation instant: the time of the request.
     pub to: String,
     /// Distance between evaluation instants: the live interval when a day of it fits the
     /// preview's budget of reads, else a multiple of it.
@@ -936,7 +937,7 @@ pub struct AlertRulePreview {
     /// The breaching evaluations in a row applied at `step_seconds`: the rule's own when
     /// exact, else scaled so that they last about as long as the rule's at the live interval.
     pub pending_evaluations: u32,
-    /// Instants evaluated.
+    /// Instants evaluated, at most 288.
     pub evaluations: u32,
     /// Instants where the condition held.
     pub breaching: u32,

@@ -33,9 +33,9 @@ pub enum SmtpSecurity {
 pub struct SmtpConfig {
     /// Server host name (also the name TLS verifies).
     pub host: String,
-    /// Server port.
+    /// Server port: 587 for STARTTLS, 465 for TLS, 25 for a local relay (`--smtp-port`).
     pub port: u16,
-    /// Connection protection.
+    /// STARTTLS that must succeed (the default), TLS from the first byte, or none.
     pub security: SmtpSecurity,
     /// AUTH user, when the server wants one.
     pub username: Option<String>,

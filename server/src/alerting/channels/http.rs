@@ -13,7 +13,8 @@ use super::retry::{self, Attempt, RetryPolicy};
 use super::signature::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSecret};
 use crate::alerting::message::Notification;
 
-/// A generic webhook target.
+/// A generic webhook target: the JSON body of [`Notification::webhook_body`], signed per
+/// Standard Webhooks when a secret is set.
 #[derive(Debug, Clone)]
 pub struct Webhook {
     /// The channel's id in its rule (for the outcome).

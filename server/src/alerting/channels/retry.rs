@@ -42,7 +42,7 @@ impl RetryPolicy {
     }
 }
 
-/// How one try went.
+/// How one try went; `run` retries only [`Attempt::Retry`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
     /// Accepted, with the receiver's status.

@@ -20,7 +20,7 @@ pub const TOLERANCE_SECS: i64 = 5 * 60;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// A decoded signing secret.
+/// A signing secret as raw key bytes (decoded from `whsec_<base64>`); `Debug` never shows them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WebhookSecret(Vec<u8>);
 

@@ -7,7 +7,7 @@ use super::{
 use crate::level::Level;
 use crate::validate::{FieldError, parse_timestamp_us};
 
-/// Longest rule name.
+/// Longest rule name, in characters after trimming; a blank name is refused too.
 pub const MAX_NAME_CHARS: usize = 200;
 /// Longest window: one day, the coarsest period re-evaluated every interval.
 pub const MAX_WINDOW_MINUTES: u32 = 1440;
