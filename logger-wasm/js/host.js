@@ -91,7 +91,7 @@ export async function claimOutbox(appKey, takeOver) {
 function sorted(keys) { return keys.sort().join('\n'); }
 
 /**
- * Storage and randomness for the core (src/web/host.rs). Backed by localStorage,
+ * Storage for the core (src/web/host.rs). Backed by localStorage,
  * or with `persist` false (offlineStorage: false, or no usable localStorage) by a Map that
  * lives as long as the page: unsent batches then stay in memory only.
  */
@@ -104,7 +104,6 @@ export function storageHost(persist) {
       set: (k, v) => { m.set(k, v); return 0; },
       remove: (k) => { m.delete(k); },
       keys: (p) => sorted([...m.keys()].filter((k) => k.startsWith(p))),
-      random,
     };
   }
   return {
@@ -119,7 +118,6 @@ export function storageHost(persist) {
       try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p) && (!mayAdopt || mayAdopt(k))) a.push(k); } } catch (_) { /* none */ }
       return sorted(a);
     },
-    random,
   };
 }
 
@@ -130,10 +128,10 @@ let current = storageHost(false);
 // on a host object: no JS object crosses into wasm, so wasm-bindgen needs no externref glue.
 /** Selects localStorage (`persist`) or a fresh in-memory map for the core. */
 export function hostOpen(persist) { current = storageHost(persist); }
-export function hostGet(k) { return current.get(k); }
+/** The value under `k`, or with `list` the keys starting with `k` (one import for both reads). */
+export function hostGet(k, list) { return list ? current.keys(k) : current.get(k); }
 export function hostSet(k, v) { return current.set(k, v); }
 export function hostRemove(k) { current.remove(k); }
-export function hostKeys(p) { return current.keys(p); }
 export { random as hostRandom };
 
 /**

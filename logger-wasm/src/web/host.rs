@@ -15,9 +15,11 @@ extern "C" {
     #[wasm_bindgen(js_name = hostOpen)]
     fn host_open(persist: bool);
 
-    /// The value under `key`, if any.
+    /// The value under `key`, if any; with `list`, every key starting with `key`, sorted,
+    /// separated by `'\n'`. One import for both reads: each import returning a string has its
+    /// own glue in the module and in the generated JS.
     #[wasm_bindgen(js_name = hostGet)]
-    fn host_get(key: &str) -> Option<String>;
+    fn host_get(key: &str, list: bool) -> Option<String>;
 
     /// Stores a value: 0 stored, 1 quota exceeded, anything else storage unavailable.
     #[wasm_bindgen(js_name = hostSet)]
@@ -26,10 +28,6 @@ extern "C" {
     /// Deletes a key.
     #[wasm_bindgen(js_name = hostRemove)]
     fn host_remove(key: &str);
-
-    /// Every key starting with `prefix`, sorted, separated by `'\n'`.
-    #[wasm_bindgen(js_name = hostKeys)]
-    fn host_keys(prefix: &str) -> String;
 
     /// Fills `buf` with random bytes (`Math.random` where `crypto` is missing).
     #[wasm_bindgen(js_name = hostRandom)]
@@ -51,7 +49,7 @@ impl HostStorage {
 
 impl Storage for HostStorage {
     fn get(&self, key: &str) -> Option<String> {
-        host_get(key)
+        host_get(key, false)
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
@@ -68,7 +66,7 @@ impl Storage for HostStorage {
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
         let mut keys = Vec::new();
-        for key in split_all(&host_keys(prefix), b'\n') {
+        for key in split_all(&host_get(prefix, true).unwrap_or_default(), b'\n') {
             if !key.is_empty() {
                 keys.push(key.to_owned());
             }
