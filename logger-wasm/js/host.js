@@ -130,8 +130,8 @@ let current = storageHost(false);
 export function hostOpen(persist) { current = storageHost(persist); }
 /** The value under `k`, or with `list` the keys starting with `k` (one import for both reads). */
 export function hostGet(k, list) { return list ? current.keys(k) : current.get(k); }
-export function hostSet(k, v) { return current.set(k, v); }
-export function hostRemove(k) { current.remove(k); }
+/** Stores `v` under `k`, or removes `k` when `v` is undefined (one import for both writes). */
+export function hostSet(k, v) { if (v === undefined) { current.remove(k); return 0; } return current.set(k, v); }
 export { random as hostRandom };
 
 /**

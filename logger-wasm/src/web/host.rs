@@ -1,7 +1,7 @@
 //! The core's injected services backed by `js/host.js`: `localStorage` (or an in-memory map)
 //! as [`Storage`], `crypto.getRandomValues` as [`Random`].
 //!
-//! Five free functions imported from that module, taking and returning strings, instead of
+//! Four free functions imported from that module, taking and returning strings, instead of
 //! web-sys's `Window`/`Storage`/`Crypto`/`DomException` bindings or a host object: no JS object
 //! crosses into wasm, so wasm-bindgen's externref glue stays out of the module.
 
@@ -21,13 +21,10 @@ extern "C" {
     #[wasm_bindgen(js_name = hostGet)]
     fn host_get(key: &str, list: bool) -> Option<String>;
 
-    /// Stores a value: 0 stored, 1 quota exceeded, anything else storage unavailable.
+    /// Stores `value` under `key`, or deletes `key` when `value` is `None` (one import for
+    /// both writes): 0 done, 1 quota exceeded, anything else storage unavailable.
     #[wasm_bindgen(js_name = hostSet)]
-    fn host_set(key: &str, value: &str) -> u32;
-
-    /// Deletes a key.
-    #[wasm_bindgen(js_name = hostRemove)]
-    fn host_remove(key: &str);
+    fn host_set(key: &str, value: Option<&str>) -> u32;
 
     /// Fills `buf` with random bytes (`Math.random` where `crypto` is missing).
     #[wasm_bindgen(js_name = hostRandom)]
@@ -53,7 +50,7 @@ impl Storage for HostStorage {
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
-        match host_set(key, value) {
+        match host_set(key, Some(value)) {
             0 => Ok(()),
             1 => Err(StorageError::Quota),
             _ => Err(StorageError::Unavailable),
@@ -61,7 +58,7 @@ impl Storage for HostStorage {
     }
 
     fn remove(&mut self, key: &str) {
-        host_remove(key);
+        host_set(key, None);
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
