@@ -121,13 +121,14 @@ export function storageHost(persist) {
   };
 }
 
-/** The storage the wasm core's imports below use; chosen when the module's create() runs. */
+/** The storage the wasm core's imports below use. */
 let current = storageHost(false);
+/** Selects localStorage (`persist`) or a fresh in-memory map for the core; the entry calls it
+ * before the module's create() (here rather than from the module: one import less). */
+export function hostOpen(persist) { current = storageHost(persist); }
 
 // The wasm module imports these free functions (src/web/host.rs) instead of calling methods
 // on a host object: no JS object crosses into wasm, so wasm-bindgen needs no externref glue.
-/** Selects localStorage (`persist`) or a fresh in-memory map for the core. */
-export function hostOpen(persist) { current = storageHost(persist); }
 /** The value under `k`, or with `list` the keys starting with `k` (one import for both reads). */
 export function hostGet(k, list) { return list ? current.keys(k) : current.get(k); }
 /** Stores `v` under `k`, or removes `k` when `v` is undefined (one import for both writes). */

@@ -10,7 +10,7 @@
 import initWasm, {
   create, ingest, poll, outcome, nextWake, pendingBatches as pendingCount,
 } from './tracewire_logger.js';
-import { claimOutbox, driver, hostRandom } from './host.js';
+import { claimOutbox, driver, hostOpen, hostRandom } from './host.js';
 import { encode, encodeOptions } from './encode.js';
 import {
   DEBUG, INFO, WARNING, ERROR, CRITICAL, EXCEPTION, REQUEST, TRACE, USER, DROPPED, ONLINE, FLUSH,
@@ -278,7 +278,8 @@ export function init(opts = {}) {
     .then(() => claimed)
     .then((tab) => {
       const [t, n] = encodeOptions(options, tab);
-      create(t, n, options.offlineStorage !== false, Date.now());
+      hostOpen(options.offlineStorage !== false); // the store the core opens
+      create(t, n, Date.now());
       created = true;
       io = driver({ poll, outcome, nextWake, flush: call(FLUSH), pendingBatches: pendingCount });
       pending.unshift([TRACE, bootTrace]);

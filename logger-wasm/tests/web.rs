@@ -39,6 +39,9 @@ extern "C" {
     fn page_hide(this: &Driver);
     #[wasm_bindgen(method)]
     fn close(this: &Driver);
+    /// Selects the store the core opens, as the entry does before `create`.
+    #[wasm_bindgen(js_name = hostOpen)]
+    fn host_open(persist: bool);
 }
 
 /// The entry's encoder of calls and options (see `tracewire_logger::core::calls`).
@@ -144,7 +147,8 @@ fn logger_with(extra: &str, persist: bool) -> Logger {
     );
     let options = JSON::parse(&json).expect("valid options");
     let (text, nums) = unpack(&encode_options(&options));
-    web::create(&text, &nums, persist, js_sys::Date::now());
+    host_open(persist);
+    web::create(&text, &nums, js_sys::Date::now());
     let io = driver(&js_core());
     io.wake();
     Logger { io }
@@ -318,7 +322,8 @@ async fn full_storage_reports_quota_and_the_logger_keeps_working() {
     let filler = fill_storage();
     assert!(!filler.is_empty());
 
-    let mut storage = HostStorage::open(true);
+    host_open(true);
+    let mut storage = HostStorage;
     let big = "y".repeat(64 * 1024);
     assert_eq!(
         storage.set("tracewire:probe", &big),

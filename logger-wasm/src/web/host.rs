@@ -1,7 +1,7 @@
 //! The core's injected services backed by `js/host.js`: `localStorage` (or an in-memory map)
 //! as [`Storage`], `crypto.getRandomValues` as [`Random`].
 //!
-//! Four free functions imported from that module, taking and returning strings, instead of
+//! Three free functions imported from that module, taking and returning strings, instead of
 //! web-sys's `Window`/`Storage`/`Crypto`/`DomException` bindings or a host object: no JS object
 //! crosses into wasm, so wasm-bindgen's externref glue stays out of the module.
 
@@ -11,10 +11,6 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
-    /// Selects `localStorage` (`persist`) or a fresh in-memory map.
-    #[wasm_bindgen(js_name = hostOpen)]
-    fn host_open(persist: bool);
-
     /// The value under `key`, if any; with `list`, every key starting with `key`, sorted,
     /// separated by `'\n'`. One import for both reads: each import returning a string has its
     /// own glue in the module and in the generated JS.
@@ -31,18 +27,12 @@ extern "C" {
     fn host_random(buf: &mut [u8]);
 }
 
-/// The page's storage through `js/host.js`.
-pub struct HostStorage(());
-
-impl HostStorage {
-    /// `localStorage` when `persist` and the page may use it (not in private mode, sandboxed
-    /// iframes or with storage disabled); otherwise a fresh in-memory map, so unsent batches
-    /// live as long as the page. One store per page: opening again replaces the previous one.
-    pub fn open(persist: bool) -> Self {
-        host_open(persist);
-        Self(())
-    }
-}
+/// The page's storage through `js/host.js`: the store its `hostOpen(persist)` selected, which the
+/// entry calls before [`super::create`]: `localStorage` when `persist` and the page may use it
+/// (not in private mode, sandboxed iframes or with storage disabled); otherwise a fresh
+/// in-memory map, so unsent batches live as long as the page. One store per page: opening
+/// again replaces the previous one. (The JS opens it rather than the module: an import less.)
+pub struct HostStorage;
 
 impl Storage for HostStorage {
     fn get(&self, key: &str) -> Option<String> {

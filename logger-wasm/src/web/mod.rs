@@ -59,15 +59,14 @@ fn write_request(out: &mut String, req: &SendRequest) {
 
 /// Builds the page's logger from the `init()` options (encoded by the entry, see
 /// [`crate::core::calls`]), replacing any earlier one, and picks up what earlier page loads
-/// left in storage: `localStorage` when `persist`, else an in-memory map
-/// (`offlineStorage: false`).
+/// left in the storage the entry selected with `js/host.js`'s `hostOpen` (`localStorage`, or an
+/// in-memory map for `offlineStorage: false`; see [`HostStorage`]).
 #[wasm_bindgen]
-pub fn create(options: &str, nums: &[f64], persist: bool, now: f64) {
+pub fn create(options: &str, nums: &[f64], now: f64) {
     let cfg = config_from(options, nums);
-    // The old logger goes first: it must not outlive the storage it was opened on.
+    // The old logger goes first, so two never hold their memory at once.
     slot(|c| *c = None);
-    let storage = Box::new(HostStorage::open(persist));
-    let core = Core::new(cfg, storage, Box::new(HostRandom), now);
+    let core = Core::new(cfg, Box::new(HostStorage), Box::new(HostRandom), now);
     slot(|c| *c = Some(core));
 }
 
