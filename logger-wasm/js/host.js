@@ -157,8 +157,8 @@ export async function send(url, body, keepalive) {
 const MAX_SLEEP_MS = 60000;
 
 /**
- * Drives a core ({ poll, outcome, nextWake, flush, pendingBatches }: the module's exports, and
- * flush(now) handing it call 11):
+ * Drives a core ({ poll, outcome, nextWake, flush, pendingBatches }: the module's exports, with
+ * outcome(id, status, retryAfterMs, now) and flush(now) handing it an OUTCOME or FLUSH call):
  * one send loop at a time, in order, and a timer for the core's next wake-up.
  * Returns { wake, flush, pageHide, close }.
  */

@@ -8,13 +8,13 @@
 // storage and randomness and performs the requests it asks for, with its timers.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, {
-  create, ingest, poll, outcome, nextWake, pendingBatches as pendingCount,
+  create, ingest, poll, nextWake, pendingBatches as pendingCount,
 } from './tracewire_logger.js';
 import { claimOutbox, driver, hostOpen, hostRandom } from './host.js';
 import { encode, encodeOptions } from './encode.js';
 import {
   DEBUG, INFO, WARNING, ERROR, CRITICAL, EXCEPTION, REQUEST, TRACE, USER, DROPPED, ONLINE, FLUSH,
-  ADOPT, VITAL,
+  ADOPT, VITAL, OUTCOME,
 } from './protocol.js';
 import { watchVitals } from './vitals.js';
 
@@ -218,14 +218,14 @@ function onHide() {
   try { if (vitalsHidden) vitalsHidden(); drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ }
 }
 function onVisibility() { if (g.document && g.document.visibilityState === 'hidden') onHide(); }
-/** Hands the core one call of `kind` (with `arg`) at `now`: see src/core/calls.rs. */
-const call = (kind) => (now, arg) => { const [t, n] = encode([[kind, arg]]); ingest(t, n, now); };
+/** Hands the core one call of `kind` with `args` at `now`: see src/core/calls.rs. */
+function call(kind, now, ...args) { const [t, n] = encode([[kind, ...args]]); ingest(t, n, now); }
 function setOnline(on) {
-  try { if (created) { call(ONLINE)(Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
+  try { if (created) { call(ONLINE, Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
 }
 /** This tab now drains the shared offline buffer (the tab that did closed): adopt its batches. */
 function takeOver() {
-  try { if (created && !closed) { call(ADOPT)(Date.now()); io.wake(); } } catch (_) { /* never throw */ }
+  try { if (created && !closed) { call(ADOPT, Date.now()); io.wake(); } } catch (_) { /* never throw */ }
 }
 function onOnline() { setOnline(true); }
 function onOffline() { setOnline(false); }
@@ -281,7 +281,13 @@ export function init(opts = {}) {
       hostOpen(options.offlineStorage !== false); // the store the core opens
       create(t, n, Date.now());
       created = true;
-      io = driver({ poll, outcome, nextWake, flush: call(FLUSH), pendingBatches: pendingCount });
+      io = driver({
+        poll,
+        outcome: (id, status, retryAfter, now) => call(OUTCOME, now, id, status, retryAfter),
+        nextWake,
+        flush: (now) => call(FLUSH, now),
+        pendingBatches: pendingCount,
+      });
       pending.unshift([TRACE, bootTrace]);
       if (g.navigator && g.navigator.onLine === false) pending.unshift([ONLINE, false]);
       drain();

@@ -58,6 +58,8 @@ extern "C" {
 extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = FLUSH)]
     static JS_FLUSH: f64;
+    #[wasm_bindgen(thread_local_v2, js_name = OUTCOME)]
+    static JS_OUTCOME: f64;
 }
 
 #[path = "../src/core/fixture.rs"]
@@ -88,15 +90,24 @@ fn js_core() -> JsCore {
         "poll",
         Closure::<dyn Fn(f64, bool) -> String>::new(web::poll).into_js_value(),
     );
+    // outcome() and flush() are OUTCOME and FLUSH calls of the ingest chunk, encoded by the
+    // entry's encoder.
     set(
         "outcome",
-        Closure::<dyn Fn(f64, u32, f64, f64)>::new(web::outcome).into_js_value(),
+        Closure::<dyn Fn(f64, f64, f64, f64)>::new(
+            |id: f64, status: f64, retry_after: f64, now| {
+                let args = [JS_OUTCOME.with(|k| *k), id, status, retry_after].map(JsValue::from);
+                let call = Array::of4(&args[0], &args[1], &args[2], &args[3]);
+                let (text, nums) = unpack(&encode(&Array::of1(&call)));
+                web::ingest(&text, &nums, now);
+            },
+        )
+        .into_js_value(),
     );
     set(
         "nextWake",
         Closure::<dyn Fn() -> f64>::new(web::next_wake).into_js_value(),
     );
-    // flush() is a FLUSH call of the ingest chunk, encoded by the entry's encoder.
     set(
         "flush",
         Closure::<dyn Fn(f64)>::new(|now| {

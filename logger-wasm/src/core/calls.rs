@@ -7,7 +7,7 @@
 use super::config::Config;
 use super::drops::DropKind;
 use super::encoded::{Encoded, MAX_ARGS, Reader};
-use super::engine::Core;
+use super::engine::{Core, Outcome};
 use super::entry::{ExceptionInput, LogInput, RequestInfo, VitalInput};
 use super::json::write_str;
 use super::protocol::{kind, slot};
@@ -23,8 +23,9 @@ pub fn apply_chunk(core: &mut Core, text: &str, nums: &[f64], now: f64) {
 }
 
 /// Applies one call; its kind and arguments are those of [`super::protocol::kind`]. Unknown
-/// kinds are ignored. (FLUSH, ONLINE, DROPPED and ADOPT ride in the chunk rather than being
-/// exports of their own: each export costs a shim in the module and a wrapper in the glue.)
+/// kinds are ignored. (FLUSH, ONLINE, DROPPED, ADOPT and OUTCOME ride in the chunk rather than
+/// being exports of their own: each export costs a shim in the module and a wrapper in the
+/// glue.)
 pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
     let [kind, a1, a2, a3, a4, a5, a6, _] = *call;
     let at = |v: Encoded<'_>| v.num().unwrap_or(now);
@@ -106,6 +107,19 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
         kind::ONLINE => core.set_online(a1.text == "t", now),
         kind::FLUSH => core.flush(now),
         kind::ADOPT => core.adopt(),
+        kind::OUTCOME => {
+            if let Some(id) = a1.num() {
+                let outcome = match a2.num().filter(|s| *s > 0.0) {
+                    // Beyond u16 saturates, like any status the collector never sends.
+                    Some(status) => Outcome::Status {
+                        status: status as u16,
+                        retry_after_ms: a3.num().filter(|ms| *ms >= 0.0),
+                    },
+                    None => Outcome::NetworkError,
+                };
+                core.on_outcome(id as u64, outcome, now);
+            }
+        }
         kind::VITAL => core.vital(
             VitalInput {
                 name: a1.str().unwrap_or(""),
@@ -300,6 +314,25 @@ mod tests {
         assert!(core.poll(0.0).is_none(), "offline: nothing is sent");
         apply_json(&mut core, json!([[kind::ONLINE, true]]));
         assert!(core.poll(0.0).is_some(), "online again: the batch goes");
+    }
+
+    #[test]
+    fn request_outcomes_arrive_as_calls() {
+        let mut core = core_with(Config::default());
+        apply_json(&mut core, json!([[kind::INFO, "m"]]));
+        core.flush(0.0);
+        let id = core.poll(0.0).expect("a request").id;
+        // Rate-limited with Retry-After 5 s: the batch stays and waits exactly that long.
+        apply_json(&mut core, json!([[kind::OUTCOME, id, 429, 5000]]));
+        assert_eq!(core.pending_batches(), 1);
+        assert!(core.poll(4_999.0).is_none(), "not before Retry-After");
+        let id = core.poll(5_000.0).expect("sent again").id;
+        // No answer (status 0): kept for a later try.
+        apply_json(&mut core, json!([[kind::OUTCOME, id, 0, null]]));
+        assert_eq!(core.pending_batches(), 1);
+        let id = core.poll(1e9).expect("sent again").id;
+        apply_json(&mut core, json!([[kind::OUTCOME, id, 202, null]]));
+        assert_eq!(core.pending_batches(), 0, "acknowledged");
     }
 
     #[test]

@@ -49,6 +49,9 @@ call_kinds! {
     ADOPT = 12,
     /// `[VITAL, name, value, path, navigationType, traceId, at]`: a web vital's final value.
     VITAL = 13,
+    /// `[OUTCOME, requestId, status, retryAfterMs]`: what became of a request from `poll`
+    /// (status 0 for a network error; `retryAfterMs` the `Retry-After` header, NaN if absent).
+    OUTCOME = 14,
 }
 
 /// The `init()` options in the order the entry encodes them (`encodeOptions` in
