@@ -11,14 +11,13 @@ import initWasm, {
   create, ingest, poll, nextWake, pendingBatches as pendingCount,
 } from './tracewire_logger.js';
 import { claimOutbox, driver, hostOpen, hostRandom } from './host.js';
-import { encode, encodeOptions } from './encode.js';
+import { encode, encodeOptions, ingestUrl } from './encode.js';
 import {
   DEBUG, INFO, WARNING, ERROR, CRITICAL, EXCEPTION, REQUEST, TRACE, USER, DROPPED, ONLINE, FLUSH,
   ADOPT, VITAL, OUTCOME,
 } from './protocol.js';
 import { watchVitals } from './vitals.js';
 
-const INGEST_PATH = '/api/v1/logging/logs';
 /** Calls kept while the module loads (or before init()); beyond it they are counted as dropped. */
 const MAX_PENDING = 10000;
 /** Queue length at which a call hands the queue over at once instead of waiting for idle. */
@@ -257,8 +256,7 @@ export function init(opts = {}) {
     }
   } catch (_) { /* no Performance API: no vitals */ }
   try {
-    const base = String(options.endpoint || '').replace(/\/+$/, '');
-    const full = base.endsWith(INGEST_PATH) ? base : base + INGEST_PATH;
+    const full = ingestUrl(options.endpoint);
     ingestPrefix = resolveUrl(full) ? resolveUrl(full).href : full;
   } catch (_) { ingestPrefix = null; }
   let source = options.wasm;

@@ -196,6 +196,7 @@ fn install_fetch(mode: JsValue) {
 
 /// One recorded request.
 struct Call {
+    url: String,
     body: String,
     keepalive: bool,
     status: f64,
@@ -206,6 +207,10 @@ fn calls() -> Vec<Call> {
     Array::from(&list)
         .iter()
         .map(|c| Call {
+            url: Reflect::get(&c, &"url".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default(),
             body: Reflect::get(&c, &"body".into())
                 .ok()
                 .and_then(|v| v.as_string())
@@ -417,6 +422,29 @@ async fn a_real_request_reaches_an_http_server() {
     );
     assert_eq!(l.pending_batches(), 0);
     l.shutdown();
+}
+
+#[wasm_bindgen_test]
+async fn requests_go_to_the_ingest_url_with_the_key_percent_encoded() {
+    local_storage().clear().unwrap();
+    // The endpoint is a base URL or the ingest URL itself, trailing slashes ignored; the key
+    // keeps only RFC 3986's unreserved characters as they are.
+    let want = "http://c.invalid/api/v1/logging/logs?key=k%20y%2F%C3%A9~._-";
+    for endpoint in [
+        "http://c.invalid//",
+        "http://c.invalid/api/v1/logging/logs/",
+    ] {
+        install_fetch(200.into());
+        let l = logger(&format!(r#","endpoint":"{endpoint}","key":"k y/é~._-""#));
+        log(&l, "where to");
+        flush(&l).await;
+        let sent = calls();
+        assert!(!sent.is_empty());
+        for c in &sent {
+            assert_eq!(c.url, want);
+        }
+        l.shutdown();
+    }
 }
 
 #[wasm_bindgen_test]

@@ -142,8 +142,7 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
 /// redacted with the configured keys; the first `context.userId` is the user, and every
 /// `userId` leaves the context.
 pub fn config_from(text: &str, nums: &[f64]) -> Config {
-    const ENDPOINT: usize = slot("endpoint");
-    const KEY: usize = slot("key");
+    const URL: usize = slot("url");
     const BATCH_SIZE: usize = slot("batchSize");
     const FLUSH_INTERVAL: usize = slot("flushIntervalMs");
     const DEDUP_WINDOW: usize = slot("dedupWindowMs");
@@ -169,8 +168,7 @@ pub fn config_from(text: &str, nums: &[f64]) -> Config {
         let s = v.str();
         let n = v.num().filter(|n| n.is_finite());
         match (i, n) {
-            (ENDPOINT, _) => cfg.endpoint = s.unwrap_or("").to_owned(),
-            (KEY, _) => cfg.key = s.unwrap_or("").to_owned(),
+            (URL, _) => cfg.url = s.unwrap_or("").to_owned(),
             (BATCH_SIZE, Some(n)) => cfg.batch_size = n.max(1.0) as usize,
             (FLUSH_INTERVAL, Some(n)) => cfg.flush_interval_ms = n,
             (DEDUP_WINDOW, Some(n)) => cfg.dedup_window_ms = n,
@@ -274,12 +272,12 @@ mod tests {
     #[test]
     fn options_are_read_by_slot_and_wrong_types_keep_defaults() {
         let cfg = config(json!({
-            "endpoint": "e", "key": "k", "batchSize": 3, "flushIntervalMs": "soon",
+            "url": "e?key=k", "batchSize": 3, "flushIntervalMs": "soon",
             "dedupWindowMs": f64::NAN, "maxRetries": 2, "minLevel": "warn", "redactKeys": ["x"],
             "context": {"userId": "ann", "app": "a", "x": 1, "zuserId": "bob"}, "tab": 4660,
         }));
         assert_eq!(cfg.tab, Some(0x1234));
-        assert_eq!((cfg.endpoint.as_str(), cfg.key.as_str()), ("e", "k"));
+        assert_eq!(cfg.url, "e?key=k");
         assert_eq!((cfg.batch_size, cfg.max_retries), (3, 2));
         assert_eq!(cfg.flush_interval_ms, Config::default().flush_interval_ms);
         assert_eq!(cfg.dedup_window_ms, Config::default().dedup_window_ms);
