@@ -116,10 +116,8 @@ gz() { gzip -9 -n -c "$@" | wc -c; }
 WASM_GZ="$(gz "$PKG/${NAME}_bg.wasm")"
 JS_GZ="$(gz "$PKG/index.js")"
 TOTAL_GZ=$((WASM_GZ + JS_GZ))
-# The issue's budget is 26,000 B; the generated glue (+1.4 KB over the hand-written loader it
-# replaced) and web vitals (+0.9 KB) put the package above it, so until it is met again the
-# gate holds the line just above today's size: any growth fails the build.
-BUDGET="${LOGGER_BUDGET_GZIP:-26700}"
+# The issue's budget: 26,000 B for everything an app downloads (docs/BENCHMARKS.md).
+BUDGET="${LOGGER_BUDGET_GZIP:-26000}"
 echo "@tracewire/logger $VERSION -> $PKG"
 echo "  wasm: $(wc -c < "$PKG/${NAME}_bg.wasm") B raw, $WASM_GZ B gzip -9 -n"
 echo "  js:   $(wc -c < "$PKG/index.js") B raw, $JS_GZ B gzip -9 -n (entry + wasm-bindgen glue, bundled and minified)"
