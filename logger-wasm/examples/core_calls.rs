@@ -39,8 +39,7 @@ fn main() {
         }
     };
     let cfg = Config {
-        endpoint: "http://127.0.0.1:1".into(),
-        key: "k".into(),
+        url: "http://127.0.0.1:1/api/v1/logging/logs?key=k".into(),
         ..Config::default()
     };
     let storage = Box::new(MemoryStorage::new());

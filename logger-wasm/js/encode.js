@@ -5,7 +5,7 @@
 // Runs at idle time, off the call path. Bounded like the core expects: at most MAX_NODES
 // values per object and MAX_DEPTH levels, so huge or cyclic objects cost little.
 // Used by the entry (index.js) and the browser tests (tests/web.rs).
-import { CRITICAL, OPTIONS } from './protocol.js';
+import { CRITICAL, INGEST_PATH, OPTIONS } from './protocol.js';
 
 /** Values taken from one object (fields, context); the rest becomes "[truncated]". */
 const MAX_NODES = 200;
@@ -71,12 +71,32 @@ export function encode(calls) {
   return out;
 }
 
+/** The ingest URL for the `endpoint` option: a collector's base URL or the ingest URL itself
+ * (trailing slashes ignored). */
+export function ingestUrl(endpoint) {
+  const base = String(endpoint || '').replace(/\/+$/, '');
+  return base.endsWith(INGEST_PATH) ? base : base + INGEST_PATH;
+}
+
+/** `s` as a query value: every UTF-8 byte percent-encoded but RFC 3986's unreserved ones. */
+function queryValue(s) {
+  let out = '';
+  for (const b of new TextEncoder().encode(s)) {
+    const c = String.fromCharCode(b);
+    out += /[\w.~-]/.test(c) ? c : '%' + (b < 16 ? '0' : '') + b.toString(16).toUpperCase();
+  }
+  return out;
+}
+
 /**
  * Encodes the init() options positionally, in the slots of protocol.js OPTIONS (as
- * src/core/calls.rs `config_from` reads them), with the page's tab suffix (host.js
- * claimOutbox) in the last.
+ * src/core/calls.rs `config_from` reads them): `url` is the ingest URL with the key in its
+ * query, and the page's tab suffix (host.js claimOutbox) is in the last.
  */
 export function encodeOptions(o, tab) {
-  return encode([OPTIONS.map((k) => (k === 'tab' ? tab
+  const base = ingestUrl(o.endpoint);
+  const key = typeof o.key === 'string' ? o.key : '';
+  const url = base + (base.includes('?') ? '&' : '?') + 'key=' + queryValue(key);
+  return encode([OPTIONS.map((k) => (k === 'url' ? url : k === 'tab' ? tab
     : k === 'minLevel' && typeof o.minLevel === 'string' ? o.minLevel.trim() : o[k]))]);
 }

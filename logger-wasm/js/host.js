@@ -91,7 +91,7 @@ export async function claimOutbox(appKey, takeOver) {
 function sorted(keys) { return keys.sort().join('\n'); }
 
 /**
- * Storage and randomness for the core (src/web/host.rs). Backed by localStorage,
+ * Storage for the core (src/web/host.rs). Backed by localStorage,
  * or with `persist` false (offlineStorage: false, or no usable localStorage) by a Map that
  * lives as long as the page: unsent batches then stay in memory only.
  */
@@ -104,7 +104,6 @@ export function storageHost(persist) {
       set: (k, v) => { m.set(k, v); return 0; },
       remove: (k) => { m.delete(k); },
       keys: (p) => sorted([...m.keys()].filter((k) => k.startsWith(p))),
-      random,
     };
   }
   return {
@@ -119,21 +118,21 @@ export function storageHost(persist) {
       try { for (let i = 0; i < ls.length; i++) { const k = ls.key(i); if (k && k.startsWith(p) && (!mayAdopt || mayAdopt(k))) a.push(k); } } catch (_) { /* none */ }
       return sorted(a);
     },
-    random,
   };
 }
 
-/** The storage the wasm core's imports below use; chosen when the module's create() runs. */
+/** The storage the wasm core's imports below use. */
 let current = storageHost(false);
+/** Selects localStorage (`persist`) or a fresh in-memory map for the core; the entry calls it
+ * before the module's create() (here rather than from the module: one import less). */
+export function hostOpen(persist) { current = storageHost(persist); }
 
 // The wasm module imports these free functions (src/web/host.rs) instead of calling methods
 // on a host object: no JS object crosses into wasm, so wasm-bindgen needs no externref glue.
-/** Selects localStorage (`persist`) or a fresh in-memory map for the core. */
-export function hostOpen(persist) { current = storageHost(persist); }
-export function hostGet(k) { return current.get(k); }
-export function hostSet(k, v) { return current.set(k, v); }
-export function hostRemove(k) { current.remove(k); }
-export function hostKeys(p) { return current.keys(p); }
+/** The value under `k`, or with `list` the keys starting with `k` (one import for both reads). */
+export function hostGet(k, list) { return list ? current.keys(k) : current.get(k); }
+/** Stores `v` under `k`, or removes `k` when `v` is undefined (one import for both writes). */
+export function hostSet(k, v) { if (v === undefined) { current.remove(k); return 0; } return current.set(k, v); }
 export { random as hostRandom };
 
 /**
@@ -158,8 +157,8 @@ export async function send(url, body, keepalive) {
 const MAX_SLEEP_MS = 60000;
 
 /**
- * Drives a core ({ poll, outcome, nextWake, flush, pendingBatches }: the module's exports, and
- * flush(now) handing it call 11):
+ * Drives a core ({ poll, outcome, nextWake, flush, pendingBatches }: the module's exports, with
+ * outcome(id, status, retryAfterMs, now) and flush(now) handing it an OUTCOME or FLUSH call):
  * one send loop at a time, in order, and a timer for the core's next wake-up.
  * Returns { wake, flush, pageHide, close }.
  */

@@ -8,17 +8,16 @@
 // storage and randomness and performs the requests it asks for, with its timers.
 // Nothing here throws into the application: every boundary is wrapped in try/catch.
 import initWasm, {
-  create, ingest, poll, outcome, nextWake, pendingBatches as pendingCount,
+  create, ingest, poll, nextWake, pendingBatches as pendingCount,
 } from './tracewire_logger.js';
-import { claimOutbox, driver, hostRandom } from './host.js';
-import { encode, encodeOptions } from './encode.js';
+import { claimOutbox, driver, hostOpen, hostRandom } from './host.js';
+import { encode, encodeOptions, ingestUrl } from './encode.js';
 import {
   DEBUG, INFO, WARNING, ERROR, CRITICAL, EXCEPTION, REQUEST, TRACE, USER, DROPPED, ONLINE, FLUSH,
-  ADOPT, VITAL,
+  ADOPT, VITAL, OUTCOME,
 } from './protocol.js';
 import { watchVitals } from './vitals.js';
 
-const INGEST_PATH = '/api/v1/logging/logs';
 /** Calls kept while the module loads (or before init()); beyond it they are counted as dropped. */
 const MAX_PENDING = 10000;
 /** Queue length at which a call hands the queue over at once instead of waiting for idle. */
@@ -218,14 +217,14 @@ function onHide() {
   try { if (vitalsHidden) vitalsHidden(); drain(); if (io) io.pageHide(); } catch (_) { /* never throw */ }
 }
 function onVisibility() { if (g.document && g.document.visibilityState === 'hidden') onHide(); }
-/** Hands the core one call of `kind` (with `arg`) at `now`: see src/core/calls.rs. */
-const call = (kind) => (now, arg) => { const [t, n] = encode([[kind, arg]]); ingest(t, n, now); };
+/** Hands the core one call of `kind` with `args` at `now`: see src/core/calls.rs. */
+function call(kind, now, ...args) { const [t, n] = encode([[kind, ...args]]); ingest(t, n, now); }
 function setOnline(on) {
-  try { if (created) { call(ONLINE)(Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
+  try { if (created) { call(ONLINE, Date.now(), on); io.wake(); } } catch (_) { /* never throw */ }
 }
 /** This tab now drains the shared offline buffer (the tab that did closed): adopt its batches. */
 function takeOver() {
-  try { if (created && !closed) { call(ADOPT)(Date.now()); io.wake(); } } catch (_) { /* never throw */ }
+  try { if (created && !closed) { call(ADOPT, Date.now()); io.wake(); } } catch (_) { /* never throw */ }
 }
 function onOnline() { setOnline(true); }
 function onOffline() { setOnline(false); }
@@ -257,8 +256,7 @@ export function init(opts = {}) {
     }
   } catch (_) { /* no Performance API: no vitals */ }
   try {
-    const base = String(options.endpoint || '').replace(/\/+$/, '');
-    const full = base.endsWith(INGEST_PATH) ? base : base + INGEST_PATH;
+    const full = ingestUrl(options.endpoint);
     ingestPrefix = resolveUrl(full) ? resolveUrl(full).href : full;
   } catch (_) { ingestPrefix = null; }
   let source = options.wasm;
@@ -278,9 +276,16 @@ export function init(opts = {}) {
     .then(() => claimed)
     .then((tab) => {
       const [t, n] = encodeOptions(options, tab);
-      create(t, n, options.offlineStorage !== false, Date.now());
+      hostOpen(options.offlineStorage !== false); // the store the core opens
+      create(t, n, Date.now());
       created = true;
-      io = driver({ poll, outcome, nextWake, flush: call(FLUSH), pendingBatches: pendingCount });
+      io = driver({
+        poll,
+        outcome: (id, status, retryAfter, now) => call(OUTCOME, now, id, status, retryAfter),
+        nextWake,
+        flush: (now) => call(FLUSH, now),
+        pendingBatches: pendingCount,
+      });
       pending.unshift([TRACE, bootTrace]);
       if (g.navigator && g.navigator.onLine === false) pending.unshift([ONLINE, false]);
       drain();

@@ -16,5 +16,8 @@ export const ONLINE = 10;
 export const FLUSH = 11;
 export const ADOPT = 12;
 export const VITAL = 13;
+export const OUTCOME = 14;
 /** The init() options in the order the core reads them. */
-export const OPTIONS = ['endpoint', 'key', 'batchSize', 'flushIntervalMs', 'dedupWindowMs', 'maxRetries', 'retryDelayMs', 'maxBufferedEntries', 'maxBufferedBytes', 'sampleRate', 'minLevel', 'redactKeys', 'context', 'tab'];
+export const OPTIONS = ['url', 'batchSize', 'flushIntervalMs', 'dedupWindowMs', 'maxRetries', 'retryDelayMs', 'maxBufferedEntries', 'maxBufferedBytes', 'sampleRate', 'minLevel', 'redactKeys', 'context', 'tab'];
+/** Path of the ingest endpoint on the collector. */
+export const INGEST_PATH = '/api/v1/logging/logs';

@@ -4,7 +4,7 @@
 //! - [`core`]: the pure logic (queue, dedup, batching, retry schedule, offline buffer, trace
 //!   context, drop accounting). No web APIs; tested natively with proptest.
 //! - `web` (wasm32 only): thin wasm-bindgen glue exporting a synchronous, sans-IO surface
-//!   (ingest calls, poll for requests as strings, report outcomes, next wake-up). The
+//!   (ingest calls and request outcomes, poll for requests as strings, next wake-up). The
 //!   hand-written JS owns the platform: `js/index.js` installs the error handlers and the
 //!   fetch/XHR patch synchronously and queues calls; `js/host.js` gives the core
 //!   `localStorage` and `crypto`, and performs its requests (`fetch`, `sendBeacon`) and timers.

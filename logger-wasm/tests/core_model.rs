@@ -516,8 +516,7 @@ fn lossy_run(ops: Vec<Op>, seed: u64, quota: usize) -> World {
 
 fn config() -> Config {
     Config {
-        endpoint: "http://collector.test".into(),
-        key: "k".into(),
+        url: "http://collector.test/api/v1/logging/logs?key=k".into(),
         ..Config::default()
     }
 }

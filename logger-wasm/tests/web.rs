@@ -39,6 +39,9 @@ extern "C" {
     fn page_hide(this: &Driver);
     #[wasm_bindgen(method)]
     fn close(this: &Driver);
+    /// Selects the store the core opens, as the entry does before `create`.
+    #[wasm_bindgen(js_name = hostOpen)]
+    fn host_open(persist: bool);
 }
 
 /// The entry's encoder of calls and options (see `tracewire_logger::core::calls`).
@@ -55,6 +58,8 @@ extern "C" {
 extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = FLUSH)]
     static JS_FLUSH: f64;
+    #[wasm_bindgen(thread_local_v2, js_name = OUTCOME)]
+    static JS_OUTCOME: f64;
 }
 
 #[path = "../src/core/fixture.rs"]
@@ -85,15 +90,24 @@ fn js_core() -> JsCore {
         "poll",
         Closure::<dyn Fn(f64, bool) -> String>::new(web::poll).into_js_value(),
     );
+    // outcome() and flush() are OUTCOME and FLUSH calls of the ingest chunk, encoded by the
+    // entry's encoder.
     set(
         "outcome",
-        Closure::<dyn Fn(f64, u32, f64, f64)>::new(web::outcome).into_js_value(),
+        Closure::<dyn Fn(f64, f64, f64, f64)>::new(
+            |id: f64, status: f64, retry_after: f64, now| {
+                let args = [JS_OUTCOME.with(|k| *k), id, status, retry_after].map(JsValue::from);
+                let call = Array::of4(&args[0], &args[1], &args[2], &args[3]);
+                let (text, nums) = unpack(&encode(&Array::of1(&call)));
+                web::ingest(&text, &nums, now);
+            },
+        )
+        .into_js_value(),
     );
     set(
         "nextWake",
         Closure::<dyn Fn() -> f64>::new(web::next_wake).into_js_value(),
     );
-    // flush() is a FLUSH call of the ingest chunk, encoded by the entry's encoder.
     set(
         "flush",
         Closure::<dyn Fn(f64)>::new(|now| {
@@ -144,7 +158,8 @@ fn logger_with(extra: &str, persist: bool) -> Logger {
     );
     let options = JSON::parse(&json).expect("valid options");
     let (text, nums) = unpack(&encode_options(&options));
-    web::create(&text, &nums, persist, js_sys::Date::now());
+    host_open(persist);
+    web::create(&text, &nums, js_sys::Date::now());
     let io = driver(&js_core());
     io.wake();
     Logger { io }
@@ -181,6 +196,7 @@ fn install_fetch(mode: JsValue) {
 
 /// One recorded request.
 struct Call {
+    url: String,
     body: String,
     keepalive: bool,
     status: f64,
@@ -191,6 +207,10 @@ fn calls() -> Vec<Call> {
     Array::from(&list)
         .iter()
         .map(|c| Call {
+            url: Reflect::get(&c, &"url".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default(),
             body: Reflect::get(&c, &"body".into())
                 .ok()
                 .and_then(|v| v.as_string())
@@ -318,7 +338,8 @@ async fn full_storage_reports_quota_and_the_logger_keeps_working() {
     let filler = fill_storage();
     assert!(!filler.is_empty());
 
-    let mut storage = HostStorage::open(true);
+    host_open(true);
+    let mut storage = HostStorage;
     let big = "y".repeat(64 * 1024);
     assert_eq!(
         storage.set("tracewire:probe", &big),
@@ -401,6 +422,29 @@ async fn a_real_request_reaches_an_http_server() {
     );
     assert_eq!(l.pending_batches(), 0);
     l.shutdown();
+}
+
+#[wasm_bindgen_test]
+async fn requests_go_to_the_ingest_url_with_the_key_percent_encoded() {
+    local_storage().clear().unwrap();
+    // The endpoint is a base URL or the ingest URL itself, trailing slashes ignored; the key
+    // keeps only RFC 3986's unreserved characters as they are.
+    let want = "http://c.invalid/api/v1/logging/logs?key=k%20y%2F%C3%A9~._-";
+    for endpoint in [
+        "http://c.invalid//",
+        "http://c.invalid/api/v1/logging/logs/",
+    ] {
+        install_fetch(200.into());
+        let l = logger(&format!(r#","endpoint":"{endpoint}","key":"k y/é~._-""#));
+        log(&l, "where to");
+        flush(&l).await;
+        let sent = calls();
+        assert!(!sent.is_empty());
+        for c in &sent {
+            assert_eq!(c.url, want);
+        }
+        l.shutdown();
+    }
 }
 
 #[wasm_bindgen_test]

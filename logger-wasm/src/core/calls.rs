@@ -7,7 +7,7 @@
 use super::config::Config;
 use super::drops::DropKind;
 use super::encoded::{Encoded, MAX_ARGS, Reader};
-use super::engine::Core;
+use super::engine::{Core, Outcome};
 use super::entry::{ExceptionInput, LogInput, RequestInfo, VitalInput};
 use super::json::write_str;
 use super::protocol::{kind, slot};
@@ -23,8 +23,9 @@ pub fn apply_chunk(core: &mut Core, text: &str, nums: &[f64], now: f64) {
 }
 
 /// Applies one call; its kind and arguments are those of [`super::protocol::kind`]. Unknown
-/// kinds are ignored. (FLUSH, ONLINE, DROPPED and ADOPT ride in the chunk rather than being
-/// exports of their own: each export costs a shim in the module and a wrapper in the glue.)
+/// kinds are ignored. (FLUSH, ONLINE, DROPPED, ADOPT and OUTCOME ride in the chunk rather than
+/// being exports of their own: each export costs a shim in the module and a wrapper in the
+/// glue.)
 pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
     let [kind, a1, a2, a3, a4, a5, a6, _] = *call;
     let at = |v: Encoded<'_>| v.num().unwrap_or(now);
@@ -106,6 +107,19 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
         kind::ONLINE => core.set_online(a1.text == "t", now),
         kind::FLUSH => core.flush(now),
         kind::ADOPT => core.adopt(),
+        kind::OUTCOME => {
+            if let Some(id) = a1.num() {
+                let outcome = match a2.num().filter(|s| *s > 0.0) {
+                    // Beyond u16 saturates, like any status the collector never sends.
+                    Some(status) => Outcome::Status {
+                        status: status as u16,
+                        retry_after_ms: a3.num().filter(|ms| *ms >= 0.0),
+                    },
+                    None => Outcome::NetworkError,
+                };
+                core.on_outcome(id as u64, outcome, now);
+            }
+        }
         kind::VITAL => core.vital(
             VitalInput {
                 name: a1.str().unwrap_or(""),
@@ -128,8 +142,7 @@ pub fn apply<'a>(core: &mut Core, call: &[Encoded<'a>; MAX_ARGS], now: f64) {
 /// redacted with the configured keys; the first `context.userId` is the user, and every
 /// `userId` leaves the context.
 pub fn config_from(text: &str, nums: &[f64]) -> Config {
-    const ENDPOINT: usize = slot("endpoint");
-    const KEY: usize = slot("key");
+    const URL: usize = slot("url");
     const BATCH_SIZE: usize = slot("batchSize");
     const FLUSH_INTERVAL: usize = slot("flushIntervalMs");
     const DEDUP_WINDOW: usize = slot("dedupWindowMs");
@@ -155,8 +168,7 @@ pub fn config_from(text: &str, nums: &[f64]) -> Config {
         let s = v.str();
         let n = v.num().filter(|n| n.is_finite());
         match (i, n) {
-            (ENDPOINT, _) => cfg.endpoint = s.unwrap_or("").to_owned(),
-            (KEY, _) => cfg.key = s.unwrap_or("").to_owned(),
+            (URL, _) => cfg.url = s.unwrap_or("").to_owned(),
             (BATCH_SIZE, Some(n)) => cfg.batch_size = n.max(1.0) as usize,
             (FLUSH_INTERVAL, Some(n)) => cfg.flush_interval_ms = n,
             (DEDUP_WINDOW, Some(n)) => cfg.dedup_window_ms = n,
@@ -260,12 +272,12 @@ mod tests {
     #[test]
     fn options_are_read_by_slot_and_wrong_types_keep_defaults() {
         let cfg = config(json!({
-            "endpoint": "e", "key": "k", "batchSize": 3, "flushIntervalMs": "soon",
+            "url": "e?key=k", "batchSize": 3, "flushIntervalMs": "soon",
             "dedupWindowMs": f64::NAN, "maxRetries": 2, "minLevel": "warn", "redactKeys": ["x"],
             "context": {"userId": "ann", "app": "a", "x": 1, "zuserId": "bob"}, "tab": 4660,
         }));
         assert_eq!(cfg.tab, Some(0x1234));
-        assert_eq!((cfg.endpoint.as_str(), cfg.key.as_str()), ("e", "k"));
+        assert_eq!(cfg.url, "e?key=k");
         assert_eq!((cfg.batch_size, cfg.max_retries), (3, 2));
         assert_eq!(cfg.flush_interval_ms, Config::default().flush_interval_ms);
         assert_eq!(cfg.dedup_window_ms, Config::default().dedup_window_ms);
@@ -300,6 +312,25 @@ mod tests {
         assert!(core.poll(0.0).is_none(), "offline: nothing is sent");
         apply_json(&mut core, json!([[kind::ONLINE, true]]));
         assert!(core.poll(0.0).is_some(), "online again: the batch goes");
+    }
+
+    #[test]
+    fn request_outcomes_arrive_as_calls() {
+        let mut core = core_with(Config::default());
+        apply_json(&mut core, json!([[kind::INFO, "m"]]));
+        core.flush(0.0);
+        let id = core.poll(0.0).expect("a request").id;
+        // Rate-limited with Retry-After 5 s: the batch stays and waits exactly that long.
+        apply_json(&mut core, json!([[kind::OUTCOME, id, 429, 5000]]));
+        assert_eq!(core.pending_batches(), 1);
+        assert!(core.poll(4_999.0).is_none(), "not before Retry-After");
+        let id = core.poll(5_000.0).expect("sent again").id;
+        // No answer (status 0): kept for a later try.
+        apply_json(&mut core, json!([[kind::OUTCOME, id, 0, null]]));
+        assert_eq!(core.pending_batches(), 1);
+        let id = core.poll(1e9).expect("sent again").id;
+        apply_json(&mut core, json!([[kind::OUTCOME, id, 202, null]]));
+        assert_eq!(core.pending_batches(), 0, "acknowledged");
     }
 
     #[test]

@@ -24,10 +24,11 @@ pub const PERSIST_DELAY_MS: f64 = 1000.0;
 /// Logger settings (`init({...})`).
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Base URL of the collector (`https://logs.example.com`) or the full ingest URL.
-    pub endpoint: String,
-    /// Ingest key; sent as `?key=` so requests stay CORS-simple and beacons work.
-    pub key: String,
+    /// The URL batches are posted to: the ingest URL with the key as `?key=`, so requests stay
+    /// CORS-simple and beacons work. The entry builds it from the `endpoint` and `key` options
+    /// (`encodeOptions` in `js/encode.js`), as it needs the ingest URL itself to leave its own
+    /// requests out of the request log.
+    pub url: String,
     /// A batch is cut when this many distinct entries are queued.
     pub batch_size: usize,
     /// …or when this much time has passed since the previous cut.
@@ -63,8 +64,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            endpoint: String::new(),
-            key: String::new(),
+            url: String::new(),
             batch_size: 10,
             flush_interval_ms: 5000.0,
             dedup_window_ms: tracewire_shared::wire::DEDUP_WINDOW_MS as f64,
@@ -103,40 +103,5 @@ impl Config {
         self.max_buffered_bytes = self.max_buffered_bytes.max(4 * MAX_BATCH_BYTES);
         self.sample_rate = within(finite(self.sample_rate, 1.0), 0.0, 1.0);
         self
-    }
-
-    /// The URL batches are posted to, key included.
-    pub fn ingest_url(&self) -> String {
-        let kept = self
-            .endpoint
-            .bytes()
-            .rposition(|b| b != b'/')
-            .map_or(0, |i| i + 1);
-        let base = self.endpoint.get(..kept).unwrap_or("");
-        let path = tracewire_shared::wire::INGEST_PATH;
-        let mut url = if base.ends_with(path) {
-            base.to_owned()
-        } else {
-            let mut url = String::with_capacity(base.len() + path.len() + 16);
-            url.push_str(base);
-            url.push_str(path);
-            url
-        };
-        url.push_str(if url.bytes().any(|b| b == b'?') {
-            "&key="
-        } else {
-            "?key="
-        });
-        for b in self.key.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                url.push(char::from(b));
-            } else {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                url.push('%');
-                url.push(char::from(HEX[usize::from(b >> 4)]));
-                url.push(char::from(HEX[usize::from(b & 0x0f)]));
-            }
-        }
-        url
     }
 }

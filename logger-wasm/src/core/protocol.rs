@@ -49,14 +49,17 @@ call_kinds! {
     ADOPT = 12,
     /// `[VITAL, name, value, path, navigationType, traceId, at]`: a web vital's final value.
     VITAL = 13,
+    /// `[OUTCOME, requestId, status, retryAfterMs]`: what became of a request from `poll`
+    /// (status 0 for a network error; `retryAfterMs` the `Retry-After` header, NaN if absent).
+    OUTCOME = 14,
 }
 
 /// The `init()` options in the order the entry encodes them (`encodeOptions` in
-/// `js/encode.js`), by their JS names; `tab` is the page's storage key suffix chosen by
-/// `js/host.js`, not an option. [`super::calls::config_from`] reads them by these slots.
-pub const OPTIONS: [&str; 14] = [
-    "endpoint",
-    "key",
+/// `js/encode.js`), by their JS names, except two the entry computes: `url`, the ingest URL
+/// with the key (from the `endpoint` and `key` options), and `tab`, the page's storage key
+/// suffix chosen by `js/host.js`. [`super::calls::config_from`] reads them by these slots.
+pub const OPTIONS: [&str; 13] = [
+    "url",
     "batchSize",
     "flushIntervalMs",
     "dedupWindowMs",
@@ -119,6 +122,10 @@ pub fn javascript() -> String {
         js.push_str(&format!("'{name}'"));
     }
     js.push_str("];\n");
+    js.push_str(&format!(
+        "/** Path of the ingest endpoint on the collector. */\nexport const INGEST_PATH = '{}';\n",
+        tracewire_shared::wire::INGEST_PATH
+    ));
     js
 }
 

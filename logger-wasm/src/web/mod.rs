@@ -3,10 +3,10 @@
 //! The JS entry owns everything that touches the platform: the error handlers, the fetch/XHR
 //! patch, the call queue, page lifecycle listeners, timers, `fetch`/`sendBeacon` and the
 //! promise of `flush()` (`js/host.js`). This module only turns queued calls into core calls and
-//! answers synchronously: what to send ([`poll`], as a string), when to wake up next, and what
-//! became of a request ([`outcome`]). Storage and randomness come from `js/host.js`
-//! ([`host`]). Nothing here throws into the application: no path panics (the size profile
-//! aborts on panic), and the time is an argument of every call.
+//! answers synchronously: what to send ([`poll`], as a string) and when to wake up next; what
+//! became of a request comes back as a call (OUTCOME) in the next [`ingest`]. Storage and
+//! randomness come from `js/host.js` ([`host`]). Nothing here throws into the application: no
+//! path panics (the size profile aborts on panic), and the time is an argument of every call.
 //!
 //! One logger per page, like its storage ([`host::HostStorage`]): the core lives in a
 //! module-level slot that [`create`] fills and the other functions use, instead of an exported
@@ -16,7 +16,7 @@
 pub mod host;
 
 use crate::core::calls::{apply_chunk, config_from};
-use crate::core::{Core, Outcome, SendRequest};
+use crate::core::{Core, SendRequest};
 use host::{HostRandom, HostStorage};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -58,17 +58,17 @@ fn write_request(out: &mut String, req: &SendRequest) {
 }
 
 /// Builds the page's logger from the `init()` options (encoded by the entry, see
-/// [`crate::core::calls`]), replacing any earlier one, and picks up what earlier page loads
-/// left in storage: `localStorage` when `persist`, else an in-memory map
-/// (`offlineStorage: false`).
+/// [`crate::core::calls`]), replacing (and leaking) any earlier one, and picks up what earlier
+/// page loads left in the storage the entry selected with `js/host.js`'s `hostOpen`
+/// (`localStorage`, or an in-memory map for `offlineStorage: false`; see [`HostStorage`]).
 #[wasm_bindgen]
-pub fn create(options: &str, nums: &[f64], persist: bool, now: f64) {
+pub fn create(options: &str, nums: &[f64], now: f64) {
     let cfg = config_from(options, nums);
-    // The old logger goes first: it must not outlive the storage it was opened on.
-    slot(|c| *c = None);
-    let storage = Box::new(HostStorage::open(persist));
-    let core = Core::new(cfg, storage, Box::new(HostRandom), now);
-    slot(|c| *c = Some(core));
+    let core = Core::new(cfg, Box::new(HostStorage), Box::new(HostRandom), now);
+    // A replaced logger is leaked, not dropped: the entry creates one per page (`init()` runs
+    // once) and only the browser tests replace it (to simulate a reload), while the drop glue
+    // of `Core` costs the package 128 B gzip.
+    slot(|c| std::mem::forget(c.replace(core)));
 }
 
 /// Takes a chunk of queued calls, encoded by the entry into `text` and `nums` (see
@@ -83,7 +83,7 @@ pub fn ingest(text: &str, nums: &[f64], now: f64) {
 
 /// What to send now, as `id \x1f keepalive(0|1) \x1f url \x1f body` per request, requests
 /// separated by `\x1e`; empty when nothing is due. Normally the one next request (answer it
-/// with [`outcome`] before polling again: batches leave in order). With `hiding` (pagehide,
+/// with an OUTCOME call before polling again: batches leave in order). With `hiding` (pagehide,
 /// visibilitychange hidden) it cuts everything and returns the keepalive requests that fit the
 /// browser's budget. One export for both keeps one string-returning shim in the module
 /// instead of two.
@@ -103,21 +103,6 @@ pub fn poll(now: f64, hiding: bool) -> String {
         }
     });
     out
-}
-
-/// What became of request `id`: `status` 0 for a network error; `retry_after_ms` is the
-/// `Retry-After` header in milliseconds, or NaN when absent.
-#[wasm_bindgen]
-pub fn outcome(id: f64, status: u32, retry_after_ms: f64, now: f64) {
-    let outcome = if status == 0 {
-        Outcome::NetworkError
-    } else {
-        Outcome::Status {
-            status: u16::try_from(status).unwrap_or(u16::MAX),
-            retry_after_ms: (retry_after_ms >= 0.0).then_some(retry_after_ms),
-        }
-    };
-    with(|core| core.on_outcome(id as u64, outcome, now));
 }
 
 /// When to call [`poll`] next (epoch ms); NaN when nothing is pending.

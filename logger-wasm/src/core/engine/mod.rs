@@ -48,7 +48,6 @@ pub struct SendRequest {
 /// The logger core.
 pub struct Core {
     cfg: Config,
-    url: String,
     redactor: KeyRedactor,
     rng: Box<dyn Random>,
     outbox: Outbox,
@@ -97,7 +96,6 @@ impl Core {
         let drops = Drops::adopt(outbox.storage(), &drops_key);
         let trace = TraceState::new(rng.as_mut());
         let mut me = Self {
-            url: cfg.ingest_url(),
             redactor: KeyRedactor::new(&cfg.redact_keys),
             queue: OpenQueue::new(cfg.dedup_window_ms),
             cfg,
@@ -262,7 +260,7 @@ impl Core {
         self.remember(id, key);
         Some(SendRequest {
             id,
-            url: self.url.clone(),
+            url: self.cfg.url.clone(),
             body,
             keepalive: false,
         })
@@ -296,7 +294,7 @@ impl Core {
             self.issued.push((id, batch.key.clone()));
             out.push(SendRequest {
                 id,
-                url: self.url.clone(),
+                url: self.cfg.url.clone(),
                 body: batch.body.clone(),
                 keepalive: true,
             });
