@@ -13,6 +13,8 @@ pub const INGEST_BATCHES: &str = "tracewire_ingest_batches_total";
 pub const INGEST_ENTRIES: &str = "tracewire_ingest_entries_total";
 /// Ingest requests refused (`reason` = the error envelope's code).
 pub const INGEST_REJECTED: &str = "tracewire_ingest_rejected_total";
+/// Sentry envelope items of types Tracewire does not store (sessions, client reports…).
+pub const SENTRY_ITEMS_IGNORED: &str = "tracewire_sentry_items_ignored_total";
 /// Logs that collapsed into an earlier identical row instead of a new one.
 pub const DEDUP_COLLAPSED: &str = "tracewire_dedup_collapsed_total";
 /// Batches waiting for the writer when it took its last group.
@@ -55,6 +57,10 @@ fn describe() {
     describe_counter!(INGEST_BATCHES, "Ingest batches accepted, by outcome.");
     describe_counter!(INGEST_ENTRIES, "Entries stored, by kind.");
     describe_counter!(INGEST_REJECTED, "Ingest requests refused, by error code.");
+    describe_counter!(
+        SENTRY_ITEMS_IGNORED,
+        "Sentry envelope items accepted but not stored (types Tracewire has no place for)."
+    );
     describe_counter!(DEDUP_COLLAPSED, "Logs folded into an identical row.");
     describe_gauge!(WRITER_QUEUE_DEPTH, "Batches waiting for the writer.");
     describe_histogram!(WRITER_COMMIT_SECONDS, "Seconds per writer transaction.");

@@ -1,4 +1,5 @@
-//! `POST /api/v1/logging/logs` and its CORS preflight.
+//! `POST /api/v1/logging/logs` and its CORS preflight, and the Sentry SDK endpoints
+//! (`POST /api/{project}/envelope/` and the legacy `/api/{project}/store/`).
 //!
 //! Browsers post cross-origin, so every answer (errors too) echoes the Origin and exposes
 //! `Retry-After`; the real access decision is the key's Origin allow-list, checked in the
@@ -19,7 +20,110 @@ use tracewire_shared::wire::{INGEST_PATH, KEY_HEADER};
 
 /// The ingest route and its CORS preflight; key-authenticated, so no session and no audit row.
 pub fn router(_state: &AppState) -> Router<AppState> {
-    Router::new().route(INGEST_PATH, post(post_logs).options(preflight_logs))
+    Router::new()
+        .route(INGEST_PATH, post(post_logs).options(preflight_logs))
+        // The DSN's project id (the path segment) is not ours to check: the key names the
+        // project, as a Sentry DSN's key does.
+        .route(
+            "/api/{project}/envelope/",
+            post(post_sentry_envelope).options(preflight_sentry),
+        )
+        .route(
+            "/api/{project}/store/",
+            post(post_sentry_store).options(preflight_sentry),
+        )
+}
+
+/// `?sentry_key=`: how browser SDKs authenticate (a header would need a preflight).
+#[derive(Debug, Deserialize)]
+struct SentryQuery {
+    sentry_key: Option<String>,
+}
+
+async fn post_sentry_envelope(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<SentryQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    sentry(&state, query, &headers, body, false).await
+}
+
+async fn post_sentry_store(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<SentryQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    sentry(&state, query, &headers, body, true).await
+}
+
+/// Answers as Sentry does: `{"id": …}` on success; on a rate limit 429 with `Retry-After` and
+/// `X-Sentry-Rate-Limits`, which SDKs obey for every category; errors in our envelope.
+async fn sentry(
+    state: &AppState,
+    query: SentryQuery,
+    headers: &HeaderMap,
+    body: Body,
+    legacy_store: bool,
+) -> Response {
+    let origin = header_str(headers, header::ORIGIN).map(str::to_owned);
+    let result = async {
+        let body = read_limited(headers, body, state.ingest.limits().max_body_bytes).await?;
+        let auth_key =
+            header_str(headers, "x-sentry-auth").and_then(crate::ingest::sentry::auth_header_key);
+        let request = IngestRequest {
+            key: auth_key.or(query.sentry_key.as_deref()),
+            origin: header_str(headers, header::ORIGIN),
+            content_type: header_str(headers, header::CONTENT_TYPE),
+            content_encoding: header_str(headers, header::CONTENT_ENCODING),
+            body,
+        };
+        state.ingest.ingest_sentry(request, legacy_store).await
+    }
+    .await;
+    let mut response = match result {
+        Ok(id) => (StatusCode::OK, Json(serde_json::json!({ "id": id }))).into_response(),
+        Err(e) => {
+            metrics::counter!(crate::telemetry::INGEST_REJECTED, "reason" => e.code()).increment(1);
+            let limited = match &e {
+                crate::error::Error::RateLimited { retry_after_secs }
+                | crate::error::Error::Overloaded { retry_after_secs } => Some(*retry_after_secs),
+                _ => None,
+            };
+            let mut response = e.into_response();
+            if let Some(secs) = limited
+                && let Ok(v) =
+                    HeaderValue::from_str(&crate::ingest::sentry::rate_limits_header(secs))
+            {
+                response.headers_mut().insert("x-sentry-rate-limits", v);
+            }
+            response
+        }
+    };
+    add_cors(response.headers_mut(), origin.as_deref());
+    if origin.is_some() {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after, x-sentry-rate-limits"),
+        );
+    }
+    response
+}
+
+async fn preflight_sentry(headers: HeaderMap) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    add_cors(h, header_str(&headers, header::ORIGIN));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, content-encoding, x-sentry-auth"),
+    );
+    response
 }
 
 /// `?key=` for `navigator.sendBeacon`, which cannot set headers.

@@ -8,6 +8,7 @@ pub mod dedup;
 pub mod follower;
 pub mod keys;
 pub mod ratelimit;
+pub mod sentry;
 pub mod writer;
 
 use crate::clock::now_us;
@@ -151,18 +152,89 @@ impl IngestService {
         self.store_batch(&grant, batch).await
     }
 
+    /// Handles one Sentry SDK request (an envelope, or a legacy `/store/` event): the key from
+    /// `X-Sentry-Auth`, `?sentry_key=` or the envelope's DSN, then the native path from
+    /// validation on. Answers the event id the SDK expects back.
+    pub async fn ingest_sentry(
+        &self,
+        request: IngestRequest<'_>,
+        legacy_store: bool,
+    ) -> Result<Option<String>> {
+        // A key in the request is checked before any work on the body; only an envelope that
+        // carries its key in its own header line (a tunnel) is read for it first.
+        let header_key = match request.key {
+            Some(_) => None,
+            None if !legacy_store => {
+                let first = request
+                    .body
+                    .split(|&b| b == b'\n')
+                    .next()
+                    .unwrap_or_default();
+                serde_json::from_slice::<serde_json::Value>(first)
+                    .ok()
+                    .and_then(|h| {
+                        h.get("dsn")?
+                            .as_str()
+                            .and_then(sentry::dsn_key)
+                            .map(str::to_owned)
+                    })
+            }
+            None => None,
+        };
+        let grant = self
+            .authorize(request.key.or(header_key.as_deref()), request.origin)
+            .await?;
+        let max_decompressed = self.limits.max_decompressed_bytes;
+        let shape = self.limits.shape;
+        let encoding = request.content_encoding.map(str::to_owned);
+        let body = request.body;
+        let converted = self
+            .off_thread(body.len(), encoding.clone(), move || {
+                let body = decode::decompress(body, encoding.as_deref(), max_decompressed)?;
+                decode::check_shape(&body, shape)?;
+                let converted = if legacy_store {
+                    sentry::convert_store(&body)
+                } else {
+                    sentry::convert_envelope(&body)
+                };
+                converted.map_err(|e| Error::BadRequest(e.to_string()))
+            })
+            .await?;
+        metrics::counter!(crate::telemetry::SENTRY_ITEMS_IGNORED)
+            .increment(converted.ignored as u64);
+        if converted.batch.entry_count() > 0 {
+            self.store_batch(&grant, converted.batch).await?;
+        }
+        Ok(converted.event_id)
+    }
+
     /// Inflates, checks the JSON shape and parses: small plain bodies in place, the rest on the
     /// blocking pool with at most `decode_concurrency` at once, so neither a burst of large
     /// bodies nor a decompression bomb can stall the async workers or multiply memory.
     async fn decode(&self, body: Bytes, encoding: Option<String>) -> Result<IngestBatch> {
         let max_decompressed = self.limits.max_decompressed_bytes;
         let shape = self.limits.shape;
-        let inline = encoding_is_identity(encoding.as_deref()) && body.len() <= INLINE_PARSE_BYTES;
-        let work = move || {
-            let body = decode::decompress(body, encoding.as_deref(), max_decompressed)?;
-            decode::check_shape(&body, shape)?;
-            decode::parse(&body)
+        let len = body.len();
+        let work = {
+            let encoding = encoding.clone();
+            move || {
+                let body = decode::decompress(body, encoding.as_deref(), max_decompressed)?;
+                decode::check_shape(&body, shape)?;
+                decode::parse(&body)
+            }
         };
+        self.off_thread(len, encoding, work).await
+    }
+
+    /// Runs `work` (decoding a body of `len` bytes with `encoding`) in place when the body is
+    /// small and plain, else on the blocking pool under the decode concurrency bound.
+    async fn off_thread<T: Send + 'static>(
+        &self,
+        len: usize,
+        encoding: Option<String>,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let inline = encoding_is_identity(encoding.as_deref()) && len <= INLINE_PARSE_BYTES;
         if inline {
             return work();
         }
