@@ -113,6 +113,10 @@ async fn serve(cli: Cli) -> ExitCode {
     }
     if let Some(k) = &boot.generated_ingest_key {
         println!("Created project `default` with ingest key: {k}");
+        println!(
+            "Sentry SDKs send to it with the DSN {}",
+            tracewire_server::ingest::sentry::dsn(k, config.listen)
+        );
     }
 
     let listener = match tokio::net::TcpListener::bind(config.listen).await {

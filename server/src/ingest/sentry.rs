@@ -124,6 +124,20 @@ pub fn dsn_key(dsn: &str) -> Option<&str> {
     (!key.is_empty()).then_some(key)
 }
 
+/// The DSN a Sentry SDK uses to send to a collector listening on `addr` with ingest key `key`
+/// (an unspecified address is written as `localhost`; behind a proxy, use its address). The
+/// project id `1` is a placeholder SDKs require; the key decides the project.
+pub fn dsn(key: &str, addr: std::net::SocketAddr) -> String {
+    let host = if addr.ip().is_unspecified() {
+        "localhost".to_owned()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    format!("http://{key}@{host}:{}/1", addr.port())
+}
+
 /// The `X-Sentry-Rate-Limits` value that tells an SDK to send nothing for `secs` seconds.
 pub fn rate_limits_header(secs: u64) -> String {
     format!("{secs}::organization")
@@ -631,5 +645,10 @@ mod tests {
         assert_eq!(dsn_key("https://abc:secret@host/1"), Some("abc"));
         assert_eq!(dsn_key("https://host/1"), None);
         assert_eq!(rate_limits_header(30), "30::organization");
+        let at = |s: &str| s.parse().expect("address");
+        assert_eq!(dsn("k1", at("0.0.0.0:8000")), "http://k1@localhost:8000/1");
+        assert_eq!(dsn("k1", at("127.0.0.1:9")), "http://k1@127.0.0.1:9/1");
+        assert_eq!(dsn("k1", at("[::1]:9")), "http://k1@[::1]:9/1");
+        assert_eq!(dsn_key(&dsn("k1", at("[::1]:9"))), Some("k1"));
     }
 }
