@@ -1,5 +1,6 @@
 //! `POST /api/v1/logging/logs` and its CORS preflight, and the Sentry SDK endpoints
-//! (`POST /api/{project}/envelope/` and the legacy `/api/{project}/store/`).
+//! (`POST /api/{project}/envelope/` and the legacy `/api/{project}/store/`), and OTLP/HTTP logs
+//! (`POST /v1/logs`).
 //!
 //! Browsers post cross-origin, so every answer (errors too) echoes the Origin and exposes
 //! `Retry-After`; the real access decision is the key's Origin allow-list, checked in the
@@ -32,6 +33,50 @@ pub fn router(_state: &AppState) -> Router<AppState> {
             "/api/{project}/store/",
             post(post_sentry_store).options(preflight_sentry),
         )
+        .route("/v1/logs", post(post_otlp_logs))
+}
+
+/// `POST /v1/logs`: protobuf or JSON as the Content-Type says (anything else 415, as OTLP/HTTP
+/// specifies), the answer in the same encoding; the key in `X-Tracewire-Key` or
+/// `Authorization: Bearer`.
+async fn post_otlp_logs(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let content_type = header_str(&headers, header::CONTENT_TYPE);
+    let Some(encoding) = crate::ingest::otlp::Encoding::from_content_type(content_type) else {
+        return crate::error::Error::UnsupportedMediaType(
+            content_type.unwrap_or("none").to_owned(),
+        )
+        .into_response();
+    };
+    let result = async {
+        let body = read_limited(&headers, body, state.ingest.limits().max_body_bytes).await?;
+        let bearer = header_str(&headers, header::AUTHORIZATION)
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let request = IngestRequest {
+            key: header_str(&headers, KEY_HEADER).or(bearer),
+            origin: header_str(&headers, header::ORIGIN),
+            content_type,
+            content_encoding: header_str(&headers, header::CONTENT_ENCODING),
+            body,
+        };
+        state.ingest.ingest_otlp(request, encoding).await
+    }
+    .await;
+    match result {
+        Ok(outcome) => {
+            let body = crate::ingest::otlp::encode_response(&outcome.response(), encoding);
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, encoding.content_type())],
+                body,
+            )
+                .into_response()
+        }
+        Err(e) => {
+            metrics::counter!(crate::telemetry::INGEST_REJECTED, "reason" => e.code()).increment(1);
+            e.into_response()
+        }
+    }
 }
 
 /// `?sentry_key=`: how browser SDKs authenticate (a header would need a preflight).

@@ -7,6 +7,7 @@ mod decode;
 pub mod dedup;
 pub mod follower;
 pub mod keys;
+pub mod otlp;
 pub mod ratelimit;
 pub mod sentry;
 pub mod writer;
@@ -55,6 +56,16 @@ impl Default for IngestLimits {
             validation: Limits::default(),
         }
     }
+}
+
+/// A batch id for a protocol without one (OTLP, an envelope without an event id): a UUID from
+/// the SHA-256 of the body, so a client's retry of the same bytes is stored once.
+fn body_uuid(body: &[u8]) -> Uuid {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(body);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
 /// Uncompressed bodies up to this size are parsed where they arrive: that takes well under a
@@ -206,6 +217,61 @@ impl IngestService {
             self.store_batch(&grant, converted.batch).await?;
         }
         Ok(converted.event_id)
+    }
+
+    /// Handles one OTLP/HTTP logs export: the key from `X-Tracewire-Key` or `Authorization:
+    /// Bearer`, then the native path from validation on. Records that fail validation are left
+    /// out and counted in the answer's partial success, as the OTLP specification has a receiver
+    /// do; the rest are stored as one batch.
+    pub async fn ingest_otlp(
+        &self,
+        request: IngestRequest<'_>,
+        encoding: otlp::Encoding,
+    ) -> Result<otlp::Outcome> {
+        let grant = self.authorize(request.key, request.origin).await?;
+        let max_decompressed = self.limits.max_decompressed_bytes;
+        let shape = self.limits.shape;
+        let content_encoding = request.content_encoding.map(str::to_owned);
+        let body = request.body;
+        let mut batch = self
+            .off_thread(body.len(), content_encoding.clone(), move || {
+                let body = decode::decompress(body, content_encoding.as_deref(), max_decompressed)?;
+                if encoding == otlp::Encoding::Json {
+                    decode::check_shape(&body, shape)?;
+                }
+                let export = otlp::decode(&body, encoding)
+                    .map_err(|e| Error::BadRequest(format!("not an OTLP logs export: {e}")))?;
+                Ok(otlp::to_batch(&export, &body))
+            })
+            .await?;
+        let mut outcome = otlp::Outcome::default();
+        // Leave out the records validation names, once; what is left passes.
+        if let Err(errors) =
+            validate::validate_batch(batch.clone(), now_us(), &self.limits.validation)
+        {
+            let bad: std::collections::BTreeSet<usize> = errors
+                .iter()
+                .filter_map(|e| otlp::record_index(&e.path))
+                .collect();
+            if bad.is_empty() {
+                return Err(Error::Validation(errors));
+            }
+            outcome.rejected = bad.len();
+            outcome.message = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let mut index = 0;
+            batch.logs.retain(|_| {
+                index += 1;
+                !bad.contains(&(index - 1))
+            });
+        }
+        if !batch.logs.is_empty() {
+            self.store_batch(&grant, batch).await?;
+        }
+        Ok(outcome)
     }
 
     /// Inflates, checks the JSON shape and parses: small plain bodies in place, the rest on the

@@ -175,7 +175,7 @@ impl Output {
                 .and_then(dsn_key)
                 .map(str::to_owned),
             ignored: 0,
-            body_id: body_uuid(body),
+            body_id: super::body_uuid(body),
         }
     }
 
@@ -334,15 +334,6 @@ fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
         Some(i) => (&bytes[..i], &bytes[i + 1..]),
         None => (bytes, &[]),
     }
-}
-
-/// A UUID from the SHA-256 of the body (version and variant bits set as for v4).
-fn body_uuid(body: &[u8]) -> Uuid {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(body);
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
 fn str_of<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
