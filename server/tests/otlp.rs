@@ -116,7 +116,15 @@ both_backends!(
             !body.to_string().contains("4111 1111 1111 1111"),
             "a card number reached the API: {body}"
         );
-        server.stop().await;
+        let db = server.stop().await;
+        if backend == Backend::Sqlite {
+            // Property 8 on disk: the database file and its WAL never held the card number.
+            let bytes = db.sqlite_file_bytes();
+            assert!(
+                !bytes.windows(19).any(|w| w == b"4111 1111 1111 1111"),
+                "the card reached disk"
+            );
+        }
     }
 );
 

@@ -158,7 +158,15 @@ both_backends!(
         .pairs("SELECT metric_name, CAST(value AS BIGINT) FROM performance_metrics WHERE metric_type = 'transaction'")
         .await;
         assert_eq!(metrics, [("pageload".to_owned(), 500)]);
-        server.stop().await;
+        let db = server.stop().await;
+        if backend == Backend::Sqlite {
+            // Property 8 on disk: the database file and its WAL never held the secret.
+            let bytes = db.sqlite_file_bytes();
+            assert!(
+                !bytes.windows(14).any(|w| w == b"hunter2-sentry"),
+                "the secret reached disk"
+            );
+        }
     }
 );
 
@@ -270,6 +278,94 @@ both_backends!(
             headers["x-sentry-rate-limits"].to_str().expect("header"),
             format!("{retry}::organization")
         );
+        server.stop().await;
+    }
+);
+
+/// The Rust `sentry` crate's transport for this test: each envelope, serialized by the SDK,
+/// posted with the test's reqwest before `send_envelope` returns (so no flush can lose one).
+struct PostEnvelopes {
+    handle: tokio::runtime::Handle,
+    client: reqwest::Client,
+    url: String,
+    auth: String,
+}
+
+impl sentry::Transport for PostEnvelopes {
+    fn send_envelope(&self, envelope: sentry::Envelope) {
+        let mut body = Vec::new();
+        envelope.to_writer(&mut body).expect("envelope serializes");
+        let request = self
+            .client
+            .post(&self.url)
+            .header("x-sentry-auth", &self.auth)
+            .body(body)
+            .send();
+        let status = self.handle.block_on(request).expect("post").status();
+        assert_eq!(
+            status.as_u16(),
+            200,
+            "the collector took the SDK's envelope"
+        );
+    }
+}
+
+both_backends!(
+    the_rust_sentry_sdk_reports_from_a_backend,
+    |backend: Backend| async move {
+        let server = TestServer::start(backend).await;
+        let token = server.admin_token().await;
+        let transport = std::sync::Arc::new(PostEnvelopes {
+            handle: tokio::runtime::Handle::current(),
+            client: reqwest::Client::new(),
+            url: server.url("/api/1/envelope/"),
+            auth: format!("Sentry sentry_version=7, sentry_key={KEY}, sentry_client=sentry.rust"),
+        });
+        let dsn = format!("http://{KEY}@{}/1", server.addr);
+        // The SDK is synchronous: run it off the async workers, as a backend's request thread.
+        let trace_id = tokio::task::spawn_blocking(move || {
+            let mut options = sentry::ClientOptions::new().traces_sample_rate(1.0);
+            options.dsn = Some(dsn.parse().expect("dsn"));
+            let factory: std::sync::Arc<dyn sentry::TransportFactory> =
+                std::sync::Arc::new(transport);
+            options.transport = Some(factory);
+            let _sentry = sentry::init(options);
+            let transaction = sentry::start_transaction(sentry::TransactionContext::new(
+                "POST /orders",
+                "http.server",
+            ));
+            sentry::configure_scope(|scope| scope.set_span(Some(transaction.clone().into())));
+            let trace_id = transaction.get_trace_context().trace_id.to_string();
+            sentry::capture_error(&std::io::Error::other("stock service unreachable"));
+            sentry::capture_message("order queued", sentry::Level::Warning);
+            transaction.finish();
+            trace_id
+        })
+        .await
+        .expect("sdk thread");
+
+        let (status, trace) = server
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/logging/traces/{trace_id}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{trace}");
+        assert_eq!(trace["exception_count"], 1, "{trace}");
+        assert_eq!(trace["log_count"], 1, "{trace}");
+        let text = trace.to_string();
+        assert!(text.contains("stock service unreachable"), "{text}");
+        assert!(text.contains("order queued"), "{text}");
+        assert!(
+            text.contains("\"source\":\"backend\""),
+            "the Rust SDK is a backend: {text}"
+        );
+        let metrics: Vec<(String, i64)> = server
+        .pairs("SELECT metric_name, COUNT(*) FROM performance_metrics WHERE metric_type = 'transaction' GROUP BY metric_name")
+        .await;
+        assert_eq!(metrics, [("http.server".to_owned(), 1)]);
         server.stop().await;
     }
 );
