@@ -142,7 +142,7 @@ property_on_both_backends!(
     super::no_5xx_for_any_body
 );
 
-/// The seeds themselves are accepted, so the mutations start from bodies that pass.
+// The seeds themselves are accepted, so the mutations start from bodies that pass.
 both_backends!(the_seeds_are_valid, |backend: Backend| async move {
     let server = TestServer::start(backend).await;
     for (path, content_type, body) in seeds() {
