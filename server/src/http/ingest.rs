@@ -52,13 +52,8 @@ async fn post_otlp_logs(State(state): State<AppState>, headers: HeaderMap, body:
         let bearer = header_str(&headers, header::AUTHORIZATION)
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        let request = IngestRequest {
-            key: header_str(&headers, KEY_HEADER).or(bearer),
-            origin: header_str(&headers, header::ORIGIN),
-            content_type,
-            content_encoding: header_str(&headers, header::CONTENT_ENCODING),
-            body,
-        };
+        let key = header_str(&headers, KEY_HEADER).or(bearer);
+        let request = ingest_request(&headers, key, body);
         state.ingest.ingest_otlp(request, encoding).await
     }
     .await;
@@ -72,10 +67,7 @@ async fn post_otlp_logs(State(state): State<AppState>, headers: HeaderMap, body:
             )
                 .into_response()
         }
-        Err(e) => {
-            metrics::counter!(crate::telemetry::INGEST_REJECTED, "reason" => e.code()).increment(1);
-            e.into_response()
-        }
+        Err(e) => refused(e),
     }
 }
 
@@ -117,26 +109,19 @@ async fn sentry(
         let body = read_limited(headers, body, state.ingest.limits().max_body_bytes).await?;
         let auth_key =
             header_str(headers, "x-sentry-auth").and_then(crate::ingest::sentry::auth_header_key);
-        let request = IngestRequest {
-            key: auth_key.or(query.sentry_key.as_deref()),
-            origin: header_str(headers, header::ORIGIN),
-            content_type: header_str(headers, header::CONTENT_TYPE),
-            content_encoding: header_str(headers, header::CONTENT_ENCODING),
-            body,
-        };
+        let request = ingest_request(headers, auth_key.or(query.sentry_key.as_deref()), body);
         state.ingest.ingest_sentry(request, legacy_store).await
     }
     .await;
     let mut response = match result {
         Ok(id) => (StatusCode::OK, Json(serde_json::json!({ "id": id }))).into_response(),
         Err(e) => {
-            metrics::counter!(crate::telemetry::INGEST_REJECTED, "reason" => e.code()).increment(1);
             let limited = match &e {
                 crate::error::Error::RateLimited { retry_after_secs }
                 | crate::error::Error::Overloaded { retry_after_secs } => Some(*retry_after_secs),
                 _ => None,
             };
-            let mut response = e.into_response();
+            let mut response = refused(e);
             if let Some(secs) = limited
                 && let Ok(v) =
                     HeaderValue::from_str(&crate::ingest::sentry::rate_limits_header(secs))
@@ -157,18 +142,7 @@ async fn sentry(
 }
 
 async fn preflight_sentry(headers: HeaderMap) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    add_cors(h, header_str(&headers, header::ORIGIN));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST, OPTIONS"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type, content-encoding, x-sentry-auth"),
-    );
-    response
+    preflight(&headers, "content-type, content-encoding, x-sentry-auth")
 }
 
 /// `?key=` for `navigator.sendBeacon`, which cannot set headers.
@@ -187,10 +161,7 @@ async fn post_logs(
     let result = handle(&state, query, &headers, body).await;
     let mut response = match result {
         Ok(r) => (StatusCode::OK, Json(r)).into_response(),
-        Err(e) => {
-            metrics::counter!(crate::telemetry::INGEST_REJECTED, "reason" => e.code()).increment(1);
-            e.into_response()
-        }
+        Err(e) => refused(e),
     };
     add_cors(response.headers_mut(), origin.as_deref());
     response
@@ -204,27 +175,50 @@ async fn handle(
 ) -> Result<tracewire_shared::wire::IngestResponse> {
     let body = read_limited(headers, body, state.ingest.limits().max_body_bytes).await?;
     let key = header_str(headers, KEY_HEADER).or(query.key.as_deref());
-    let request = IngestRequest {
+    state
+        .ingest
+        .ingest(ingest_request(headers, key, body))
+        .await
+}
+
+/// The pipeline's view of one request: the key each route finds in its own places, the rest
+/// from the headers every ingest route reads alike.
+fn ingest_request<'a>(
+    headers: &'a HeaderMap,
+    key: Option<&'a str>,
+    body: bytes::Bytes,
+) -> IngestRequest<'a> {
+    IngestRequest {
         key,
         origin: header_str(headers, header::ORIGIN),
         content_type: header_str(headers, header::CONTENT_TYPE),
         content_encoding: header_str(headers, header::CONTENT_ENCODING),
         body,
-    };
-    state.ingest.ingest(request).await
+    }
+}
+
+/// Counts a refused ingest request by its error code (`/metrics`) and answers it.
+fn refused(e: crate::error::Error) -> Response {
+    metrics::counter!(crate::telemetry::INGEST_REJECTED, "reason" => e.code()).increment(1);
+    e.into_response()
 }
 
 async fn preflight_logs(headers: HeaderMap) -> Response {
+    preflight(&headers, "content-type, content-encoding, x-tracewire-key")
+}
+
+/// A CORS preflight answer for an ingest route whose request may carry `allow_headers`.
+fn preflight(headers: &HeaderMap, allow_headers: &'static str) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let h = response.headers_mut();
-    add_cors(h, header_str(&headers, header::ORIGIN));
+    add_cors(h, header_str(headers, header::ORIGIN));
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("POST, OPTIONS"),
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type, content-encoding, x-tracewire-key"),
+        HeaderValue::from_static(allow_headers),
     );
     h.insert(
         header::ACCESS_CONTROL_MAX_AGE,

@@ -148,6 +148,13 @@ impl TestDb {
         bytes
     }
 
+    /// Whether `needle` appears anywhere in the SQLite file or its WAL (a secret reached disk).
+    pub fn sqlite_file_contains(&self, needle: &[u8]) -> bool {
+        self.sqlite_file_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle)
+    }
+
     /// A SQLite database at `dir/tracewire.db` in a directory the test owns (e.g. a small tmpfs).
     pub fn sqlite_in(dir: &std::path::Path) -> Self {
         Self {
