@@ -32,22 +32,39 @@ impl Drop for SqliteStore {
 const FTS_CANDIDATES: &str = "rowid IN (SELECT value FROM json_each(?) \
     UNION ALL SELECT seq FROM app_logs WHERE seq > ?)";
 
-/// The highest `seq` whose lookup entries the index follower has written (migration 0010).
-const INDEXED_THROUGH: &str = "SELECT indexed_through FROM log_index_state WHERE id = 1";
+/// The highest `seq` whose lookup entries the index follower has written (migration 0010), as
+/// a macro so the lookups below can embed it in their constant SQL.
+macro_rules! indexed_through {
+    () => {
+        "SELECT indexed_through FROM log_index_state WHERE id = 1"
+    };
+}
+const INDEXED_THROUGH: &str = indexed_through!();
 
-/// `trace_id` and `user_id` through the follower's tables, plus the rows above its watermark,
-/// read by the same statement (one snapshot): exact at any lag.
+/// `column` through the follower's `table`, plus the rows above its watermark, read by the
+/// same statement (one snapshot): exact at any lag.
+macro_rules! lookup {
+    ($table:literal, $column:literal) => {
+        concat!(
+            "seq IN (SELECT seq FROM ",
+            $table,
+            " WHERE ",
+            $column,
+            " = ? ",
+            "UNION ALL SELECT seq FROM app_logs WHERE seq > (",
+            indexed_through!(),
+            ") ",
+            "AND ",
+            $column,
+            " = ?)"
+        )
+    };
+}
+
+/// `trace_id` and `user_id` through the follower's tables (see `lookup!`).
 const LOOKUPS: Lookups = Lookups {
-    trace: Some(
-        "seq IN (SELECT seq FROM app_logs_by_trace WHERE trace_id = ? \
-         UNION ALL SELECT seq FROM app_logs WHERE seq > \
-         (SELECT indexed_through FROM log_index_state WHERE id = 1) AND trace_id = ?)",
-    ),
-    user: Some(
-        "seq IN (SELECT seq FROM app_logs_by_user WHERE user_id = ? \
-         UNION ALL SELECT seq FROM app_logs WHERE seq > \
-         (SELECT indexed_through FROM log_index_state WHERE id = 1) AND user_id = ?)",
-    ),
+    trace: Some(lookup!("app_logs_by_trace", "trace_id")),
+    user: Some(lookup!("app_logs_by_user", "user_id")),
 };
 
 /// The follower's three writes for the rows `$1 < seq <= $2`, each sorted by its key so the
