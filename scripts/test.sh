@@ -44,6 +44,10 @@ databases_before="$(test_databases)"
 step "native tests (unit, property, integration on SQLite and PostgreSQL)"
 cargo test --workspace
 
+step "ingest decoders fuzzed in-process (native JSON, Sentry, OTLP; 3 minutes)"
+TRACEWIRE_FUZZ_SECONDS="${TRACEWIRE_FUZZ_SECONDS:-180}" \
+  cargo test -q -p tracewire-server --test decoder_fuzz decoders_never_panic -- --nocapture
+
 step "every PostgreSQL test database was dropped"
 databases_after="$(test_databases)"
 echo "tw_test_* databases before the tests: $databases_before, after: $databases_after"
@@ -51,6 +55,9 @@ echo "tw_test_* databases before the tests: $databases_before, after: $databases
 
 step "the README's quick start against npm start"
 scripts/check-readme.sh
+
+step "schemathesis against a live collector, driven by its OpenAPI document"
+scripts/schemathesis.sh
 
 if [ -f logger-wasm/tests/web.rs ]; then
   step "browser logger in headless Chromium (wasm-bindgen-test)"

@@ -166,3 +166,104 @@ both_backends!(the_seeds_are_valid, |backend: Backend| async move {
     }
     server.stop().await;
 });
+
+/// Seconds the in-process decoder fuzz runs: `TRACEWIRE_FUZZ_SECONDS`, 10 by default so a plain
+/// `cargo test` stays quick; the test command gives it minutes (scripts/test.sh).
+fn fuzz_budget() -> std::time::Duration {
+    let secs = std::env::var("TRACEWIRE_FUZZ_SECONDS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(10);
+    std::time::Duration::from_secs(secs)
+}
+
+/// One body through the decoder of seed `which`, the way the ingest service runs it, without
+/// HTTP: decoding (gzip when `gzip`), conversion for Sentry and OTLP, then validation of what
+/// was decoded. A decoder error must map to a 4xx; nothing may panic.
+fn decode_as_the_service_does(which: usize, body: Vec<u8>, gzip: bool) -> Result<(), String> {
+    use tracewire_server::ingest::{IngestLimits, decode_body, otlp, sentry};
+    let limits = IngestLimits::default();
+    let encoding = gzip.then_some("gzip");
+    let bytes = if gzip {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, &body).map_err(|e| e.to_string())?;
+        e.finish().map_err(|e| e.to_string())?
+    } else {
+        body.clone()
+    };
+    let client_error = |e: tracewire_server::error::Error| {
+        let status = axum::response::IntoResponse::into_response(e).status();
+        if status.is_client_error() {
+            Ok(None)
+        } else {
+            Err(format!("decoder error answered {status}"))
+        }
+    };
+    let batch = match which {
+        0 => match decode_body(
+            bytes.into(),
+            encoding,
+            limits.max_decompressed_bytes,
+            limits.shape,
+        ) {
+            Ok(batch) => Some(batch),
+            Err(e) => client_error(e)?,
+        },
+        1 => sentry::convert_envelope(&body).ok().map(|c| c.batch),
+        2 | 3 => {
+            let encoding = if which == 2 {
+                otlp::Encoding::Json
+            } else {
+                otlp::Encoding::Protobuf
+            };
+            otlp::decode(&body, encoding)
+                .ok()
+                .map(|export| otlp::to_batch(&export, &body))
+        }
+        _ => sentry::convert_store(&body).ok().map(|c| c.batch),
+    };
+    if let Some(batch) = batch {
+        let _ = tracewire_shared::validate::validate_batch(
+            batch,
+            1_700_000_000_000_000,
+            &limits.validation,
+        );
+    }
+    Ok(())
+}
+
+/// The decoders in-process for a time budget rather than a case count: rounds of 500 proptest
+/// cases (each round a fresh seed, and shrinking on a failure) until the budget is spent.
+#[test]
+fn decoders_never_panic_for_the_fuzz_budget() {
+    use proptest::test_runner::{Config, TestRunner};
+    let mut seeds: Vec<Vec<u8>> = seeds().into_iter().map(|(_, _, body)| body).collect();
+    seeds.push(
+        br#"{"message":"hi","level":"error","exception":{"values":[{"type":"E"}]}}"#.to_vec(),
+    );
+    let deadline = std::time::Instant::now() + fuzz_budget();
+    let mut cases = 0u64;
+    while std::time::Instant::now() < deadline {
+        let mut runner = TestRunner::new(Config {
+            cases: 500,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let strategy = (0usize..seeds.len(), mutation(), any::<bool>());
+        let outcome = runner.run(&strategy, |(which, m, gzip)| {
+            let body = apply(&seeds[which], &m);
+            let result = std::panic::catch_unwind(|| decode_as_the_service_does(which, body, gzip));
+            match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(message)) => Err(TestCaseError::fail(message)),
+                Err(_) => Err(TestCaseError::fail("a decoder panicked")),
+            }
+        });
+        if let Err(e) = outcome {
+            panic!("after {cases} cases: {e}");
+        }
+        cases += 500;
+    }
+    println!("{cases} decoder cases in {:?}", fuzz_budget());
+    assert!(cases > 0);
+}

@@ -19,6 +19,7 @@ pub use crate::wire::{ErrorBody, ErrorEnvelope};
 
 /// One page of a list: `{"items", "total", "next_cursor"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The rows of this page, in the list's order.
     pub items: Vec<T>,
@@ -31,6 +32,7 @@ pub struct Page<T> {
 /// One stored log (every `app_logs` column): the logs list, one log, the live tail's events and
 /// JSON-lines exports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogView {
     /// Row id (UUIDv7).
     pub id: Uuid,
@@ -79,6 +81,7 @@ pub struct LogView {
 /// One exception group (every `app_exceptions` column): the exceptions list and a resolve's
 /// answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionGroup {
     /// Group id: the `{id}` of the detail and resolve routes and of the histogram's `ids`.
     pub id: Uuid,
@@ -118,6 +121,7 @@ pub struct ExceptionGroup {
 /// `GET /api/v1/logging/exceptions/histogram?ids=…&from=&to=&buckets=`, counted in one grouped
 /// query for a whole page of groups.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionHistogram {
     /// Start of the first bucket.
     pub from: String,
@@ -131,6 +135,7 @@ pub struct ExceptionHistogram {
 
 /// The occurrences of one group per bucket of an [`ExceptionHistogram`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionSeries {
     /// Group id, as asked for in `ids`.
     pub exception_id: Uuid,
@@ -140,6 +145,7 @@ pub struct ExceptionSeries {
 
 /// One group with its most recent occurrences: `GET /api/v1/logging/exceptions/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionDetail {
     /// The group's columns, at the top level of the object.
     #[serde(flatten)]
@@ -150,6 +156,7 @@ pub struct ExceptionDetail {
 
 /// One occurrence of an exception group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Occurrence {
     /// Occurrence id (UUIDv7).
     pub id: Uuid,
@@ -177,6 +184,7 @@ pub struct Occurrence {
 
 /// Everything of one trace, time-ordered: `GET /api/v1/logging/traces/{trace_id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trace {
     /// The trace id, lower case.
     pub trace_id: String,
@@ -190,6 +198,7 @@ pub struct Trace {
 
 /// One entry of a trace timeline, tagged by `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum TraceItem {
     /// `{"kind": "log", "log": {…}}`.
@@ -206,6 +215,7 @@ pub enum TraceItem {
 
 /// Log counts by level, source and time bucket: `GET /api/v1/logging/logs/statistics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Statistics {
     /// Width of a bucket in seconds (the `bucket` parameter, default one hour).
     pub bucket_seconds: i64,
@@ -225,6 +235,7 @@ pub struct Statistics {
 
 /// Logs of one level and source inside one bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatisticsBucket {
     /// Bucket start: a multiple of the width since the Unix epoch.
     pub start: String,
@@ -241,6 +252,7 @@ pub struct StatisticsBucket {
 /// The top exception groups of a window and their trend against the window before:
 /// `GET /api/v1/logging/exceptions/patterns`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Patterns {
     /// Window start; default 24 hours before `to`.
     pub from: String,
@@ -252,6 +264,7 @@ pub struct Patterns {
 
 /// One group in [`Patterns`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pattern {
     /// Group id, for the detail route.
     pub exception_id: Uuid,
@@ -271,6 +284,7 @@ pub struct Pattern {
 
 /// How a group's occurrences changed between two windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Trend {
     /// None in the window before.
@@ -297,10 +311,16 @@ impl Trend {
 
 /// `POST /api/v1/auth/login`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     /// Login name; over 256 bytes is a 422 before any password check.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 256, pattern = r"\S")
+    )]
     pub username: String,
     /// Password, sent once; never logged.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub password: String,
 }
 
@@ -316,6 +336,7 @@ impl std::fmt::Debug for LoginRequest {
 
 /// A successful login: the session token (also set as the session cookie) and the user.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     /// Bearer token of the new session.
     pub token: String,
@@ -335,6 +356,7 @@ impl std::fmt::Debug for LoginResponse {
 
 /// `GET /api/v1/auth/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// The user of the session cookie or bearer token.
     pub user: User,
@@ -342,6 +364,7 @@ pub struct Me {
 
 /// A collector user as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// User id (UUIDv7).
     pub id: Uuid,
@@ -353,6 +376,7 @@ pub struct User {
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything a viewer may, plus writes: resolving exceptions, alert rules, acknowledgements.
@@ -363,6 +387,7 @@ pub enum Role {
 
 /// `PUT /api/v1/logging/exceptions/{id}/resolve`; the body may be empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResolveRequest {
     /// Why it is resolved; blank notes are stored as none.
     #[serde(default)]
@@ -371,17 +396,20 @@ pub struct ResolveRequest {
 
 /// `POST /api/v1/logging/logs/export`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportRequest {
     /// The logs list's filters (without `limit` and `cursor`): strings, or lists of strings
     /// where the list filter takes a comma-separated value.
     #[serde(default)]
     pub filters: BTreeMap<String, Value>,
     /// `json` (JSON lines), `csv` or `txt`; checked by the server so the error names the field.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(json|csv|txt)$"))]
     pub format: String,
 }
 
 /// `GET /healthz`: the process is up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// Always `ok`.
     pub status: String,
@@ -398,6 +426,7 @@ impl Health {
 
 /// `GET /readyz` when the database answers and accepts writes (otherwise a 503 envelope).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ready {
     /// Always `ready`.
     pub status: String,

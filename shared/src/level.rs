@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// Severity of a log entry, ordered from least to most severe so `min_level` filters can compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
     /// Diagnostic detail, usually disabled in production.

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 /// Where a batch came from; the ingest key's project decides which are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The browser logger.
@@ -72,6 +73,7 @@ impl Default for Limits {
 
 /// One invalid field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// JSON path of the field, e.g. `logs[3].level`.
     pub path: String,

@@ -21,6 +21,7 @@ pub const KEY_HEADER: &str = "x-tracewire-key";
 
 /// One batch as posted by the browser logger or the middleware.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IngestBatch {
     /// Client-chosen UUID; retries reuse it so the collector stores a batch at most once.
     #[serde(default)]
@@ -51,6 +52,7 @@ impl IngestBatch {
 
 /// Name and version of the sending SDK.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sdk {
     /// e.g. `tracewire-logger` or `tracewire-middleware`.
     pub name: String,
@@ -60,6 +62,7 @@ pub struct Sdk {
 
 /// One log entry. Optional fields are omitted from JSON when absent to keep beacons small.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntry {
     /// Level name or alias, checked by validation.
     #[serde(default)]
@@ -116,6 +119,7 @@ pub struct LogEntry {
 
 /// One captured exception.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionEntry {
     /// Class or kind, e.g. `TypeError` or `panic`.
     #[serde(default)]
@@ -151,6 +155,7 @@ pub struct ExceptionEntry {
 
 /// One performance measurement (web vital, request timing, query timing…).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricEntry {
     /// Family: `web_vital`, `http_request`, `db_query`, …
     #[serde(default)]
@@ -180,6 +185,7 @@ pub struct MetricEntry {
 
 /// Counts of what a batch stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accepted {
     /// Log entries accepted.
     pub logs: usize,
@@ -191,6 +197,7 @@ pub struct Accepted {
 
 /// Successful ingest answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IngestResponse {
     /// Echo of the batch id.
     pub batch_id: String,
@@ -202,6 +209,7 @@ pub struct IngestResponse {
 
 /// The one error envelope every endpoint answers with: `{"error":{…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorEnvelope {
     /// The error itself.
     pub error: ErrorBody,
@@ -209,6 +217,7 @@ pub struct ErrorEnvelope {
 
 /// Machine-readable code, human message and optional structured details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Stable snake_case code such as `validation_failed`.
     pub code: String,

@@ -55,6 +55,15 @@ fn view(rule: &AlertRuleRecord) -> Result<AlertRule> {
     rules::rule_view(rule).map_err(|e| Error::Internal(e.to_string()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoring/alerts",
+    tag = "alerts",
+    responses(
+        (status = 200, description = "Every rule with its state", body = Page<AlertRule>),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn list_alerts(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -82,6 +91,16 @@ async fn list_alerts(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoring/alerts/{id}",
+    tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "The rule's id")),
+    responses(
+        (status = 200, description = "The rule", body = AlertRule),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn get_alert(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -100,6 +119,16 @@ async fn get_alert(
     Ok(Json(rule))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/monitoring/alerts",
+    tag = "alerts",
+    request_body(content = AlertRuleRequest),
+    responses(
+        (status = 201, description = "The new rule", body = AlertRule),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn create_alert(
     State(state): State<AppState>,
     RequireAdmin(current): RequireAdmin,
@@ -132,6 +161,16 @@ async fn create_alert(
 /// (nothing stored or sent), stepped at the live `--alert-interval-secs` where that is cheap
 /// ([`crate::alerting::preview`]). A read, so viewers may ask too; the rule is validated as on
 /// create (422 by field path).
+#[utoipa::path(
+    post,
+    path = "/api/v1/monitoring/alerts/preview",
+    tag = "alerts",
+    request_body(content = AlertRuleRequest),
+    responses(
+        (status = 200, description = "What the rule would have done over the recent past", body = AlertRulePreview),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn preview_alert(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -164,6 +203,17 @@ async fn preview_alert(
     Ok(Json(body))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/monitoring/alerts/{id}",
+    tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "The rule's id")),
+    request_body(content = AlertRuleRequest),
+    responses(
+        (status = 200, description = "The changed rule", body = AlertRule),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn replace_alert(
     State(state): State<AppState>,
     RequireAdmin(current): RequireAdmin,
@@ -188,6 +238,16 @@ async fn replace_alert(
     Ok(Json(rule))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/monitoring/alerts/{id}",
+    tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "The rule's id")),
+    responses(
+        (status = 204, description = "Deleted with its state; its history stays"),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn delete_alert(
     State(state): State<AppState>,
     RequireAdmin(current): RequireAdmin,
@@ -225,6 +285,16 @@ async fn audit_rule(
 
 /// Sends a test notification on every channel of the rule, now, and records it in the history
 /// (kind `test`) with each channel's outcome.
+#[utoipa::path(
+    post,
+    path = "/api/v1/monitoring/alerts/{id}/test",
+    tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "The rule's id")),
+    responses(
+        (status = 200, description = "Each channel's outcome of a test notification", body = TestNotificationResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn test_alert(
     State(state): State<AppState>,
     RequireAdmin(current): RequireAdmin,
@@ -286,6 +356,16 @@ async fn test_alert(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoring/alerts/history",
+    tag = "alerts",
+    params(AlertHistoryQuery),
+    responses(
+        (status = 200, description = "Firings, resolves, suppressed triggers and tests, newest first", body = Page<AlertHistoryEntry>),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn list_history(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -388,6 +468,17 @@ fn history_filter(q: &AlertHistoryQuery) -> Result<HistoryFilter, Vec<FieldError
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/monitoring/alerts/history/{id}/acknowledge",
+    tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "The history entry's id")),
+    request_body(content = Option<AcknowledgeRequest>, description = "An optional note; the body may be empty"),
+    responses(
+        (status = 200, description = "The acknowledged entry", body = AlertHistoryEntry),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn acknowledge_history(
     State(state): State<AppState>,
     RequireAdmin(current): RequireAdmin,

@@ -201,6 +201,18 @@ fn check_login(login: &LoginRequest) -> Result<()> {
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body(content = LoginRequest, description = "Username and password"),
+    responses(
+        (status = 200, description = "Signed in: the token (also set as the HttpOnly session cookie) and the user", body = LoginResponse, headers(("set-cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "Wrong username or password (`unauthorized`)", body = tracewire_shared::wire::ErrorEnvelope),
+        (status = 403, description = "The Origin or Referer is not this collector (`csrf_rejected`)", body = tracewire_shared::wire::ErrorEnvelope),
+        (status = 429, description = "Too many failed sign-ins for this user or address; retry after `Retry-After` seconds", body = tracewire_shared::wire::ErrorEnvelope),
+    ),
+)]
 async fn post_login(
     State(state): State<AppState>,
     _origin: LoginOrigin,
@@ -226,6 +238,15 @@ async fn post_login(
     Ok(response)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Signed out: the session is revoked and the cookie cleared"),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn post_logout(State(state): State<AppState>, current: CurrentUser) -> Result<Response> {
     state.auth.logout(&current.user, &current.token).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -236,6 +257,15 @@ async fn post_logout(State(state): State<AppState>, current: CurrentUser) -> Res
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in user", body = Me),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn get_me(current: CurrentUser) -> Json<Me> {
     Json(Me {
         user: User::from(&current.user),

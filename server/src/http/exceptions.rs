@@ -41,6 +41,16 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/exceptions",
+    tag = "exceptions",
+    params(super::openapi::ExceptionParams),
+    responses(
+        (status = 200, description = "Exception groups with their counts", body = Page<ExceptionGroup>),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn list_exceptions(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -73,6 +83,16 @@ async fn list_exceptions(
 
 /// `?from=&to=&limit=`: the top groups in the window (default the last 24 hours, 10 groups)
 /// with their count in the window of the same length just before, and the change.
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/exceptions/patterns",
+    tag = "exceptions",
+    params(super::openapi::WindowParams, ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Most patterns returned, default 20")),
+    responses(
+        (status = 200, description = "The most frequent exception types and messages with their trend", body = Patterns),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn get_patterns(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -124,6 +144,16 @@ const MAX_HISTOGRAM_BUCKETS: i64 = 200;
 
 /// `?ids=a,b,…&from=&to=&buckets=`: occurrences per bucket of each group (default the last 24
 /// hours in 24 buckets), the sparklines of a page of the tracker in one grouped query.
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/exceptions/histogram",
+    tag = "exceptions",
+    params(("ids" = String, Query, min_length = 36, description = "Group ids, comma separated"), super::openapi::WindowParams, ("buckets" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Number of buckets")),
+    responses(
+        (status = 200, description = "Occurrences per bucket for each group (the sparklines)", body = ExceptionHistogram),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn get_histogram(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -204,6 +234,16 @@ async fn get_histogram(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/exceptions/{id}",
+    tag = "exceptions",
+    params(("id" = uuid::Uuid, Path, description = "The group's id")),
+    responses(
+        (status = 200, description = "The group with its recent occurrences", body = ExceptionDetail),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn get_exception(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -226,6 +266,17 @@ async fn get_exception(
     Ok(Json(exception_detail(&group, &recent)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/logging/exceptions/{id}/resolve",
+    tag = "exceptions",
+    params(("id" = uuid::Uuid, Path, description = "The group's id")),
+    request_body(content = Option<ResolveRequest>, description = "Resolution notes; the body may be empty"),
+    responses(
+        (status = 200, description = "The resolved group", body = ExceptionGroup),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn resolve_exception(
     State(state): State<AppState>,
     RequireAdmin(current): RequireAdmin,

@@ -108,6 +108,16 @@ async fn next_chunk(mut w: Walk) -> Option<(std::io::Result<Bytes>, Walk)> {
     Some((Ok(Bytes::from(out)), w))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/logging/logs/export",
+    tag = "logs",
+    request_body(content = ExportRequest, description = "The filters of the logs list and the format"),
+    responses(
+        (status = 200, description = "Every matching log, streamed: JSON lines, CSV or text", content(("application/x-ndjson"), ("text/csv"), ("text/plain"))),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn export_logs(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -18,6 +18,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The Prometheus text exposition format, version 0.0.4.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+    ),
+)]
 async fn get_metrics() -> Response {
     (
         [(
@@ -29,12 +37,29 @@ async fn get_metrics() -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The process is up", body = Health),
+    ),
+)]
 async fn get_health() -> Json<Health> {
     Json(Health::ok())
 }
 
 /// Not ready while the database is unreachable or refused the writer's last write (disk full):
 /// a load balancer then sends ingest elsewhere instead of to a collector that answers 503.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database serves reads and writes", body = Ready),
+        (status = 503, description = "Not ready; the message says why", body = tracewire_shared::wire::ErrorEnvelope),
+    ),
+)]
 async fn get_ready(State(state): State<AppState>) -> Response {
     if let Err(e) = state.store.ping().await {
         tracing::warn!(error = %e, "readiness check failed");

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use tracewire_shared::wire::{INGEST_PATH, KEY_HEADER};
+use tracewire_shared::wire::{ErrorEnvelope, INGEST_PATH, IngestBatch, IngestResponse, KEY_HEADER};
 
 /// The ingest route and its CORS preflight; key-authenticated, so no session and no audit row.
 pub fn router(_state: &AppState) -> Router<AppState> {
@@ -31,7 +31,7 @@ pub fn router(_state: &AppState) -> Router<AppState> {
         )
         .route(
             "/api/{project}/store/",
-            post(post_sentry_store).options(preflight_sentry),
+            post(post_sentry_store).options(preflight_sentry_store),
         )
         .route("/v1/logs", post(post_otlp_logs))
 }
@@ -39,6 +39,34 @@ pub fn router(_state: &AppState) -> Router<AppState> {
 /// `POST /v1/logs`: protobuf or JSON as the Content-Type says (anything else 415, as OTLP/HTTP
 /// specifies), the answer in the same encoding; the key in `X-Tracewire-Key` or
 /// `Authorization: Bearer`.
+#[utoipa::path(
+    post,
+    path = "/v1/logs",
+    tag = "ingest",
+    request_body(
+        description = "An OTLP `ExportLogsServiceRequest`, protobuf or JSON (optionally gzip)",
+        content(
+            (Vec<u8> = "application/x-protobuf"),
+            (serde_json::Value = "application/json"),
+        )
+    ),
+    responses(
+        (status = 200, description = "An `ExportLogsServiceResponse` in the request's encoding; \
+                                      `partial_success` counts the records refused",
+         content((Vec<u8> = "application/x-protobuf"), (serde_json::Value = "application/json"))),
+        (status = 400, description = "Malformed JSON, or a body that could not be read", body = ErrorEnvelope),
+        (status = 401, description = "Missing, unknown or revoked ingest key (`invalid_key`)", body = ErrorEnvelope),
+        (status = 403, description = "The key does not allow this Origin, or this source", body = ErrorEnvelope),
+        (status = 408, description = "The body did not arrive within the body timeout", body = ErrorEnvelope),
+        (status = 413, description = "Body or entry count over the limit (`too_large`)", body = ErrorEnvelope),
+        (status = 415, description = "A Content-Type or Content-Encoding not read here", body = ErrorEnvelope),
+        (status = 422, description = "An entry is invalid; nothing of the batch is stored", body = ErrorEnvelope),
+        (status = 429, description = "Rate limited or busy; retry after `Retry-After` seconds", body = ErrorEnvelope,
+         headers(("retry-after" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Storage is unavailable or the collector is shutting down; nothing was stored", body = ErrorEnvelope),
+    ),
+    security(("ingest_key" = []), ("bearer" = []))
+)]
 async fn post_otlp_logs(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let content_type = header_str(&headers, header::CONTENT_TYPE);
     let Some(encoding) = crate::ingest::otlp::Encoding::from_content_type(content_type) else {
@@ -71,12 +99,45 @@ async fn post_otlp_logs(State(state): State<AppState>, headers: HeaderMap, body:
     }
 }
 
+/// What a Sentry endpoint answers on success: the stored event's id, as Sentry does.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct SentryAccepted {
+    /// The event id (32 hex digits); `null` when the request named none (an envelope without
+    /// an `event_id`, such as one of logs only), as Sentry answers then.
+    id: Option<String>,
+}
+
 /// `?sentry_key=`: how browser SDKs authenticate (a header would need a preflight).
 #[derive(Debug, Deserialize)]
 struct SentryQuery {
     sentry_key: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/{project}/envelope/",
+    tag = "ingest",
+    params(
+        ("project" = String, Path, description = "The DSN's project id (the key names the project)"),
+    ),
+    request_body(description = "A Sentry envelope (optionally gzip)",
+                 content((String = "application/x-sentry-envelope"), (String = "text/plain"))),
+    responses(
+        (status = 200, description = "Stored; the event id", body = SentryAccepted),
+        (status = 400, description = "Malformed JSON, or a body that could not be read", body = ErrorEnvelope),
+        (status = 401, description = "Missing, unknown or revoked ingest key (`invalid_key`)", body = ErrorEnvelope),
+        (status = 403, description = "The key does not allow this Origin, or this source", body = ErrorEnvelope),
+        (status = 408, description = "The body did not arrive within the body timeout", body = ErrorEnvelope),
+        (status = 413, description = "Body or entry count over the limit (`too_large`)", body = ErrorEnvelope),
+        (status = 415, description = "A Content-Type or Content-Encoding not read here", body = ErrorEnvelope),
+        (status = 422, description = "An entry is invalid; nothing of the batch is stored", body = ErrorEnvelope),
+        (status = 429, description = "Rate limited or busy; retry after `Retry-After` seconds", body = ErrorEnvelope,
+         headers(("retry-after" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Storage is unavailable or the collector is shutting down; nothing was stored", body = ErrorEnvelope),
+    ),
+    security(("sentry_key" = []), ("sentry_auth" = []))
+)]
 async fn post_sentry_envelope(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<SentryQuery>,
@@ -86,6 +147,30 @@ async fn post_sentry_envelope(
     sentry(&state, query, &headers, body, false).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/{project}/store/",
+    tag = "ingest",
+    params(
+        ("project" = String, Path, description = "The DSN's project id (the key names the project)"),
+    ),
+    request_body(description = "One Sentry event as JSON (the legacy store endpoint)",
+                 content((serde_json::Value = "application/json"), (serde_json::Value = "text/plain"))),
+    responses(
+        (status = 200, description = "Stored; the event id", body = SentryAccepted),
+        (status = 400, description = "Malformed JSON, or a body that could not be read", body = ErrorEnvelope),
+        (status = 401, description = "Missing, unknown or revoked ingest key (`invalid_key`)", body = ErrorEnvelope),
+        (status = 403, description = "The key does not allow this Origin, or this source", body = ErrorEnvelope),
+        (status = 408, description = "The body did not arrive within the body timeout", body = ErrorEnvelope),
+        (status = 413, description = "Body or entry count over the limit (`too_large`)", body = ErrorEnvelope),
+        (status = 415, description = "A Content-Type or Content-Encoding not read here", body = ErrorEnvelope),
+        (status = 422, description = "An entry is invalid; nothing of the batch is stored", body = ErrorEnvelope),
+        (status = 429, description = "Rate limited or busy; retry after `Retry-After` seconds", body = ErrorEnvelope,
+         headers(("retry-after" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Storage is unavailable or the collector is shutting down; nothing was stored", body = ErrorEnvelope),
+    ),
+    security(("sentry_key" = []), ("sentry_auth" = []))
+)]
 async fn post_sentry_store(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<SentryQuery>,
@@ -141,8 +226,26 @@ async fn sentry(
     response
 }
 
+#[utoipa::path(
+    options,
+    path = "/api/{project}/envelope/",
+    tag = "ingest",
+    params(("project" = String, Path, description = "The DSN's project id")),
+    responses((status = 204, description = "CORS preflight: the methods and headers a browser may send"))
+)]
 async fn preflight_sentry(headers: HeaderMap) -> Response {
     preflight(&headers, "content-type, content-encoding, x-sentry-auth")
+}
+
+#[utoipa::path(
+    options,
+    path = "/api/{project}/store/",
+    tag = "ingest",
+    params(("project" = String, Path, description = "The DSN's project id")),
+    responses((status = 204, description = "CORS preflight: the methods and headers a browser may send"))
+)]
+async fn preflight_sentry_store(headers: HeaderMap) -> Response {
+    preflight_sentry(headers).await
 }
 
 /// `?key=` for `navigator.sendBeacon`, which cannot set headers.
@@ -151,6 +254,28 @@ struct KeyQuery {
     key: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/logging/logs",
+    tag = "ingest",
+    params(("key" = Option<String>, Query, description = "The ingest key, for `navigator.sendBeacon`, which cannot set headers")),
+    request_body(description = "One batch (optionally gzip); `text/plain` is read as JSON",
+                 content((IngestBatch = "application/json"), (IngestBatch = "text/plain"))),
+    responses(
+        (status = 200, description = "Stored (or already stored: `duplicate`)", body = IngestResponse),
+        (status = 400, description = "Malformed JSON, or a body that could not be read", body = ErrorEnvelope),
+        (status = 401, description = "Missing, unknown or revoked ingest key (`invalid_key`)", body = ErrorEnvelope),
+        (status = 403, description = "The key does not allow this Origin, or this source", body = ErrorEnvelope),
+        (status = 408, description = "The body did not arrive within the body timeout", body = ErrorEnvelope),
+        (status = 413, description = "Body or entry count over the limit (`too_large`)", body = ErrorEnvelope),
+        (status = 415, description = "A Content-Type or Content-Encoding not read here", body = ErrorEnvelope),
+        (status = 422, description = "An entry is invalid; nothing of the batch is stored", body = ErrorEnvelope),
+        (status = 429, description = "Rate limited or busy; retry after `Retry-After` seconds", body = ErrorEnvelope,
+         headers(("retry-after" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Storage is unavailable or the collector is shutting down; nothing was stored", body = ErrorEnvelope),
+    ),
+    security(("ingest_key" = []))
+)]
 async fn post_logs(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<KeyQuery>,
@@ -203,6 +328,12 @@ fn refused(e: crate::error::Error) -> Response {
     e.into_response()
 }
 
+#[utoipa::path(
+    options,
+    path = "/api/v1/logging/logs",
+    tag = "ingest",
+    responses((status = 204, description = "CORS preflight: the methods and headers a browser may send"))
+)]
 async fn preflight_logs(headers: HeaderMap) -> Response {
     preflight(&headers, "content-type, content-encoding, x-tracewire-key")
 }

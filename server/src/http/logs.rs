@@ -29,6 +29,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/logging/traces/{trace_id}", get(get_trace))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/logs",
+    tag = "logs",
+    params(super::openapi::LogFilterParams, super::openapi::LogPageParams),
+    responses(
+        (status = 200, description = "One page, newest first unless `order=asc`; `total` counts every match", body = Page<LogView>),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn list_logs(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -49,6 +59,16 @@ async fn list_logs(
     Ok(Json(body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/logs/statistics",
+    tag = "logs",
+    params(super::openapi::LogFilterParams, super::openapi::BucketParam),
+    responses(
+        (status = 200, description = "Counts by level and source, per time bucket", body = Statistics),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn get_statistics(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -81,6 +101,16 @@ async fn get_statistics(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/logs/{id}",
+    tag = "logs",
+    params(("id" = uuid::Uuid, Path, description = "The log's id")),
+    responses(
+        (status = 200, description = "One log with every field", body = LogView),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn get_log(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -99,6 +129,16 @@ async fn get_log(
     Ok(Json(LogView::from(&log)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/traces/{trace_id}",
+    tag = "logs",
+    params(("trace_id" = String, Path, pattern = "^(?!0{32})[0-9a-fA-F]{32}$", description = "W3C trace id: 32 hex digits, not all zero")),
+    responses(
+        (status = 200, description = "Every log and exception of the trace, in time order", body = Trace),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn get_trace(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -10,6 +10,7 @@ mod health;
 mod ingest;
 mod logs;
 mod monitoring;
+pub mod openapi;
 pub mod serve;
 mod stream;
 mod ui;
@@ -50,6 +51,7 @@ pub fn router(state: AppState, trace: Option<TraceLayer>) -> Router {
         ));
     let mut rest = Router::new()
         .merge(health::router())
+        .merge(openapi::router())
         .fallback(move |request: axum::extract::Request| ui::fallback(ui_source.clone(), request));
     match (trace, state.config.self_log) {
         (Some(layer), SelfLog::Api) => api = api.layer(layer),

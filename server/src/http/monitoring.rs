@@ -81,6 +81,16 @@ fn threshold(p: &mut Params<'_>, default: f64) -> f64 {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoring/metrics",
+    tag = "monitoring",
+    params(tracewire_shared::api::monitoring::MetricsQuery),
+    responses(
+        (status = 200, description = "Series of aggregates over the window", body = MetricsResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn metrics(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -187,6 +197,16 @@ fn slow_params(query: &HashMap<String, String>, default_threshold: f64) -> Resul
     .map_err(Error::Validation)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoring/slow-requests",
+    tag = "monitoring",
+    params(("threshold_ms" = Option<f64>, Query, minimum = 0, description = "Only entries at least this slow"), super::openapi::WindowParams, ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1..=1000"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses(
+        (status = 200, description = "Requests over the threshold, slowest first", body = Page<SlowRequest>),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn slow_requests(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -210,6 +230,16 @@ async fn slow_requests(
     Ok(Json(body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoring/slow-queries",
+    tag = "monitoring",
+    params(("threshold_ms" = Option<f64>, Query, minimum = 0, description = "Only entries at least this slow"), super::openapi::WindowParams, ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1..=1000"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses(
+        (status = 200, description = "Database statements over the threshold, slowest first", body = Page<SlowStatement>),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn slow_queries(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -279,6 +309,16 @@ fn settled_before(state: &AppState) -> i64 {
     now_us() - 2 * 1_000_000 * state.config.rollup_interval_secs as i64
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoring/error-rates",
+    tag = "monitoring",
+    params(super::openapi::WindowParams, ("source" = Option<String>, Query, pattern = "^(frontend|backend)$", description = "`frontend` or `backend`")),
+    responses(
+        (status = 200, description = "Error rate per endpoint over the window", body = ErrorRates),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn error_rates(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -302,6 +342,16 @@ async fn error_rates(
     Ok(Json(body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoring/web-vitals",
+    tag = "monitoring",
+    params(super::openapi::WindowParams, ("source" = Option<String>, Query, pattern = "^(frontend|backend)$", description = "`frontend` or `backend`")),
+    responses(
+        (status = 200, description = "p75 of each web vital per page", body = WebVitals),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn web_vitals(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -119,6 +119,16 @@ async fn poll(mut t: Tail) -> Option<(Vec<Event>, Tail)> {
     Some((events, t))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logging/logs/stream",
+    tag = "logs",
+    params(super::openapi::LogFilterParams),
+    responses(
+        (status = 200, description = "Server-sent events: one `log` event per new matching log (its data a LogView as JSON); ends when the session does", content_type = "text/event-stream", body = String),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn stream_logs(
     State(state): State<AppState>,
     current: CurrentUser,

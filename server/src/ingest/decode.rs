@@ -111,6 +111,19 @@ pub(super) fn check_shape(body: &[u8], limits: ShapeLimits) -> Result<()> {
     Ok(())
 }
 
+/// A native request body to a wire batch: gzip inflated within `max_decompressed` bytes, the
+/// JSON's shape bounded, then parsed. Pure, so the decoder fuzz test drives it directly.
+pub fn decode_body(
+    body: Bytes,
+    encoding: Option<&str>,
+    max_decompressed: usize,
+    shape: ShapeLimits,
+) -> Result<IngestBatch> {
+    let body = decompress(body, encoding, max_decompressed)?;
+    check_shape(&body, shape)?;
+    parse(&body)
+}
+
 /// Parses the batch. Syntax errors are 400; well-formed JSON of the wrong shape is 422 with the
 /// path of the first mismatch (found by a second, path-tracking parse only on that error path).
 pub(super) fn parse(body: &[u8]) -> Result<IngestBatch> {

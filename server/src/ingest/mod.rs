@@ -25,7 +25,7 @@ use tracewire_shared::wire::{IngestBatch, IngestResponse};
 use uuid::Uuid;
 use writer::{SubmitError, WriterHandle};
 
-pub use decode::ShapeLimits;
+pub use decode::{ShapeLimits, decode_body};
 
 /// Size limits of the ingest path.
 #[derive(Debug, Clone)]
@@ -283,11 +283,7 @@ impl IngestService {
         let len = body.len();
         let work = {
             let encoding = encoding.clone();
-            move || {
-                let body = decode::decompress(body, encoding.as_deref(), max_decompressed)?;
-                decode::check_shape(&body, shape)?;
-                decode::parse(&body)
-            }
+            move || decode::decode_body(body, encoding.as_deref(), max_decompressed, shape)
         };
         self.off_thread(len, encoding, work).await
     }

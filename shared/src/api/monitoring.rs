@@ -34,6 +34,7 @@ pub const LATENCY_QUANTILES: &[&str] = &["p50", "p75", "p90", "p95", "p99"];
 
 /// Width of one aggregate row; coarser periods are merges of the 1-minute rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Period {
     /// One minute (the unit the aggregator writes).
     #[serde(rename = "1m")]
@@ -86,8 +87,14 @@ impl Period {
 
 /// Query of `GET /api/v1/monitoring/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct MetricsQuery {
     /// `metric_type` (`http_request`, `db_query`, `web_vital`, or a custom family).
+    #[cfg_attr(feature = "openapi", param(min_length = 1))]
     pub metric_type: String,
     /// Name inside the family (`LCP`; for requests the method, or absent for all).
     #[serde(default)]
@@ -97,15 +104,18 @@ pub struct MetricsQuery {
     pub endpoint: Option<String>,
     /// `frontend` or `backend`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(frontend|backend)$"))]
     pub source: Option<String>,
     /// Bucket width of the answer; the server picks one from the window when absent.
     #[serde(default)]
     pub period: Option<Period>,
     /// Window start (RFC 3339).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(format = DateTime))]
     pub from: Option<String>,
     /// Window end (RFC 3339).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(format = DateTime))]
     pub to: Option<String>,
     /// `true` merges every matched endpoint and name into one series (empty `metric_name`,
     /// `endpoint` as filtered), its percentiles from the merged sketches: the "all requests"
@@ -116,6 +126,7 @@ pub struct MetricsQuery {
 
 /// Answer of `GET /api/v1/monitoring/metrics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsResponse {
     /// Bucket width used: `period` as asked, else the one the collector picks for the window.
     pub period: Period,
@@ -132,6 +143,7 @@ pub struct MetricsResponse {
 
 /// One metric of one endpoint over time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricSeries {
     /// `metric_type`.
     pub metric_type: String,
@@ -148,6 +160,7 @@ pub struct MetricSeries {
 /// One bucket of a series. Percentiles come from the merged sketch (about 1 % relative error),
 /// never from averaging finer percentiles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricPoint {
     /// Bucket start, a multiple of the period since the epoch (UTC).
     pub start: String,
@@ -175,6 +188,7 @@ pub struct MetricPoint {
 
 /// Query of `GET /api/v1/monitoring/slow-requests` and `/slow-queries`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlowQuery {
     /// Only entries at least this slow; defaults to the collector's threshold.
     #[serde(default)]
@@ -198,6 +212,7 @@ pub struct SlowQuery {
 
 /// One slow request, newest first in a `Page<SlowRequest>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlowRequest {
     /// The request log's id.
     pub log_id: Uuid,
@@ -221,6 +236,7 @@ pub struct SlowRequest {
 
 /// One slow database statement, newest first in a `Page<SlowStatement>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlowStatement {
     /// Stored row id (UUIDv7).
     pub id: Uuid,
@@ -242,6 +258,7 @@ pub struct SlowStatement {
 
 /// Answer of `GET /api/v1/monitoring/error-rates`: endpoints by error rate over one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorRates {
     /// Window start: `from`, else one hour before `to`.
     pub from: String,
@@ -253,6 +270,7 @@ pub struct ErrorRates {
 
 /// Errors of one endpoint in an [`ErrorRates`] window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EndpointErrorRate {
     /// Route template; `null` for requests logged without a route or a path.
     pub endpoint: Option<String>,
@@ -269,6 +287,7 @@ pub struct EndpointErrorRate {
 /// Answer of `GET /api/v1/monitoring/web-vitals`: p75 per page, the value Core Web Vitals are
 /// judged on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebVitals {
     /// Window start: `from`, else 24 hours before `to`.
     pub from: String,
@@ -280,6 +299,7 @@ pub struct WebVitals {
 
 /// The 75th percentile of one web vital on one page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebVitalP75 {
     /// Page path; `null` for measurements sent without one.
     pub page: Option<String>,
@@ -295,6 +315,7 @@ pub struct WebVitalP75 {
 
 /// How bad an alert is; carried into every notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// For information.
@@ -342,6 +363,7 @@ impl Severity {
 
 /// How the observed value is compared with the threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Operator {
     /// value > threshold.
@@ -378,6 +400,7 @@ impl Operator {
 
 /// The logs a log-based condition counts: the same filters as the logs list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogFilters {
     /// `frontend` or `backend`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -419,6 +442,7 @@ pub const LOG_EXCLUDE_FIELDS: &[&str] = &[
 /// What a rule watches, tagged by `type`. The threshold's kind follows from it
 /// ([`Condition::threshold_kind`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Condition {
     /// Share of requests answered 5xx, as a ratio 0..=1.
@@ -557,6 +581,7 @@ fn default_window() -> u32 {
 
 /// A notification channel as written: secrets included.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ChannelRequest {
     /// A JSON POST signed per Standard Webhooks.
@@ -639,6 +664,7 @@ impl std::fmt::Debug for ChannelRequest {
 
 /// A notification channel as read back: secrets replaced by whether they are set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ChannelView {
     /// See [`ChannelRequest::Webhook`].
@@ -674,6 +700,7 @@ pub enum ChannelView {
 
 /// Which kind a channel is, for outcomes and history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     /// Generic signed webhook.
@@ -686,8 +713,10 @@ pub enum ChannelKind {
 
 /// `POST /api/v1/monitoring/alerts` and `PUT …/alerts/{id}` (a full replacement).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertRuleRequest {
     /// Shown in notifications and the UI.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub name: String,
     /// Free text for whoever gets paged.
     #[serde(default)]
@@ -705,10 +734,12 @@ pub struct AlertRuleRequest {
     pub threshold: f64,
     /// The window the value is computed over, in minutes (1..=1440).
     #[serde(default = "default_window")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub window_minutes: u32,
     /// Consecutive breaching evaluations before the rule fires (1 fires on the first), the
     /// cure for flapping.
     #[serde(default = "default_pending")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub pending_evaluations: u32,
     /// After a notification, further triggers within this many minutes are recorded in the
     /// history but not sent (seed property 6).
@@ -716,6 +747,7 @@ pub struct AlertRuleRequest {
     pub throttle_minutes: u32,
     /// No notifications until then (RFC 3339); evaluation and history go on.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub mute_until: Option<String>,
     /// Where notifications go; none records history only.
     #[serde(default)]
@@ -724,6 +756,7 @@ pub struct AlertRuleRequest {
 
 /// The state of a rule between evaluations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     /// Not breaching.
@@ -753,6 +786,7 @@ impl AlertState {
 
 /// A rule's evaluation state as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleStateView {
     /// Current state; it changes only at evaluations.
     pub state: AlertState,
@@ -770,6 +804,7 @@ pub struct RuleStateView {
 
 /// An alert rule as read: `GET /api/v1/monitoring/alerts` (in a `Page`) and `…/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertRule {
     /// Rule id (UUIDv7).
     pub id: Uuid,
@@ -809,6 +844,7 @@ pub struct AlertRule {
 
 /// What one history entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HistoryKind {
     /// The rule started firing, or fired again after its throttle.
@@ -826,6 +862,7 @@ pub enum HistoryKind {
 
 /// How delivery on one channel went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelOutcome {
     /// The channel (absent for a channel of a request being tested before it is saved).
     pub channel_id: Option<Uuid>,
@@ -845,6 +882,7 @@ pub struct ChannelOutcome {
 
 /// One row of `GET /api/v1/monitoring/alerts/history` (in a `Page`, newest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertHistoryEntry {
     /// Entry id (UUIDv7); the notification's `webhook-id` is `msg_` and this id without dashes.
     pub id: Uuid,
@@ -877,6 +915,11 @@ pub struct AlertHistoryEntry {
 
 /// Query of `GET /api/v1/monitoring/alerts/history`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct AlertHistoryQuery {
     /// Only entries of this rule.
     #[serde(default)]
@@ -894,12 +937,15 @@ pub struct AlertHistoryQuery {
     pub acknowledged: Option<bool>,
     /// Only entries triggered at or after this time (RFC 3339).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(format = DateTime))]
     pub from: Option<String>,
     /// Only entries triggered at or before this time (RFC 3339).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(format = DateTime))]
     pub to: Option<String>,
     /// Page size, 1..=1000, default 100.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     pub limit: Option<u32>,
     /// Cursor of the next page.
     #[serde(default)]
@@ -908,6 +954,7 @@ pub struct AlertHistoryQuery {
 
 /// `POST /api/v1/monitoring/alerts/history/{id}/acknowledge`; the body may be empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AcknowledgeRequest {
     /// Note, at most 2,000 characters; blank is stored as none.
     #[serde(default)]
@@ -920,6 +967,7 @@ pub struct AcknowledgeRequest {
 /// the rule's pending evaluations, throttle and mute, starting from `ok` at `from`; so the
 /// counts are those the history would hold, up to the step (see `approximate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertRulePreview {
     /// First evaluation instant, within the 24 hours before `to`.
     pub from: String,
@@ -967,6 +1015,7 @@ pub struct AlertRulePreview {
 /// One firing episode of a preview: from the evaluation that made the rule fire to the one
 /// that took it out of firing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewEpisode {
     /// The instant it started firing.
     pub start: String,
@@ -978,6 +1027,7 @@ pub struct PreviewEpisode {
 
 /// Answer of `POST /api/v1/monitoring/alerts/{id}/test`: each channel's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestNotificationResponse {
     /// True when every channel delivered.
     pub delivered: bool,
