@@ -1,0 +1,252 @@
+//! Several collectors on one PostgreSQL (ARCHITECTURE §5: stateless collectors): three real
+//! `tracewire` processes on one database, with batches, sign-ins and queries spread over them.
+//! What holds across processes: a session made on one is valid (and ended) on all; a batch id
+//! is stored once whichever collector receives it again; a refused batch stores nothing; every
+//! collector answers the same totals; a live tail on one sees logs ingested through another;
+//! killing one mid-load loses nothing any of them acknowledged.
+
+mod common;
+
+use common::binary::{ADMIN_PASSWORD, Collector};
+use common::{Backend, TestDb};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const KEY: &str = "tw_scale_out_key";
+
+/// Three collectors on one fresh PostgreSQL database, started one after the other (the first
+/// migrates and bootstraps; the others find both done).
+async fn three() -> (TestDb, Vec<Collector>) {
+    let db = TestDb::new(Backend::Postgres).await;
+    let mut collectors = Vec::new();
+    for _ in 0..3 {
+        collectors.push(Collector::start(&db, KEY, &[]).await);
+    }
+    (db, collectors)
+}
+
+/// A batch of distinct logs (the batch id is in each message, so none is a duplicate of another
+/// batch's: the 10-second dedup window is still per process, README "What works today").
+fn batch(marker: &str, logs: usize) -> Value {
+    let id = Uuid::now_v7();
+    let logs: Vec<Value> = (0..logs)
+        .map(|i| json!({"level": "INFO", "message": format!("{marker} {} {i}", id.simple())}))
+        .collect();
+    json!({"batch_id": id.to_string(), "source": "backend", "logs": logs})
+}
+
+async fn post(client: &reqwest::Client, base: &str, body: &Value) -> (u16, Value) {
+    let response = client
+        .post(format!("{base}/api/v1/logging/logs"))
+        .header("x-tracewire-key", KEY)
+        .json(body)
+        .send()
+        .await
+        .expect("ingest answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn login(client: &reqwest::Client, base: &str) -> String {
+    let response = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("login answers");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.expect("login body");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+async fn get(client: &reqwest::Client, base: &str, path: &str, token: &str) -> (u16, Value) {
+    let response = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// `total` of the logs matching `q`, as collector `base` answers it.
+async fn total(client: &reqwest::Client, base: &str, token: &str, q: &str) -> i64 {
+    let (status, body) = get(
+        client,
+        base,
+        &format!("/api/v1/logging/logs?q={q}&limit=1"),
+        token,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["total"].as_i64().expect("total")
+}
+
+#[tokio::test]
+async fn three_collectors_share_sessions_batches_and_answers() {
+    let (_db, c) = three().await;
+    let client = reqwest::Client::new();
+
+    // A session made on one collector is valid on every one, and ended on every one.
+    let token = login(&client, &c[0].base).await;
+    for collector in &c {
+        let (status, me) = get(&client, &collector.base, "/api/v1/auth/me", &token).await;
+        assert_eq!(status, 200, "{me}");
+        assert_eq!(me["user"]["username"], "admin");
+    }
+    let short = login(&client, &c[2].base).await;
+    let ended = client
+        .post(format!("{}/api/v1/auth/logout", c[1].base))
+        .bearer_auth(&short)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(ended.status().as_u16(), 204);
+    for collector in &c {
+        let (status, _) = get(&client, &collector.base, "/api/v1/auth/me", &short).await;
+        assert_eq!(
+            status, 401,
+            "a session ended on one collector is ended on all"
+        );
+    }
+
+    // Batches spread round-robin: every collector answers the same total.
+    let marker = format!("spread{}", Uuid::now_v7().simple());
+    for i in 0..30 {
+        let (status, body) = post(&client, &c[i % 3].base, &batch(&marker, 10)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for collector in &c {
+        assert_eq!(total(&client, &collector.base, &token, &marker).await, 300);
+    }
+
+    // A retry of the same batch id through another collector is answered as a duplicate and
+    // stores nothing again.
+    let again = format!("again{}", Uuid::now_v7().simple());
+    let body = batch(&again, 5);
+    let (first, answer) = post(&client, &c[0].base, &body).await;
+    assert_eq!((first, answer["duplicate"].clone()), (200, json!(false)));
+    for collector in &c[1..] {
+        let (status, answer) = post(&client, &collector.base, &body).await;
+        assert_eq!((status, answer["duplicate"].clone()), (200, json!(true)));
+    }
+    assert_eq!(total(&client, &c[2].base, &token, &again).await, 5);
+
+    // A batch with one bad entry stores nothing, whichever collector refuses it.
+    let refused = format!("refused{}", Uuid::now_v7().simple());
+    let mut bad = batch(&refused, 3);
+    bad["logs"][2]["level"] = json!("LOUD");
+    let (status, answer) = post(&client, &c[1].base, &bad).await;
+    assert_eq!(status, 422, "{answer}");
+    for collector in &c {
+        assert_eq!(total(&client, &collector.base, &token, &refused).await, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_live_tail_on_one_collector_sees_logs_ingested_through_another() {
+    let (_db, c) = three().await;
+    let client = reqwest::Client::new();
+    let token = login(&client, &c[1].base).await;
+    let marker = format!("tail{}", Uuid::now_v7().simple());
+    let mut stream = client
+        .get(format!(
+            "{}/api/v1/logging/logs/stream?q={marker}",
+            c[2].base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("stream opens");
+    assert_eq!(stream.status().as_u16(), 200);
+    let (status, _) = post(&client, &c[0].base, &batch(&marker, 2)).await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = String::new();
+    while seen.matches(&marker).count() < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "the tail saw only: {seen}");
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(left, stream.chunk()).await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+#[tokio::test]
+async fn killing_one_collector_mid_load_loses_nothing_the_others_or_it_acknowledged() {
+    let (db, mut c) = three().await;
+    let bases: Vec<String> = c.iter().map(|x| x.base.clone()).collect();
+    let marker = format!("kill{}", Uuid::now_v7().simple());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for n in 0..4 {
+        let (bases, marker, stop) = (bases.clone(), marker.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client");
+            let mut acknowledged = Vec::new();
+            let mut i = n;
+            while !stop.load(Ordering::Relaxed) {
+                let id = Uuid::now_v7();
+                let logs: Vec<Value> = (0..10)
+                    .map(|k| json!({"level": "INFO", "message": format!("{marker} {id} {k}")}))
+                    .collect();
+                let body = json!({"batch_id": id.to_string(), "source": "backend", "logs": logs});
+                let sent = client
+                    .post(format!("{}/api/v1/logging/logs", bases[i % 3]))
+                    .header("x-tracewire-key", KEY)
+                    .json(&body)
+                    .send()
+                    .await;
+                if let Ok(response) = sent
+                    && response.status().as_u16() == 200
+                    && response.bytes().await.is_ok()
+                {
+                    acknowledged.push(id);
+                }
+                i += 1;
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    c[1].kill9();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acknowledged = Vec::new();
+    for client in clients {
+        acknowledged.extend(client.await.expect("client task"));
+    }
+    assert!(
+        acknowledged.len() > 20,
+        "too little load: {}",
+        acknowledged.len()
+    );
+
+    let sql = format!("SELECT message FROM app_logs WHERE message LIKE '{marker} %'");
+    let messages: Vec<(String,)> = db.rows(&sql).await;
+    let mut per_batch: HashMap<String, usize> = HashMap::new();
+    for (m,) in &messages {
+        if let Some(id) = m.split(' ').nth(1) {
+            *per_batch.entry(id.to_owned()).or_default() += 1;
+        }
+    }
+    for id in &acknowledged {
+        assert_eq!(
+            per_batch.get(&id.to_string()).copied().unwrap_or(0),
+            10,
+            "acknowledged batch {id} is not stored whole"
+        );
+    }
+    assert!(
+        per_batch.values().all(|&n| n == 10),
+        "a batch was stored partially"
+    );
+}
