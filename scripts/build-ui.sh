@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the admin UI (admin-ui/, Leptos client-side app) into a directory the collector serves
-# or embeds: index.html plus assets/ (the main wasm module, the wasm chunks of the lazy routes,
-# wasm-bindgen's JS loader, the chunk loader __wasm_split.js, boot.js, the stylesheet, the
-# icon), each with a gzip -9 copy beside it (<file>.gz) for clients that accept it.
+# or embeds: index.html plus assets/ (the main wasm module, wasm-bindgen's JS loader, the chunk
+# loader __wasm_split.js, boot.js, the stylesheet, the icon, and in assets/<build id>/ the wasm
+# chunks of the lazy routes), each with a gzip -9 copy beside it (<file>.gz) for clients that
+# accept it.
 # Steps: cargo build for wasm32 in the size profile (Leptos with --cfg erase_components; the
 # final link keeps its relocations, --emit-relocs, which the split step needs), wasm-split-cli
 # (moves the code only lazy routes reach into chunks: one per route, plus shared chunks),
@@ -62,11 +63,8 @@ mkdir -p "$STAGE/assets" "$SPLIT"
 # route and per group of code shared by several of them (*.wasm), and __wasm_split.js, which
 # the main module imports: it fetches a chunk (relative to its own URL, so beside it in
 # assets/) and instantiates it with the main module's memory, table and functions.
-# (It logs a warning per function about the name section's label names, which it does not
-# read; those lines are dropped.)
 "$WASM_SPLIT" --target web --out-name "$NAME" \
-  "$UI_TARGET/wasm32-unknown-unknown/wasm-release/$NAME.wasm" "$SPLIT" \
-  | { grep -v 'unknown name subsection with id 3' || true; }
+  "$UI_TARGET/wasm32-unknown-unknown/wasm-release/$NAME.wasm" "$SPLIT"
 # --keep-lld-exports: the chunks import the main module's functions and globals through them.
 wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$STAGE/assets" \
   "$SPLIT/$NAME.wasm"
@@ -77,13 +75,32 @@ rmdir "$SPLIT"
 # (one per view or closure type) into one with the differing constants as parameters: -2.3 %
 # raw, -1.3 % gzip on top of -Oz (docs/BENCHMARKS.md); wasm-opt takes no longer with it.
 # Exports (what the chunks import) and the shared table stay as they are, so every module can
-# be optimised on its own.
+# be optimised on its own. (wasm-opt warns once per module about the name section's label
+# names, which wasm-split-cli writes and binaryen does not read; the names are dropped anyway.)
 for wasm in "$STAGE"/assets/*.wasm; do
   "$WASM_OPT" --merge-similar-functions -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-reference-types --enable-mutable-globals --enable-multivalue \
-    --strip-producers --strip-debug "$wasm" -o "${wasm%.wasm}.opt"
+    --strip-producers --strip-debug "$wasm" -o "${wasm%.wasm}.opt" \
+    2> >(grep -v '^warning: unknown name subsection with id 3 at' >&2)
   mv "${wasm%.wasm}.opt" "$wasm"
 done
+# The chunks go under assets/<build id>/ (a hash of this build's modules), and the loader asks
+# for them there: a tab opened before the collector's UI was replaced then gets a 404 for its
+# chunks and says the page could not be loaded, instead of running another build's chunk
+# against its own main module (their function tables would not match).
+BUILD_ID="$(cat "$STAGE"/assets/*.wasm | sha256sum | cut -c1-16)"
+mkdir "$STAGE/assets/$BUILD_ID"
+CHUNK_COUNT=0
+for wasm in "$STAGE"/assets/*.wasm; do
+  [ "$wasm" = "$STAGE/assets/${NAME}_bg.wasm" ] && continue
+  mv "$wasm" "$STAGE/assets/$BUILD_ID/"
+  CHUNK_COUNT=$((CHUNK_COUNT + 1))
+done
+sed -i "s#new URL(\"\./\([A-Za-z0-9_.-]*\.wasm\)\"#new URL(\"./$BUILD_ID/\1\"#" "$STAGE/assets/__wasm_split.js"
+if [ "$(grep -c "new URL(\"\./$BUILD_ID/" "$STAGE/assets/__wasm_split.js")" != "$CHUNK_COUNT" ]; then
+  echo "build-ui: __wasm_split.js does not name the $CHUNK_COUNT chunks as expected" >&2
+  exit 1
+fi
 cp admin-ui/index.html "$STAGE/"
 cp admin-ui/boot.js admin-ui/style.css admin-ui/favicon.svg "$STAGE/assets/"
 # -n: no name or time in the header, so equal input gives equal bytes (and ETags).
@@ -96,8 +113,7 @@ MAIN_GZ="$(gz "$MAIN")"
 CHUNKS_RAW=0
 CHUNKS_GZ=0
 CHUNK_LINES=""
-for wasm in "$STAGE"/assets/*.wasm; do
-  [ "$wasm" = "$MAIN" ] && continue
+for wasm in "$STAGE/assets/$BUILD_ID"/*.wasm; do
   CHUNKS_RAW=$((CHUNKS_RAW + $(wc -c < "$wasm")))
   CHUNKS_GZ=$((CHUNKS_GZ + $(gz "$wasm")))
   CHUNK_LINES+="$(printf '    %-44s %9d B raw, %8d B gzip' "$(basename "$wasm")" "$(wc -c < "$wasm")" "$(gz "$wasm")")"$'\n'
@@ -114,7 +130,7 @@ MAIN="$OUT/assets/${NAME}_bg.wasm"
 JS=("$OUT/assets/$NAME.js" "$OUT/assets/__wasm_split.js" "$OUT/assets/boot.js")
 echo "admin UI -> $OUT"
 echo "  main wasm: $(wc -c < "$MAIN") B raw, $MAIN_GZ B gzip -9 -n (budget $BUDGET B)"
-echo "  chunks:    $CHUNKS_RAW B raw, $CHUNKS_GZ B gzip (fetched on the first visit of their pages)"
+echo "  chunks:    $CHUNKS_RAW B raw, $CHUNKS_GZ B gzip in assets/$BUILD_ID (fetched on the first visit of their pages)"
 printf '%s' "$CHUNK_LINES"
 echo "  all wasm:  $(( $(wc -c < "$MAIN") + CHUNKS_RAW )) B raw, $((MAIN_GZ + CHUNKS_GZ)) B gzip"
 echo "  js:        $(cat "${JS[@]}" | wc -c) B raw, $(( $(gz "${JS[0]}") + $(gz "${JS[1]}") + $(gz "${JS[2]}") )) B gzip"

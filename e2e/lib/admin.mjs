@@ -137,9 +137,10 @@ export function chunksFetched(page) {
 }
 
 /** Whether `page` fetched the split module `name` (`monitoring`: overview and metrics;
- * `alerting`: rules, history and the rule form; `investigation`: trace and exceptions). */
+ * `alerting`: rules, history and the rule form; `investigation`: trace and exceptions), which
+ * lives in the build's own directory, `/assets/<build id>/`. */
 export function fetchedSplit(page, name) {
-  return page.wasm.includes(`/assets/split_${name}.wasm`);
+  return page.wasm.some((p) => new RegExp(`^/assets/[0-9a-f]{16}/split_${name}\\.wasm$`).test(p));
 }
 
 /** A new page signed in as `user` (admin by default), at `size`. */

@@ -94,6 +94,10 @@ fn App() -> impl IntoView {
 /// share goes into a chunk of its own for each combination of modules using it, and a page
 /// fetches all of its module's chunks. With one module per page that was 70 files, 27 of them
 /// for the rule form; with three groups a page fetches four or fewer.
+///
+/// `fallible`: a module that does not load (network, or a tab older than the collector's UI,
+/// whose chunks are then gone) shows [`PageNotLoaded`] instead of aborting the whole app;
+/// the next navigation tries again.
 macro_rules! lazy_page {
     ($(#[$doc:meta])* $route:ident => $page:path, in $module:ident via $view:ident) => {
         $(#[$doc])*
@@ -105,15 +109,33 @@ macro_rules! lazy_page {
             }
 
             async fn view(_this: Self) -> AnyView {
-                $view().await
+                $view()
+                    .await
+                    .unwrap_or_else(|_| view! { <Shell><PageNotLoaded/></Shell> }.into_any())
             }
         }
 
-        #[leptos::wasm_split::wasm_split($module, wasm_split_path = ::leptos::wasm_split)]
-        fn $view() -> AnyView {
-            view! { <Shell>{$page()}</Shell> }.into_any()
+        #[leptos::wasm_split::wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $view() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+            Ok(view! { <Shell>{$page()}</Shell> }.into_any())
         }
     };
+}
+
+/// Shown when a lazy page's module could not be fetched or instantiated.
+#[component]
+fn PageNotLoaded() -> impl IntoView {
+    view! {
+        <section class="panel empty" role="alert">
+            <h1>"This page could not be loaded"</h1>
+            <p>"Its code did not arrive, or the collector's UI was updated since this tab was opened."</p>
+            <p><button class="btn" on:click=|_| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }>"Reload the page"</button></p>
+        </section>
+    }
 }
 
 lazy_page!(
