@@ -327,6 +327,8 @@ test('a lazy page whose module does not arrive says so, and loads on the next tr
   await nav('Exceptions').click();
   await page.getByRole('alert').filter({ hasText: 'This page could not be loaded' }).waitFor();
   await page.getByRole('button', { name: 'Reload the page' }).waitFor();
+  await expectAccessible(page, 'page not loaded');
+  await screenshots(page, 'page-not-loaded');
   // The app keeps running: the explorer still works, and the page loads once the module comes.
   await page.unroute(/\/split_investigation\.wasm$/, gone);
   await nav('Logs').click();
