@@ -5,16 +5,20 @@
 #     (the CLI and the crate must match, or the generated glue is refused at run time);
 #   - binaryen 132 (wasm-opt) from npm into a cache directory. Never Debian's binaryen:
 #     its wasm-opt 108 silently breaks wasm-bindgen output (see docs/TOOLCHAIN.md);
+#   - wasm-split-cli (crate wasm_split_cli_support, exact version, cargo install --locked into
+#     a cache directory named after it): splits the admin UI's lazy routes into wasm chunks;
 #   - wasm-snip 0.4.0 (cargo install), to cut Rust's panic machinery out of the module;
 #   - esbuild's platform binary package from npm (@esbuild/linux-x64 or -arm64), to minify
 #     the JS of the npm package;
 #   - with --browser: Debian's chromium + chromium-driver, for wasm-bindgen-test and the bench.
-# --ui-only: only what the admin UI build needs (the target, wasm-bindgen-cli, binaryen).
+# --ui-only: only what the admin UI build needs (the target, wasm-bindgen-cli, binaryen,
+# wasm-split-cli).
 # --no-install: install nothing; fail naming what is missing (the collector's build script
 # builds the UI, and a cargo build must not download tools).
 # Quiet when everything is present; prints one line for each thing it installs.
-# Prints nothing on stdout except, with --print-wasm-opt / --print-esbuild / --print-wasm-snip,
-# the path of the wasm-opt / esbuild / wasm-snip to use.
+# Prints nothing on stdout except, with --print-wasm-opt / --print-esbuild / --print-wasm-snip /
+# --print-wasm-split, the path of the wasm-opt / esbuild / wasm-snip / wasm-split-cli to use
+# (one per line, in that order).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,18 +31,24 @@ PRINT_ESBUILD=0
 WANT_BROWSER=0
 PRINT_WASM_OPT=0
 PRINT_WASM_SNIP=0
+PRINT_WASM_SPLIT=0
 UI_ONLY=0
 NO_INSTALL=0
 WASM_SNIP_VERSION="0.4.0"
+# Must understand the split markers of the wasm_split_helpers in Cargo.lock (0.2.x, through
+# leptos); the CLI has no --version, so the install directory carries the version.
+WASM_SPLIT_VERSION="0.2.4"
+WASM_SPLIT_DIR="$CACHE/wasm-split-cli-$WASM_SPLIT_VERSION"
 for arg in "$@"; do
   case "$arg" in
     --browser) WANT_BROWSER=1 ;;
     --print-wasm-opt) PRINT_WASM_OPT=1 ;;
     --print-esbuild) PRINT_ESBUILD=1 ;;
     --print-wasm-snip) PRINT_WASM_SNIP=1 ;;
+    --print-wasm-split) PRINT_WASM_SPLIT=1 ;;
     --ui-only) UI_ONLY=1 ;;
     --no-install) NO_INSTALL=1 ;;
-    *) echo "usage: $0 [--browser] [--ui-only] [--no-install] [--print-wasm-opt] [--print-esbuild] [--print-wasm-snip]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--browser] [--ui-only] [--no-install] [--print-wasm-opt] [--print-esbuild] [--print-wasm-snip] [--print-wasm-split]" >&2; exit 2 ;;
   esac
 done
 
@@ -80,8 +90,18 @@ if [ ! -x "$WASM_OPT" ]; then
   npm install --silent --no-audit --no-fund --prefix "$BINARYEN_DIR" "binaryen@$BINARYEN_VERSION" >&2
 fi
 
+# 3b. wasm-split-cli: splits the admin UI module at its lazy routes (`#[lazy_route]`).
+WASM_SPLIT="$WASM_SPLIT_DIR/bin/wasm-split-cli"
+if [ ! -x "$WASM_SPLIT" ]; then
+  missing "wasm-split-cli $WASM_SPLIT_VERSION in $WASM_SPLIT_DIR"
+  say "installing wasm-split-cli $WASM_SPLIT_VERSION into $WASM_SPLIT_DIR (takes ~2 min)"
+  cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --locked \
+    --features build-binary --root "$WASM_SPLIT_DIR" --quiet >&2
+fi
+
 if [ "$UI_ONLY" = 1 ]; then
   if [ "$PRINT_WASM_OPT" = 1 ]; then echo "$WASM_OPT"; fi
+  if [ "$PRINT_WASM_SPLIT" = 1 ]; then echo "$WASM_SPLIT"; fi
   exit 0
 fi
 
@@ -126,4 +146,7 @@ if [ "$PRINT_ESBUILD" = 1 ]; then
 fi
 if [ "$PRINT_WASM_SNIP" = 1 ]; then
   echo "$WASM_SNIP"
+fi
+if [ "$PRINT_WASM_SPLIT" = 1 ]; then
+  echo "$WASM_SPLIT"
 fi

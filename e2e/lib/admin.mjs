@@ -128,12 +128,30 @@ async function seed(base, now) {
   });
 }
 
+/** The main module's path; every other `.wasm` is a chunk of a lazy page. */
+export const MAIN_WASM = '/assets/tracewire_admin_bg.wasm';
+
+/** The chunks `page` fetched so far (see `signedInPage`). */
+export function chunksFetched(page) {
+  return page.wasm.filter((p) => p !== MAIN_WASM);
+}
+
+/** Whether `page` fetched the split module `name` (`monitoring`: overview and metrics;
+ * `alerting`: rules, history and the rule form; `investigation`: trace and exceptions), which
+ * lives in the build's own directory, `/assets/<build id>/`. */
+export function fetchedSplit(page, name) {
+  return page.wasm.some((p) => new RegExp(`^/assets/[0-9a-f]{16}/split_${name}\\.wasm$`).test(p));
+}
+
 /** A new page signed in as `user` (admin by default), at `size`. */
 export async function signedInPage(world, { user = 'admin', password = ADMIN_PASSWORD, size = SIZES[0], path: at = '/logs' } = {}) {
   const page = await world.browser.context.newPage();
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+  // Every wasm file the page asked for: the main module, then a lazy page's chunks.
+  page.wasm = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) page.wasm.push(new URL(r.url()).pathname); });
   await page.setViewportSize({ width: size[0], height: size[1] });
   await page.goto(`${world.base}/login?next=${encodeURIComponent(at)}`);
   await page.getByLabel('Username').fill(user);

@@ -12,7 +12,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { VIEWER_PASSWORD, expectAccessible, screenshots, signedInPage } from '../lib/admin.mjs';
+import {
+  VIEWER_PASSWORD, chunksFetched, expectAccessible, fetchedSplit, screenshots, signedInPage,
+} from '../lib/admin.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 import { COLLECTOR_BIN } from '../lib/paths.mjs';
 import { assertBuilt, freePort, startCollector, startDemo, tempDir, waitFor } from '../lib/procs.mjs';
@@ -198,6 +200,9 @@ test('metrics dashboard: charts, shared read-out, click-through, slow requests a
     return (await page.locator('.linechart polyline, .linechart circle').count()) > 0 && (await slowRow.count()) > 0;
   }, { timeoutMs: 30_000, intervalMs: 1000 });
   assert.equal(await charts.count(), 3);
+  // The dashboard is a lazy page: its module came with the first load of its URL.
+  assert.ok(fetchedSplit(page, 'monitoring'), `the dashboard's module: ${chunksFetched(page)}`);
+  assert.ok(!fetchedSplit(page, 'investigation'), 'the trace page\'s module only when it is visited');
 
   // One pointer, three read-outs at the same minute.
   const plot = charts.first().locator('.plot');
@@ -234,6 +239,8 @@ test('metrics dashboard: charts, shared read-out, click-through, slow requests a
   const trace = page.locator('section[aria-labelledby="h-slow"] tbody tr a').first();
   await trace.click();
   await page.waitForURL(/\/traces\/[0-9a-f]+/);
+  await waitFor('the trace page\'s module', async () => fetchedSplit(page, 'investigation'));
+  await page.locator('main h1').first().waitFor();
   await page.goBack();
 
   // One endpoint; a click on the chart opens its logs at that minute.
@@ -255,6 +262,7 @@ test('viewers see rules and history read-only', async () => {
   assert.equal(await page.getByRole('link', { name: 'New rule' }).count(), 0);
   assert.equal(await row.getByRole('button').count(), 0, 'no controls for viewers');
   await expectAccessible(page, 'alert rules (viewer)');
+  assert.ok(fetchedSplit(page, 'alerting'), `the alerting pages' module: ${chunksFetched(page)}`);
   await row.getByRole('link', { name: 'Checkout failing' }).click();
   await page.getByText('this rule is read-only').waitFor();
   assert.ok(await page.getByLabel('Name').isDisabled());

@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  TRACE, VIEWER_PASSWORD, XSS, expectAccessible, ingest, screenshots, signedInPage, startAdmin,
+  MAIN_WASM, TRACE, VIEWER_PASSWORD, XSS, chunksFetched, expectAccessible, fetchedSplit, ingest,
+  screenshots, signedInPage, startAdmin,
 } from '../lib/admin.mjs';
 
 let world;
@@ -31,8 +32,24 @@ test('the UI is served with a strict Content-Security-Policy, compressed', async
     assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/, path);
     assert.doesNotMatch(csp, /unsafe-inline/, path);
   }
-  const wasm = await fetch(`${world.base}/assets/tracewire_admin_bg.wasm`, { headers: { 'accept-encoding': 'gzip' } });
+  const wasm = await fetch(`${world.base}${MAIN_WASM}`, { headers: { 'accept-encoding': 'gzip' } });
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  assert.equal(wasm.headers.get('content-encoding'), 'gzip');
+  // The lazy pages' chunks, named by the chunk loader, are served the same way.
+  const loader = await fetch(`${world.base}/assets/__wasm_split.js`);
+  assert.equal(loader.status, 200);
+  assert.match(loader.headers.get('content-type'), /^text\/javascript/);
+  const chunks = [...(await loader.text()).matchAll(/"\.\/([0-9a-f]{16}\/[\w.-]+\.wasm)"/g)].map((m) => m[1]);
+  for (const name of ['monitoring', 'alerting', 'investigation']) {
+    assert.ok(chunks.some((c) => c.endsWith(`/split_${name}.wasm`)), `chunks named by the loader: ${chunks}`);
+  }
+  for (const chunk of chunks) {
+    const r = await fetch(`${world.base}/assets/${chunk}`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(r.status, 200, chunk);
+    assert.equal(r.headers.get('content-type'), 'application/wasm', chunk);
+    assert.equal(r.headers.get('content-encoding'), 'gzip', chunk);
+    assert.match(r.headers.get('content-security-policy') || '', /script-src 'self' 'wasm-unsafe-eval';/, chunk);
+  }
   assert.equal((await fetch(`${world.base}/api/v1/nope`)).status, 404);
 });
 
@@ -269,10 +286,15 @@ test('hostile log values are shown as text and run nothing', async () => {
 test('trace view: frontend and backend logs and exceptions of one trace on one timeline', async () => {
   const page = await signedInPage(world, { path: `/logs?range=1h&trace=${TRACE}` });
   await page.locator('table.logs tbody tr').first().click();
+  // The explorer is in the main module; the trace view is a lazy page, fetched on the way there.
+  assert.ok(page.wasm.includes(MAIN_WASM));
+  assert.deepEqual(chunksFetched(page), [], 'sign-in and the explorer need only the main module');
   await page.getByRole('link', { name: /View the whole trace/ }).click();
   await page.waitForURL(new RegExp(`/traces/${TRACE}$`));
   const entries = page.locator('table.timeline tbody tr');
   await entries.first().waitFor();
+  assert.ok(fetchedSplit(page, 'investigation'), `the trace page's module: ${chunksFetched(page)}`);
+  assert.ok(!fetchedSplit(page, 'alerting') && !fetchedSplit(page, 'monitoring'), 'only what the page needs');
   assert.equal(await entries.count(), 7, '5 logs + 2 exceptions');
   const sources = await page.locator('table.timeline .src').allInnerTexts();
   assert.deepEqual([...new Set(sources)].sort(), ['backend', 'frontend']);
@@ -292,6 +314,28 @@ test('trace view: frontend and backend logs and exceptions of one trace on one t
   await page.waitForURL(new RegExp(`/traces/${TRACE}$`));
   await entries.first().waitFor();
   await expectClean(page);
+  await page.close();
+});
+
+test('a lazy page whose module does not arrive says so, and loads on the next try', async () => {
+  const page = await signedInPage(world, { path: '/logs?range=1h' });
+  await page.locator('table.logs tbody tr').first().waitFor();
+  // As for a tab older than the collector's UI: the module's URL answers 404.
+  const nav = (name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+  const gone = (route) => route.fulfill({ status: 404, body: '' });
+  await page.route(/\/split_investigation\.wasm$/, gone);
+  await nav('Exceptions').click();
+  await page.getByRole('alert').filter({ hasText: 'This page could not be loaded' }).waitFor();
+  await page.getByRole('button', { name: 'Reload the page' }).waitFor();
+  await expectAccessible(page, 'page not loaded');
+  await screenshots(page, 'page-not-loaded');
+  // The app keeps running: the explorer still works, and the page loads once the module comes.
+  await page.unroute(/\/split_investigation\.wasm$/, gone);
+  await nav('Logs').click();
+  await page.locator('table.logs tbody tr').first().waitFor();
+  await nav('Exceptions').click();
+  await page.locator('table.groups tbody tr').first().waitFor();
+  assert.equal(await page.getByText('This page could not be loaded').count(), 0);
   await page.close();
 });
 

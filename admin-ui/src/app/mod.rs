@@ -9,7 +9,7 @@ mod routes;
 use crate::timefmt::{self, Precision, Zone};
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, path};
 use tracewire_shared::api::{Me, Role, User};
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -63,24 +63,113 @@ fn App() -> impl IntoView {
         utc: RwSignal::new(false),
     };
     provide_context(ctx);
+    // Sign-in and the log explorer (the pages one lands on) are in the main module; every other
+    // page is a lazy route whose code the build (`scripts/build-ui.sh`) splits into a wasm
+    // module of its own, fetched on the first navigation to one of its pages. So the module a
+    // browser downloads before the first page shows stays small however many pages the UI has.
     view! {
         <Router>
             <Routes fallback=|| view! { <Shell><NotFound/></Shell> }>
                 <Route path=path!("/login") view=routes::login::SignIn/>
-                <Route path=path!("/") view=|| view! { <Shell><routes::overview::Overview/></Shell> }/>
-                <Route path=path!("/performance") view=|| view! { <Shell><routes::metrics::MetricsPage/></Shell> }/>
-                <Route path=path!("/alerts") view=|| view! { <Shell><routes::alerts::AlertList/></Shell> }/>
-                <Route path=path!("/alerts/history") view=|| view! { <Shell><routes::alert_history::AlertHistory/></Shell> }/>
-                <Route path=path!("/alerts/new") view=|| view! { <Shell><routes::alert_form::AlertForm/></Shell> }/>
-                <Route path=path!("/alerts/:id") view=|| view! { <Shell><routes::alert_form::AlertForm/></Shell> }/>
                 <Route path=path!("/logs") view=|| view! { <Shell><routes::logs::Explorer/></Shell> }/>
-                <Route path=path!("/traces/:trace_id") view=|| view! { <Shell><routes::trace::TraceView/></Shell> }/>
-                <Route path=path!("/exceptions") view=|| view! { <Shell><routes::exceptions::ExceptionList/></Shell> }/>
-                <Route path=path!("/exceptions/:id") view=|| view! { <Shell><routes::exception::ExceptionPage/></Shell> }/>
+                <Route path=path!("/") view={Lazy::<OverviewPage>::new()}/>
+                <Route path=path!("/performance") view={Lazy::<MetricsPage>::new()}/>
+                <Route path=path!("/alerts") view={Lazy::<AlertsPage>::new()}/>
+                <Route path=path!("/alerts/history") view={Lazy::<AlertHistoryPage>::new()}/>
+                <Route path=path!("/alerts/new") view={Lazy::<AlertFormPage>::new()}/>
+                <Route path=path!("/alerts/:id") view={Lazy::<AlertFormPage>::new()}/>
+                <Route path=path!("/traces/:trace_id") view={Lazy::<TracePage>::new()}/>
+                <Route path=path!("/exceptions") view={Lazy::<ExceptionsPage>::new()}/>
+                <Route path=path!("/exceptions/:id") view={Lazy::<ExceptionPage>::new()}/>
             </Routes>
         </Router>
     }
 }
+
+/// Declares a lazy route showing `$page` in the [`Shell`], its code split into the wasm module
+/// `$module` by way of the split point `$view`. The route needs no data of its own (each page
+/// loads what it shows), so only the view is deferred.
+///
+/// Pages are grouped by module instead of one module per page: code that several modules
+/// share goes into a chunk of its own for each combination of modules using it, and a page
+/// fetches all of its module's chunks. With one module per page that was 70 files, 27 of them
+/// for the rule form; with three groups a page fetches four or fewer.
+///
+/// `fallible`: a module that does not load (network, or a tab older than the collector's UI,
+/// whose chunks are then gone) shows [`PageNotLoaded`] instead of aborting the whole app;
+/// the next navigation tries again.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $page:path, in $module:ident via $view:ident) => {
+        $(#[$doc])*
+        struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            async fn view(_this: Self) -> AnyView {
+                $view()
+                    .await
+                    .unwrap_or_else(|_| view! { <Shell><PageNotLoaded/></Shell> }.into_any())
+            }
+        }
+
+        #[leptos::wasm_split::wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $view() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+            Ok(view! { <Shell>{$page()}</Shell> }.into_any())
+        }
+    };
+}
+
+/// Shown when a lazy page's module could not be fetched or instantiated.
+#[component]
+fn PageNotLoaded() -> impl IntoView {
+    view! {
+        <section class="panel empty" role="alert">
+            <h1>"This page could not be loaded"</h1>
+            <p>"Its code did not arrive, or the collector's UI was updated since this tab was opened."</p>
+            <p><button class="btn" on:click=|_| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }>"Reload the page"</button></p>
+        </section>
+    }
+}
+
+lazy_page!(
+    /// `/`: the overview.
+    OverviewPage => routes::overview::Overview, in monitoring via overview_view
+);
+lazy_page!(
+    /// `/performance`: request and query metrics.
+    MetricsPage => routes::metrics::MetricsPage, in monitoring via metrics_view
+);
+lazy_page!(
+    /// `/alerts`: the alert rules.
+    AlertsPage => routes::alerts::AlertList, in alerting via alerts_view
+);
+lazy_page!(
+    /// `/alerts/history`: fired and resolved alerts.
+    AlertHistoryPage => routes::alert_history::AlertHistory, in alerting via alert_history_view
+);
+lazy_page!(
+    /// `/alerts/new` and `/alerts/:id`: the rule form.
+    AlertFormPage => routes::alert_form::AlertForm, in alerting via alert_form_view
+);
+lazy_page!(
+    /// `/traces/:trace_id`: one trace's logs and exceptions.
+    TracePage => routes::trace::TraceView, in investigation via trace_view
+);
+lazy_page!(
+    /// `/exceptions`: the exception groups.
+    ExceptionsPage => routes::exceptions::ExceptionList, in investigation via exceptions_view
+);
+lazy_page!(
+    /// `/exceptions/:id`: one exception group.
+    ExceptionPage => routes::exception::ExceptionPage, in investigation via exception_view
+);
 
 #[component]
 fn NotFound() -> impl IntoView {
