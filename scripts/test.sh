@@ -45,8 +45,9 @@ step "native tests (unit, property, integration on SQLite and PostgreSQL)"
 cargo test --workspace
 
 step "ingest decoders fuzzed in-process (native JSON, Sentry, OTLP; 3 minutes)"
+# --workspace: the same feature set as the test run above, so nothing is rebuilt.
 TRACEWIRE_FUZZ_SECONDS="${TRACEWIRE_FUZZ_SECONDS:-180}" \
-  cargo test -q -p tracewire-server --test decoder_fuzz decoders_never_panic -- --nocapture
+  cargo test -q --workspace --test decoder_fuzz decoders_never_panic -- --nocapture
 
 step "every PostgreSQL test database was dropped"
 databases_after="$(test_databases)"

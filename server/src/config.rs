@@ -261,6 +261,13 @@ pub struct ServeConfig {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub index_batch_rows: u64,
 
+    /// On PostgreSQL, keeps the 10-second dedup window in this collector's memory only instead
+    /// of arbitrating it in the database: one statement less per write group, for a collector
+    /// alone on its database (with several, identical logs reaching two of them are then
+    /// stored as two rows). No effect on SQLite, where the window is always in memory.
+    #[arg(long, env = "TRACEWIRE_NO_SHARED_DEDUP")]
+    pub no_shared_dedup: bool,
+
     /// Skips metric aggregation at ingest (slow requests are still recorded); only to measure
     /// what aggregation costs.
     #[arg(long, env = "TRACEWIRE_NO_METRIC_AGGREGATION")]

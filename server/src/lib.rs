@@ -90,6 +90,7 @@ pub async fn run(
             slow_query_ms: config.slow_query_ms,
             max_series: config.max_metric_series,
             aggregate: !config.no_metric_aggregation,
+            shared_dedup: !config.no_shared_dedup,
             ..WriterConfig::default()
         },
     )

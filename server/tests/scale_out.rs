@@ -2,8 +2,10 @@
 //! `tracewire` processes on one database, with batches, sign-ins and queries spread over them.
 //! What holds across processes: a session made on one is valid (and ended) on all; a batch id
 //! is stored once whichever collector receives it again; a refused batch stores nothing; every
-//! collector answers the same totals; a live tail on one sees logs ingested through another;
-//! killing one mid-load loses nothing any of them acknowledged.
+//! collector answers the same totals; identical logs within the dedup window collapse into one
+//! row with the exact count whichever collectors receive them (seed property 3); a live tail on
+//! one sees logs ingested through another; killing one mid-load loses nothing any of them
+//! acknowledged.
 
 mod common;
 
@@ -30,7 +32,7 @@ async fn three() -> (TestDb, Vec<Collector>) {
 }
 
 /// A batch of distinct logs (the batch id is in each message, so none is a duplicate of another
-/// batch's: the 10-second dedup window is still per process, README "What works today").
+/// batch's).
 fn batch(marker: &str, logs: usize) -> Value {
     let id = Uuid::now_v7();
     let logs: Vec<Value> = (0..logs)
@@ -248,5 +250,47 @@ async fn killing_one_collector_mid_load_loses_nothing_the_others_or_it_acknowled
     assert!(
         per_batch.values().all(|&n| n == 10),
         "a batch was stored partially"
+    );
+}
+
+#[tokio::test]
+async fn identical_logs_spread_over_collectors_collapse_into_one_row_each_with_the_exact_count() {
+    let (db, c) = three().await;
+    let bases: Vec<String> = c.iter().map(|x| x.base.clone()).collect();
+    let marker = format!("dedup{}", Uuid::now_v7().simple());
+    // Four clients at once, each batch to the next collector: 40 batches, each carrying the
+    // same ten messages once (the first with a count of 3, as a logger's own dedup sends it).
+    let mut clients = Vec::new();
+    for n in 0..4 {
+        let (bases, marker) = (bases.clone(), marker.clone());
+        clients.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for i in 0..10 {
+                let logs: Vec<Value> = (0..10)
+                    .map(|k| {
+                        json!({"level": "WARNING", "message": format!("{marker} {k}"),
+                               "dedup_count": if k == 0 { 3 } else { 1 }})
+                    })
+                    .collect();
+                let body = json!({"batch_id": Uuid::now_v7().to_string(),
+                                  "source": "frontend", "logs": logs});
+                let (status, answer) = post(&client, &bases[(n + i) % 3], &body).await;
+                assert_eq!(status, 200, "{answer}");
+            }
+        }));
+    }
+    for client in clients {
+        client.await.expect("client task");
+    }
+    let sql = format!(
+        "SELECT message, dedup_count FROM app_logs WHERE message LIKE '{marker} %' ORDER BY message"
+    );
+    let rows: Vec<(String, i64)> = db.rows(&sql).await;
+    let expected: Vec<(String, i64)> = (0..10)
+        .map(|k| (format!("{marker} {k}"), if k == 0 { 120 } else { 40 }))
+        .collect();
+    assert_eq!(
+        rows, expected,
+        "one row per message, counting all 40 batches"
     );
 }

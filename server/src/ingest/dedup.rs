@@ -58,6 +58,32 @@ pub struct GroupPlan {
     /// Count increments for rows stored earlier.
     pub bumps: Vec<LogBump>,
     staged: Vec<(u128, Slot)>,
+    /// The key hash of each of `inserts`, in the same order.
+    insert_hashes: Vec<u128>,
+}
+
+/// A row this collector means to absorb a key's duplicates into, as offered to the other
+/// collectors on the same database ([`GroupPlan::claims`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotClaim {
+    /// The project's dedup key hash ([`key_hash`]).
+    pub key: u128,
+    /// The row: one this group inserts, or an open one it bumps.
+    pub row_id: Uuid,
+    /// The first-seen time the row's window is measured from.
+    pub first_seen_us: i64,
+}
+
+/// The row the database says a key's duplicates go to: the claimed row, or another
+/// collector's row whose window the claimed first-seen time falls into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotOwner {
+    /// Key hash, as claimed.
+    pub key: u128,
+    /// The row that absorbs the key's duplicates.
+    pub row_id: Uuid,
+    /// That row's window start.
+    pub first_seen_us: i64,
 }
 
 /// Plans one group against the index without changing it.
@@ -75,6 +101,11 @@ impl DedupIndex {
             window_us,
             slots: HashMap::new(),
         }
+    }
+
+    /// The window, in microseconds.
+    pub fn window_us(&self) -> i64 {
+        self.window_us
     }
 
     /// Number of open slots (memory use is proportional).
@@ -182,6 +213,7 @@ impl Planner<'_> {
             },
         );
         self.plan.inserts.push(row);
+        self.plan.insert_hashes.push(hash);
     }
 
     /// Finishes the plan; nothing in the index has changed yet.
@@ -209,6 +241,99 @@ impl Planner<'_> {
             self.plan.staged.push((hash, slot));
         }
         self.plan
+    }
+}
+
+impl GroupPlan {
+    /// Every row this plan routes a key to, in rounds where no key appears twice (one database
+    /// statement can claim a key once): round one holds every key, a later round only the
+    /// rare key a group saw again more than a window apart.
+    pub fn claims(&self) -> Vec<Vec<SlotClaim>> {
+        let mut rounds: Vec<Vec<SlotClaim>> = Vec::new();
+        let mut seen: HashMap<u128, usize> = HashMap::new();
+        let inserts = self.inserts.iter().zip(&self.insert_hashes);
+        let claimed = inserts.map(|(row, &key)| SlotClaim {
+            key,
+            row_id: row.id,
+            first_seen_us: row.first_seen_at,
+        });
+        let bumped = self.staged.iter().filter_map(|(key, slot)| {
+            let bumps_it = self.bumps.iter().any(|b| b.id == slot.row_id);
+            bumps_it.then_some(SlotClaim {
+                key: *key,
+                row_id: slot.row_id,
+                first_seen_us: slot.first_seen_us,
+            })
+        });
+        for claim in claimed.chain(bumped) {
+            let round = seen.entry(claim.key).or_default();
+            if rounds.len() <= *round {
+                rounds.push(Vec::new());
+            }
+            rounds[*round].push(claim);
+            *round += 1;
+        }
+        rounds
+    }
+
+    /// Routes the plan as the database decided: a new row whose key another collector already
+    /// holds an open row for becomes a bump of that row, and a bump goes to the row the database
+    /// names. Counts and first/last-seen times move with the rows, so nothing is lost or
+    /// counted twice; the slots applied to the index afterwards name the owners.
+    pub fn reconcile(&mut self, owners: &[SlotOwner]) {
+        let mut redirected: HashMap<Uuid, SlotOwner> = HashMap::new();
+        for (claim, owner) in self.claims().concat().iter().zip(owners) {
+            debug_assert_eq!(claim.key, owner.key);
+            if owner.row_id != claim.row_id {
+                redirected.insert(claim.row_id, *owner);
+            }
+        }
+        if redirected.is_empty() {
+            return;
+        }
+        let mut kept = Vec::with_capacity(self.inserts.len());
+        let mut kept_hashes = Vec::with_capacity(self.inserts.len());
+        for (row, hash) in self.inserts.drain(..).zip(self.insert_hashes.drain(..)) {
+            match redirected.get(&row.id) {
+                Some(owner) => self.bumps.push(LogBump {
+                    id: owner.row_id,
+                    add: row.dedup_count,
+                    first_seen_at: row.first_seen_at,
+                    last_seen_at: row.last_seen_at,
+                }),
+                None => {
+                    kept.push(row);
+                    kept_hashes.push(hash);
+                }
+            }
+        }
+        self.inserts = kept;
+        self.insert_hashes = kept_hashes;
+        for bump in &mut self.bumps {
+            if let Some(owner) = redirected.get(&bump.id) {
+                bump.id = owner.row_id;
+            }
+        }
+        // One bump per row: the writer's UPDATEs then touch each row once.
+        let mut merged: Vec<LogBump> = Vec::with_capacity(self.bumps.len());
+        for bump in self.bumps.drain(..) {
+            match merged.iter_mut().find(|m| m.id == bump.id) {
+                Some(m) => {
+                    m.add += bump.add;
+                    m.first_seen_at = m.first_seen_at.min(bump.first_seen_at);
+                    m.last_seen_at = m.last_seen_at.max(bump.last_seen_at);
+                }
+                None => merged.push(bump),
+            }
+        }
+        self.bumps = merged;
+        for (key, slot) in &mut self.staged {
+            if let Some(owner) = redirected.get(&slot.row_id) {
+                debug_assert_eq!(*key, owner.key);
+                slot.row_id = owner.row_id;
+                slot.first_seen_us = owner.first_seen_us;
+            }
+        }
     }
 }
 

@@ -50,6 +50,10 @@ pub struct WriterConfig {
     /// Whether request timings and metrics are aggregated at all; off only to measure what
     /// aggregation costs.
     pub aggregate: bool,
+    /// Whether the dedup window is arbitrated in the database (PostgreSQL), so identical logs
+    /// reaching several collectors collapse into one row; off saves a statement per group
+    /// where one collector is alone on its database.
+    pub shared_dedup: bool,
 }
 
 impl Default for WriterConfig {
@@ -63,6 +67,7 @@ impl Default for WriterConfig {
             slow_query_ms: DEFAULT_SLOW_QUERY_MS,
             max_series: DEFAULT_MAX_SERIES,
             aggregate: true,
+            shared_dedup: true,
         }
     }
 }
@@ -247,6 +252,7 @@ async fn run(
     dropped: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut last_evict = now_us();
+    let mut last_prune = now_us();
     let mut derive = Derive {
         aggregator: Aggregator::new(config.max_series),
         config: config.clone(),
@@ -282,6 +288,15 @@ async fn run(
         if now - last_evict > 1_000_000 {
             index.evict(now);
             last_evict = now;
+        }
+        if now - last_prune > 10_000_000 {
+            // The shared slots of keys no duplicate can reach any more (two windows, as the
+            // index's eviction); any collector may prune them, a missed run only keeps rows.
+            let horizon = now - 2 * index.window_us();
+            if let Err(e) = store.prune_dedup_slots(horizon).await {
+                tracing::warn!(error = %e, "pruning the shared dedup slots failed");
+            }
+            last_prune = now;
         }
     }
     tracing::debug!("writer drained and stopped");
@@ -410,7 +425,16 @@ async fn write_once(
             duplicate: false,
         });
     }
-    let plan = planner.finish();
+    let mut plan = planner.finish();
+    // With other collectors on the same database, the database decides which row a key's
+    // duplicates go to (this index only knows this process's rows).
+    if derive.config.shared_dedup
+        && let Some(owners) = tx
+            .claim_dedup_slots(&plan.claims(), index.window_us(), now)
+            .await?
+    {
+        plan.reconcile(&owners);
+    }
     let inserted = plan.inserts.len();
     tx.insert_logs(&plan.inserts).await?;
     tx.bump_logs(&plan.bumps).await?;

@@ -68,4 +68,18 @@ pub(super) trait Dialect: Send + Sync + 'static {
     async fn lease(&self, name: LeaseName) -> StoreResult<Option<Lease>>;
     /// Makes rows deleted by retention unreadable where the engine allows it.
     async fn scrub_freed(&self, vacuum: bool) -> StoreResult<()>;
+    /// Arbitrates a write group's dedup keys with the other collectors on this database (see
+    /// [`super::WriteTx::claim_dedup_slots`]); `None` where one process owns the database.
+    async fn claim_dedup_slots(
+        _tx: &mut sqlx::Transaction<'static, Self::Db>,
+        _rounds: &[Vec<crate::ingest::dedup::SlotClaim>],
+        _window_us: i64,
+        _now_us: i64,
+    ) -> StoreResult<Option<Vec<crate::ingest::dedup::SlotOwner>>> {
+        Ok(None)
+    }
+    /// Forgets shared dedup slots untouched since `horizon_us`.
+    async fn prune_dedup_slots(&self, _horizon_us: i64) -> StoreResult<()> {
+        Ok(())
+    }
 }

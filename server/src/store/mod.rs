@@ -177,6 +177,8 @@ pub trait Store:
     /// Commits the smallest real write, so the writer can tell when a database that refused
     /// writes (disk full) accepts them again.
     async fn write_probe(&self) -> StoreResult<()>;
+    /// Forgets shared dedup slots untouched since `horizon_us` (no-op where there are none).
+    async fn prune_dedup_slots(&self, horizon_us: i64) -> StoreResult<()>;
     /// Opens the one write transaction the writer uses for a group of batches.
     async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>>;
     /// Looks up an ingest key by the SHA-256 hex of the key ([`crate::ingest::keys::key_hash`]),
@@ -238,6 +240,17 @@ pub trait WriteTx: Send {
     async fn insert_slow_requests(&mut self, rows: &[SlowRequestRow]) -> StoreResult<()>;
     /// Records statements over the slow threshold (or flagged by the sender), for the slow list.
     async fn insert_slow_queries(&mut self, rows: &[SlowQueryRow]) -> StoreResult<()>;
+    /// Offers the group's dedup rows to the other collectors on this database and answers, per
+    /// claim in order, the row each key's duplicates go to (see
+    /// [`crate::ingest::dedup::GroupPlan::reconcile`]); `None` where one process owns the
+    /// database (SQLite), whose in-memory index is then the whole truth. The claimed keys stay
+    /// locked until commit.
+    async fn claim_dedup_slots(
+        &mut self,
+        rounds: &[Vec<crate::ingest::dedup::SlotClaim>],
+        window_us: i64,
+        now_us: i64,
+    ) -> StoreResult<Option<Vec<crate::ingest::dedup::SlotOwner>>>;
     /// Commits; only after this returns Ok may the batches be acknowledged.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -3,6 +3,7 @@
 
 use super::dialect::Dialect;
 use super::{StoreOptions, StoreResult};
+use crate::ingest::dedup::{SlotClaim, SlotOwner};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use std::str::FromStr;
@@ -116,6 +117,56 @@ impl Dialect for PgStore {
         Ok(())
     }
 
+    /// One upsert per round of claims, keys in order (so two collectors lock shared keys in the
+    /// same order and cannot deadlock on them): a key whose slot's window holds the claimed
+    /// first-seen time keeps its row, otherwise the claim takes the slot over.
+    async fn claim_dedup_slots(
+        tx: &mut sqlx::Transaction<'static, Postgres>,
+        rounds: &[Vec<SlotClaim>],
+        window_us: i64,
+        now_us: i64,
+    ) -> StoreResult<Option<Vec<SlotOwner>>> {
+        let mut owners = Vec::with_capacity(rounds.iter().map(Vec::len).sum());
+        for round in rounds {
+            let keys: Vec<uuid::Uuid> =
+                round.iter().map(|c| uuid::Uuid::from_u128(c.key)).collect();
+            let rows: Vec<uuid::Uuid> = round.iter().map(|c| c.row_id).collect();
+            let firsts: Vec<i64> = round.iter().map(|c| c.first_seen_us).collect();
+            let decided: Vec<(uuid::Uuid, uuid::Uuid, i64)> = sqlx::query_as(CLAIM_DEDUP_SLOTS)
+                .bind(&keys)
+                .bind(&rows)
+                .bind(&firsts)
+                .bind(now_us)
+                .bind(window_us)
+                .fetch_all(&mut **tx)
+                .await?;
+            let by_key: std::collections::HashMap<u128, (uuid::Uuid, i64)> = decided
+                .into_iter()
+                .map(|(key, row, first)| (key.as_u128(), (row, first)))
+                .collect();
+            for claim in round {
+                let (row_id, first_seen_us) = by_key
+                    .get(&claim.key)
+                    .copied()
+                    .unwrap_or((claim.row_id, claim.first_seen_us));
+                owners.push(SlotOwner {
+                    key: claim.key,
+                    row_id,
+                    first_seen_us,
+                });
+            }
+        }
+        Ok(Some(owners))
+    }
+
+    async fn prune_dedup_slots(&self, horizon_us: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM log_dedup_slots WHERE touched_us < $1")
+            .bind(horizon_us)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)
@@ -123,6 +174,20 @@ impl Dialect for PgStore {
         self.hash_legacy_keys().await
     }
 }
+
+/// The shared dedup window's arbitration (migration 0010): $1 keys, $2 rows, $3 first-seen
+/// times (one element per claim, keys distinct), $4 now, $5 the window. `s` is the slot as
+/// stored: its row keeps the key while the claimed first-seen time is inside its window.
+const CLAIM_DEDUP_SLOTS: &str = "INSERT INTO log_dedup_slots AS s \
+     (key_hash, row_id, first_seen_us, touched_us) \
+     SELECT k, r, f, $4 FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[]) AS c(k, r, f) ORDER BY k \
+     ON CONFLICT (key_hash) DO UPDATE SET \
+       row_id = CASE WHEN abs(EXCLUDED.first_seen_us - s.first_seen_us) < $5 \
+                THEN s.row_id ELSE EXCLUDED.row_id END, \
+       first_seen_us = CASE WHEN abs(EXCLUDED.first_seen_us - s.first_seen_us) < $5 \
+                       THEN s.first_seen_us ELSE EXCLUDED.first_seen_us END, \
+       touched_us = EXCLUDED.touched_us \
+     RETURNING key_hash, row_id, first_seen_us";
 
 /// The driver the shared statements are compiled against here.
 type Db = Postgres;

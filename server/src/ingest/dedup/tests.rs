@@ -130,3 +130,113 @@ proptest! {
         prop_assert_eq!(actual, expected);
     }
 }
+
+/// The database's side of [`GroupPlan::claims`]: what the PostgreSQL upsert of
+/// `log_dedup_slots` decides, one claim at a time (a key keeps its row while a claimed
+/// first-seen time falls within its window, else the claim takes the key over).
+fn claim_in(slots: &mut HashMap<u128, SlotOwner>, rounds: &[Vec<SlotClaim>]) -> Vec<SlotOwner> {
+    let mut owners = Vec::new();
+    for claim in rounds.concat() {
+        let owner = match slots.get(&claim.key) {
+            Some(held) if (claim.first_seen_us - held.first_seen_us).abs() < WINDOW => *held,
+            _ => SlotOwner {
+                key: claim.key,
+                row_id: claim.row_id,
+                first_seen_us: claim.first_seen_us,
+            },
+        };
+        slots.insert(claim.key, owner);
+        owners.push(owner);
+    }
+    owners
+}
+
+/// Stored rows (id -> (key, count)) after a plan commits.
+fn commit(rows: &mut HashMap<Uuid, (String, i64)>, plan: &GroupPlan) {
+    for r in &plan.inserts {
+        rows.insert(r.id, (r.message.clone(), r.dedup_count));
+    }
+    for b in &plan.bumps {
+        rows.get_mut(&b.id).expect("a bump names a stored row").1 += b.add;
+    }
+}
+
+#[test]
+fn a_second_collector_bumps_the_first_ones_row_instead_of_inserting() {
+    let mut slots = HashMap::new();
+    let mut rows = HashMap::new();
+    let (mut a, mut b) = (DedupIndex::new(WINDOW), DedupIndex::new(WINDOW));
+    let mut p = a.planner(0);
+    p.add(7, row(7, 0, 2));
+    let mut plan = p.finish();
+    let owners = claim_in(&mut slots, &plan.claims());
+    plan.reconcile(&owners);
+    commit(&mut rows, &plan);
+    let first = plan.inserts[0].id;
+    a.apply(plan);
+
+    // Collector b has never seen key 7: it plans a new row, the database says no.
+    let mut p = b.planner(1_000_000);
+    p.add(7, row(7, 1_000_000, 3));
+    let mut plan = p.finish();
+    assert_eq!(plan.inserts.len(), 1);
+    let owners = claim_in(&mut slots, &plan.claims());
+    plan.reconcile(&owners);
+    assert!(plan.inserts.is_empty());
+    assert_eq!(plan.bumps.len(), 1);
+    assert_eq!((plan.bumps[0].id, plan.bumps[0].add), (first, 3));
+    commit(&mut rows, &plan);
+    b.apply(plan);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[&first].1, 5);
+
+    // And b's index now knows a's row: its next duplicate bumps it directly.
+    let mut p = b.planner(2_000_000);
+    p.add(7, row(7, 2_000_000, 1));
+    let plan = p.finish();
+    assert_eq!(plan.bumps.first().map(|x| x.id), Some(first));
+}
+
+proptest! {
+    /// Property 3 across collectors: logs of a few keys, all within one window, spread in
+    /// random groups over three collectors that share only the slot table, end up as one row
+    /// per key whose count is the exact number sent.
+    #[test]
+    fn identical_logs_over_several_collectors_collapse_into_one_row_each(
+        sends in prop::collection::vec((0usize..3, 0u128..4, 0i64..9_000_000, 1i64..4), 1..60),
+        cuts in prop::collection::vec(1usize..6, 1..30),
+    ) {
+        let mut slots = HashMap::new();
+        let mut rows: HashMap<Uuid, (String, i64)> = HashMap::new();
+        let mut indexes: Vec<DedupIndex> = (0..3).map(|_| DedupIndex::new(WINDOW)).collect();
+        let mut sent: HashMap<String, i64> = HashMap::new();
+        let mut rest = sends.as_slice();
+        let mut cut = cuts.iter().cycle();
+        while !rest.is_empty() {
+            let n = (*cut.next().unwrap_or(&1)).min(rest.len());
+            let (group, tail) = rest.split_at(n);
+            rest = tail;
+            // A group goes to the collector of its first log.
+            let collector = group[0].0;
+            let mut p = indexes[collector].planner(0);
+            for &(_, key, first_seen, count) in group {
+                p.add(key, row(key, first_seen, count));
+                *sent.entry(key.to_string()).or_default() += count;
+            }
+            let mut plan = p.finish();
+            let owners = claim_in(&mut slots, &plan.claims());
+            plan.reconcile(&owners);
+            commit(&mut rows, &plan);
+            indexes[collector].apply(plan);
+        }
+        let mut stored: HashMap<String, (usize, i64)> = HashMap::new();
+        for (message, count) in rows.values() {
+            let e = stored.entry(message.clone()).or_default();
+            e.0 += 1;
+            e.1 += count;
+        }
+        for (key, total) in &sent {
+            prop_assert_eq!(stored.get(key).copied(), Some((1, *total)), "key {}", key);
+        }
+    }
+}

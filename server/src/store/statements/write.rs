@@ -29,6 +29,10 @@ impl Store for This {
         self.probe_write().await
     }
 
+    async fn prune_dedup_slots(&self, horizon_us: i64) -> store::StoreResult<()> {
+        <This as Dialect>::prune_dedup_slots(self, horizon_us).await
+    }
+
     async fn begin_write(&self) -> store::StoreResult<Box<dyn store::WriteTx>> {
         Ok(Box::new(WriteTransaction(self.begin_tx().await?)))
     }
@@ -136,6 +140,15 @@ impl Store for This {
 
 #[async_trait::async_trait]
 impl WriteTx for WriteTransaction {
+    async fn claim_dedup_slots(
+        &mut self,
+        rounds: &[Vec<crate::ingest::dedup::SlotClaim>],
+        window_us: i64,
+        now_us: i64,
+    ) -> store::StoreResult<Option<Vec<crate::ingest::dedup::SlotOwner>>> {
+        <This as Dialect>::claim_dedup_slots(&mut self.0, rounds, window_us, now_us).await
+    }
+
     async fn existing_batches(
         &mut self,
         ids: &[uuid::Uuid],
