@@ -5,7 +5,8 @@
 //! collector answers the same totals; identical logs within the dedup window collapse into one
 //! row with the exact count whichever collectors receive them (seed property 3); a live tail on
 //! one sees logs ingested through another; killing one mid-load loses nothing any of them
-//! acknowledged.
+//! acknowledged; five failed sign-ins spread over the collectors lock the user out on all of
+//! them.
 
 mod common;
 
@@ -293,4 +294,38 @@ async fn identical_logs_spread_over_collectors_collapse_into_one_row_each_with_t
         rows, expected,
         "one row per message, counting all 40 batches"
     );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_spread_over_collectors_lock_the_user_out_on_all_of_them() {
+    let (_db, c) = three().await;
+    let client = reqwest::Client::new();
+    let attempt = |base: String, password: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"username": "admin", "password": password}))
+                .send()
+                .await
+                .expect("login answers")
+        }
+    };
+    // Five wrong passwords, spread so that no collector alone sees more than two.
+    for i in 0..5 {
+        let r = attempt(c[i % 3].base.clone(), "wrong password").await;
+        assert_eq!(r.status().as_u16(), 401, "attempt {i}");
+    }
+    // The right password is now refused everywhere, with a Retry-After, until the lockout ends.
+    for collector in &c {
+        let r = attempt(collector.base.clone(), ADMIN_PASSWORD).await;
+        assert_eq!(r.status().as_u16(), 429);
+        let retry: u64 = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("Retry-After");
+        assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    }
 }

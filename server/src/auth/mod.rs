@@ -193,6 +193,15 @@ impl AuthService {
         client: &str,
     ) -> Result<(String, Principal)> {
         let reservation = self.reserve(username, client)?;
+        // Failures other collectors on this database counted lock the pair out here too.
+        let shared_key = reservation.key.hex();
+        let now = now_us();
+        if let Some(until) = self.store.login_locked_until(&shared_key, now).await? {
+            let secs = (until - now + 999_999) / 1_000_000;
+            return Err(Error::RateLimited {
+                retry_after_secs: u64::try_from(secs).unwrap_or(1).max(1),
+            });
+        }
         let slot = self.checks.slot().await?;
         let user = self.store.find_user_by_name(username).await?;
         let hash = match &user {
@@ -204,6 +213,14 @@ impl AuthService {
             Some(u) if valid && !u.disabled => u,
             _ => {
                 reservation.fail();
+                self.store
+                    .record_login_failure(
+                        &shared_key,
+                        now_us(),
+                        i64::from(throttle::MAX_FAILURES),
+                        throttle::LOCKOUT_US,
+                    )
+                    .await?;
                 self.audit(
                     &audit_username(username),
                     "auth.login_failed",
@@ -215,6 +232,7 @@ impl AuthService {
             }
         };
         reservation.succeed();
+        self.store.clear_login_failures(&shared_key).await?;
         let token = new_token();
         let now = now_us();
         self.store

@@ -41,6 +41,14 @@ pub struct Throttle {
     entries: HashMap<ThrottleKey, Entry>,
 }
 
+impl ThrottleKey {
+    /// Hex of the digest: how the collectors sharing a database name the key in
+    /// `login_failures`.
+    pub fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 impl Throttle {
     /// The key of one username at one address; usernames compare case-insensitively so
     /// `Admin` and `admin` share a budget.

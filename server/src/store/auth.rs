@@ -71,4 +71,20 @@ pub trait AuthStore: Send + Sync {
     async fn set_password(&self, user_id: uuid::Uuid, password_hash: &str) -> StoreResult<bool>;
     /// Appends an audit row, stamped with the collector's clock and a fresh id.
     async fn insert_audit(&self, record: &AuditRecord) -> StoreResult<()>;
+    /// Until when the (username, address) of `throttle_key` is locked out by failures recorded
+    /// by any collector on this database; `None` when it is not locked now.
+    async fn login_locked_until(&self, throttle_key: &str, now_us: i64)
+    -> StoreResult<Option<i64>>;
+    /// Counts one failed sign-in: the count restarts when its window (`lockout_us`) has passed or
+    /// a lockout ended, and reaching `max_failures` locks the key until `now_us + lockout_us`.
+    /// Also forgets keys whose window and lockout are both over.
+    async fn record_login_failure(
+        &self,
+        throttle_key: &str,
+        now_us: i64,
+        max_failures: i64,
+        lockout_us: i64,
+    ) -> StoreResult<()>;
+    /// Forgets the failures of a key that just signed in.
+    async fn clear_login_failures(&self, throttle_key: &str) -> StoreResult<()>;
 }

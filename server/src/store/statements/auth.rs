@@ -51,6 +51,71 @@ impl AuthStore for This {
         .await?)
     }
 
+    async fn login_locked_until(
+        &self,
+        throttle_key: &str,
+        now_us: i64,
+    ) -> store::StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar::<Db, i64>(
+            "SELECT locked_until FROM login_failures \
+             WHERE throttle_key = $1 AND locked_until > $2",
+        )
+        .bind(throttle_key)
+        .bind(now_us)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    async fn record_login_failure(
+        &self,
+        throttle_key: &str,
+        now_us: i64,
+        max_failures: i64,
+        lockout_us: i64,
+    ) -> store::StoreResult<()> {
+        sqlx::query::<Db>(
+            "DELETE FROM login_failures WHERE window_start <= $1 \
+             AND (locked_until IS NULL OR locked_until <= $2)",
+        )
+        .bind(now_us - 2 * lockout_us)
+        .bind(now_us)
+        .execute(self.write_pool())
+        .await?;
+        // `restart`: the stored window is over, or its lockout ended; the count starts again.
+        // On the right of SET, `login_failures.` names the row as it was.
+        sqlx::query::<Db>(
+            "INSERT INTO login_failures (throttle_key, failures, window_start, locked_until) \
+             VALUES ($1, 1, $2, CASE WHEN 1 >= $3 THEN $2 + $4 ELSE NULL END) \
+             ON CONFLICT (throttle_key) DO UPDATE SET \
+               failures = CASE WHEN login_failures.window_start <= $2 - $4 \
+                   OR login_failures.locked_until <= $2 THEN 1 \
+                   ELSE login_failures.failures + 1 END, \
+               window_start = CASE WHEN login_failures.window_start <= $2 - $4 \
+                   OR login_failures.locked_until <= $2 THEN $2 \
+                   ELSE login_failures.window_start END, \
+               locked_until = CASE WHEN login_failures.window_start <= $2 - $4 \
+                   OR login_failures.locked_until <= $2 \
+                   THEN (CASE WHEN 1 >= $3 THEN $2 + $4 ELSE NULL END) \
+                   WHEN login_failures.failures + 1 >= $3 THEN $2 + $4 \
+                   ELSE login_failures.locked_until END",
+        )
+        .bind(throttle_key)
+        .bind(now_us)
+        .bind(max_failures)
+        .bind(lockout_us)
+        .execute(self.write_pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_login_failures(&self, throttle_key: &str) -> store::StoreResult<()> {
+        sqlx::query::<Db>("DELETE FROM login_failures WHERE throttle_key = $1")
+            .bind(throttle_key)
+            .execute(self.write_pool())
+            .await?;
+        Ok(())
+    }
+
     async fn prune_sessions(&self, now_us: i64) -> store::StoreResult<u64> {
         Ok(
             sqlx::query::<Db>("DELETE FROM sessions WHERE expires_at <= $1")
