@@ -93,6 +93,10 @@ pub enum Error {
     },
 }
 
+/// `Retry-After` of a 503 (storage unavailable, shutting down, not ready): the writer probes
+/// a failing database every 2 s, so a retry sooner would find it the same.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 /// Result alias for handlers and services.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -253,6 +257,14 @@ impl IntoResponse for Error {
                 header::RETRY_AFTER,
                 HeaderValue::from(retry_after_secs.max(1)),
             );
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Storage down, shutting down, not ready: clients (and SDKs, which honour it) come
+            // back after a pause instead of at once, by when another collector or the database
+            // may serve again.
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+            );
         }
         response
     }
@@ -309,6 +321,24 @@ mod tests {
                 .get::<InternalCause>()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn unavailable_answers_say_when_to_retry() {
+        for e in [
+            Error::Store(StoreError::Corrupt("gone".into())),
+            Error::ShuttingDown,
+            Error::NotReady("the database is unreachable"),
+        ] {
+            let response = e.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                response.headers().get(header::RETRY_AFTER),
+                Some(&HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS))
+            );
+        }
+        let not_found = Error::Store(StoreError::NotFound).into_response();
+        assert!(not_found.headers().get(header::RETRY_AFTER).is_none());
     }
 
     #[test]

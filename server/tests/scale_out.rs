@@ -6,7 +6,8 @@
 //! row with the exact count whichever collectors receive them (seed property 3); a live tail on
 //! one sees logs ingested through another; killing one mid-load loses nothing any of them
 //! acknowledged; five failed sign-ins spread over the collectors lock the user out on all of
-//! them.
+//! them; a collector whose database is gone says it is not ready and answers 503 with
+//! `Retry-After`.
 
 mod common;
 
@@ -328,4 +329,55 @@ async fn failed_sign_ins_spread_over_collectors_lock_the_user_out_on_all_of_them
             .expect("Retry-After");
         assert!((1..=60).contains(&retry), "Retry-After {retry}");
     }
+}
+
+#[tokio::test]
+async fn a_collector_that_loses_its_database_is_not_ready_and_answers_503_with_retry_after() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let collector = Collector::start(&db, KEY, &[]).await;
+    let client = reqwest::Client::new();
+    let (status, _) = post(&client, &collector.base, &batch("before", 2)).await;
+    assert_eq!(status, 200);
+
+    // The database goes away under the running collector (its connections are cut).
+    let name = db
+        .url
+        .rsplit_once('/')
+        .map(|(_, n)| n.to_owned())
+        .expect("db name");
+    let admin = sqlx::PgPool::connect(&common::pg_admin_url())
+        .await
+        .expect("admin");
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .expect("drop the collector's database");
+    admin.close().await;
+
+    let response = client
+        .post(format!("{}/api/v1/logging/logs", collector.base))
+        .header("x-tracewire-key", KEY)
+        .json(&batch("after", 2))
+        .send()
+        .await
+        .expect("ingest answers");
+    // The key is still cached, so the batch reaches the writer, whose write fails.
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
+    let body: Value = response.json().await.expect("envelope");
+    assert_eq!(body["error"]["code"], "storage_unavailable");
+
+    let ready = client
+        .get(format!("{}/readyz", collector.base))
+        .send()
+        .await
+        .expect("readyz answers");
+    assert_eq!(ready.status().as_u16(), 503);
+    assert!(ready.headers().get("retry-after").is_some());
 }
