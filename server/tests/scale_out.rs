@@ -7,11 +7,13 @@
 //! one sees logs ingested through another; killing one mid-load loses nothing any of them
 //! acknowledged; five failed sign-ins spread over the collectors lock the user out on all of
 //! them; a collector whose database is gone says it is not ready and answers 503 with
-//! `Retry-After`.
+//! `Retry-After`; alert evaluation goes on when the collectors running it are killed, and a
+//! firing rule notifies once across all of them and the kills (seed property 6).
 
 mod common;
 
 use common::binary::{ADMIN_PASSWORD, Collector};
+use common::receivers::receiver;
 use common::{Backend, TestDb};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -380,4 +382,84 @@ async fn a_collector_that_loses_its_database_is_not_ready_and_answers_503_with_r
         .expect("readyz answers");
     assert_eq!(ready.status().as_u16(), 503);
     assert!(ready.headers().get("retry-after").is_some());
+}
+
+/// `state.last_evaluated_at` of a rule, as collector `base` reads it.
+async fn last_evaluated(client: &reqwest::Client, base: &str, token: &str, id: &str) -> String {
+    let (status, rule) = get(
+        client,
+        base,
+        &format!("/api/v1/monitoring/alerts/{id}"),
+        token,
+    )
+    .await;
+    assert_eq!(status, 200, "{rule}");
+    rule["state"]["last_evaluated_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn alert_evaluation_survives_killed_collectors_and_notifies_once_across_them() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let mut c = Vec::new();
+    for _ in 0..3 {
+        c.push(Collector::start(&db, KEY, &["--alert-interval-secs", "1"]).await);
+    }
+    let (hook, received) = receiver(0).await;
+    let client = reqwest::Client::new();
+    let token = login(&client, &c[0].base).await;
+    let rule = json!({
+        "name": "any log", "severity": "critical",
+        "condition": {"type": "log_count", "filters": {}},
+        "operator": "gt", "threshold": 0, "window_minutes": 1,
+        "pending_evaluations": 1, "throttle_minutes": 60,
+        "channels": [{"type": "webhook", "url": hook, "send_resolved": false}],
+    });
+    let created = client
+        .post(format!("{}/api/v1/monitoring/alerts", c[1].base))
+        .bearer_auth(&token)
+        .json(&rule)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status().as_u16(), 201);
+    let id = created.json::<Value>().await.expect("rule")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, _) = post(&client, &c[2].base, &batch("alerting", 3)).await;
+    assert_eq!(status, 200);
+
+    // Whichever collector evaluates a round, the rule fires and notifies once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.requests.lock().await.is_empty() {
+        assert!(Instant::now() < deadline, "no notification");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Two of the three die without a goodbye; logs keep arriving through the third.
+    c[0].kill9();
+    c[1].kill9();
+    let before = last_evaluated(&client, &c[2].base, &token, &id).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut evaluated_again = false;
+    let mut posted = 0;
+    while !evaluated_again || posted < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "the survivor never evaluated after {before}"
+        );
+        let (status, _) = post(&client, &c[2].base, &batch("alerting", 1)).await;
+        assert_eq!(status, 200);
+        posted += 1;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        evaluated_again = last_evaluated(&client, &c[2].base, &token, &id).await > before;
+    }
+    assert_eq!(
+        received.requests.lock().await.len(),
+        1,
+        "one notification across the collectors and the kills (the throttle holds)"
+    );
 }
