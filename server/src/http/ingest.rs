@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use tracewire_shared::wire::{ErrorEnvelope, INGEST_PATH, IngestBatch, IngestResponse, KEY_HEADER};
+use tracewire_shared::wire::{INGEST_PATH, IngestBatch, IngestResponse, KEY_HEADER};
 
 /// The ingest route and its CORS preflight; key-authenticated, so no session and no audit row.
 pub fn router(_state: &AppState) -> Router<AppState> {
@@ -54,16 +54,6 @@ pub fn router(_state: &AppState) -> Router<AppState> {
         (status = 200, description = "An `ExportLogsServiceResponse` in the request's encoding; \
                                       `partial_success` counts the records refused",
          content((Vec<u8> = "application/x-protobuf"), (serde_json::Value = "application/json"))),
-        (status = 400, description = "Malformed JSON, or a body that could not be read", body = ErrorEnvelope),
-        (status = 401, description = "Missing, unknown or revoked ingest key (`invalid_key`)", body = ErrorEnvelope),
-        (status = 403, description = "The key does not allow this Origin, or this source", body = ErrorEnvelope),
-        (status = 408, description = "The body did not arrive within the body timeout", body = ErrorEnvelope),
-        (status = 413, description = "Body or entry count over the limit (`too_large`)", body = ErrorEnvelope),
-        (status = 415, description = "A Content-Type or Content-Encoding not read here", body = ErrorEnvelope),
-        (status = 422, description = "An entry is invalid; nothing of the batch is stored", body = ErrorEnvelope),
-        (status = 429, description = "Rate limited or busy; retry after `Retry-After` seconds", body = ErrorEnvelope,
-         headers(("retry-after" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "Storage is unavailable or the collector is shutting down; nothing was stored", body = ErrorEnvelope),
     ),
     security(("ingest_key" = []), ("bearer" = []))
 )]
@@ -125,16 +115,6 @@ struct SentryQuery {
                  content((String = "application/x-sentry-envelope"), (String = "text/plain"))),
     responses(
         (status = 200, description = "Stored; the event id", body = SentryAccepted),
-        (status = 400, description = "Malformed JSON, or a body that could not be read", body = ErrorEnvelope),
-        (status = 401, description = "Missing, unknown or revoked ingest key (`invalid_key`)", body = ErrorEnvelope),
-        (status = 403, description = "The key does not allow this Origin, or this source", body = ErrorEnvelope),
-        (status = 408, description = "The body did not arrive within the body timeout", body = ErrorEnvelope),
-        (status = 413, description = "Body or entry count over the limit (`too_large`)", body = ErrorEnvelope),
-        (status = 415, description = "A Content-Type or Content-Encoding not read here", body = ErrorEnvelope),
-        (status = 422, description = "An entry is invalid; nothing of the batch is stored", body = ErrorEnvelope),
-        (status = 429, description = "Rate limited or busy; retry after `Retry-After` seconds", body = ErrorEnvelope,
-         headers(("retry-after" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "Storage is unavailable or the collector is shutting down; nothing was stored", body = ErrorEnvelope),
     ),
     security(("sentry_key" = []), ("sentry_auth" = []))
 )]
@@ -158,16 +138,6 @@ async fn post_sentry_envelope(
                  content((serde_json::Value = "application/json"), (serde_json::Value = "text/plain"))),
     responses(
         (status = 200, description = "Stored; the event id", body = SentryAccepted),
-        (status = 400, description = "Malformed JSON, or a body that could not be read", body = ErrorEnvelope),
-        (status = 401, description = "Missing, unknown or revoked ingest key (`invalid_key`)", body = ErrorEnvelope),
-        (status = 403, description = "The key does not allow this Origin, or this source", body = ErrorEnvelope),
-        (status = 408, description = "The body did not arrive within the body timeout", body = ErrorEnvelope),
-        (status = 413, description = "Body or entry count over the limit (`too_large`)", body = ErrorEnvelope),
-        (status = 415, description = "A Content-Type or Content-Encoding not read here", body = ErrorEnvelope),
-        (status = 422, description = "An entry is invalid; nothing of the batch is stored", body = ErrorEnvelope),
-        (status = 429, description = "Rate limited or busy; retry after `Retry-After` seconds", body = ErrorEnvelope,
-         headers(("retry-after" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "Storage is unavailable or the collector is shutting down; nothing was stored", body = ErrorEnvelope),
     ),
     security(("sentry_key" = []), ("sentry_auth" = []))
 )]
@@ -263,16 +233,6 @@ struct KeyQuery {
                  content((IngestBatch = "application/json"), (IngestBatch = "text/plain"))),
     responses(
         (status = 200, description = "Stored (or already stored: `duplicate`)", body = IngestResponse),
-        (status = 400, description = "Malformed JSON, or a body that could not be read", body = ErrorEnvelope),
-        (status = 401, description = "Missing, unknown or revoked ingest key (`invalid_key`)", body = ErrorEnvelope),
-        (status = 403, description = "The key does not allow this Origin, or this source", body = ErrorEnvelope),
-        (status = 408, description = "The body did not arrive within the body timeout", body = ErrorEnvelope),
-        (status = 413, description = "Body or entry count over the limit (`too_large`)", body = ErrorEnvelope),
-        (status = 415, description = "A Content-Type or Content-Encoding not read here", body = ErrorEnvelope),
-        (status = 422, description = "An entry is invalid; nothing of the batch is stored", body = ErrorEnvelope),
-        (status = 429, description = "Rate limited or busy; retry after `Retry-After` seconds", body = ErrorEnvelope,
-         headers(("retry-after" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "Storage is unavailable or the collector is shutting down; nothing was stored", body = ErrorEnvelope),
     ),
     security(("ingest_key" = []))
 )]

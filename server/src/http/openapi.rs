@@ -289,9 +289,10 @@ impl Modify for Schemes {
 }
 
 /// Adds to every operation the error answers its extractors can give, each the error envelope:
-/// 401 where a session is needed, 403 on writes (viewer role, cross-site check), 422 and 400 on
-/// parameters and bodies, 404 on a path id, 413/415/408 on bodies, 503 where storage is read.
-/// An answer the handler's own attribute already lists is left as it is.
+/// 401 where a session or an ingest key is needed, 403 on session writes (viewer role,
+/// cross-site check) and on ingest (the key's Origin and source rules), 429 on ingest, 422 and
+/// 400 on parameters and bodies, 404 on a path id, 413/415/408 on bodies, 503 where storage is
+/// read. An answer the handler's own attribute already lists is left as it is.
 struct ErrorAnswers;
 
 impl Modify for ErrorAnswers {
@@ -313,10 +314,14 @@ impl Modify for ErrorAnswers {
 }
 
 fn add_error_answers(path: &str, method: HttpMethod, op: &mut Operation) {
-    let session = op
+    // The requirement's scheme names, as the document spells them.
+    let schemes = op
         .security
         .as_ref()
-        .is_some_and(|s| serde_json::to_value(s).is_ok_and(|v| v.to_string().contains("session")));
+        .and_then(|s| serde_json::to_string(s).ok())
+        .unwrap_or_default();
+    let session = schemes.contains("\"session\"");
+    let ingest = schemes.contains("\"ingest_key\"") || schemes.contains("\"sentry_key\"");
     let parameters = op.parameters.as_deref().unwrap_or_default();
     let located = |place: ParameterIn| {
         parameters
@@ -326,52 +331,89 @@ fn add_error_answers(path: &str, method: HttpMethod, op: &mut Operation) {
     let has_query = located(ParameterIn::Query);
     let has_path_param = located(ParameterIn::Path);
     let has_body = op.request_body.is_some();
-    let mut add = |status: &str, description: &str| {
-        op.responses
-            .responses
+    let responses = &mut op.responses.responses;
+    let mut add = |status: &str, answer: utoipa::openapi::Response| {
+        responses
             .entry(status.to_owned())
-            .or_insert_with(|| RefOr::T(error_answer(description)));
+            .or_insert_with(|| RefOr::T(answer));
     };
     let operations_path = path == "/healthz" || path == "/metrics" || path == OPENAPI_PATH;
     if session {
-        add("401", "No valid session or bearer token (`unauthorized`)");
+        add(
+            "401",
+            error_answer("No valid session or bearer token (`unauthorized`)"),
+        );
         if method != HttpMethod::Get {
             add(
                 "403",
-                "The admin role is needed, or a cookie-authenticated write came from another \
-                 origin (`forbidden`, `csrf_rejected`)",
+                error_answer(
+                    "The admin role is needed, or a cookie-authenticated write came from \
+                     another origin (`forbidden`, `csrf_rejected`)",
+                ),
             );
         }
+    }
+    if ingest {
+        add(
+            "401",
+            error_answer("Missing, unknown or revoked ingest key (`invalid_key`)"),
+        );
+        add(
+            "403",
+            error_answer("The key does not allow this Origin, or this source"),
+        );
+        let mut limited = error_answer("Rate limited or busy; retry after `Retry-After` seconds");
+        let mut retry_after = utoipa::openapi::header::Header::new(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer),
+        );
+        retry_after.description = Some("Seconds to wait".to_owned());
+        limited
+            .headers
+            .insert("retry-after".to_owned(), RefOr::T(retry_after));
+        add("429", limited);
     }
     if has_query || has_path_param {
         add(
             "422",
-            "A parameter is invalid; `details` lists each one (`validation_failed`)",
+            error_answer("A parameter is invalid; `details` lists each one (`validation_failed`)"),
         );
     }
     if has_path_param && path.contains("{id}") {
-        add("404", "No such item (`not_found`)");
+        add("404", error_answer("No such item (`not_found`)"));
     }
     if has_body {
         add(
             "400",
-            "The body is not JSON (`malformed_json`) or could not be read",
+            error_answer("The body is not JSON (`malformed_json`) or could not be read"),
         );
-        add("408", "The body did not arrive within the body timeout");
-        add("413", "The body is over its limit (`too_large`)");
+        add(
+            "408",
+            error_answer("The body did not arrive within the body timeout"),
+        );
+        add(
+            "413",
+            error_answer("The body is over its limit (`too_large`)"),
+        );
         add(
             "415",
-            "The body's Content-Type or Content-Encoding is not read here",
+            error_answer("The body's Content-Type or Content-Encoding is not read here"),
         );
         add(
             "422",
-            "A field is invalid; `details` lists each one by path (`validation_failed`)",
+            error_answer(
+                "A field is invalid; `details` lists each one by path (`validation_failed`); \
+                 nothing of a refused batch is stored",
+            ),
         );
     }
     if !operations_path {
         add(
             "503",
-            "Storage is unavailable, or the collector is shutting down; retry later",
+            error_answer(
+                "Storage is unavailable, or the collector is shutting down; nothing was \
+                 stored; retry after `Retry-After` seconds",
+            ),
         );
     }
 }
