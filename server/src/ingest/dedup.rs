@@ -257,9 +257,9 @@ impl GroupPlan {
             row_id: row.id,
             first_seen_us: row.first_seen_at,
         });
+        let bump_ids: std::collections::HashSet<Uuid> = self.bumps.iter().map(|b| b.id).collect();
         let bumped = self.staged.iter().filter_map(|(key, slot)| {
-            let bumps_it = self.bumps.iter().any(|b| b.id == slot.row_id);
-            bumps_it.then_some(SlotClaim {
+            bump_ids.contains(&slot.row_id).then_some(SlotClaim {
                 key: *key,
                 row_id: slot.row_id,
                 first_seen_us: slot.first_seen_us,
@@ -280,9 +280,10 @@ impl GroupPlan {
     /// holds an open row for becomes a bump of that row, and a bump goes to the row the database
     /// names. Counts and first/last-seen times move with the rows, so nothing is lost or
     /// counted twice; the slots applied to the index afterwards name the owners.
-    pub fn reconcile(&mut self, owners: &[SlotOwner]) {
+    /// `rounds` are this plan's [`GroupPlan::claims`], `owners` the database's answer to them.
+    pub fn reconcile(&mut self, rounds: &[Vec<SlotClaim>], owners: &[SlotOwner]) {
         let mut redirected: HashMap<Uuid, SlotOwner> = HashMap::new();
-        for (claim, owner) in self.claims().concat().iter().zip(owners) {
+        for (claim, owner) in rounds.iter().flatten().zip(owners) {
             debug_assert_eq!(claim.key, owner.key);
             if owner.row_id != claim.row_id {
                 redirected.insert(claim.row_id, *owner);
@@ -316,14 +317,19 @@ impl GroupPlan {
         }
         // One bump per row: the writer's UPDATEs then touch each row once.
         let mut merged: Vec<LogBump> = Vec::with_capacity(self.bumps.len());
+        let mut at: HashMap<Uuid, usize> = HashMap::new();
         for bump in self.bumps.drain(..) {
-            match merged.iter_mut().find(|m| m.id == bump.id) {
-                Some(m) => {
+            match at.get(&bump.id) {
+                Some(&i) => {
+                    let m = &mut merged[i];
                     m.add += bump.add;
                     m.first_seen_at = m.first_seen_at.min(bump.first_seen_at);
                     m.last_seen_at = m.last_seen_at.max(bump.last_seen_at);
                 }
-                None => merged.push(bump),
+                None => {
+                    at.insert(bump.id, merged.len());
+                    merged.push(bump);
+                }
             }
         }
         self.bumps = merged;

@@ -428,12 +428,14 @@ async fn write_once(
     let mut plan = planner.finish();
     // With other collectors on the same database, the database decides which row a key's
     // duplicates go to (this index only knows this process's rows).
-    if derive.config.shared_dedup
-        && let Some(owners) = tx
-            .claim_dedup_slots(&plan.claims(), index.window_us(), now)
+    if derive.config.shared_dedup {
+        let rounds = plan.claims();
+        if let Some(owners) = tx
+            .claim_dedup_slots(&rounds, index.window_us(), now)
             .await?
-    {
-        plan.reconcile(&owners);
+        {
+            plan.reconcile(&rounds, &owners);
+        }
     }
     let inserted = plan.inserts.len();
     tx.insert_logs(&plan.inserts).await?;

@@ -169,8 +169,9 @@ fn a_second_collector_bumps_the_first_ones_row_instead_of_inserting() {
     let mut p = a.planner(0);
     p.add(7, row(7, 0, 2));
     let mut plan = p.finish();
-    let owners = claim_in(&mut slots, &plan.claims());
-    plan.reconcile(&owners);
+    let rounds = plan.claims();
+    let owners = claim_in(&mut slots, &rounds);
+    plan.reconcile(&rounds, &owners);
     commit(&mut rows, &plan);
     let first = plan.inserts[0].id;
     a.apply(plan);
@@ -180,8 +181,9 @@ fn a_second_collector_bumps_the_first_ones_row_instead_of_inserting() {
     p.add(7, row(7, 1_000_000, 3));
     let mut plan = p.finish();
     assert_eq!(plan.inserts.len(), 1);
-    let owners = claim_in(&mut slots, &plan.claims());
-    plan.reconcile(&owners);
+    let rounds = plan.claims();
+    let owners = claim_in(&mut slots, &rounds);
+    plan.reconcile(&rounds, &owners);
     assert!(plan.inserts.is_empty());
     assert_eq!(plan.bumps.len(), 1);
     assert_eq!((plan.bumps[0].id, plan.bumps[0].add), (first, 3));
@@ -224,8 +226,9 @@ proptest! {
                 *sent.entry(key.to_string()).or_default() += count;
             }
             let mut plan = p.finish();
-            let owners = claim_in(&mut slots, &plan.claims());
-            plan.reconcile(&owners);
+            let rounds = plan.claims();
+    let owners = claim_in(&mut slots, &rounds);
+            plan.reconcile(&rounds, &owners);
             commit(&mut rows, &plan);
             indexes[collector].apply(plan);
         }
