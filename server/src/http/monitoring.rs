@@ -201,7 +201,7 @@ fn slow_params(query: &HashMap<String, String>, default_threshold: f64) -> Resul
     get,
     path = "/api/v1/monitoring/slow-requests",
     tag = "monitoring",
-    params(("threshold_ms" = Option<f64>, Query, minimum = 0, description = "Only entries at least this slow"), super::openapi::WindowParams, ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1..=1000"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(super::openapi::SlowListParams),
     responses(
         (status = 200, description = "Requests over the threshold, slowest first", body = Page<SlowRequest>),
     ),
@@ -234,7 +234,7 @@ async fn slow_requests(
     get,
     path = "/api/v1/monitoring/slow-queries",
     tag = "monitoring",
-    params(("threshold_ms" = Option<f64>, Query, minimum = 0, description = "Only entries at least this slow"), super::openapi::WindowParams, ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1..=1000"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(super::openapi::SlowListParams),
     responses(
         (status = 200, description = "Database statements over the threshold, slowest first", body = Page<SlowStatement>),
     ),
@@ -313,7 +313,7 @@ fn settled_before(state: &AppState) -> i64 {
     get,
     path = "/api/v1/monitoring/error-rates",
     tag = "monitoring",
-    params(super::openapi::WindowParams, ("source" = Option<String>, Query, pattern = "^(frontend|backend)$", description = "`frontend` or `backend`")),
+    params(super::openapi::FamilyParams),
     responses(
         (status = 200, description = "Error rate per endpoint over the window", body = ErrorRates),
     ),
@@ -346,7 +346,7 @@ async fn error_rates(
     get,
     path = "/api/v1/monitoring/web-vitals",
     tag = "monitoring",
-    params(super::openapi::WindowParams, ("source" = Option<String>, Query, pattern = "^(frontend|backend)$", description = "`frontend` or `backend`")),
+    params(super::openapi::FamilyParams),
     responses(
         (status = 200, description = "p75 of each web vital per page", body = WebVitals),
     ),

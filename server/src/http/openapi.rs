@@ -254,6 +254,43 @@ pub(super) struct WindowParams {
     to: Option<String>,
 }
 
+/// The slow-requests and slow-queries lists (`slow_params` in `monitoring.rs`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct SlowListParams {
+    /// Only entries at least this slow, in milliseconds (the collector's threshold by default).
+    #[param(minimum = 0)]
+    threshold_ms: Option<f64>,
+    /// Window start, RFC 3339.
+    #[param(format = DateTime)]
+    from: Option<String>,
+    /// Window end, RFC 3339.
+    #[param(format = DateTime)]
+    to: Option<String>,
+    /// Page size, 1..=1000.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The error-rate and web-vital summaries (`family_rows` in `monitoring.rs`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct FamilyParams {
+    /// Window start, RFC 3339.
+    #[param(format = DateTime)]
+    from: Option<String>,
+    /// Window end, RFC 3339.
+    #[param(format = DateTime)]
+    to: Option<String>,
+    /// `frontend` or `backend`.
+    #[param(pattern = "^(frontend|backend)$")]
+    source: Option<String>,
+}
+
 /// Declares the two ways to authenticate: the session cookie the admin UI holds, and the
 /// bearer token `POST /api/v1/auth/login` returns for scripts.
 struct Schemes;
