@@ -19,12 +19,37 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VERSION=4.32.5
-VENV="$HOME/.cache/tracewire/schemathesis-$VERSION"
 EXAMPLES="${1:-40}"
+
+# CPython before 3.11.8 / 3.12.2 can fail `ast.parse` deep in a call stack with "SystemError: AST
+# constructor recursion depth mismatch" (CPython gh-106905: the counter was shared between threads,
+# and the run uses two workers), which hypothesis hits at random while
+# describing a strategy: the run then reports a runtime error that is no finding about the API.
+# Use an interpreter with the fix when the machine has one (pyenv keeps several side by side).
+fixed_python() {
+  "$1" -c 'import sys; v = sys.version_info[:3]
+sys.exit(0 if v >= (3, 13) or (3, 12, 2) <= v < (3, 13) or (3, 11, 8) <= v < (3, 12) else 1)' \
+    2> /dev/null
+}
+PYTHON=""
+for candidate in python3 python3.13 python3.12 "$HOME"/.pyenv/versions/3.1[3-9]*/bin/python3 \
+  "$HOME"/.pyenv/versions/3.12*/bin/python3 /usr/bin/python3; do
+  if command -v "$candidate" > /dev/null 2>&1 && fixed_python "$candidate"; then
+    PYTHON="$candidate"
+    break
+  fi
+done
+if [ -z "$PYTHON" ]; then
+  PYTHON=python3
+  echo "warning: $($PYTHON --version 2>&1) has CPython gh-106905; a run may end in a spurious" \
+    "'AST constructor recursion depth mismatch' (install Python >= 3.11.8)" >&2
+fi
+PY_VERSION="$("$PYTHON" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+VENV="$HOME/.cache/tracewire/schemathesis-$VERSION-py$PY_VERSION"
 
 if [ ! -x "$VENV/bin/st" ]; then
   echo "installing schemathesis $VERSION into $VENV"
-  python3 -m venv "$VENV"
+  "$PYTHON" -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
 fi
 
