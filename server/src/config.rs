@@ -3,7 +3,7 @@
 
 use crate::auth::origin::WebOrigin;
 use crate::auth::proxy::ProxyNet;
-use clap::builder::TypedValueParser;
+use clap::builder::{BoolishValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use tracewire_shared::level::Level;
@@ -171,11 +171,11 @@ pub struct ServeConfig {
 
     /// Also redact email addresses in every stored text field. Off by default: an address is
     /// often what operators search logs by to help a user, and user ids are often addresses.
-    #[arg(long, env = "TRACEWIRE_REDACT_EMAILS")]
+    #[arg(long, env = "TRACEWIRE_REDACT_EMAILS", value_parser = BoolishValueParser::new())]
     pub redact_emails: bool,
 
     /// Log the collector's own output as JSON lines instead of human-readable text.
-    #[arg(long, env = "TRACEWIRE_LOG_JSON")]
+    #[arg(long, env = "TRACEWIRE_LOG_JSON", value_parser = BoolishValueParser::new())]
     pub log_json: bool,
 
     /// TOML settings file; keys are the flag names (`database_url = "…"`). Flags and
@@ -211,7 +211,7 @@ pub struct ServeConfig {
     /// rows and freed pages, but pages SQLite rebalanced while deleting can keep fragments of
     /// deleted rows in their unused space. VACUUM rewrites the whole file and holds the writer
     /// meanwhile (seconds per GB), hence off by default. No effect on PostgreSQL.
-    #[arg(long, env = "TRACEWIRE_RETENTION_VACUUM")]
+    #[arg(long, env = "TRACEWIRE_RETENTION_VACUUM", value_parser = BoolishValueParser::new())]
     pub retention_vacuum: bool,
 
     /// Rows per retention batch: one archive file and one delete transaction each.
@@ -265,12 +265,19 @@ pub struct ServeConfig {
     /// of arbitrating it in the database: one statement less per write group, for a collector
     /// alone on its database (with several, identical logs reaching two of them are then
     /// stored as two rows). No effect on SQLite, where the window is always in memory.
-    #[arg(long, env = "TRACEWIRE_NO_SHARED_DEDUP")]
+    #[arg(long, env = "TRACEWIRE_NO_SHARED_DEDUP", value_parser = BoolishValueParser::new())]
     pub no_shared_dedup: bool,
+
+    /// On PostgreSQL, counts each ingest key's rate limit in this collector's memory instead of
+    /// in the database: one statement less per batch, for a collector alone on its database
+    /// (with several, each lets a key send the full `--rate-limit`). No effect on SQLite, where
+    /// the buckets are always in memory.
+    #[arg(long, env = "TRACEWIRE_NO_SHARED_RATE_LIMIT", value_parser = BoolishValueParser::new())]
+    pub no_shared_rate_limit: bool,
 
     /// Skips metric aggregation at ingest (slow requests are still recorded); only to measure
     /// what aggregation costs.
-    #[arg(long, env = "TRACEWIRE_NO_METRIC_AGGREGATION")]
+    #[arg(long, env = "TRACEWIRE_NO_METRIC_AGGREGATION", value_parser = BoolishValueParser::new())]
     pub no_metric_aggregation: bool,
 
     /// Directory of an admin UI build to serve at `/` instead of the one embedded in the
@@ -295,7 +302,7 @@ pub struct ServeConfig {
 
     /// Mark the session cookie `Secure` (sent over HTTPS only); set it when users reach the
     /// collector through HTTPS.
-    #[arg(long, env = "TRACEWIRE_SECURE_COOKIES")]
+    #[arg(long, env = "TRACEWIRE_SECURE_COOKIES", value_parser = BoolishValueParser::new())]
     pub secure_cookies: bool,
 
     /// The URL users open the collector at (`https://logs.example.com`), when a proxy in front

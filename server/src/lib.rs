@@ -113,7 +113,11 @@ pub async fn run(
         store.clone(),
         writer,
         redactor,
-        RateLimiter::new(config.rate_limit, config.rate_burst),
+        if config.no_shared_rate_limit {
+            RateLimiter::new(config.rate_limit, config.rate_burst)
+        } else {
+            RateLimiter::shared(config.rate_limit, config.rate_burst, store.clone())
+        },
         limits,
     );
     let ingest = Arc::new(ingest);

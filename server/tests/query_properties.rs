@@ -13,6 +13,9 @@
 //! rows stored so far, so queries meet every mix of indexed rows and not-yet-indexed tail,
 //! including none and all of either.
 //!
+//! On PostgreSQL the property also runs with three collectors on the database, batches and
+//! result pages spread over them (a cursor issued by one is followed on the next).
+//!
 //! Queries also carry negative filters (`not.<field>`, repeated; a log without the field is
 //! kept) and walk either newest first or, with `order=asc`, oldest first. Some logs share a
 //! timestamp, so the cursor's tie-break on id is exercised in both directions.
@@ -271,12 +274,16 @@ fn params(f: &Filter, era_us: i64) -> Vec<(&'static str, String)> {
     p
 }
 
+/// Sends `logs` as one batch per source, spreading the batches over `servers`.
 async fn send(
-    server: &TestServer,
+    servers: &[TestServer],
     logs: &[(usize, Gen)],
     era_us: i64,
 ) -> Result<(), TestCaseError> {
     for (source_index, source) in SOURCES.iter().enumerate() {
+        // Offset by the logs' numbers, so every collector takes batches over the cases.
+        let first = logs.first().map_or(0, |(n, _)| *n);
+        let server = &servers[(first + source_index) % servers.len()];
         let entries: Vec<Value> = logs
             .iter()
             .filter(|(_, g)| g.source == source_index)
@@ -299,6 +306,12 @@ async fn send(
 }
 
 fn property_9(backend: Backend) {
+    property_9_over(backend, 1);
+}
+
+/// Property 9 with `collectors` collectors on one database: batches and result pages are spread
+/// over them round-robin, so a cursor one collector issued is followed on another.
+fn property_9_over(backend: Backend, collectors: usize) {
     let era_us = parse_timestamp_us("2021-03-01T10:17:23.456Z").expect("era");
     // Everything stored so far (cases accumulate; proptest's closure is `Fn`).
     let sent: std::cell::RefCell<Vec<(usize, Gen)>> = std::cell::RefCell::new(Vec::new());
@@ -308,32 +321,39 @@ fn property_9(backend: Backend) {
         prop::collection::vec(gen_filter(), 1..6),
         0..80i64,
     );
+    let tweak = |c: &mut tracewire_server::config::ServeConfig| {
+        c.rate_limit = 1e9;
+        c.rate_burst = 1e9;
+        c.index_interval_ms = 0;
+    };
     let setup = async {
-        let server = TestServer::start_with(backend, |c| {
-            c.rate_limit = 1e9;
-            c.rate_burst = 1e9;
-            c.index_interval_ms = 0;
-        })
-        .await;
-        let token = server.admin_token().await;
-        (server, token)
+        let first = TestServer::start_with(backend, tweak).await;
+        let token = first.admin_token().await;
+        let mut servers = vec![];
+        for _ in 1..collectors {
+            let mut config = tracewire_server::config::ServeConfig::for_database(&first.db.url);
+            tweak(&mut config);
+            servers.push(TestServer::start_on(first.db.alias(), config).await);
+        }
+        servers.insert(0, first);
+        (servers, token)
     };
     common::check_property(
         12,
         strategy,
         setup,
         |fixture, (logs, filters, index_step)| async move {
-            let (server, token) = &*fixture;
+            let (servers, token) = &*fixture;
             let base = sent.borrow().len();
             let new: Vec<(usize, Gen)> = logs
                 .into_iter()
                 .enumerate()
                 .map(|(i, g)| (base + i, g))
                 .collect();
-            send(server, &new, era_us).await?;
+            send(servers, &new, era_us).await?;
             sent.borrow_mut().extend(new);
             if index_step > 0 {
-                server
+                servers[0]
                     .store
                     .index_logs(index_step)
                     .await
@@ -349,7 +369,8 @@ fn property_9(backend: Backend) {
                 let mut seen: HashSet<String> = HashSet::new();
                 let mut last_ts: Option<i64> = None;
                 let mut cursor: Option<String> = None;
-                for _page in 0..1000 {
+                for page in 0..1000 {
+                    let server = &servers[page % servers.len()];
                     let mut query = params(f, era_us);
                     if let Some(c) = &cursor {
                         query.push(("cursor", c.clone()));
@@ -401,8 +422,20 @@ fn property_9(backend: Backend) {
             }
             Ok(())
         },
-        |(server, _)| server.stop(),
+        |(mut servers, _)| async move {
+            // The aliases first: the first collector's database handle owns the database.
+            while let Some(server) = servers.pop() {
+                server.stop().await;
+            }
+        },
     );
 }
 
 property_on_both_backends!(property_9_filters_and_paging_are_exact, super::property_9);
+
+/// ARCHITECTURE §5 (stateless collectors): three collectors on one PostgreSQL answer exactly as
+/// one does, whichever of them stored a batch or issued a cursor.
+#[test]
+fn property_9_holds_across_three_collectors_on_postgresql() {
+    property_9_over(Backend::Postgres, 3);
+}

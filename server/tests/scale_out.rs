@@ -8,7 +8,8 @@
 //! acknowledged; five failed sign-ins spread over the collectors lock the user out on all of
 //! them; a collector whose database is gone says it is not ready and answers 503 with
 //! `Retry-After`; alert evaluation goes on when the collectors running it are killed, and a
-//! firing rule notifies once across all of them and the kills (seed property 6).
+//! firing rule notifies once across all of them and the kills (seed property 6); an ingest key's
+//! rate limit holds for the key across the collectors, not once per collector.
 
 mod common;
 
@@ -331,6 +332,203 @@ async fn failed_sign_ins_spread_over_collectors_lock_the_user_out_on_all_of_them
             .expect("Retry-After");
         assert!((1..=60).contains(&retry), "Retry-After {retry}");
     }
+}
+
+#[tokio::test]
+async fn an_ingest_key_gets_its_rate_limit_once_across_all_collectors_not_once_per_collector() {
+    let (rate, burst) = (100.0, 300.0);
+    let db = TestDb::new(Backend::Postgres).await;
+    let mut c = Vec::new();
+    for _ in 0..3 {
+        let args = ["--rate-limit", "100", "--rate-burst", "300"];
+        c.push(Collector::start(&db, KEY, &args).await);
+    }
+    let client = reqwest::Client::new();
+    let marker = format!("limit{}", Uuid::now_v7().simple());
+    let started = Instant::now();
+    let (mut accepted, mut refused) = (0usize, 0usize);
+    let mut i = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        let response = client
+            .post(format!("{}/api/v1/logging/logs", c[i % 3].base))
+            .header("x-tracewire-key", KEY)
+            .json(&batch(&marker, 50))
+            .send()
+            .await
+            .expect("ingest answers");
+        match response.status().as_u16() {
+            200 => accepted += 50,
+            429 => {
+                let retry: u64 = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .expect("a 429 says when to retry");
+                assert!((1..=3).contains(&retry), "Retry-After {retry}");
+                refused += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+        i += 1;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // Per collector, three buckets would pass up to 3 × (300 + 100 × 2) = 1,500 entries.
+    let allowed = burst + rate * elapsed;
+    assert!(
+        accepted as f64 <= allowed,
+        "{accepted} entries accepted in {elapsed:.2} s; one key's bucket allows {allowed:.0}"
+    );
+    assert!(accepted as f64 >= burst, "the burst passes: {accepted}");
+    assert!(refused > 0);
+    // What was refused stored nothing; what was accepted is there whole.
+    let sql = format!("SELECT count(*) FROM app_logs WHERE message LIKE '{marker} %'");
+    let stored: Vec<(i64,)> = db.rows(&sql).await;
+    assert_eq!(stored[0].0, accepted as i64);
+}
+
+/// The application name of the collector holding the retention lease (a transaction-scoped
+/// advisory lock on key "tracewir" + 1, which `pg_locks` shows split into two 32-bit halves).
+const RETENTION_HOLDER: &str = "SELECT a.application_name FROM pg_locks l \
+     JOIN pg_stat_activity a ON a.pid = l.pid \
+     WHERE l.locktype = 'advisory' AND l.granted \
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+       AND l.classid = x'74726163'::int AND l.objid = x'65776901'::int AND l.objsubid = 1";
+
+#[tokio::test]
+async fn retention_runs_on_one_collector_at_a_time_and_another_finishes_when_it_is_killed() {
+    let db = TestDb::new(Backend::Postgres).await;
+    // One archive directory for all three, as on a shared volume: whichever collector runs
+    // retention archives there.
+    let archive = tempfile::tempdir().expect("archive dir");
+    let archive_dir = archive.path().to_str().expect("utf-8 path").to_owned();
+    let mut c = Vec::new();
+    for n in 0..3 {
+        // Each collector's connections carry its name, so the test can see who holds the lease.
+        let mut named = db.alias();
+        let sep = if named.url.contains('?') { '&' } else { '?' };
+        named.url = format!("{}{sep}application_name=collector{n}", named.url);
+        let args = [
+            "--retention-days",
+            "1",
+            "--retention-interval-secs",
+            "1",
+            "--retention-batch",
+            "10",
+            "--archive-dir",
+            archive_dir.as_str(),
+        ];
+        c.push(Collector::start(&named, KEY, &args).await);
+    }
+    let client = reqwest::Client::new();
+    let marker = format!("expired{}", Uuid::now_v7().simple());
+    let old = days_ago(3);
+    let mut expired = std::collections::HashSet::new();
+    for b in 0..40 {
+        let logs: Vec<Value> = (0..100)
+            .map(|i| {
+                let message = format!("{marker} {b} {i}");
+                expired.insert(message.clone());
+                json!({"level": "INFO", "message": message, "timestamp": old})
+            })
+            .collect();
+        let body =
+            json!({"batch_id": Uuid::now_v7().to_string(), "source": "backend", "logs": logs});
+        let (status, answer) = post(&client, &c[b % 3].base, &body).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let fresh = format!("fresh{}", Uuid::now_v7().simple());
+    let (status, _) = post(&client, &c[0].base, &batch(&fresh, 50)).await;
+    assert_eq!(status, 200);
+
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
+    let remaining = |pool: sqlx::PgPool, marker: String| async move {
+        let sql = format!("SELECT count(*) FROM app_logs WHERE message LIKE '{marker} %'");
+        let (n,): (i64,) = sqlx::query_as(&sql).fetch_one(&pool).await.expect("count");
+        n
+    };
+    // Wait for a run to be under way, then kill the collector running it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let holder = loop {
+        assert!(
+            Instant::now() < deadline,
+            "no collector took the retention lease"
+        );
+        let held: Option<(String,)> = sqlx::query_as(RETENTION_HOLDER)
+            .fetch_optional(&pool)
+            .await
+            .expect("pg_locks");
+        if let Some((name,)) = held
+            && let Some(n) = name
+                .strip_prefix("collector")
+                .and_then(|n| n.parse::<usize>().ok())
+        {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    c[holder].kill9();
+    let left_at_kill = remaining(pool.clone(), marker.clone()).await;
+    assert!(
+        left_at_kill > 0,
+        "the run finished before the kill; nothing was handed over"
+    );
+
+    // Another collector takes the lease over and finishes: every expired row goes.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while remaining(pool.clone(), marker.clone()).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "retention did not finish after the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Seed property 7 across the kill: every deleted row is in an archive (the batch archived
+    // but not yet deleted when the kill came may be archived twice), nothing within its
+    // retention went.
+    let mut archived: HashMap<String, usize> = HashMap::new();
+    for entry in std::fs::read_dir(archive.path()).expect("archive dir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue; // the killed collector's file in progress, never renamed into place
+        }
+        let rows = tracewire_server::retention::archive::read_archive(&path).expect("archive");
+        for row in rows {
+            if let Some(message) = row["message"].as_str() {
+                *archived.entry(message.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let missing: Vec<&String> = expired
+        .iter()
+        .filter(|m| !archived.contains_key(*m))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} deleted rows are in no archive",
+        missing.len()
+    );
+    let twice = archived.values().filter(|&&n| n > 1).count();
+    assert!(
+        twice <= 10,
+        "{twice} rows archived twice: more than the one batch the kill cut"
+    );
+    assert_eq!(remaining(pool.clone(), fresh.clone()).await, 50);
+    let runs: Vec<(i64,)> = db
+        .rows("SELECT count(*) FROM audit_logs WHERE action = 'retention.run'")
+        .await;
+    assert!(runs[0].0 >= 1, "the surviving collectors record their runs");
+    pool.close().await;
+}
+
+/// An RFC 3339 time `days` days before now.
+fn days_ago(days: i64) -> String {
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_micros() as i64;
+    tracewire_shared::validate::format_timestamp_us(now_us - days * 86_400_000_000)
 }
 
 #[tokio::test]

@@ -13,7 +13,9 @@
 //!
 //! `--baseline` sends the same load to a trivial in-process endpoint that parses the JSON and
 //! answers 200 without storing: the ceiling of HTTP + JSON on this machine. `--url` drives an
-//! already running collector instead.
+//! already running collector instead. `--collectors N` starts N collectors on one PostgreSQL
+//! database (ARCHITECTURE §5) and spreads each client's batches over them round-robin, as a
+//! load balancer would; the final check then covers what all of them stored.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -68,6 +70,9 @@ struct Args {
     /// Drive a trivial in-process endpoint (parse JSON, answer 200, store nothing).
     #[arg(long)]
     baseline: bool,
+    /// Collectors to start on the database (more than one needs PostgreSQL).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    collectors: u16,
 }
 
 #[tokio::main]
@@ -76,7 +81,7 @@ async fn main() -> Result<(), BoxError> {
     let mut target = Target::start(&args).await?;
     let lag = target.sample_index_lag().await;
     let written_before = target.written_bytes();
-    let report = drive(&args, &target.base).await;
+    let report = drive(&args, &target.bases).await;
     let written = target
         .written_bytes()
         .zip(written_before)
@@ -127,8 +132,10 @@ async fn main() -> Result<(), BoxError> {
 
 /// What the load runs against, and how to tear it down.
 struct Target {
-    base: String,
-    child: Option<Child>,
+    /// Base URLs the clients spread their batches over.
+    bases: Vec<String>,
+    /// The spawned collectors (none for `--url` and `--baseline`).
+    children: Vec<Child>,
     /// URL of the database the collector writes to, when known (for the final check).
     db_url: Option<String>,
     /// Fresh PostgreSQL database to drop afterwards: (admin URL, name).
@@ -140,23 +147,31 @@ struct Target {
 impl Target {
     async fn start(args: &Args) -> Result<Self, BoxError> {
         let mut target = Target {
-            base: String::new(),
-            child: None,
+            bases: Vec::new(),
+            children: Vec::new(),
             db_url: args.database_url.clone(),
             drop_pg: None,
             sqlite_file: None,
         };
         if args.baseline {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            target.base = format!("http://{}", listener.local_addr()?);
+            target.bases = vec![format!("http://{}", listener.local_addr()?)];
             let app = Router::new().route("/api/v1/logging/logs", post(baseline_ingest));
             tokio::spawn(async move { axum::serve(listener, app).await });
             target.db_url = None;
             return Ok(target);
         }
         if let Some(url) = &args.url {
-            target.base = url.trim_end_matches('/').to_owned();
+            target.bases = vec![url.trim_end_matches('/').to_owned()];
             return Ok(target);
+        }
+        if args.collectors > 1
+            && !args
+                .database_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("postgres"))
+        {
+            return Err("--collectors above 1 needs a PostgreSQL --database-url".into());
         }
         let db_url = match args.database_url.as_deref() {
             None => {
@@ -177,13 +192,22 @@ impl Target {
             }
             Some(url) => url.to_owned(),
         };
+        target.db_url = Some(db_url.clone());
+        // One after the other: the first migrates and bootstraps, the others find both done.
+        for _ in 0..args.collectors {
+            target.spawn_collector(args, &db_url).await?;
+        }
+        Ok(target)
+    }
+
+    async fn spawn_collector(&mut self, args: &Args, db_url: &str) -> Result<(), BoxError> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
         let exe = std::env::current_exe()?.with_file_name("tracewire");
         let mut cmd = Command::new(&exe);
         cmd.args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database-url", &db_url])
+            .args(["--database-url", db_url])
             // Measure the pipeline, not the per-key limiter.
             .args(["--rate-limit", "1000000000", "--rate-burst", "1000000000"])
             .env("TRACEWIRE_INGEST_KEY", &args.key)
@@ -196,23 +220,24 @@ impl Target {
         let child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-        target.child = Some(child);
-        target.base = format!("http://127.0.0.1:{port}");
-        target.db_url = Some(db_url);
-        target.wait_ready().await?;
-        Ok(target)
+        self.children.push(child);
+        let base = format!("http://127.0.0.1:{port}");
+        self.wait_ready(&base).await?;
+        self.bases.push(base);
+        Ok(())
     }
 
-    async fn wait_ready(&mut self) -> Result<(), BoxError> {
+    /// Waits for the last spawned collector, at `base`, to answer `/healthz`.
+    async fn wait_ready(&mut self, base: &str) -> Result<(), BoxError> {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Some(child) = &mut self.child
+            if let Some(child) = self.children.last_mut()
                 && let Some(status) = child.try_wait()?
             {
                 return Err(format!("collector exited during start: {status}").into());
             }
-            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await
+            if let Ok(r) = client.get(format!("{base}/healthz")).send().await
                 && r.status().is_success()
             {
                 return Ok(());
@@ -222,9 +247,13 @@ impl Target {
         Err("collector not ready after 30 s".into())
     }
 
-    /// Bytes the spawned collector has caused to be written to storage so far.
+    /// Bytes the spawned collector has caused to be written to storage so far (one collector:
+    /// with several, the database's own writes are the ones that count, and they are not here).
     fn written_bytes(&self) -> Option<u64> {
-        let pid = self.child.as_ref()?.id();
+        let [child] = self.children.as_slice() else {
+            return None;
+        };
+        let pid = child.id();
         let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
         let line = io.lines().find(|l| l.starts_with("write_bytes:"))?;
         line.split_whitespace().nth(1)?.parse().ok()
@@ -266,25 +295,33 @@ impl Target {
         Some((task, stop))
     }
 
-    /// Peak resident set of the spawned collector (VmHWM), or of this process in baseline mode.
+    /// Peak resident set (VmHWM) of the largest spawned collector, or of this process in
+    /// baseline mode.
     fn peak_rss_kib(&self) -> Option<u64> {
-        let pid = match &self.child {
-            Some(c) => c.id().to_string(),
-            None => "self".to_owned(),
+        let pids: Vec<String> = if self.children.is_empty() {
+            vec!["self".to_owned()]
+        } else {
+            self.children.iter().map(|c| c.id().to_string()).collect()
         };
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
+        pids.iter()
+            .filter_map(|pid| {
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+                let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+                line.split_whitespace().nth(1)?.parse().ok()
+            })
+            .max()
     }
 
     /// Stops the collector gracefully (SIGTERM) and counts the bench's logs in the database (the
     /// collector also stores logs of its own API, e.g. the readiness probe; those are not ours).
     async fn stop_and_count(&mut self) -> Result<Option<(i64, i64)>, BoxError> {
-        if let Some(child) = &mut self.child {
+        for child in &self.children {
             let _ = Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
                 .status();
-            let deadline = Instant::now() + Duration::from_secs(30);
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for child in &mut self.children {
             while child.try_wait()?.is_none() && Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -366,7 +403,13 @@ impl Report {
         } else {
             let db = args.database_url.as_deref().unwrap_or("sqlite (temp file)");
             let sync = args.sqlite_synchronous.as_deref().unwrap_or("default");
-            format!("tracewire on {db} (sqlite synchronous {sync})")
+            let n = args.collectors;
+            let collectors = if n > 1 {
+                format!("{n} collectors")
+            } else {
+                "tracewire".into()
+            };
+            format!("{collectors} on {db} (sqlite synchronous {sync})")
         };
         println!("mode: {mode}");
         println!(
@@ -383,6 +426,9 @@ impl Report {
         );
         match rss_kib {
             Some(k) if args.baseline => println!("peak RSS: {} MiB (bench process)", k / 1024),
+            Some(k) if args.collectors > 1 => {
+                println!("peak RSS of the largest collector: {} MiB", k / 1024)
+            }
             Some(k) => println!("collector peak RSS: {} MiB", k / 1024),
             None => println!("collector peak RSS: n/a"),
         }
@@ -391,13 +437,16 @@ impl Report {
 }
 
 /// Runs the clients through warm-up and the measured window.
-async fn drive(args: &Args, base: &str) -> Report {
+async fn drive(args: &Args, bases: &[String]) -> Report {
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
-    let url = format!("{base}/api/v1/logging/logs");
+    let urls: Vec<String> = bases
+        .iter()
+        .map(|base| format!("{base}/api/v1/logging/logs"))
+        .collect();
     let mut tasks = Vec::new();
     for client_no in 0..args.clients {
-        let (stop, measuring, url) = (stop.clone(), measuring.clone(), url.clone());
+        let (stop, measuring, url) = (stop.clone(), measuring.clone(), urls.clone());
         let (key, batch_size) = (args.key.clone(), args.batch_size);
         tasks.push(tokio::spawn(async move {
             client_loop(client_no, url, key, batch_size, stop, measuring).await
@@ -438,9 +487,11 @@ struct ClientStats {
     errors: BTreeMap<String, u64>,
 }
 
+/// One client: each batch goes to the next of `urls` (starting at its own offset), waiting for
+/// the answer before the next.
 async fn client_loop(
     client_no: usize,
-    url: String,
+    urls: Vec<String>,
     key: String,
     batch_size: usize,
     stop: Arc<AtomicBool>,
@@ -454,11 +505,14 @@ async fn client_loop(
         latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant figures")),
         errors: BTreeMap::new(),
     };
+    let mut next = client_no;
     while !stop.load(Ordering::Relaxed) {
         let body = logs.batch(batch_size);
+        let url = &urls[next % urls.len()];
+        next += 1;
         let sent = Instant::now();
         let result = client
-            .post(&url)
+            .post(url)
             .header("x-tracewire-key", &key)
             .header("content-type", "application/json")
             .body(body)

@@ -355,9 +355,7 @@ impl IngestService {
         if !source_allowed {
             return Err(Error::SourceNotAllowed(valid.source.as_str()));
         }
-        self.limiter
-            .check(grant.key.id, entries)
-            .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
+        self.limiter.check(grant.key.id, entries).await?;
         self.redact(&mut valid);
         self.write(grant.key.project_id, valid).await
     }

@@ -82,4 +82,13 @@ pub(super) trait Dialect: Send + Sync + 'static {
     async fn prune_dedup_slots(&self, _horizon_us: i64) -> StoreResult<()> {
         Ok(())
     }
+    /// Charges `request` to the key's bucket shared with the other collectors on this database
+    /// (see [`super::Store::take_rate_tokens`]); `None` where one process owns the database
+    /// and its own buckets are the whole truth.
+    async fn take_rate_tokens(
+        &self,
+        _request: &crate::ingest::ratelimit::RateRequest,
+    ) -> StoreResult<Option<Result<(), f64>>> {
+        Ok(None)
+    }
 }

@@ -179,6 +179,13 @@ pub trait Store:
     async fn write_probe(&self) -> StoreResult<()>;
     /// Forgets shared dedup slots untouched since `horizon_us` (no-op where there are none).
     async fn prune_dedup_slots(&self, horizon_us: i64) -> StoreResult<()>;
+    /// Charges a batch to its key's token bucket in the database, shared by every collector on
+    /// it: `Some(Ok(()))` when it passes, `Some(Err(seconds))` until it would, `None` on a
+    /// backend one process owns (SQLite), where the collector's own buckets decide.
+    async fn take_rate_tokens(
+        &self,
+        request: &crate::ingest::ratelimit::RateRequest,
+    ) -> StoreResult<Option<Result<(), f64>>>;
     /// Opens the one write transaction the writer uses for a group of batches.
     async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>>;
     /// Looks up an ingest key by the SHA-256 hex of the key ([`crate::ingest::keys::key_hash`]),

@@ -4,6 +4,7 @@
 use super::dialect::Dialect;
 use super::{StoreOptions, StoreResult};
 use crate::ingest::dedup::{SlotClaim, SlotOwner};
+use crate::ingest::ratelimit::RateRequest;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use std::str::FromStr;
@@ -167,6 +168,24 @@ impl Dialect for PgStore {
         Ok(())
     }
 
+    /// One upsert under the bucket row's lock, so concurrent charges from any collector queue
+    /// on it and each sees the tokens the previous one left.
+    async fn take_rate_tokens(&self, r: &RateRequest) -> StoreResult<Option<Result<(), f64>>> {
+        let (passed, tokens): (bool, f64) = sqlx::query_as(TAKE_RATE_TOKENS)
+            .bind(r.key)
+            .bind(r.tokens)
+            .bind(r.rate)
+            .bind(r.burst)
+            .bind(r.now_us)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(if passed {
+            Ok(())
+        } else {
+            Err((r.tokens - tokens) / r.rate)
+        }))
+    }
+
     async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)
@@ -188,6 +207,34 @@ const CLAIM_DEDUP_SLOTS: &str = "INSERT INTO log_dedup_slots AS s \
                        THEN s.first_seen_us ELSE EXCLUDED.first_seen_us END, \
        touched_us = EXCLUDED.touched_us \
      RETURNING key_hash, row_id, first_seen_us";
+
+/// The tokens an existing bucket `b` holds at the charge's time (`EXCLUDED.updated_us`): what it
+/// had plus the refill since its last charge (none if the clock went back), at most the burst.
+macro_rules! refilled {
+    () => {
+        "LEAST($4, b.tokens + GREATEST(0, EXCLUDED.updated_us - b.updated_us) * $3 / 1e6::float8)"
+    };
+}
+
+/// A token bucket charge (migration 0012), [`crate::ingest::ratelimit::TokenBucket::take`] in
+/// SQL: $1 key, $2 tokens to take (≤ burst), $3 refill per second, $4 burst, $5 now in µs (NULL:
+/// the database's clock). A new bucket starts full; an existing one refills for the time since
+/// its last charge, up to the burst, then gives the tokens if it has them. Every SET expression
+/// reads the row as it was, so `passed` and `tokens` agree.
+const TAKE_RATE_TOKENS: &str = concat!(
+    "INSERT INTO ingest_rate_buckets AS b (key_id, tokens, updated_us, passed) \
+     SELECT $1, $4 - $2, t.now_us, true FROM (SELECT COALESCE($5::int8, \
+       (extract(epoch FROM clock_timestamp()) * 1e6)::int8) AS now_us) t \
+     ON CONFLICT (key_id) DO UPDATE SET passed = ",
+    refilled!(),
+    " >= $2, tokens = ",
+    refilled!(),
+    " - CASE WHEN ",
+    refilled!(),
+    " >= $2 THEN $2 ELSE 0 END, \
+     updated_us = GREATEST(b.updated_us, EXCLUDED.updated_us) \
+     RETURNING passed, tokens"
+);
 
 /// The driver the shared statements are compiled against here.
 type Db = Postgres;

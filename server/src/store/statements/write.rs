@@ -33,6 +33,13 @@ impl Store for This {
         <This as Dialect>::prune_dedup_slots(self, horizon_us).await
     }
 
+    async fn take_rate_tokens(
+        &self,
+        request: &crate::ingest::ratelimit::RateRequest,
+    ) -> store::StoreResult<Option<Result<(), f64>>> {
+        <This as Dialect>::take_rate_tokens(self, request).await
+    }
+
     async fn begin_write(&self) -> store::StoreResult<Box<dyn store::WriteTx>> {
         Ok(Box::new(WriteTransaction(self.begin_tx().await?)))
     }
