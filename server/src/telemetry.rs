@@ -21,7 +21,8 @@ pub const DEDUP_COLLAPSED: &str = "tracewire_dedup_collapsed_total";
 pub const WRITER_QUEUE_DEPTH: &str = "tracewire_writer_queue_depth";
 /// Seconds from the start of a group's transaction to its commit.
 pub const WRITER_COMMIT_SECONDS: &str = "tracewire_writer_commit_seconds";
-/// Group transactions that failed (`outcome` = `retried` when split, `failed` otherwise).
+/// Group transactions that failed (`outcome` = `conflict` when another writer's lock ended it and
+/// the group is tried again whole, `retried` when split into batches, `failed` otherwise).
 pub const WRITER_FAILURES: &str = "tracewire_writer_failures_total";
 /// Metric observations dropped by the per-project series cap.
 pub const METRIC_SERIES_DROPPED: &str = "tracewire_metric_series_dropped_total";

@@ -310,7 +310,24 @@ async fn write_group(
     group: Vec<WriteJob>,
 ) {
     let started = std::time::Instant::now();
-    let first = write_once(store, index, derive, &group).await;
+    let mut first = write_once(store, index, derive, &group).await;
+    // Another collector's transaction on the same rows (PostgreSQL picked this one to end a
+    // deadlock, or a serializable conflict): nothing was written, so the whole group is tried
+    // again before it is split up.
+    for attempt in 1..=WRITE_CONFLICT_RETRIES {
+        match &first {
+            Err(e) if e.is_write_conflict() => {
+                tracing::info!(error = %e, attempt, "write group conflicted with another writer; retrying");
+                metrics::counter!(crate::telemetry::WRITER_FAILURES, "outcome" => "conflict")
+                    .increment(1);
+                let pause =
+                    5 * u64::from(attempt) + u64::from(started.elapsed().subsec_nanos() % 10);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                first = write_once(store, index, derive, &group).await;
+            }
+            _ => break,
+        }
+    }
     metrics::histogram!(crate::telemetry::WRITER_COMMIT_SECONDS)
         .record(started.elapsed().as_secs_f64());
     health.record(&first);
@@ -345,6 +362,9 @@ async fn write_group(
         }
     }
 }
+
+/// Times a group that lost a lock conflict to another collector's writer is tried again whole.
+const WRITE_CONFLICT_RETRIES: u32 = 3;
 
 fn answer(job: WriteJob, result: StoreResult<IngestResponse>) {
     // The HTTP side may have given up (client gone); the data is committed either way.
@@ -440,6 +460,9 @@ async fn write_once(
     let inserted = plan.inserts.len();
     tx.insert_logs(&plan.inserts).await?;
     tx.bump_logs(&plan.bumps).await?;
+    // Groups in fingerprint order, so collectors recording into the same groups lock them in the
+    // same order; stable, so a group's occurrences keep their order (the last one is the latest).
+    exceptions.sort_by(|a, b| (a.project_id, &a.fingerprint).cmp(&(b.project_id, &b.fingerprint)));
     for e in &exceptions {
         tx.record_exception(e).await?;
     }

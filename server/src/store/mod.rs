@@ -79,6 +79,19 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// A transaction the database ended because another one held what it needed (deadlock,
+    /// serialization failure): nothing of it was written, and trying again can succeed.
+    pub fn is_write_conflict(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40P01" | "40001"))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Result alias of the storage layer.
 pub type StoreResult<T> = Result<T, StoreError>;
 

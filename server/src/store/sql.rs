@@ -70,7 +70,9 @@ pub(super) const ADD_LOG_COUNT: &str = "INSERT INTO log_counts (bucket, level, s
     DO UPDATE SET log_rows = log_counts.log_rows + excluded.log_rows";
 
 /// New rows per (hour, level, source): what [`ADD_LOG_COUNT`] adds for one insert. A group holds
-/// a handful of distinct keys, so a linear scan beats hashing.
+/// a handful of distinct keys, so a linear scan beats hashing. Sorted by key: every collector's
+/// writer then locks the tallies in the same order, so two groups committing at once on one
+/// PostgreSQL wait for each other instead of deadlocking.
 pub(super) fn tally(rows: &[super::LogRow]) -> Vec<(i64, &str, &str, i64)> {
     let mut out: Vec<(i64, &str, &str, i64)> = Vec::new();
     for r in rows {
@@ -83,6 +85,7 @@ pub(super) fn tally(rows: &[super::LogRow]) -> Vec<(i64, &str, &str, i64)> {
             None => out.push((bucket, &r.level, &r.source, 1)),
         }
     }
+    out.sort_unstable();
     out
 }
 

@@ -244,6 +244,9 @@ impl WriteTx for WriteTransaction {
     }
 
     async fn bump_logs(&mut self, bumps: &[store::LogBump]) -> store::StoreResult<()> {
+        // In id order, so collectors bumping the same rows lock them in the same order.
+        let mut bumps: Vec<&store::LogBump> = bumps.iter().collect();
+        bumps.sort_unstable_by_key(|b| b.id);
         for b in bumps {
             sqlx::query::<Db>(store::sql::BUMP_LOG)
                 .bind(b.id)
@@ -316,12 +319,27 @@ impl WriteTx for WriteTransaction {
 
     async fn merge_aggregates(&mut self, rows: &[AggregateRow]) -> store::StoreResult<()> {
         // Three statements per chunk, whatever its size: a writer group touches a few dozen
-        // series-minutes, and a statement per row measurably slowed ingest.
+        // series-minutes, and a statement per row measurably slowed ingest. In key order, and
+        // locked in key order by `stored_aggregates`, so that collectors merging into the same
+        // rows at once wait for each other instead of deadlocking.
+        let mut rows: Vec<&AggregateRow> = rows.iter().collect();
+        rows.sort_unstable_by_key(|r| {
+            let s = &r.series;
+            let endpoint = s.endpoint.as_deref().unwrap_or("");
+            let key = (s.metric_type.as_str(), s.metric_name.as_str(), endpoint);
+            (
+                r.period.as_str(),
+                key,
+                r.period_start_us,
+                s.source.as_str(),
+                s.project_id,
+            )
+        });
         for chunk in rows.chunks(AGGREGATES_PER_STATEMENT) {
             let stored = self.stored_aggregates(chunk).await?;
             let mut updates = Vec::new();
             let mut inserts = Vec::new();
-            for row in chunk {
+            for &row in chunk {
                 match stored.get(&(&row.series, row.period_start_us)) {
                     Some(old) => {
                         let mut merged = row.clone();
@@ -431,7 +449,7 @@ impl WriteTransaction {
     /// The stored rows of `rows`' keys, locked until commit where writers are concurrent.
     async fn stored_aggregates<'r>(
         &mut self,
-        rows: &'r [AggregateRow],
+        rows: &[&'r AggregateRow],
     ) -> store::StoreResult<
         std::collections::HashMap<(&'r crate::monitoring::aggregate::SeriesKey, i64), AggregateRow>,
     > {
@@ -456,6 +474,11 @@ impl WriteTransaction {
             qb.push_bind(r.period_start_us);
             qb.push(")");
         }
+        // Rows are locked as they leave the sort, so in this order on every collector.
+        qb.push(
+            " ORDER BY aggregation_period, metric_type, metric_name, endpoint, period_start, \
+             source, project_id",
+        );
         qb.push(<This as Dialect>::LOCK_FOR_UPDATE);
         let records: Vec<AggregateRecord> = qb.build_query_as().fetch_all(&mut *self.0).await?;
         let mut found = std::collections::HashMap::new();
@@ -463,6 +486,7 @@ impl WriteTransaction {
             let stored = record.into_row()?;
             if let Some(r) = rows
                 .iter()
+                .copied()
                 .find(|r| r.series == stored.series && r.period_start_us == stored.period_start_us)
             {
                 found.insert((&r.series, r.period_start_us), stored);
