@@ -62,6 +62,13 @@ pub(super) trait Dialect: Send + Sync + 'static {
             lookups: Self::LOOKUPS,
         })
     }
+    /// Inserts new log rows inside the writer's transaction in as few statements as the
+    /// driver makes cheap: multi-row VALUES on SQLite, one array-valued UNNEST on PostgreSQL
+    /// (a VALUES list of hundreds of rows costs PostgreSQL a parse and plan per row).
+    async fn insert_log_rows(
+        tx: &mut sqlx::Transaction<'static, Self::Db>,
+        rows: &[super::LogRow],
+    ) -> StoreResult<()>;
     /// One step of the index follower (see [`super::Store::index_logs`]).
     async fn index_logs(&self, max_rows: i64) -> StoreResult<super::IndexStep>;
     /// A named lease that at most one collector on this database holds at a time.

@@ -74,6 +74,44 @@ impl Dialect for PgStore {
     }
 
     /// Nothing to do: every structure is written with its row.
+    async fn insert_log_rows(
+        tx: &mut sqlx::Transaction<'static, Postgres>,
+        rows: &[super::LogRow],
+    ) -> StoreResult<()> {
+        use sqlx::types::Json;
+        fn column<'a, T>(rows: &'a [super::LogRow], f: impl Fn(&'a super::LogRow) -> T) -> Vec<T> {
+            rows.iter().map(f).collect()
+        }
+        fn json(v: &Option<Json<serde_json::Value>>) -> Option<Json<&serde_json::Value>> {
+            v.as_ref().map(|j| Json(&j.0))
+        }
+        sqlx::query(INSERT_LOGS_UNNEST)
+            .bind(column(rows, |r| r.id))
+            .bind(column(rows, |r| r.project_id))
+            .bind(column(rows, |r| r.timestamp))
+            .bind(column(rows, |r| r.level.as_ref()))
+            .bind(column(rows, |r| r.source.as_ref()))
+            .bind(column(rows, |r| r.message.as_str()))
+            .bind(column(rows, |r| r.module.as_deref()))
+            .bind(column(rows, |r| r.function.as_deref()))
+            .bind(column(rows, |r| r.trace_id.as_deref()))
+            .bind(column(rows, |r| r.span_id.as_deref()))
+            .bind(column(rows, |r| r.user_id.as_deref()))
+            .bind(column(rows, |r| r.request_method.as_deref()))
+            .bind(column(rows, |r| r.request_path.as_deref()))
+            .bind(column(rows, |r| json(&r.request_data)))
+            .bind(column(rows, |r| r.response_status))
+            .bind(column(rows, |r| r.duration_ms))
+            .bind(column(rows, |r| json(&r.extra_data)))
+            .bind(column(rows, |r| r.dedup_count))
+            .bind(column(rows, |r| r.first_seen_at))
+            .bind(column(rows, |r| r.last_seen_at))
+            .bind(column(rows, |r| r.created_at))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     async fn index_logs(&self, _max_rows: i64) -> StoreResult<super::IndexStep> {
         Ok(super::IndexStep::default())
     }
@@ -207,6 +245,17 @@ const CLAIM_DEDUP_SLOTS: &str = "INSERT INTO log_dedup_slots AS s \
                        THEN s.first_seen_us ELSE EXCLUDED.first_seen_us END, \
        touched_us = EXCLUDED.touched_us \
      RETURNING key_hash, row_id, first_seen_us";
+
+/// New log rows, one array per column ([`Dialect::insert_log_rows`]): one statement and one plan
+/// for a whole write group.
+const INSERT_LOGS_UNNEST: &str = "INSERT INTO app_logs (id, project_id, timestamp, level, \
+     source, message, module, function, trace_id, span_id, user_id, request_method, request_path, \
+     request_data, response_status, duration_ms, extra_data, dedup_count, first_seen_at, \
+     last_seen_at, created_at) \
+     SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::text[], \
+       $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], \
+       $13::text[], $14::jsonb[], $15::int4[], $16::float8[], $17::jsonb[], $18::int8[], \
+       $19::int8[], $20::int8[], $21::int8[])";
 
 /// The tokens an existing bucket `b` holds at the charge's time (`EXCLUDED.updated_us`): what it
 /// had plus the refill since its last charge (none if the clock went back), at most the burst.

@@ -306,6 +306,40 @@ impl Dialect for SqliteStore {
     /// One transaction on the writer connection: the trace, user and full-text entries of the
     /// next `max_rows` seqs, and the watermark past them. The ingest writer waits for it (one
     /// write lock per file), which `--index-batch-rows` bounds.
+    async fn insert_log_rows(
+        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        rows: &[super::LogRow],
+    ) -> StoreResult<()> {
+        for chunk in rows.chunks(super::sql::INSERT_CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<Sqlite>::new(super::sql::INSERT_LOGS_HEAD);
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.id)
+                    .push_bind(r.project_id)
+                    .push_bind(r.timestamp)
+                    .push_bind(r.level.as_ref())
+                    .push_bind(r.source.as_ref())
+                    .push_bind(&r.message)
+                    .push_bind(&r.module)
+                    .push_bind(&r.function)
+                    .push_bind(&r.trace_id)
+                    .push_bind(&r.span_id)
+                    .push_bind(&r.user_id)
+                    .push_bind(&r.request_method)
+                    .push_bind(&r.request_path)
+                    .push_bind(&r.request_data)
+                    .push_bind(r.response_status)
+                    .push_bind(r.duration_ms)
+                    .push_bind(&r.extra_data)
+                    .push_bind(r.dedup_count)
+                    .push_bind(r.first_seen_at)
+                    .push_bind(r.last_seen_at)
+                    .push_bind(r.created_at);
+            });
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     async fn index_logs(&self, max_rows: i64) -> StoreResult<super::IndexStep> {
         let mut tx = self.begin_tx().await?;
         let (from, newest): (i64, Option<i64>) = sqlx::query_as(

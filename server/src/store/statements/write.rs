@@ -204,33 +204,7 @@ impl WriteTx for WriteTransaction {
     }
 
     async fn insert_logs(&mut self, rows: &[store::LogRow]) -> store::StoreResult<()> {
-        for chunk in rows.chunks(store::sql::INSERT_CHUNK) {
-            let mut qb = sqlx::QueryBuilder::<Db>::new(store::sql::INSERT_LOGS_HEAD);
-            qb.push_values(chunk, |mut b, r| {
-                b.push_bind(r.id)
-                    .push_bind(r.project_id)
-                    .push_bind(r.timestamp)
-                    .push_bind(r.level.as_ref())
-                    .push_bind(r.source.as_ref())
-                    .push_bind(&r.message)
-                    .push_bind(&r.module)
-                    .push_bind(&r.function)
-                    .push_bind(&r.trace_id)
-                    .push_bind(&r.span_id)
-                    .push_bind(&r.user_id)
-                    .push_bind(&r.request_method)
-                    .push_bind(&r.request_path)
-                    .push_bind(&r.request_data)
-                    .push_bind(r.response_status)
-                    .push_bind(r.duration_ms)
-                    .push_bind(&r.extra_data)
-                    .push_bind(r.dedup_count)
-                    .push_bind(r.first_seen_at)
-                    .push_bind(r.last_seen_at)
-                    .push_bind(r.created_at);
-            });
-            qb.build().execute(&mut *self.0).await?;
-        }
+        <This as Dialect>::insert_log_rows(&mut self.0, rows).await?;
         for (bucket, level, source, n) in store::sql::tally(rows) {
             sqlx::query::<Db>(store::sql::ADD_LOG_COUNT)
                 .bind(bucket)
