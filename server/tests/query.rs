@@ -158,12 +158,7 @@ both_backends!(failed_logins_are_throttled, |backend: Backend| async move {
         .await
         .expect("request");
     assert_eq!(r.status().as_u16(), 429);
-    let retry: u64 = r
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let retry = common::retry_after_secs(&r).expect("Retry-After");
     assert!((1..=60).contains(&retry), "{retry}");
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"]["code"], "rate_limited");

@@ -325,12 +325,7 @@ async fn failed_sign_ins_spread_over_collectors_lock_the_user_out_on_all_of_them
     for collector in &c {
         let r = attempt(collector.base.clone(), ADMIN_PASSWORD).await;
         assert_eq!(r.status().as_u16(), 429);
-        let retry: u64 = r
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .expect("Retry-After");
+        let retry = common::retry_after_secs(&r).expect("Retry-After");
         assert!((1..=60).contains(&retry), "Retry-After {retry}");
     }
 }
@@ -360,12 +355,7 @@ async fn an_ingest_key_gets_its_rate_limit_once_across_all_collectors_not_once_p
         match response.status().as_u16() {
             200 => accepted += 50,
             429 => {
-                let retry: u64 = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok())
-                    .expect("a 429 says when to retry");
+                let retry = common::retry_after_secs(&response).expect("a 429 says when to retry");
                 assert!((1..=3).contains(&retry), "Retry-After {retry}");
                 refused += 1;
             }

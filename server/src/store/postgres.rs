@@ -85,6 +85,9 @@ impl Dialect for PgStore {
         fn json(v: &Option<Json<serde_json::Value>>) -> Option<Json<&serde_json::Value>> {
             v.as_ref().map(|j| Json(&j.0))
         }
+        if rows.is_empty() {
+            return Ok(()); // a group of only duplicates, exceptions or metrics: no statement
+        }
         sqlx::query(INSERT_LOGS_UNNEST)
             .bind(column(rows, |r| r.id))
             .bind(column(rows, |r| r.project_id))

@@ -386,6 +386,15 @@ impl TestServer {
     }
 }
 
+/// The whole seconds of an answer's `Retry-After`, if it has a valid one.
+pub fn retry_after_secs(response: &reqwest::Response) -> Option<u64> {
+    response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
 /// A small valid batch with `n` distinct logs.
 pub fn batch(n: usize) -> Value {
     let logs: Vec<Value> = (0..n)
