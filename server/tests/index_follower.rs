@@ -1,7 +1,9 @@
-//! The index follower on SQLite (trace, user and full-text entries written after the
-//! acknowledgement, migration 0010): it catches up on its own, queries are exact before and
-//! after it does, deleting the newest rows cannot let a reused row id hide from lookups, and a
-//! database filled under the previous schema upgrades in place with its lookups intact.
+//! The index follower (trace, user and, on SQLite, full-text entries written after the
+//! acknowledgement; migration 0010 on SQLite, 0013 on PostgreSQL): it catches up on its own,
+//! queries are exact before and after it does, deleted rows take their entries (and on SQLite a
+//! reused row id cannot hide from lookups), a database filled under the previous schema
+//! upgrades in place with its lookups intact, and on PostgreSQL the watermark never passes a
+//! row a writer has drawn but not committed yet.
 
 mod common;
 
@@ -61,54 +63,66 @@ async fn watermark(server: &TestServer) -> (i64, i64) {
     rows[0]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_follower_catches_up_and_lookups_stay_exact() {
-    let server = TestServer::start_with(Backend::Sqlite, |c| c.index_interval_ms = 50).await;
-    let token = server.admin_token().await;
-    let (status, body) = server.ingest(&batch(30, "zebrafinch")).await;
-    assert_eq!(status, 200, "{body}");
-    // Acknowledged means queryable, indexed or not.
-    assert_eq!(lookups(&server, &token, "zebrafinch").await, [30, 30, 30]);
-    let mut caught_up = false;
-    for _ in 0..100 {
-        let (through, newest) = watermark(&server).await;
-        if through == newest {
-            caught_up = true;
-            break;
+both_backends!(
+    the_follower_catches_up_and_lookups_stay_exact,
+    |backend| async move {
+        let server = TestServer::start_with(backend, |c| c.index_interval_ms = 50).await;
+        let token = server.admin_token().await;
+        let (status, body) = server.ingest(&batch(30, "zebrafinch")).await;
+        assert_eq!(status, 200, "{body}");
+        // Acknowledged means queryable, indexed or not.
+        assert_eq!(lookups(&server, &token, "zebrafinch").await, [30, 30, 30]);
+        let mut caught_up = false;
+        for _ in 0..100 {
+            let (through, newest) = watermark(&server).await;
+            if through == newest {
+                caught_up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(caught_up, "the follower did not reach the newest row");
+        let entries: Vec<(i64,)> = server
+            .db
+            .rows(&format!(
+                "SELECT COUNT(*) FROM app_logs_by_trace WHERE trace_id = '{TRACE}'"
+            ))
+            .await;
+        assert_eq!(entries[0].0, 30, "every row of the trace has its entry");
+        assert_eq!(lookups(&server, &token, "zebrafinch").await, [30, 30, 30]);
+        server.stop().await;
     }
-    assert!(caught_up, "the follower did not reach the newest row");
-    let entries: Vec<(i64,)> = server
-        .db
-        .rows(&format!(
-            "SELECT COUNT(*) FROM app_logs_by_trace WHERE trace_id = '{TRACE}'"
-        ))
-        .await;
-    assert_eq!(entries[0].0, 30, "every row of the trace has its entry");
-    assert_eq!(lookups(&server, &token, "zebrafinch").await, [30, 30, 30]);
-    server.stop().await;
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_the_newest_rows_brings_the_watermark_down() {
-    let server = TestServer::start_with(Backend::Sqlite, |c| c.index_interval_ms = 0).await;
+both_backends!(deleted_rows_take_their_entries, |backend| async move {
+    let server = TestServer::start_with(backend, |c| c.index_interval_ms = 0).await;
     let token = server.admin_token().await;
     let (status, _) = server.ingest(&batch(5, "kingfisher")).await;
     assert_eq!(status, 200);
     server.store.index_logs(1_000).await.expect("index");
     let (through, newest) = watermark(&server).await;
     assert_eq!(through, newest);
-    // Every row goes (as retention does when nothing newer arrived): SQLite will number the
-    // next rows from 1 again, below the old watermark.
+    // Every row goes (as retention does when nothing newer arrived). SQLite will number the
+    // next rows from 1 again, below the old watermark, so the watermark comes down with them;
+    // a PostgreSQL sequence never hands a seq out twice, so there it stays.
     server.execute("DELETE FROM app_logs").await;
-    assert_eq!(watermark(&server).await, (0, 0));
+    let expected = match backend {
+        Backend::Sqlite => (0, 0),
+        Backend::Postgres => (through, 0),
+    };
+    assert_eq!(watermark(&server).await, expected);
     let orphans: Vec<(i64,)> = server
         .db
-        .rows(
-            "SELECT (SELECT COUNT(*) FROM app_logs_by_trace) \
-             + (SELECT COUNT(*) FROM app_logs_by_user)",
-        )
+        .rows(match backend {
+            Backend::Sqlite => {
+                "SELECT (SELECT COUNT(*) FROM app_logs_by_trace) \
+                 + (SELECT COUNT(*) FROM app_logs_by_user)"
+            }
+            Backend::Postgres => {
+                "SELECT (SELECT COUNT(*) FROM app_logs_by_trace) \
+                 + (SELECT COUNT(*) FROM app_logs_by_user) + (SELECT COUNT(*) FROM app_logs_text)"
+            }
+        })
         .await;
     assert_eq!(orphans[0].0, 0, "entries went with their rows");
     let (status, _) = server.ingest(&batch(3, "kingfisher")).await;
@@ -119,72 +133,157 @@ async fn deleting_the_newest_rows_brings_the_watermark_down() {
     assert!(step.covered >= 3, "the new rows are indexed: {step:?}");
     assert_eq!(lookups(&server, &token, "kingfisher").await, [3, 3, 3]);
     server.stop().await;
+});
+
+/// Rows written the old way, before the follower's migration (on SQLite by the FTS trigger and
+/// the app_logs indexes of migration 0003; on PostgreSQL with no seq yet).
+macro_rules! fill_previous_schema {
+    ($pool:expr, $project:expr) => {
+        for i in 0..20_i64 {
+            sqlx::query(
+                "INSERT INTO app_logs (id, project_id, timestamp, level, source, message, \
+                 trace_id, user_id, dedup_count, first_seen_at, last_seen_at, created_at) \
+                 VALUES ($1, $2, $3, 'INFO', 'backend', $4, $5, $6, 1, $3, $3, $3)",
+            )
+            .bind(Uuid::now_v7())
+            .bind($project)
+            .bind(1_600_000_000_000_000 + i)
+            .bind(format!("ptarmigan {i}"))
+            .bind((i % 2 == 0).then_some(TRACE))
+            .bind((i % 4 == 0).then_some("u-follow"))
+            .execute(&$pool)
+            .await
+            .expect("old row");
+        }
+        $pool.close().await;
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_of_the_previous_schema_upgrades_in_place() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
-    let mut before = sqlx::migrate::Migrator::new(dir).await.expect("migrations");
-    let before_count = before.migrations.len();
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|m| m.version < 10)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    assert!(before.migrations.len() < before_count);
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(db.url.trim_start_matches("sqlite://"))
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.expect("open");
-    before.run(&pool).await.expect("previous schema");
-    // Rows written the old way: the FTS trigger and the app_logs indexes of migration 0003.
-    let project = Uuid::now_v7();
-    for i in 0..20_i64 {
-        sqlx::query(
-            "INSERT INTO app_logs (id, project_id, timestamp, level, source, message, trace_id, \
-             user_id, dedup_count, first_seen_at, last_seen_at, created_at) \
-             VALUES ($1, $2, $3, 'INFO', 'backend', $4, $5, $6, 1, $3, $3, $3)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(project)
-        .bind(1_600_000_000_000_000 + i)
-        .bind(format!("ptarmigan {i}"))
-        .bind((i % 2 == 0).then_some(TRACE))
-        .bind((i % 4 == 0).then_some("u-follow"))
-        .execute(&pool)
-        .await
-        .expect("old row");
-    }
-    pool.close().await;
+both_backends!(
+    a_database_of_the_previous_schema_upgrades_in_place,
+    |backend| async move {
+        let db = TestDb::new(backend).await;
+        let (dir, follower_version) = match backend {
+            Backend::Sqlite => ("migrations/sqlite", 10),
+            Backend::Postgres => ("migrations/postgres", 13),
+        };
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut before = sqlx::migrate::Migrator::new(dir).await.expect("migrations");
+        let before_count = before.migrations.len();
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < follower_version)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        assert!(before.migrations.len() < before_count);
+        let project = Uuid::now_v7();
+        match backend {
+            Backend::Sqlite => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(db.url.trim_start_matches("sqlite://"))
+                    .create_if_missing(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.expect("open");
+                before.run(&pool).await.expect("previous schema");
+                fill_previous_schema!(pool, project);
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&db.url).await.expect("open");
+                before.run(&pool).await.expect("previous schema");
+                fill_previous_schema!(pool, project);
+            }
+        }
 
-    let mut config = ServeConfig::for_database(&db.url);
-    config.index_interval_ms = 0;
-    let server = TestServer::start_on(db, config).await;
-    let token = server.admin_token().await;
-    let (through, newest) = watermark(&server).await;
-    assert_eq!((through, newest), (20, 20), "the old rows count as indexed");
-    let counts: Vec<(i64, i64)> = server
-        .db
-        .rows(
-            "SELECT (SELECT COUNT(*) FROM app_logs_by_trace), \
+        let mut config = ServeConfig::for_database(&db.url);
+        config.index_interval_ms = 0;
+        let server = TestServer::start_on(db, config).await;
+        let token = server.admin_token().await;
+        let (through, newest) = watermark(&server).await;
+        assert_eq!((through, newest), (20, 20), "the old rows count as indexed");
+        let counts: Vec<(i64, i64)> = server
+            .db
+            .rows(
+                "SELECT (SELECT COUNT(*) FROM app_logs_by_trace), \
              (SELECT COUNT(*) FROM app_logs_by_user)",
-        )
-        .await;
-    assert_eq!(
-        counts[0],
-        (10, 5),
-        "the old rows' entries were carried over"
+            )
+            .await;
+        assert_eq!(
+            counts[0],
+            (10, 5),
+            "the old rows' entries were carried over"
+        );
+        assert_eq!(lookups(&server, &token, "ptarmigan").await, [10, 5, 20]);
+        // New rows after the upgrade join them through the tail, then through the follower.
+        let (status, _) = server.ingest(&batch(4, "ptarmigan")).await;
+        assert_eq!(status, 200);
+        assert_eq!(lookups(&server, &token, "ptarmigan").await, [14, 9, 24]);
+        server.store.index_logs(1_000).await.expect("index");
+        assert_eq!(lookups(&server, &token, "ptarmigan").await, [14, 9, 24]);
+        server.stop().await;
+    }
+);
+
+/// The key of the advisory lock every PostgreSQL write group holds shared
+/// (`store::postgres::WRITERS_LOCK`).
+const WRITERS_LOCK: i64 = 0x7472_6163_6577_6900 + 16;
+
+/// On PostgreSQL rows draw their seq at insert and appear at commit, so a row can commit above
+/// one still open. The step must wait for the open one: had the watermark passed it, that row
+/// would be neither in the entries nor in the tail scanned above the watermark, and its trace
+/// would lose it for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_watermark_waits_for_a_writer_holding_a_lower_seq() {
+    let server = TestServer::start_with(Backend::Postgres, |c| c.index_interval_ms = 0).await;
+    let token = server.admin_token().await;
+    let project: Vec<(Uuid,)> = server.db.rows("SELECT id FROM projects LIMIT 1").await;
+    let pool = sqlx::PgPool::connect(&server.db.url).await.expect("pg");
+    // A write group as the writer opens it, with its row inserted but not committed.
+    let mut open = pool.begin().await.expect("begin");
+    sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+        .bind(WRITERS_LOCK)
+        .execute(&mut *open)
+        .await
+        .expect("shared lock");
+    let lower: i64 = sqlx::query_scalar(
+        "INSERT INTO app_logs (id, project_id, timestamp, level, source, message, trace_id, \
+         user_id, dedup_count, first_seen_at, last_seen_at, created_at) \
+         VALUES ($1, $2, 1, 'INFO', 'backend', 'osprey early', $3, 'u-follow', 1, 1, 1, 1) \
+         RETURNING seq",
+    )
+    .bind(Uuid::now_v7())
+    .bind(project[0].0)
+    .bind(TRACE)
+    .fetch_one(&mut *open)
+    .await
+    .expect("open row");
+    // A later batch commits above it.
+    let (status, body) = server.ingest(&batch(3, "osprey")).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, newest) = watermark(&server).await;
+    assert!(newest > lower, "the committed rows drew higher seqs");
+    // The step cannot finish while the lower row's transaction is open.
+    let store = server.store.clone();
+    let mut step = tokio::spawn(async move { store.index_logs(1_000).await });
+    let waited = tokio::time::timeout(Duration::from_millis(500), &mut step).await;
+    assert!(
+        waited.is_err(),
+        "the step passed an open writer: {waited:?}"
     );
-    assert_eq!(lookups(&server, &token, "ptarmigan").await, [10, 5, 20]);
-    // New rows after the upgrade join them through the tail, then through the follower.
-    let (status, _) = server.ingest(&batch(4, "ptarmigan")).await;
-    assert_eq!(status, 200);
-    assert_eq!(lookups(&server, &token, "ptarmigan").await, [14, 9, 24]);
-    server.store.index_logs(1_000).await.expect("index");
-    assert_eq!(lookups(&server, &token, "ptarmigan").await, [14, 9, 24]);
+    open.commit().await.expect("commit");
+    let step = step.await.expect("join").expect("step");
+    assert!(step.covered > 0, "{step:?}");
+    let (through, newest) = watermark(&server).await;
+    assert_eq!(through, newest, "the step covered both rows");
+    let entries: Vec<(i64,)> = server
+        .db
+        .rows(&format!(
+            "SELECT COUNT(*) FROM app_logs_by_trace WHERE trace_id = '{TRACE}' AND seq = {lower}"
+        ))
+        .await;
+    assert_eq!(entries[0].0, 1, "the late row has its entry");
+    assert_eq!(lookups(&server, &token, "osprey").await, [4, 4, 4]);
+    pool.close().await;
     server.stop().await;
 }
 

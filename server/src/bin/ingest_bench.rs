@@ -81,7 +81,22 @@ async fn main() -> Result<(), BoxError> {
     let mut target = Target::start(&args).await?;
     let lag = target.sample_index_lag().await;
     let written_before = target.written_bytes();
+    let wal = match target.db_url.as_deref() {
+        Some(url) if !url.starts_with("sqlite:") => LagDb::open(url).await,
+        _ => None,
+    };
+    let wal_before = match &wal {
+        Some(db) => db.wal_lsn().await,
+        None => None,
+    };
     let report = drive(&args, &target.bases).await;
+    let wal_written = match (&wal, wal_before) {
+        (Some(db), Some(before)) => db.wal_lsn().await.map(|after| after - before),
+        _ => None,
+    };
+    if let Some(db) = wal {
+        db.close().await;
+    }
     let written = target
         .written_bytes()
         .zip(written_before)
@@ -101,6 +116,15 @@ async fn main() -> Result<(), BoxError> {
         let logs = report.acked_logs_total.max(1) as f64;
         println!(
             "written to disk by the collector: {:.1} MiB, {:.0} B per acknowledged log",
+            bytes as f64 / 1_048_576.0,
+            bytes as f64 / logs
+        );
+    }
+    if let Some(bytes) = wal_written {
+        // The whole server's WAL, the bench's database and any other activity included.
+        let logs = report.acked_logs_total.max(1) as f64;
+        println!(
+            "PostgreSQL WAL written: {:.1} MiB, {:.0} B per acknowledged log",
             bytes as f64 / 1_048_576.0,
             bytes as f64 / logs
         );
@@ -259,37 +283,25 @@ impl Target {
         line.split_whitespace().nth(1)?.parse().ok()
     }
 
-    /// On a SQLite database with an index follower (migration 0010), samples its lag every
-    /// 100 ms until the returned flag is set; the task then returns the histogram.
+    /// On a database with an index follower (SQLite migration 0010, PostgreSQL 0013), samples
+    /// its lag every 100 ms until the returned flag is set; the task then returns the histogram.
     async fn sample_index_lag(
         &self,
     ) -> Option<(tokio::task::JoinHandle<Histogram<u64>>, Arc<AtomicBool>)> {
-        let url = self
-            .db_url
-            .as_deref()
-            .filter(|u| u.starts_with("sqlite:"))?;
-        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
-        let pool = sqlx::SqlitePool::connect_with(options.read_only(true))
-            .await
-            .ok()?;
-        let sql = "SELECT COALESCE((SELECT MAX(seq) FROM app_logs), 0) - indexed_through \
-            FROM log_index_state";
-        sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(&pool)
-            .await
-            .ok()?;
+        let db = LagDb::open(self.db_url.as_deref()?).await?;
+        db.lag().await?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let task = tokio::spawn(async move {
             let mut lag =
                 Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant figures"));
             while !flag.load(Ordering::SeqCst) {
-                if let Ok(rows) = sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await {
+                if let Some(rows) = db.lag().await {
                     let _ = lag.record(rows.max(0).unsigned_abs());
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            pool.close().await;
+            db.close().await;
             lag
         });
         Some((task, stop))
@@ -546,4 +558,61 @@ async fn client_loop(
         }
     }
     stats
+}
+
+/// A connection to the benchmarked database for reading the index follower's lag and, on
+/// PostgreSQL, the WAL written.
+enum LagDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl LagDb {
+    /// Rows committed but not yet covered by the follower's watermark.
+    const LAG: &'static str = "SELECT COALESCE((SELECT MAX(seq) FROM app_logs), 0) \
+        - indexed_through FROM log_index_state";
+
+    async fn open(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            let options: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
+            let pool = sqlx::SqlitePool::connect_with(options.read_only(true))
+                .await
+                .ok()?;
+            Some(Self::Sqlite(pool))
+        } else {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(url)
+                .await
+                .ok()?;
+            Some(Self::Postgres(pool))
+        }
+    }
+
+    async fn lag(&self) -> Option<i64> {
+        match self {
+            Self::Sqlite(pool) => sqlx::query_scalar(Self::LAG).fetch_one(pool).await.ok(),
+            Self::Postgres(pool) => sqlx::query_scalar(Self::LAG).fetch_one(pool).await.ok(),
+        }
+    }
+
+    /// The server's WAL position in bytes (PostgreSQL only).
+    async fn wal_lsn(&self) -> Option<i64> {
+        match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(pool) => {
+                sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+                    .fetch_one(pool)
+                    .await
+                    .ok()
+            }
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            Self::Sqlite(pool) => pool.close().await,
+            Self::Postgres(pool) => pool.close().await,
+        }
+    }
 }

@@ -46,6 +46,10 @@ pub(super) trait Dialect: Send + Sync + 'static {
     fn write_pool(&self) -> &sqlx::Pool<Self::Db>;
     /// Opens a write transaction that will not fail later for lock upgrades.
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+    /// Opens an ingest write group's transaction (see [`super::Store::begin_write`]).
+    async fn begin_write_group(&self) -> StoreResult<sqlx::Transaction<'static, Self::Db>> {
+        Ok(self.begin_tx().await?)
+    }
     /// Applies migrations and the one-time fix-ups that go with them.
     async fn run_migrations(&self) -> StoreResult<()>;
     /// Commits the smallest write that still fails while the database cannot take writes.

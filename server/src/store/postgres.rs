@@ -2,9 +2,13 @@
 //! share it, and PostgreSQL's MVCC lets them run side by side.
 
 use super::dialect::Dialect;
+use super::read_sql::INDEXED_THROUGH;
 use super::{StoreOptions, StoreResult};
 use crate::ingest::dedup::{SlotClaim, SlotOwner};
 use crate::ingest::ratelimit::RateRequest;
+use crate::query::logs::LogFilter;
+use crate::query::sql::escape_like;
+use crate::query::text::{self, TextSearch};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use std::str::FromStr;
@@ -14,6 +18,9 @@ use std::time::Duration;
 pub(super) struct PgStore {
     /// One pool for reads and writes, `max_read_connections + 2` connections (at least 4).
     pool: PgPool,
+    /// Whether `app_logs_text` has its trigram index (pg_trgm was available at migration
+    /// 0013); read once, on the first `q`.
+    text_index: tokio::sync::OnceCell<bool>,
 }
 
 impl PgStore {
@@ -25,7 +32,10 @@ impl PgStore {
             .after_release(|conn, _meta| Box::pin(super::discard_if_in_transaction(conn, false)))
             .connect_with(connect)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            text_index: tokio::sync::OnceCell::new(),
+        })
     }
 
     /// Replaces ingest keys stored in plaintext (before migration 0005) by their hashes. The old
@@ -54,6 +64,91 @@ impl PgStore {
     }
 }
 
+/// The advisory lock every write group holds shared from its start to its end ("tracewir" in
+/// ASCII plus 16; the leases use 1–3). Rows take their `seq` at insert but become visible at
+/// commit, in another order on several connections; the index follower's watermark may pass a
+/// seq only when every transaction that drew a lower one has ended, and the holders of this
+/// lock are the transactions it waits for (see [`PgStore::committed_seq`]).
+const WRITERS_LOCK: i64 = 0x7472_6163_6577_6900 + 16;
+
+/// The follower's three writes for the rows `$1 < seq <= $2`, each sorted by its key so every
+/// B-tree page is written in order, once per step.
+const INDEX_STEP: [&str; 3] = [
+    "INSERT INTO app_logs_by_trace (trace_id, seq) SELECT trace_id, seq FROM app_logs \
+     WHERE seq > $1 AND seq <= $2 AND trace_id IS NOT NULL ORDER BY trace_id, seq",
+    "INSERT INTO app_logs_by_user (user_id, timestamp, seq) SELECT user_id, timestamp, seq \
+     FROM app_logs WHERE seq > $1 AND seq <= $2 AND user_id IS NOT NULL \
+     ORDER BY user_id, timestamp, seq",
+    "INSERT INTO app_logs_text (seq, lower_message) SELECT seq, LOWER(message) FROM app_logs \
+     WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+];
+
+/// The write groups holding [`WRITERS_LOCK`] now (`pg_locks` shows a bigint advisory key as its
+/// two 32-bit halves, with `objsubid` 1), optionally only those among `$3`.
+const WRITERS_HOLDING: &str = "SELECT virtualtransaction FROM pg_locks \
+    WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+      AND classid::bigint = $1 AND objid::bigint = $2 \
+      AND ($3::text[] IS NULL OR virtualtransaction = ANY($3))";
+
+/// How often the follower looks whether the write groups it waits for have ended.
+const WRITERS_POLL: Duration = Duration::from_millis(2);
+
+/// The rows of a JSON array of seqs, and every row the follower had not covered when they were
+/// read: how a full-text candidate list narrows a log query.
+const TEXT_CANDIDATES: &str = "seq IN (SELECT value::bigint FROM json_array_elements_text(?::json) \
+    UNION ALL SELECT seq FROM app_logs WHERE seq > ?)";
+
+impl PgStore {
+    /// Whether the trigram index of `app_logs_text` exists; without pg_trgm a lookup there would
+    /// scan the table, so `q` scans `app_logs` instead.
+    async fn has_text_index(&self) -> StoreResult<bool> {
+        let found = self
+            .text_index
+            .get_or_try_init(|| async {
+                sqlx::query_scalar::<_, bool>(
+                    "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() \
+                     AND indexname = 'app_logs_text_trgm')",
+                )
+                .fetch_one(&self.pool)
+                .await
+            })
+            .await?;
+        Ok(*found)
+    }
+
+    /// The highest seq every row at or below which is committed or will never be. It reads
+    /// the highest seq drawn so far, committed or not, then waits until every write group open
+    /// at that moment has ended: a group takes [`WRITERS_LOCK`] before it draws a seq, so any
+    /// seq at or below that value belongs to one of them or to one already ended. It only
+    /// watches `pg_locks`, so writers never wait for the follower.
+    async fn committed_seq(&self) -> StoreResult<i64> {
+        let drawn: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(pg_sequence_last_value(\
+             pg_get_serial_sequence('app_logs', 'seq')::regclass), 0)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let (high, low) = (WRITERS_LOCK >> 32, WRITERS_LOCK & 0xFFFF_FFFF);
+        let mut open: Vec<String> = sqlx::query_scalar(WRITERS_HOLDING)
+            .bind(high)
+            .bind(low)
+            .bind(None::<Vec<String>>)
+            .fetch_all(&self.pool)
+            .await?;
+        while !open.is_empty() {
+            tokio::time::sleep(WRITERS_POLL).await;
+            open = sqlx::query_scalar(WRITERS_HOLDING)
+                .bind(high)
+                .bind(low)
+                .bind(&open)
+                .fetch_all(&self.pool)
+                .await?;
+        }
+        Ok(drawn)
+    }
+}
+
 impl Dialect for PgStore {
     type Db = Postgres;
     const BACKEND: super::Backend = super::Backend::Postgres;
@@ -62,18 +157,38 @@ impl Dialect for PgStore {
     const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     /// Collectors on one database write concurrently.
     const LOCK_FOR_UPDATE: &'static str = " FOR UPDATE";
-    /// The partial B-tree indexes on `app_logs` serve both, in the writer's transaction.
-    const LOOKUPS: crate::query::text::Lookups = crate::query::text::Lookups::NONE;
+    /// Through the index follower's tables and the not-yet-indexed tail (migration 0013).
+    const LOOKUPS: crate::query::text::Lookups = super::read_sql::LOOKUPS;
 
-    /// `q`'s LIKE is served by the pg_trgm index on `lower(message)` itself (migration 0003).
-    async fn text_search(
-        &self,
-        _f: &crate::query::logs::LogFilter,
-    ) -> StoreResult<crate::query::text::TextSearch> {
-        Ok(crate::query::text::TextSearch::Scan)
+    /// `q` through the follower's `app_logs_text` (migration 0013): a rare term's rows, read
+    /// with the watermark from one snapshot, become a candidate list plus the not-yet-indexed
+    /// tail; a common term is scanned in time order, where a page stops early (see
+    /// [`text::plan`]).
+    async fn text_search(&self, f: &LogFilter) -> StoreResult<TextSearch> {
+        let Some(q) = &f.q else {
+            return Ok(TextSearch::Scan);
+        };
+        let lower = q.to_lowercase();
+        if text::trigrams(&lower).is_empty() || !self.has_text_index().await? {
+            return Ok(TextSearch::Scan); // no trigram to look up: the index cannot narrow
+        }
+        // The candidates and the watermark they are complete up to, from one snapshot.
+        let mut tx = self.pool.begin_with(Self::BEGIN_SNAPSHOT).await?;
+        let indexed_through: i64 = sqlx::query_scalar(INDEXED_THROUGH)
+            .fetch_one(&mut *tx)
+            .await?;
+        let candidates: Vec<i64> = sqlx::query_scalar(
+            "SELECT seq FROM app_logs_text WHERE lower_message LIKE $1 ESCAPE '\\' LIMIT $2",
+        )
+        .bind(format!("%{}%", escape_like(&lower)))
+        .bind(text::CANDIDATE_LIMIT)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(text::plan(&candidates, TEXT_CANDIDATES, indexed_through))
     }
 
-    /// Nothing to do: every structure is written with its row.
+    /// One UNNEST: no VALUES list to parse and plan per row.
     async fn insert_log_rows(
         tx: &mut sqlx::Transaction<'static, Postgres>,
         rows: &[super::LogRow],
@@ -115,8 +230,42 @@ impl Dialect for PgStore {
         Ok(())
     }
 
-    async fn index_logs(&self, _max_rows: i64) -> StoreResult<super::IndexStep> {
-        Ok(super::IndexStep::default())
+    /// One step over the rows `indexed_through < seq <= safe`, where `safe` is the highest
+    /// seq below which no open writer transaction can still commit a row. One collector steps
+    /// at a time (the state row's lock; the others skip), and the entries are written sorted by
+    /// key in the step's transaction with the new watermark.
+    async fn index_logs(&self, max_rows: i64) -> StoreResult<super::IndexStep> {
+        let mut tx = self.pool.begin().await?;
+        let from: Option<i64> = sqlx::query_scalar(
+            "SELECT indexed_through FROM log_index_state WHERE id = 1 FOR UPDATE SKIP LOCKED",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(from) = from else {
+            return Ok(super::IndexStep::default()); // another collector is stepping
+        };
+        let safe = self.committed_seq().await?;
+        if safe <= from {
+            tx.rollback().await?;
+            return Ok(super::IndexStep::default());
+        }
+        let through = safe.min(from.saturating_add(max_rows.max(1)));
+        for sql in INDEX_STEP {
+            sqlx::query(sql)
+                .bind(from)
+                .bind(through)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE log_index_state SET indexed_through = $1 WHERE id = 1")
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(super::IndexStep {
+            covered: through - from,
+            pending: safe - through,
+        })
     }
 
     fn pool(&self) -> &PgPool {
@@ -137,6 +286,17 @@ impl Dialect for PgStore {
 
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// Takes [`WRITERS_LOCK`] first, before the group draws a seq: from then until its end the
+    /// follower sees it in `pg_locks`. Shared, so groups never wait for each other on it.
+    async fn begin_write_group(&self) -> StoreResult<sqlx::Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+            .bind(WRITERS_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 
     /// A transaction-scoped advisory lock inside a transaction the lease keeps open: other

@@ -1,6 +1,44 @@
 //! SQL text of the query side (`statements/read.rs`), shared by both backends, and the
 //! `bind_all!` that binds a [`crate::query::sql::WhereClause`]'s values to any sqlx query.
 
+use crate::query::text::Lookups;
+
+/// The highest `seq` whose lookup entries the index follower has written (migration 0010 on
+/// SQLite, 0013 on PostgreSQL), as a macro so the lookups below can embed it in constant SQL.
+macro_rules! indexed_through {
+    () => {
+        "SELECT indexed_through FROM log_index_state WHERE id = 1"
+    };
+}
+pub(super) const INDEXED_THROUGH: &str = indexed_through!();
+
+/// `column` through the follower's `table`, plus the rows above its watermark, read by the
+/// same statement (one snapshot): exact at any lag.
+macro_rules! lookup {
+    ($table:literal, $column:literal) => {
+        concat!(
+            "seq IN (SELECT seq FROM ",
+            $table,
+            " WHERE ",
+            $column,
+            " = ? ",
+            "UNION ALL SELECT seq FROM app_logs WHERE seq > (",
+            indexed_through!(),
+            ") ",
+            "AND ",
+            $column,
+            " = ?)"
+        )
+    };
+}
+
+/// `trace_id` and `user_id` through the index follower's tables (see `lookup!`), the same on
+/// both backends.
+pub(super) const LOOKUPS: Lookups = Lookups {
+    trace: Some(lookup!("app_logs_by_trace", "trace_id")),
+    user: Some(lookup!("app_logs_by_user", "user_id")),
+};
+
 pub(super) const LOG_COLUMNS: &str = "id, project_id, timestamp, level, source, message, module, \
     function, trace_id, span_id, user_id, request_method, request_path, request_data, \
     response_status, duration_ms, extra_data, dedup_count, first_seen_at, last_seen_at, \

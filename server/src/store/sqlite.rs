@@ -2,6 +2,7 @@
 //! so a pool of writers would only add lock waits) and a pool of readers.
 
 use super::dialect::Dialect;
+use super::read_sql::{INDEXED_THROUGH, LOOKUPS};
 use super::{StoreOptions, StoreResult};
 use crate::query::logs::LogFilter;
 use crate::query::text::{self, Lookups, TextSearch};
@@ -31,41 +32,6 @@ impl Drop for SqliteStore {
 /// they were read: how a full-text candidate list narrows a log query.
 const FTS_CANDIDATES: &str = "rowid IN (SELECT value FROM json_each(?) \
     UNION ALL SELECT seq FROM app_logs WHERE seq > ?)";
-
-/// The highest `seq` whose lookup entries the index follower has written (migration 0010), as
-/// a macro so the lookups below can embed it in their constant SQL.
-macro_rules! indexed_through {
-    () => {
-        "SELECT indexed_through FROM log_index_state WHERE id = 1"
-    };
-}
-const INDEXED_THROUGH: &str = indexed_through!();
-
-/// `column` through the follower's `table`, plus the rows above its watermark, read by the
-/// same statement (one snapshot): exact at any lag.
-macro_rules! lookup {
-    ($table:literal, $column:literal) => {
-        concat!(
-            "seq IN (SELECT seq FROM ",
-            $table,
-            " WHERE ",
-            $column,
-            " = ? ",
-            "UNION ALL SELECT seq FROM app_logs WHERE seq > (",
-            indexed_through!(),
-            ") ",
-            "AND ",
-            $column,
-            " = ?)"
-        )
-    };
-}
-
-/// `trace_id` and `user_id` through the follower's tables (see `lookup!`).
-const LOOKUPS: Lookups = Lookups {
-    trace: Some(lookup!("app_logs_by_trace", "trace_id")),
-    user: Some(lookup!("app_logs_by_user", "user_id")),
-};
 
 /// The follower's three writes for the rows `$1 < seq <= $2`, each sorted by its key so the
 /// B-trees and the FTS5 segment are written in order, page by page.

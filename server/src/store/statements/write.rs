@@ -41,7 +41,7 @@ impl Store for This {
     }
 
     async fn begin_write(&self) -> store::StoreResult<Box<dyn store::WriteTx>> {
-        Ok(Box::new(WriteTransaction(self.begin_tx().await?)))
+        Ok(Box::new(WriteTransaction(self.begin_write_group().await?)))
     }
 
     async fn find_ingest_key(&self, key_hash: &str) -> store::StoreResult<Option<store::KeyGrant>> {
