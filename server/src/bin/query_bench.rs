@@ -9,6 +9,8 @@
 //! `SELECT COUNT(*)` scan of the table.
 //!
 //! `--db path --reuse` keeps a filled file between runs (filling 10 M rows takes minutes).
+//! `--database-url postgres://…/db` fills and queries an empty PostgreSQL database instead
+//! (same rows, same queries; `--reuse` works there too).
 
 use clap::Parser;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -33,6 +35,9 @@ struct Args {
     /// SQLite file (default: a fresh temp file, removed afterwards).
     #[arg(long)]
     db: Option<std::path::PathBuf>,
+    /// An empty PostgreSQL database to fill and query instead of a SQLite file.
+    #[arg(long)]
+    database_url: Option<String>,
     /// Keep an existing `--db` file that already holds `--rows` logs instead of refilling it.
     #[arg(long)]
     reuse: bool,
@@ -108,6 +113,46 @@ fn trace_id(n: u64) -> String {
     )
 }
 
+/// Binds the 19 columns of generated row `i` to `q` (the same rows on either backend).
+macro_rules! bind_row {
+    ($q:expr, $rng:expr, $i:expr, $start_us:expr, $step:expr, $project:expr) => {{
+        let ts = $start_us + $i as i64 * $step;
+        let id_ts = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            (ts / 1_000_000) as u64,
+            ((ts % 1_000_000) * 1000) as u32,
+        );
+        let lvl = level($rng.next());
+        let word = WORDS[$rng.below(WORDS.len() as u64) as usize];
+        let path = PATHS[$rng.below(PATHS.len() as u64) as usize];
+        // About five logs per trace; a fifth of the logs (browser noise) have none.
+        let trace = ($rng.below(5) > 0).then(|| trace_id($i / 5));
+        $q.bind(Uuid::new_v7(id_ts))
+            .bind($project)
+            .bind(ts)
+            .bind(lvl.as_str())
+            .bind(if $i % 3 == 0 { "frontend" } else { "backend" })
+            .bind(format!(
+                "{word} request {} handled for order {}",
+                path,
+                $rng.below(100_000)
+            ))
+            .bind(MODULES[$rng.below(MODULES.len() as u64) as usize])
+            .bind("handle")
+            .bind(trace)
+            .bind(format!("user-{}", $rng.below(5_000)))
+            .bind("GET")
+            .bind(path)
+            .bind(200i32)
+            .bind($rng.below(500) as f64 / 3.0)
+            .bind(r#"{"region":"eu-west","build":"1.4.2"}"#)
+            .bind(1i64)
+            .bind(ts)
+            .bind(ts)
+            .bind(ts)
+    }};
+}
+
 const COLUMNS: &str = "INSERT INTO app_logs (id, project_id, timestamp, level, source, message, \
     module, function, trace_id, user_id, request_method, request_path, response_status, \
     duration_ms, extra_data, dedup_count, first_seen_at, last_seen_at, created_at) VALUES ";
@@ -147,41 +192,7 @@ async fn fill(path: &std::path::Path, rows: u64, now_us: i64) -> Result<(), BoxE
             };
             let mut q = sqlx::query(&statement);
             for i in n..n + count {
-                let ts = start_us + i as i64 * step;
-                let id_ts = uuid::Timestamp::from_unix(
-                    uuid::NoContext,
-                    (ts / 1_000_000) as u64,
-                    ((ts % 1_000_000) * 1000) as u32,
-                );
-                let lvl = level(rng.next());
-                let word = WORDS[rng.below(WORDS.len() as u64) as usize];
-                let path = PATHS[rng.below(PATHS.len() as u64) as usize];
-                // About five logs per trace; a fifth of the logs (browser noise) have none.
-                let trace = (rng.below(5) > 0).then(|| trace_id(i / 5));
-                q = q
-                    .bind(Uuid::new_v7(id_ts))
-                    .bind(project)
-                    .bind(ts)
-                    .bind(lvl.as_str())
-                    .bind(if i % 3 == 0 { "frontend" } else { "backend" })
-                    .bind(format!(
-                        "{word} request {} handled for order {}",
-                        path,
-                        rng.below(100_000)
-                    ))
-                    .bind(MODULES[rng.below(MODULES.len() as u64) as usize])
-                    .bind("handle")
-                    .bind(trace)
-                    .bind(format!("user-{}", rng.below(5_000)))
-                    .bind("GET")
-                    .bind(path)
-                    .bind(200i32)
-                    .bind(rng.below(500) as f64 / 3.0)
-                    .bind(r#"{"region":"eu-west","build":"1.4.2"}"#)
-                    .bind(1i64)
-                    .bind(ts)
-                    .bind(ts)
-                    .bind(ts);
+                q = bind_row!(q, rng, i, start_us, step, project);
             }
             q.execute(&mut *tx).await?;
             n += count;
@@ -212,6 +223,86 @@ async fn fill(path: &std::path::Path, rows: u64, now_us: i64) -> Result<(), BoxE
         .await?;
     pool.close().await;
     Ok(())
+}
+
+/// [`fill`] on PostgreSQL: the same rows, with `$n` placeholders, then the tally and ANALYZE.
+async fn fill_pg(url: &str, rows: u64, now_us: i64) -> Result<(), BoxError> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    let project = Uuid::now_v7();
+    let start_us = now_us - SPAN_DAYS * DAY_US;
+    let step = (SPAN_DAYS * DAY_US) / rows.max(1) as i64;
+    let mut rng = Rng(7);
+    let statement_for = |count: u64| {
+        let rows: Vec<String> = (0..count)
+            .map(|r| {
+                // Column 15 is extra_data, JSONB on PostgreSQL, bound as text.
+                let marks: Vec<String> = (1..=19)
+                    .map(|c| {
+                        let cast = if c == 15 { "::jsonb" } else { "" };
+                        format!("${}{cast}", r * 19 + c)
+                    })
+                    .collect();
+                format!("({})", marks.join(","))
+            })
+            .collect();
+        format!("{COLUMNS}{}", rows.join(","))
+    };
+    let full = statement_for(PER_STATEMENT);
+    let started = Instant::now();
+    let mut n = 0u64;
+    while n < rows {
+        let mut tx = pool.begin().await?;
+        let end = (n + PER_TRANSACTION).min(rows);
+        while n < end {
+            let count = PER_STATEMENT.min(rows - n);
+            let statement = if count == PER_STATEMENT {
+                full.clone()
+            } else {
+                statement_for(count)
+            };
+            let mut q = sqlx::query(&statement);
+            for i in n..n + count {
+                q = bind_row!(q, rng, i, start_us, step, project);
+            }
+            q.execute(&mut *tx).await?;
+            n += count;
+        }
+        tx.commit().await?;
+        eprint!(
+            "\rfilled {n} / {rows} rows ({:.0} rows/s)",
+            n as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+    eprintln!();
+    sqlx::query("DELETE FROM log_counts").execute(&pool).await?;
+    let bucket = tracewire_server::query::count::BUCKET_SQL;
+    sqlx::query(&format!(
+        "INSERT INTO log_counts (bucket, level, source, log_rows) \
+         SELECT {bucket}, level, source, COUNT(*) FROM app_logs GROUP BY {bucket}, level, source"
+    ))
+    .execute(&pool)
+    .await?;
+    sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// One `i64` read with plain SQL from either backend.
+async fn scalar(url: &str, sql: &str) -> Result<i64, BoxError> {
+    Ok(if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await?;
+        let v = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+        pool.close().await;
+        v
+    } else {
+        let pool = sqlx::PgPool::connect(url).await?;
+        let v = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+        pool.close().await;
+        v
+    })
 }
 
 /// p50 and p95 of a list of durations, in milliseconds.
@@ -263,7 +354,10 @@ async fn main() -> Result<(), BoxError> {
         .clone()
         .or_else(|| temp.clone())
         .ok_or("no database path")?;
-    let url = format!("sqlite://{}", path.display());
+    let url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", path.display()),
+    };
     let now_us = tracewire_server::clock::now_us();
     // The store (migrations, count) is closed while filling: with its pooled connections and
     // background checkpointer open, the fill's WAL was not reset and grew to 9 GB at 4.5 M rows.
@@ -278,7 +372,11 @@ async fn main() -> Result<(), BoxError> {
             )
             .into());
         }
-        fill(&path, args.rows, now_us).await?;
+        if args.database_url.is_some() {
+            fill_pg(&url, args.rows, now_us).await?;
+        } else {
+            fill(&path, args.rows, now_us).await?;
+        }
     }
     let store = store::connect(&url, &StoreOptions::default()).await?;
     // The fill wrote rows only; the index follower writes their lookups, as it would behind
@@ -299,14 +397,19 @@ async fn main() -> Result<(), BoxError> {
         );
     }
     let stored = store.count_rows(CountedTable::Logs).await?;
-    let newest: i64 = sqlx::query_scalar("SELECT MAX(timestamp) FROM app_logs")
-        .fetch_one(&sqlx::SqlitePool::connect(&url).await?)
-        .await?;
+    let newest = scalar(&url, "SELECT MAX(timestamp) FROM app_logs").await?;
     let span = SPAN_DAYS * DAY_US;
+    let bytes = if args.database_url.is_some() {
+        scalar(&url, "SELECT pg_database_size(current_database())").await?
+    } else {
+        i64::try_from(std::fs::metadata(&path)?.len())?
+    };
     println!(
         "{stored} logs in {} ({} MB)",
-        path.display(),
-        std::fs::metadata(&path)?.len() / 1_000_000
+        args.database_url
+            .as_deref()
+            .unwrap_or(&path.display().to_string()),
+        bytes / 1_000_000
     );
     println!(
         "| query | page p50 ms | page p95 ms | page+total p50 ms | page+total p95 ms | rows/page |"
@@ -411,18 +514,16 @@ async fn main() -> Result<(), BoxError> {
         bytes as f64 / secs / 1e6
     );
 
-    let pool = sqlx::SqlitePool::connect(&url).await?;
     let mut scans = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_logs")
-            .fetch_one(&pool)
-            .await?;
+        scalar(&url, "SELECT COUNT(*) FROM app_logs").await?;
         scans.push(t.elapsed());
     }
     let (p50, _) = percentiles(scans);
-    println!("baseline: raw SELECT COUNT(*) FROM app_logs, p50 of 5: {p50:.1} ms");
-    pool.close().await;
+    println!(
+        "baseline: raw SELECT COUNT(*) FROM app_logs, p50 of 5: {p50:.1} ms (connect included)"
+    );
     if let Some(temp) = temp {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", temp.display()));

@@ -223,7 +223,7 @@ impl LogFilter {
         ] {
             if let Some(v) = value {
                 if let Some(narrow) = lookup {
-                    w.and(narrow, vec![Text(v.clone()), Text(v.clone())]);
+                    w.and(narrow, plan.lookups.binds(v));
                 }
                 w.and(&format!("{column} = ?"), vec![Text(v.clone())]);
             }
@@ -545,6 +545,7 @@ mod tests {
             lookups: super::super::text::Lookups {
                 trace: Some("seq IN (t(?) UNION ALL tail(?))"),
                 user: Some("seq IN (u(?) UNION ALL tail(?))"),
+                tail_after: None,
             },
             ..IndexPlan::SCAN
         };
@@ -560,6 +561,23 @@ mod tests {
             f.where_clause(false, &IndexPlan::SCAN).sql(),
             " WHERE source <> $1 AND trace_id = $2 AND user_id = $3"
         );
+        // A bound watermark goes between the two values.
+        let bound = IndexPlan {
+            lookups: super::super::text::Lookups {
+                trace: Some("seq IN (t(?) UNION ALL tail(?, ?))"),
+                user: None,
+                tail_after: Some(41),
+            },
+            ..IndexPlan::SCAN
+        };
+        let w = f.where_clause(false, &bound);
+        assert_eq!(
+            w.sql(),
+            " WHERE source <> $1 AND seq IN (t($2) UNION ALL tail($3, $4)) AND trace_id = $5 \
+             AND user_id = $6"
+        );
+        let trace = BindValue::Text("4bf92f3577b34da6a3ce929d0e0e4736".into());
+        assert_eq!(w.binds[1..4], [trace.clone(), BindValue::Int(41), trace]);
     }
 
     #[test]

@@ -77,14 +77,18 @@ pub enum TextSearch {
 }
 
 /// Conditions that narrow `trace_id` and `user_id` through a backend's own lookup structures,
-/// each with two `?` for the value (the indexed part and the not-yet-indexed tail); `None`
-/// where the column's index on `app_logs` serves the shared equality itself.
+/// each with a `?` for the value in the indexed part and in the not-yet-indexed tail, and,
+/// with `tail_after`, one for the tail's bound between them; `None` where the column's index on
+/// `app_logs` serves the shared equality itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Lookups {
     /// For `trace_id`.
     pub trace: Option<&'static str>,
     /// For `user_id`.
     pub user: Option<&'static str>,
+    /// The follower's watermark read before the query, bound as the tail's lower bound so the
+    /// planner sees how short the tail is; `None` where the condition reads it itself.
+    pub tail_after: Option<i64>,
 }
 
 impl Lookups {
@@ -92,7 +96,17 @@ impl Lookups {
     pub const NONE: Self = Self {
         trace: None,
         user: None,
+        tail_after: None,
     };
+
+    /// The values for one of the conditions, looking up `value`.
+    pub fn binds(&self, value: &str) -> Vec<super::sql::BindValue> {
+        use super::sql::BindValue::{Int, Text};
+        match self.tail_after {
+            Some(after) => vec![Text(value.to_owned()), Int(after), Text(value.to_owned())],
+            None => vec![Text(value.to_owned()), Text(value.to_owned())],
+        }
+    }
 }
 
 /// Everything a backend adds to a log filter's shared SQL. The shared rechecks (equality,

@@ -55,7 +55,7 @@ pub(super) trait Dialect: Send + Sync + 'static {
     /// Commits the smallest write that still fails while the database cannot take writes.
     async fn probe_write(&self) -> StoreResult<()>;
     /// How this backend narrows `trace_id` and `user_id` before the shared equality rechecks.
-    const LOOKUPS: Lookups;
+    async fn lookups(&self) -> StoreResult<Lookups>;
 
     /// How this backend narrows `q` (full text) before the shared LIKE recheck.
     async fn text_search(&self, f: &LogFilter) -> StoreResult<TextSearch>;
@@ -63,7 +63,7 @@ pub(super) trait Dialect: Send + Sync + 'static {
     async fn index_plan(&self, f: &LogFilter) -> StoreResult<IndexPlan> {
         Ok(IndexPlan {
             text: self.text_search(f).await?,
-            lookups: Self::LOOKUPS,
+            lookups: self.lookups().await?,
         })
     }
     /// Inserts new log rows inside the writer's transaction in as few statements as the

@@ -99,7 +99,34 @@ const WRITERS_POLL: Duration = Duration::from_millis(2);
 const TEXT_CANDIDATES: &str = "seq IN (SELECT value::bigint FROM json_array_elements_text(?::json) \
     UNION ALL SELECT seq FROM app_logs WHERE seq > ?)";
 
+/// Matches the planner expects past which `q` scans in time order without probing the index
+/// (four times what a candidate list may hold).
+const COMMON_TERM_ROWS: f64 = 4.0 * text::CANDIDATE_LIMIT as f64;
+
+/// The tag of the dollar-quoted literal [`PgStore::estimated_matches`] puts the pattern in.
+const PATTERN_QUOTE: &str = "$tw_pattern$";
+
 impl PgStore {
+    /// How many `app_logs` rows the planner expects `LOWER(message) LIKE pattern` to match,
+    /// from the expression statistics of migration 0013. EXPLAIN plans with a literal (a bound
+    /// parameter may be planned generically), so the pattern goes into a dollar-quoted string,
+    /// which has no escapes; a pattern holding the tag is not estimated (infinity: scan).
+    async fn estimated_matches(&self, pattern: &str) -> StoreResult<f64> {
+        if pattern.contains(PATTERN_QUOTE) {
+            return Ok(f64::INFINITY);
+        }
+        let plan: sqlx::types::Json<serde_json::Value> = sqlx::query_scalar(&format!(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM app_logs WHERE LOWER(message) LIKE \
+             {PATTERN_QUOTE}{pattern}{PATTERN_QUOTE} ESCAPE '\\'"
+        ))
+        .persistent(false)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(plan.0[0]["Plan"]["Plan Rows"]
+            .as_f64()
+            .unwrap_or(f64::INFINITY))
+    }
+
     /// Whether the trigram index of `app_logs_text` exists; without pg_trgm a lookup there would
     /// scan the table, so `q` scans `app_logs` instead.
     async fn has_text_index(&self) -> StoreResult<bool> {
@@ -157,8 +184,20 @@ impl Dialect for PgStore {
     const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     /// Collectors on one database write concurrently.
     const LOCK_FOR_UPDATE: &'static str = " FOR UPDATE";
-    /// Through the index follower's tables and the not-yet-indexed tail (migration 0013).
-    const LOOKUPS: crate::query::text::Lookups = super::read_sql::LOOKUPS;
+    /// Through the index follower's tables and the not-yet-indexed tail (migration 0013), the
+    /// tail bounded by the watermark read just before. The watermark never comes down here (a
+    /// seq is never reused), so a value read earlier can only make the tail longer, never miss
+    /// a row; bound as a value, it lets the planner see a short tail (reading it inside the
+    /// statement made PostgreSQL plan for a third of the table, with parallel workers).
+    async fn lookups(&self) -> StoreResult<crate::query::text::Lookups> {
+        let after: i64 = sqlx::query_scalar(INDEXED_THROUGH)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(crate::query::text::Lookups {
+            tail_after: Some(after),
+            ..super::read_sql::LOOKUPS_AFTER
+        })
+    }
 
     /// `q` through the follower's `app_logs_text` (migration 0013): a rare term's rows, read
     /// with the watermark from one snapshot, become a candidate list plus the not-yet-indexed
@@ -172,6 +211,12 @@ impl Dialect for PgStore {
         if text::trigrams(&lower).is_empty() || !self.has_text_index().await? {
             return Ok(TextSearch::Scan); // no trigram to look up: the index cannot narrow
         }
+        let pattern = format!("%{}%", escape_like(&lower));
+        // A GIN scan cannot stop early (it builds its whole bitmap first), so a term the
+        // planner expects in many rows skips the probe: it would cost more than the page.
+        if self.estimated_matches(&pattern).await? > COMMON_TERM_ROWS {
+            return Ok(TextSearch::Scan);
+        }
         // The candidates and the watermark they are complete up to, from one snapshot.
         let mut tx = self.pool.begin_with(Self::BEGIN_SNAPSHOT).await?;
         let indexed_through: i64 = sqlx::query_scalar(INDEXED_THROUGH)
@@ -180,7 +225,7 @@ impl Dialect for PgStore {
         let candidates: Vec<i64> = sqlx::query_scalar(
             "SELECT seq FROM app_logs_text WHERE lower_message LIKE $1 ESCAPE '\\' LIMIT $2",
         )
-        .bind(format!("%{}%", escape_like(&lower)))
+        .bind(&pattern)
         .bind(text::CANDIDATE_LIMIT)
         .fetch_all(&mut *tx)
         .await?;

@@ -32,11 +32,34 @@ macro_rules! lookup {
     };
 }
 
-/// `trace_id` and `user_id` through the index follower's tables (see `lookup!`), the same on
-/// both backends.
+/// `trace_id` and `user_id` through the index follower's tables (see `lookup!`).
 pub(super) const LOOKUPS: Lookups = Lookups {
     trace: Some(lookup!("app_logs_by_trace", "trace_id")),
     user: Some(lookup!("app_logs_by_user", "user_id")),
+    tail_after: None,
+};
+
+/// `column` through the follower's `table`, plus the rows above a watermark bound as the middle
+/// `?` (read before the statement; only where the watermark never comes down).
+macro_rules! lookup_after {
+    ($table:literal, $column:literal) => {
+        concat!(
+            "seq IN (SELECT seq FROM ",
+            $table,
+            " WHERE ",
+            $column,
+            " = ? UNION ALL SELECT seq FROM app_logs WHERE seq > ? AND ",
+            $column,
+            " = ?)"
+        )
+    };
+}
+
+/// [`LOOKUPS`] with the watermark bound (see `lookup_after!`); `tail_after` is set per query.
+pub(super) const LOOKUPS_AFTER: Lookups = Lookups {
+    trace: Some(lookup_after!("app_logs_by_trace", "trace_id")),
+    user: Some(lookup_after!("app_logs_by_user", "user_id")),
+    tail_after: None,
 };
 
 pub(super) const LOG_COLUMNS: &str = "id, project_id, timestamp, level, source, message, module, \

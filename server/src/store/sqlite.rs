@@ -182,7 +182,9 @@ impl Dialect for SqliteStore {
     const BEGIN_SNAPSHOT: &'static str = "BEGIN";
     /// One writer connection: nothing else can write between the read and the write.
     const LOCK_FOR_UPDATE: &'static str = "";
-    const LOOKUPS: Lookups = LOOKUPS;
+    async fn lookups(&self) -> StoreResult<Lookups> {
+        Ok(LOOKUPS)
+    }
 
     fn pool(&self) -> &SqlitePool {
         &self.pool

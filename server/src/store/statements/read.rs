@@ -114,11 +114,14 @@ impl QueryStore for This {
     async fn trace_logs(&self, trace_id: &str) -> store::StoreResult<Vec<store::LogRow>> {
         // Not a `LogFilter`: the trace view also shows the collector's own request logs.
         let mut w = crate::query::sql::WhereClause::default();
-        let value = || crate::query::sql::BindValue::Text(trace_id.to_owned());
-        if let Some(narrow) = <This as Dialect>::LOOKUPS.trace {
-            w.and(narrow, vec![value(), value()]);
+        let lookups = self.lookups().await?;
+        if let Some(narrow) = lookups.trace {
+            w.and(narrow, lookups.binds(trace_id));
         }
-        w.and("trace_id = ?", vec![value()]);
+        w.and(
+            "trace_id = ?",
+            vec![crate::query::sql::BindValue::Text(trace_id.to_owned())],
+        );
         let sql = format!(
             "SELECT {} FROM app_logs{} ORDER BY timestamp, id LIMIT {}",
             store::read_sql::LOG_COLUMNS,
