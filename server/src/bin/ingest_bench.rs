@@ -571,6 +571,12 @@ impl LagDb {
     /// Rows committed but not yet covered by the follower's watermark.
     const LAG: &'static str = "SELECT COALESCE((SELECT MAX(seq) FROM app_logs), 0) \
         - indexed_through FROM log_index_state";
+    /// The same on PostgreSQL from the sequence (it also counts the rows of the write group in
+    /// flight): `MAX(seq)` walks back over the in-flight group's index entries, and sampled
+    /// every 100 ms it cost PostgreSQL a third of a core (39 ms a call) under load.
+    const LAG_PG: &'static str = "SELECT COALESCE(pg_sequence_last_value(\
+        pg_get_serial_sequence('app_logs', 'seq')::regclass), 0) - indexed_through \
+        FROM log_index_state";
 
     async fn open(url: &str) -> Option<Self> {
         if url.starts_with("sqlite:") {
@@ -592,7 +598,7 @@ impl LagDb {
     async fn lag(&self) -> Option<i64> {
         match self {
             Self::Sqlite(pool) => sqlx::query_scalar(Self::LAG).fetch_one(pool).await.ok(),
-            Self::Postgres(pool) => sqlx::query_scalar(Self::LAG).fetch_one(pool).await.ok(),
+            Self::Postgres(pool) => sqlx::query_scalar(Self::LAG_PG).fetch_one(pool).await.ok(),
         }
     }
 
