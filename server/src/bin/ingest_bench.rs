@@ -70,6 +70,10 @@ struct Args {
     /// Drive a trivial in-process endpoint (parse JSON, answer 200, store nothing).
     #[arg(long)]
     baseline: bool,
+    /// After the run, drive the `--baseline` endpoint with the same load for the same time and
+    /// print the collector's throughput as a share of it (the ratio of one invocation).
+    #[arg(long)]
+    with_baseline: bool,
     /// Collectors to start on the database (more than one needs PostgreSQL).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     collectors: u16,
@@ -137,6 +141,18 @@ async fn main() -> Result<(), BoxError> {
             lag.max()
         );
     }
+    if args.with_baseline && !args.baseline {
+        // After the collector stopped, so the two never share the cores.
+        let base = start_baseline().await?;
+        let baseline = drive(&args, &[base]).await;
+        let rate = |r: &Report| r.acked_logs_measured as f64 / r.measured.as_secs_f64();
+        println!(
+            "baseline (HTTP + JSON parse, nothing stored, same load and duration): {:.0} logs/s; \
+             the collector ran at {:.1} % of it",
+            rate(&baseline),
+            100.0 * rate(&report) / rate(&baseline).max(1.0)
+        );
+    }
     if let Some((rows, total)) = stored {
         let ok = total == report.acked_logs_total;
         println!(
@@ -178,10 +194,7 @@ impl Target {
             sqlite_file: None,
         };
         if args.baseline {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            target.bases = vec![format!("http://{}", listener.local_addr()?)];
-            let app = Router::new().route("/api/v1/logging/logs", post(baseline_ingest));
-            tokio::spawn(async move { axum::serve(listener, app).await });
+            target.bases = vec![start_baseline().await?];
             target.db_url = None;
             return Ok(target);
         }
@@ -377,6 +390,15 @@ impl Target {
             }
         }
     }
+}
+
+/// Serves [`baseline_ingest`] on a free loopback port; returns its base URL.
+async fn start_baseline() -> Result<String, BoxError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let app = Router::new().route("/api/v1/logging/logs", post(baseline_ingest));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(base)
 }
 
 /// The baseline endpoint: the same body parse the collector does, nothing stored.

@@ -35,6 +35,10 @@ struct Args {
     /// SQLite file (default: a fresh temp file, removed afterwards).
     #[arg(long)]
     db: Option<std::path::PathBuf>,
+    /// Write the `--rows` generated logs as JSON lines to this file and exit (for the reference
+    /// run of another engine on the same rows, `scripts/chdb-reference.py`).
+    #[arg(long)]
+    dump_rows: Option<std::path::PathBuf>,
     /// An empty PostgreSQL database to fill and query instead of a SQLite file.
     #[arg(long)]
     database_url: Option<String>,
@@ -113,43 +117,85 @@ fn trace_id(n: u64) -> String {
     )
 }
 
+/// One generated log: the same rows on either backend and in `--dump-rows`.
+struct GenRow {
+    id: Uuid,
+    ts: i64,
+    level: &'static str,
+    source: &'static str,
+    message: String,
+    module: &'static str,
+    trace_id: Option<String>,
+    user_id: String,
+    path: &'static str,
+    duration_ms: f64,
+}
+
+/// Row `i` of a fill of `step`-spaced logs from `start_us`, drawing from `rng` in a fixed order
+/// (so the same seed gives the same rows).
+fn gen_row(rng: &mut Rng, i: u64, start_us: i64, step: i64) -> GenRow {
+    let ts = start_us + i as i64 * step;
+    let id_ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        (ts / 1_000_000) as u64,
+        ((ts % 1_000_000) * 1000) as u32,
+    );
+    let level = level(rng.next()).as_str();
+    let word = WORDS[rng.below(WORDS.len() as u64) as usize];
+    let path = PATHS[rng.below(PATHS.len() as u64) as usize];
+    // About five logs per trace; a fifth of the logs (browser noise) have none.
+    let trace_id = (rng.below(5) > 0).then(|| trace_id(i / 5));
+    let message = format!(
+        "{word} request {path} handled for order {}",
+        rng.below(100_000)
+    );
+    let module = MODULES[rng.below(MODULES.len() as u64) as usize];
+    let user_id = format!("user-{}", rng.below(5_000));
+    let duration_ms = rng.below(500) as f64 / 3.0;
+    GenRow {
+        id: Uuid::new_v7(id_ts),
+        ts,
+        level,
+        source: if i.is_multiple_of(3) {
+            "frontend"
+        } else {
+            "backend"
+        },
+        message,
+        module,
+        trace_id,
+        user_id,
+        path,
+        duration_ms,
+    }
+}
+
+/// The JSON text of every generated row's `extra_data`.
+const EXTRA_DATA: &str = r#"{"region":"eu-west","build":"1.4.2"}"#;
+
 /// Binds the 19 columns of generated row `i` to `q` (the same rows on either backend).
 macro_rules! bind_row {
     ($q:expr, $rng:expr, $i:expr, $start_us:expr, $step:expr, $project:expr) => {{
-        let ts = $start_us + $i as i64 * $step;
-        let id_ts = uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            (ts / 1_000_000) as u64,
-            ((ts % 1_000_000) * 1000) as u32,
-        );
-        let lvl = level($rng.next());
-        let word = WORDS[$rng.below(WORDS.len() as u64) as usize];
-        let path = PATHS[$rng.below(PATHS.len() as u64) as usize];
-        // About five logs per trace; a fifth of the logs (browser noise) have none.
-        let trace = ($rng.below(5) > 0).then(|| trace_id($i / 5));
-        $q.bind(Uuid::new_v7(id_ts))
+        let r = gen_row(&mut $rng, $i, $start_us, $step);
+        $q.bind(r.id)
             .bind($project)
-            .bind(ts)
-            .bind(lvl.as_str())
-            .bind(if $i % 3 == 0 { "frontend" } else { "backend" })
-            .bind(format!(
-                "{word} request {} handled for order {}",
-                path,
-                $rng.below(100_000)
-            ))
-            .bind(MODULES[$rng.below(MODULES.len() as u64) as usize])
+            .bind(r.ts)
+            .bind(r.level)
+            .bind(r.source)
+            .bind(r.message)
+            .bind(r.module)
             .bind("handle")
-            .bind(trace)
-            .bind(format!("user-{}", $rng.below(5_000)))
+            .bind(r.trace_id)
+            .bind(r.user_id)
             .bind("GET")
-            .bind(path)
+            .bind(r.path)
             .bind(200i32)
-            .bind($rng.below(500) as f64 / 3.0)
-            .bind(r#"{"region":"eu-west","build":"1.4.2"}"#)
+            .bind(r.duration_ms)
+            .bind(EXTRA_DATA)
             .bind(1i64)
-            .bind(ts)
-            .bind(ts)
-            .bind(ts)
+            .bind(r.ts)
+            .bind(r.ts)
+            .bind(r.ts)
     }};
 }
 
@@ -222,6 +268,29 @@ async fn fill(path: &std::path::Path, rows: u64, now_us: i64) -> Result<(), BoxE
         .execute(&pool)
         .await?;
     pool.close().await;
+    Ok(())
+}
+
+/// The rows [`fill`] would store, as JSON lines (timestamps in microseconds).
+fn dump(path: &std::path::Path, rows: u64, now_us: i64) -> Result<(), BoxError> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let start_us = now_us - SPAN_DAYS * DAY_US;
+    let step = (SPAN_DAYS * DAY_US) / rows.max(1) as i64;
+    let mut rng = Rng(7);
+    for i in 0..rows {
+        let r = gen_row(&mut rng, i, start_us, step);
+        let line = serde_json::json!({
+            "id": r.id, "timestamp": r.ts, "level": r.level, "source": r.source,
+            "message": r.message, "module": r.module, "function": "handle",
+            "trace_id": r.trace_id, "user_id": r.user_id, "request_method": "GET",
+            "request_path": r.path, "response_status": 200, "duration_ms": r.duration_ms,
+            "extra_data": EXTRA_DATA,
+        });
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
     Ok(())
 }
 
@@ -343,6 +412,11 @@ async fn time_kind(
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
+    if let Some(path) = &args.dump_rows {
+        dump(path, args.rows, tracewire_server::clock::now_us())?;
+        println!("{} rows written to {}", args.rows, path.display());
+        return Ok(());
+    }
     let temp = args.db.is_none().then(|| {
         std::env::temp_dir().join(format!(
             "tracewire-query-bench-{}.db",
