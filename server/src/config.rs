@@ -250,7 +250,7 @@ pub struct ServeConfig {
     pub rollup_interval_secs: u64,
 
     /// Milliseconds between runs of the index follower, which writes the trace, user and
-    /// full-text lookups of logs the writer committed (SQLite). Queries stay exact at any lag:
+    /// full-text lookups of logs the writer committed (both backends). Queries stay exact at any lag:
     /// rows not yet indexed are scanned. 0 stops the follower (only for tests and measurements).
     #[arg(long, env = "TRACEWIRE_INDEX_INTERVAL_MS", default_value_t = 200)]
     pub index_interval_ms: u64,

@@ -83,24 +83,24 @@ struct Args {
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
     let mut target = Target::start(&args).await?;
-    let lag = target.sample_index_lag().await;
-    let written_before = target.written_bytes();
-    let wal = match target.db_url.as_deref() {
-        Some(url) if !url.starts_with("sqlite:") => LagDb::open(url).await,
-        _ => None,
+    let db = match target.db_url.as_deref() {
+        Some(url) => LagDb::open(url).await,
+        None => None,
     };
-    let wal_before = match &wal {
+    let lag = match &db {
+        Some(db) => sample_index_lag(db.clone()).await,
+        None => None,
+    };
+    let written_before = target.written_bytes();
+    let wal_before = match &db {
         Some(db) => db.wal_lsn().await,
         None => None,
     };
     let report = drive(&args, &target.bases).await;
-    let wal_written = match (&wal, wal_before) {
+    let wal_written = match (&db, wal_before) {
         (Some(db), Some(before)) => db.wal_lsn().await.map(|after| after - before),
         _ => None,
     };
-    if let Some(db) = wal {
-        db.close().await;
-    }
     let written = target
         .written_bytes()
         .zip(written_before)
@@ -113,25 +113,25 @@ async fn main() -> Result<(), BoxError> {
         }
         None => None,
     };
+    if let Some(db) = db {
+        db.close().await;
+    }
     let stored = target.stop_and_count().await?;
     report.print(&args, rss_kib);
-    if let Some(bytes) = written {
-        // Warm-up and measured window together, over every log acknowledged in them.
-        let logs = report.acked_logs_total.max(1) as f64;
+    // Warm-up and measured window together, over every log acknowledged in them.
+    let per_log = |what: &str, bytes: u64| {
         println!(
-            "written to disk by the collector: {:.1} MiB, {:.0} B per acknowledged log",
+            "{what}: {:.1} MiB, {:.0} B per acknowledged log",
             bytes as f64 / 1_048_576.0,
-            bytes as f64 / logs
+            bytes as f64 / report.acked_logs_total.max(1) as f64
         );
+    };
+    if let Some(bytes) = written {
+        per_log("written to disk by the collector", bytes);
     }
     if let Some(bytes) = wal_written {
         // The whole server's WAL, the bench's database and any other activity included.
-        let logs = report.acked_logs_total.max(1) as f64;
-        println!(
-            "PostgreSQL WAL written: {:.1} MiB, {:.0} B per acknowledged log",
-            bytes as f64 / 1_048_576.0,
-            bytes as f64 / logs
-        );
+        per_log("PostgreSQL WAL written", bytes.max(0).unsigned_abs());
     }
     if let Some(lag) = lag.filter(|h| !h.is_empty()) {
         println!(
@@ -294,30 +294,6 @@ impl Target {
         let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
         let line = io.lines().find(|l| l.starts_with("write_bytes:"))?;
         line.split_whitespace().nth(1)?.parse().ok()
-    }
-
-    /// On a database with an index follower (SQLite migration 0010, PostgreSQL 0013), samples
-    /// its lag every 100 ms until the returned flag is set; the task then returns the histogram.
-    async fn sample_index_lag(
-        &self,
-    ) -> Option<(tokio::task::JoinHandle<Histogram<u64>>, Arc<AtomicBool>)> {
-        let db = LagDb::open(self.db_url.as_deref()?).await?;
-        db.lag().await?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let task = tokio::spawn(async move {
-            let mut lag =
-                Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant figures"));
-            while !flag.load(Ordering::SeqCst) {
-                if let Some(rows) = db.lag().await {
-                    let _ = lag.record(rows.max(0).unsigned_abs());
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            db.close().await;
-            lag
-        });
-        Some((task, stop))
     }
 
     /// Peak resident set (VmHWM) of the largest spawned collector, or of this process in
@@ -582,8 +558,30 @@ async fn client_loop(
     stats
 }
 
+/// On a database with an index follower (SQLite migration 0010, PostgreSQL 0013), samples its
+/// lag every 100 ms until the returned flag is set; the task then returns the histogram.
+async fn sample_index_lag(
+    db: LagDb,
+) -> Option<(tokio::task::JoinHandle<Histogram<u64>>, Arc<AtomicBool>)> {
+    db.lag().await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut lag = Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant figures"));
+        while !flag.load(Ordering::SeqCst) {
+            if let Some(rows) = db.lag().await {
+                let _ = lag.record(rows.max(0).unsigned_abs());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        lag
+    });
+    Some((task, stop))
+}
+
 /// A connection to the benchmarked database for reading the index follower's lag and, on
-/// PostgreSQL, the WAL written.
+/// PostgreSQL, the WAL written (one pool for both; clones share it).
+#[derive(Clone)]
 enum LagDb {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),

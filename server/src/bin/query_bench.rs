@@ -205,6 +205,62 @@ const COLUMNS: &str = "INSERT INTO app_logs (id, project_id, timestamp, level, s
 const PER_STATEMENT: u64 = 500;
 const PER_TRANSACTION: u64 = 50_000;
 
+/// Stores `$rows` generated logs through `$pool` in transactions of [`PER_TRANSACTION`] rows
+/// of `$statement_for(count)`-row INSERTs, running `$after_commit` after each transaction,
+/// then rebuilds the per-hour tally (the bulk INSERTs bypass the writer, so it is rebuilt as
+/// the migration does) and runs `$finish`. A macro because the two drivers share no type.
+macro_rules! fill_rows {
+    ($pool:expr, $rows:expr, $now_us:expr, $statement_for:expr, $after_commit:expr, $finish:expr) => {{
+        let (pool, rows, statement_for) = ($pool, $rows, $statement_for);
+        let project = Uuid::now_v7();
+        let start_us = $now_us - SPAN_DAYS * DAY_US;
+        let step = (SPAN_DAYS * DAY_US) / rows.max(1) as i64;
+        let mut rng = Rng(7);
+        let full = statement_for(PER_STATEMENT);
+        let started = Instant::now();
+        let mut n = 0u64;
+        while n < rows {
+            let mut tx = pool.begin().await?;
+            let end = (n + PER_TRANSACTION).min(rows);
+            while n < end {
+                let count = PER_STATEMENT.min(rows - n);
+                let statement = if count == PER_STATEMENT {
+                    full.clone()
+                } else {
+                    statement_for(count)
+                };
+                let mut q = sqlx::query(&statement);
+                for i in n..n + count {
+                    q = bind_row!(q, rng, i, start_us, step, project);
+                }
+                q.execute(&mut *tx).await?;
+                n += count;
+            }
+            tx.commit().await?;
+            for sql in $after_commit {
+                sqlx::query(sql).execute(&pool).await?;
+            }
+            eprint!(
+                "\rfilled {n} / {rows} rows ({:.0} rows/s)",
+                n as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+        eprintln!();
+        sqlx::query("DELETE FROM log_counts").execute(&pool).await?;
+        let bucket = tracewire_server::query::count::BUCKET_SQL;
+        sqlx::query(&format!(
+            "INSERT INTO log_counts (bucket, level, source, log_rows) \
+             SELECT {bucket}, level, source, COUNT(*) FROM app_logs GROUP BY {bucket}, level, source"
+        ))
+        .execute(&pool)
+        .await?;
+        for sql in $finish {
+            sqlx::query(sql).execute(&pool).await?;
+        }
+        pool.close().await;
+    }};
+}
+
 async fn fill(path: &std::path::Path, rows: u64, now_us: i64) -> Result<(), BoxError> {
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
         .journal_mode(SqliteJournalMode::Wal)
@@ -214,60 +270,21 @@ async fn fill(path: &std::path::Path, rows: u64, now_us: i64) -> Result<(), BoxE
         .max_connections(1)
         .connect_with(options)
         .await?;
-    let project = Uuid::now_v7();
-    let start_us = now_us - SPAN_DAYS * DAY_US;
-    let step = (SPAN_DAYS * DAY_US) / rows.max(1) as i64;
-    let mut rng = Rng(7);
     // `?` placeholders: sqlx binds numbered `$n` ones through a name lookup per parameter,
     // which made 9,500-parameter statements ten times slower.
     let row = format!("({})", vec!["?"; 19].join(","));
     let statement_for =
         |count: u64| format!("{COLUMNS}{}", vec![row.as_str(); count as usize].join(","));
-    let full = statement_for(PER_STATEMENT);
-    let started = Instant::now();
-    let mut n = 0u64;
-    while n < rows {
-        let mut tx = pool.begin().await?;
-        let end = (n + PER_TRANSACTION).min(rows);
-        while n < end {
-            let count = PER_STATEMENT.min(rows - n);
-            let statement = if count == PER_STATEMENT {
-                full.clone()
-            } else {
-                statement_for(count)
-            };
-            let mut q = sqlx::query(&statement);
-            for i in n..n + count {
-                q = bind_row!(q, rng, i, start_us, step, project);
-            }
-            q.execute(&mut *tx).await?;
-            n += count;
-        }
-        tx.commit().await?;
-        // Keep the WAL to one transaction: without this it grew to 9 GB at 4.5 M rows.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&pool)
-            .await?;
-        eprint!(
-            "\rfilled {n} / {rows} rows ({:.0} rows/s)",
-            n as f64 / started.elapsed().as_secs_f64()
-        );
-    }
-    eprintln!();
-    // The bulk INSERTs bypass the writer, so the per-hour tally is rebuilt as the migration does.
-    sqlx::query("DELETE FROM log_counts").execute(&pool).await?;
-    let bucket = tracewire_server::query::count::BUCKET_SQL;
-    sqlx::query(&format!(
-        "INSERT INTO log_counts (bucket, level, source, log_rows) \
-         SELECT {bucket}, level, source, COUNT(*) FROM app_logs GROUP BY {bucket}, level, source"
-    ))
-    .execute(&pool)
-    .await?;
-    sqlx::query("ANALYZE").execute(&pool).await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&pool)
-        .await?;
-    pool.close().await;
+    // Keep the WAL to one transaction: without the checkpoint it grew to 9 GB at 4.5 M rows.
+    let checkpoint = "PRAGMA wal_checkpoint(TRUNCATE)";
+    fill_rows!(
+        pool,
+        rows,
+        now_us,
+        statement_for,
+        [checkpoint],
+        ["ANALYZE", checkpoint]
+    );
     Ok(())
 }
 
@@ -294,16 +311,12 @@ fn dump(path: &std::path::Path, rows: u64, now_us: i64) -> Result<(), BoxError> 
     Ok(())
 }
 
-/// [`fill`] on PostgreSQL: the same rows, with `$n` placeholders, then the tally and ANALYZE.
+/// [`fill`] on PostgreSQL: the same rows, with `$n` placeholders (extra_data cast to JSONB).
 async fn fill_pg(url: &str, rows: u64, now_us: i64) -> Result<(), BoxError> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(url)
         .await?;
-    let project = Uuid::now_v7();
-    let start_us = now_us - SPAN_DAYS * DAY_US;
-    let step = (SPAN_DAYS * DAY_US) / rows.max(1) as i64;
-    let mut rng = Rng(7);
     let statement_for = |count: u64| {
         let rows: Vec<String> = (0..count)
             .map(|r| {
@@ -319,43 +332,14 @@ async fn fill_pg(url: &str, rows: u64, now_us: i64) -> Result<(), BoxError> {
             .collect();
         format!("{COLUMNS}{}", rows.join(","))
     };
-    let full = statement_for(PER_STATEMENT);
-    let started = Instant::now();
-    let mut n = 0u64;
-    while n < rows {
-        let mut tx = pool.begin().await?;
-        let end = (n + PER_TRANSACTION).min(rows);
-        while n < end {
-            let count = PER_STATEMENT.min(rows - n);
-            let statement = if count == PER_STATEMENT {
-                full.clone()
-            } else {
-                statement_for(count)
-            };
-            let mut q = sqlx::query(&statement);
-            for i in n..n + count {
-                q = bind_row!(q, rng, i, start_us, step, project);
-            }
-            q.execute(&mut *tx).await?;
-            n += count;
-        }
-        tx.commit().await?;
-        eprint!(
-            "\rfilled {n} / {rows} rows ({:.0} rows/s)",
-            n as f64 / started.elapsed().as_secs_f64()
-        );
-    }
-    eprintln!();
-    sqlx::query("DELETE FROM log_counts").execute(&pool).await?;
-    let bucket = tracewire_server::query::count::BUCKET_SQL;
-    sqlx::query(&format!(
-        "INSERT INTO log_counts (bucket, level, source, log_rows) \
-         SELECT {bucket}, level, source, COUNT(*) FROM app_logs GROUP BY {bucket}, level, source"
-    ))
-    .execute(&pool)
-    .await?;
-    sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
-    pool.close().await;
+    fill_rows!(
+        pool,
+        rows,
+        now_us,
+        statement_for,
+        [] as [&str; 0],
+        ["VACUUM ANALYZE"]
+    );
     Ok(())
 }
 

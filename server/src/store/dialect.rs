@@ -63,7 +63,12 @@ pub(super) trait Dialect: Send + Sync + 'static {
     async fn index_plan(&self, f: &LogFilter) -> StoreResult<IndexPlan> {
         Ok(IndexPlan {
             text: self.text_search(f).await?,
-            lookups: self.lookups().await?,
+            // Only a trace or user filter reads them (on PostgreSQL, one round trip).
+            lookups: if f.trace_id.is_some() || f.user_id.is_some() {
+                self.lookups().await?
+            } else {
+                Lookups::NONE
+            },
         })
     }
     /// Inserts new log rows inside the writer's transaction in as few statements as the
@@ -73,8 +78,15 @@ pub(super) trait Dialect: Send + Sync + 'static {
         tx: &mut sqlx::Transaction<'static, Self::Db>,
         rows: &[super::LogRow],
     ) -> StoreResult<()>;
-    /// One step of the index follower (see [`super::Store::index_logs`]).
-    async fn index_logs(&self, max_rows: i64) -> StoreResult<super::IndexStep>;
+    /// The follower's writes for the rows `$1 < seq <= $2`, each sorted by its key so every
+    /// index page is written in order, once per step (see [`super::Store::index_logs`]).
+    const INDEX_STEP: &'static [&'static str];
+    /// Opens a follower step: its transaction, the watermark, and the highest seq it may cover
+    /// (every row at or below it committed); `None` when there is nothing to do or another
+    /// collector is stepping.
+    async fn begin_index_step(
+        &self,
+    ) -> StoreResult<Option<(sqlx::Transaction<'static, Self::Db>, i64, i64)>>;
     /// A named lease that at most one collector on this database holds at a time.
     async fn lease(&self, name: LeaseName) -> StoreResult<Option<Lease>>;
     /// Makes rows deleted by retention unreadable where the engine allows it.

@@ -71,8 +71,7 @@ impl PgStore {
 /// lock are the transactions it waits for (see [`PgStore::committed_seq`]).
 const WRITERS_LOCK: i64 = 0x7472_6163_6577_6900 + 16;
 
-/// The follower's three writes for the rows `$1 < seq <= $2`, each sorted by its key so every
-/// B-tree page is written in order, once per step.
+/// The follower's three writes (see [`Dialect::INDEX_STEP`]).
 const INDEX_STEP: [&str; 3] = [
     "INSERT INTO app_logs_by_trace (trace_id, seq) SELECT trace_id, seq FROM app_logs \
      WHERE seq > $1 AND seq <= $2 AND trace_id IS NOT NULL ORDER BY trace_id, seq",
@@ -275,11 +274,13 @@ impl Dialect for PgStore {
         Ok(())
     }
 
-    /// One step over the rows `indexed_through < seq <= safe`, where `safe` is the highest
-    /// seq below which no open writer transaction can still commit a row. One collector steps
-    /// at a time (the state row's lock; the others skip), and the entries are written sorted by
-    /// key in the step's transaction with the new watermark.
-    async fn index_logs(&self, max_rows: i64) -> StoreResult<super::IndexStep> {
+    const INDEX_STEP: &'static [&'static str] = &INDEX_STEP;
+
+    /// Up to `safe`, the highest seq below which no open writer transaction can still commit a
+    /// row. One collector steps at a time: the state row's lock, and the others skip.
+    async fn begin_index_step(
+        &self,
+    ) -> StoreResult<Option<(sqlx::Transaction<'static, Postgres>, i64, i64)>> {
         let mut tx = self.pool.begin().await?;
         let from: Option<i64> = sqlx::query_scalar(
             "SELECT indexed_through FROM log_index_state WHERE id = 1 FOR UPDATE SKIP LOCKED",
@@ -287,30 +288,14 @@ impl Dialect for PgStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(from) = from else {
-            return Ok(super::IndexStep::default()); // another collector is stepping
+            return Ok(None); // another collector is stepping
         };
         let safe = self.committed_seq().await?;
         if safe <= from {
             tx.rollback().await?;
-            return Ok(super::IndexStep::default());
+            return Ok(None);
         }
-        let through = safe.min(from.saturating_add(max_rows.max(1)));
-        for sql in INDEX_STEP {
-            sqlx::query(sql)
-                .bind(from)
-                .bind(through)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("UPDATE log_index_state SET indexed_through = $1 WHERE id = 1")
-            .bind(through)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(super::IndexStep {
-            covered: through - from,
-            pending: safe - through,
-        })
+        Ok(Some((tx, from, safe)))
     }
 
     fn pool(&self) -> &PgPool {

@@ -12,53 +12,45 @@ macro_rules! indexed_through {
 }
 pub(super) const INDEXED_THROUGH: &str = indexed_through!();
 
-/// `column` through the follower's `table`, plus the rows above its watermark, read by the
-/// same statement (one snapshot): exact at any lag.
+/// `column` through the follower's `table`, plus the rows above the watermark `after` (the
+/// tail): exact at any lag, as long as `after` is not above the watermark the statement sees.
 macro_rules! lookup {
-    ($table:literal, $column:literal) => {
+    ($table:literal, $column:literal, $after:expr) => {
         concat!(
             "seq IN (SELECT seq FROM ",
             $table,
             " WHERE ",
             $column,
-            " = ? ",
-            "UNION ALL SELECT seq FROM app_logs WHERE seq > (",
-            indexed_through!(),
-            ") ",
-            "AND ",
+            " = ? UNION ALL SELECT seq FROM app_logs WHERE seq > ",
+            $after,
+            " AND ",
             $column,
             " = ?)"
         )
     };
 }
 
-/// `trace_id` and `user_id` through the index follower's tables (see `lookup!`).
+/// `trace_id` and `user_id` through the index follower's tables, the watermark read by the
+/// same statement (one snapshot).
 pub(super) const LOOKUPS: Lookups = Lookups {
-    trace: Some(lookup!("app_logs_by_trace", "trace_id")),
-    user: Some(lookup!("app_logs_by_user", "user_id")),
+    trace: Some(lookup!(
+        "app_logs_by_trace",
+        "trace_id",
+        concat!("(", indexed_through!(), ")")
+    )),
+    user: Some(lookup!(
+        "app_logs_by_user",
+        "user_id",
+        concat!("(", indexed_through!(), ")")
+    )),
     tail_after: None,
 };
 
-/// `column` through the follower's `table`, plus the rows above a watermark bound as the middle
-/// `?` (read before the statement; only where the watermark never comes down).
-macro_rules! lookup_after {
-    ($table:literal, $column:literal) => {
-        concat!(
-            "seq IN (SELECT seq FROM ",
-            $table,
-            " WHERE ",
-            $column,
-            " = ? UNION ALL SELECT seq FROM app_logs WHERE seq > ? AND ",
-            $column,
-            " = ?)"
-        )
-    };
-}
-
-/// [`LOOKUPS`] with the watermark bound (see `lookup_after!`); `tail_after` is set per query.
+/// [`LOOKUPS`] with the watermark bound as the middle `?`, read before the statement (only
+/// where the watermark never comes down); `tail_after` is set per query.
 pub(super) const LOOKUPS_AFTER: Lookups = Lookups {
-    trace: Some(lookup_after!("app_logs_by_trace", "trace_id")),
-    user: Some(lookup_after!("app_logs_by_user", "user_id")),
+    trace: Some(lookup!("app_logs_by_trace", "trace_id", "?")),
+    user: Some(lookup!("app_logs_by_user", "user_id", "?")),
     tail_after: None,
 };
 

@@ -33,8 +33,8 @@ impl Drop for SqliteStore {
 const FTS_CANDIDATES: &str = "rowid IN (SELECT value FROM json_each(?) \
     UNION ALL SELECT seq FROM app_logs WHERE seq > ?)";
 
-/// The follower's three writes for the rows `$1 < seq <= $2`, each sorted by its key so the
-/// B-trees and the FTS5 segment are written in order, page by page.
+/// The follower's three writes (see [`Dialect::INDEX_STEP`]); the FTS5 segment, too, is written
+/// in order.
 const INDEX_STEP: [&str; 3] = [
     "INSERT INTO app_logs_by_trace (trace_id, seq) SELECT trace_id, seq FROM app_logs \
      WHERE seq > $1 AND seq <= $2 AND trace_id IS NOT NULL ORDER BY trace_id, seq",
@@ -311,7 +311,13 @@ impl Dialect for SqliteStore {
         Ok(())
     }
 
-    async fn index_logs(&self, max_rows: i64) -> StoreResult<super::IndexStep> {
+    const INDEX_STEP: &'static [&'static str] = &INDEX_STEP;
+
+    /// On the writer connection, so the step and the writer's groups take turns; one writer,
+    /// so every row up to `MAX(seq)` is committed.
+    async fn begin_index_step(
+        &self,
+    ) -> StoreResult<Option<(sqlx::Transaction<'static, Sqlite>, i64, i64)>> {
         let mut tx = self.begin_tx().await?;
         let (from, newest): (i64, Option<i64>) = sqlx::query_as(
             "SELECT indexed_through, (SELECT MAX(seq) FROM app_logs) FROM log_index_state \
@@ -322,25 +328,9 @@ impl Dialect for SqliteStore {
         let newest = newest.unwrap_or(0);
         if newest <= from {
             tx.rollback().await?;
-            return Ok(super::IndexStep::default());
+            return Ok(None);
         }
-        let through = newest.min(from.saturating_add(max_rows.max(1)));
-        for sql in INDEX_STEP {
-            sqlx::query(sql)
-                .bind(from)
-                .bind(through)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("UPDATE log_index_state SET indexed_through = $1 WHERE id = 1")
-            .bind(through)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(super::IndexStep {
-            covered: through - from,
-            pending: newest - through,
-        })
+        Ok(Some((tx, from, newest)))
     }
 
     /// SQLite runs one collector per file, so the lease is always granted.

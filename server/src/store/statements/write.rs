@@ -140,8 +140,29 @@ impl Store for This {
             .await?)
     }
 
+    /// One transaction: the entries of up to `max_rows` seqs above the watermark, and the
+    /// watermark moved past them.
     async fn index_logs(&self, max_rows: i64) -> store::StoreResult<store::IndexStep> {
-        <This as Dialect>::index_logs(self, max_rows).await
+        let Some((mut tx, from, newest)) = self.begin_index_step().await? else {
+            return Ok(store::IndexStep::default());
+        };
+        let through = newest.min(from.saturating_add(max_rows.max(1)));
+        for sql in <This as Dialect>::INDEX_STEP {
+            sqlx::query::<Db>(sql)
+                .bind(from)
+                .bind(through)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query::<Db>("UPDATE log_index_state SET indexed_through = $1 WHERE id = 1")
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(store::IndexStep {
+            covered: through - from,
+            pending: newest - through,
+        })
     }
 }
 
