@@ -66,6 +66,13 @@ both_backends!(
         let one = query(&s, &token, "order 4242", 10, None).await;
         assert_eq!(one["total"].as_u64(), Some(1));
         assert_eq!(one["items"][0]["message"], "Common word 4242 order 4242");
+        // Several words, the rare one in the middle: PostgreSQL looks up that word alone and
+        // rechecks the whole term.
+        let middle = query(&s, &token, "WORD 4242 order", 10, None).await;
+        assert_eq!(middle["total"].as_u64(), Some(1));
+        assert_eq!(middle["items"][0]["message"], "Common word 4242 order 4242");
+        let split = query(&s, &token, "word 4242 order 4243", 10, None).await;
+        assert_eq!(split["total"].as_u64(), Some(0));
 
         // Rare: every 100th row; paged through in 25s, each once.
         let expected = (0..ROWS).filter(|i| i % 100 == 7).count();

@@ -20,7 +20,8 @@
 //! candidates therefore come with that watermark, read in the same snapshot, and the rows above
 //! it are scanned (see [`TextSearch::Candidates`]).
 //!
-//! PostgreSQL needs none of this: its pg_trgm index serves the `LIKE` itself.
+//! PostgreSQL's pg_trgm index serves the `LIKE` itself; there only the choice of which word of
+//! a term to look up is planned ([`rarest_piece`]).
 
 /// Postings read per trigram when probing its rarity.
 pub const PROBE_LIMIT: i64 = 1_000;
@@ -170,6 +171,35 @@ pub fn index_query(probes: &[Probe], first: i64, last: i64) -> Option<String> {
     (!tokens.is_empty()).then(|| tokens.join(" AND "))
 }
 
+/// The parts of a lowercased term a PostgreSQL trigram lookup can use on their own: runs of
+/// letters and digits of three characters or more (pg_trgm breaks words at anything else).
+pub fn pieces(lower: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for piece in lower.split(|c: char| !c.is_alphanumeric()) {
+        if piece.chars().count() >= 3 && !out.contains(&piece) {
+            out.push(piece);
+        }
+    }
+    out
+}
+
+/// Which piece of a term to look up when the term has several: pg_trgm reads the whole posting
+/// list of every trigram of a pattern, so one word found in every row ("order" of
+/// "order 12345") costs as much as a scan, while the rarest word alone narrows to a few rows
+/// (the full term is rechecked on those). Given each piece with the rows the planner expects
+/// it in, the rarest (the longest on a tie, as more trigrams narrow more); `None` when there
+/// is only one piece, or none is expected in at most `rare_rows` rows.
+pub fn rarest_piece<'a>(estimates: &[(&'a str, f64)], rare_rows: f64) -> Option<&'a str> {
+    if estimates.len() < 2 {
+        return None;
+    }
+    estimates
+        .iter()
+        .filter(|(_, rows)| *rows <= rare_rows)
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(b.0.len().cmp(&a.0.len())))
+        .map(|(piece, _)| *piece)
+}
+
 /// How `q` is written for the page and its count, given the index query's candidates (read up
 /// to [`CANDIDATE_LIMIT`]) and the highest row id the index covered when they were read.
 pub fn plan(candidates: &[i64], condition: &'static str, indexed_through: i64) -> TextSearch {
@@ -239,6 +269,33 @@ mod tests {
         let q = index_query(&probes, 1, 1_000_000);
         assert_eq!(q.as_deref(), Some(r#""234" AND "123" AND "r 1""#));
         assert_eq!(index_query(&[], 1, 1), None);
+    }
+
+    #[test]
+    fn pieces_are_the_words_a_trigram_lookup_can_use() {
+        assert_eq!(pieces("order 12345"), ["order", "12345"]);
+        assert_eq!(
+            pieces("gateway/timeout: 504 ms"),
+            ["gateway", "timeout", "504"]
+        );
+        assert_eq!(pieces("a b-cd"), Vec::<&str>::new());
+        assert_eq!(pieces("zürich zürich"), ["zürich"]);
+    }
+
+    #[test]
+    fn the_rarest_piece_is_probed() {
+        let est = [
+            ("order", 1_000_000.0),
+            ("12345", 1_000.0),
+            ("handled", 900_000.0),
+        ];
+        assert_eq!(rarest_piece(&est, 20_000.0), Some("12345"));
+        // A tie goes to the longer piece.
+        let tie = [("504", 1_000.0), ("timeout", 1_000.0)];
+        assert_eq!(rarest_piece(&tie, 20_000.0), Some("timeout"));
+        // Nothing rare enough, or nothing to choose from: the whole term is looked up.
+        assert_eq!(rarest_piece(&est, 500.0), None);
+        assert_eq!(rarest_piece(&[("order", 1.0)], 20_000.0), None);
     }
 
     #[test]

@@ -98,6 +98,13 @@ const WRITERS_POLL: Duration = Duration::from_millis(2);
 const TEXT_CANDIDATES: &str = "seq IN (SELECT value::bigint FROM json_array_elements_text(?::json) \
     UNION ALL SELECT seq FROM app_logs WHERE seq > ?)";
 
+/// The rows of `app_logs_text` holding the term (`$2`), found through the trigram index with the
+/// probe (`$1`, the term or its rarest word) alone: `OFFSET 0` keeps the planner from handing
+/// the term's own trigrams to the index scan too, which would read all their posting lists.
+const TEXT_PROBE: &str = "SELECT seq FROM (SELECT seq, lower_message FROM app_logs_text \
+    WHERE lower_message LIKE $1 ESCAPE '\\' OFFSET 0) probed \
+    WHERE lower_message LIKE $2 ESCAPE '\\' LIMIT $3";
+
 /// Matches the planner expects past which `q` scans in time order without probing the index
 /// (four times what a candidate list may hold).
 const COMMON_TERM_ROWS: f64 = 4.0 * text::CANDIDATE_LIMIT as f64;
@@ -216,18 +223,28 @@ impl Dialect for PgStore {
         if self.estimated_matches(&pattern).await? > COMMON_TERM_ROWS {
             return Ok(TextSearch::Scan);
         }
+        // The index is read with the term's rarest word when it has several (see
+        // [`text::rarest_piece`]); pieces hold only letters and digits, nothing to escape.
+        let pieces = text::pieces(&lower);
+        let mut estimates = Vec::with_capacity(pieces.len());
+        if pieces.len() > 1 {
+            for piece in pieces {
+                estimates.push((piece, self.estimated_matches(&format!("%{piece}%")).await?));
+            }
+        }
+        let probe = text::rarest_piece(&estimates, COMMON_TERM_ROWS)
+            .map_or_else(|| pattern.clone(), |piece| format!("%{piece}%"));
         // The candidates and the watermark they are complete up to, from one snapshot.
         let mut tx = self.pool.begin_with(Self::BEGIN_SNAPSHOT).await?;
         let indexed_through: i64 = sqlx::query_scalar(INDEXED_THROUGH)
             .fetch_one(&mut *tx)
             .await?;
-        let candidates: Vec<i64> = sqlx::query_scalar(
-            "SELECT seq FROM app_logs_text WHERE lower_message LIKE $1 ESCAPE '\\' LIMIT $2",
-        )
-        .bind(&pattern)
-        .bind(text::CANDIDATE_LIMIT)
-        .fetch_all(&mut *tx)
-        .await?;
+        let candidates: Vec<i64> = sqlx::query_scalar(TEXT_PROBE)
+            .bind(&probe)
+            .bind(&pattern)
+            .bind(text::CANDIDATE_LIMIT)
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(text::plan(&candidates, TEXT_CANDIDATES, indexed_through))
     }
