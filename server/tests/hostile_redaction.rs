@@ -189,7 +189,8 @@ fn log_row(timestamp: i64, message: String) -> LogRow {
 }
 
 /// Inserts 300 rows that expire and 300 that stay, runs retention, and returns how many copies
-/// of the deleted rows' text the database file holds and the WAL's length afterwards.
+/// of the deleted rows' text the database and lookups files hold and their WALs' length
+/// afterwards.
 async fn retention_leaves(vacuum: bool) -> (usize, u64) {
     let db = TestDb::new(Backend::Sqlite).await;
     let store: Arc<dyn Store> = store::connect(&db.url, &StoreOptions::default())
@@ -208,6 +209,9 @@ async fn retention_leaves(vacuum: bool) -> (usize, u64) {
     }
     tx.insert_logs(&rows).await.expect("insert");
     tx.commit().await.expect("commit");
+    // Their full-text and user entries are in the lookups file.
+    let step = store.index_logs(10_000).await.expect("index");
+    assert_eq!(step.covered, 600);
     // The pages reach the database file before the run, as on a long-running collector.
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
 
@@ -224,7 +228,11 @@ async fn retention_leaves(vacuum: bool) -> (usize, u64) {
     assert_eq!(report.deleted(), 300);
 
     let path = db.url.trim_start_matches("sqlite://").to_owned();
-    let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+    // Both WALs: the database's and the lookups file's (where the deleted entries were).
+    let wal = [format!("{path}-wal"), format!("{path}.lookups-wal")]
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
     let bytes = sqlite_bytes(&db);
     assert!(
         bytes.contains("KeptText0299qz"),
@@ -232,12 +240,8 @@ async fn retention_leaves(vacuum: bool) -> (usize, u64) {
     );
     // The full-text index deleted the rows' trigrams too, not only marked them deleted: "pir"
     // (from "Expired") is in no kept message.
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&db.url)
-        .await
-        .expect("sqlite");
-    sqlx::query("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, app_logs_fts, row)")
+    let pool = common::sqlite_pool(&db.url).await;
+    sqlx::query("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(lookups, app_logs_fts, row)")
         .execute(&pool)
         .await
         .expect("vocab");

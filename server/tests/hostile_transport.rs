@@ -669,7 +669,8 @@ async fn every_error_is_an_envelope_with_security_headers() {
     assert_eq!(preflight.headers()["x-content-type-options"], "nosniff");
 }
 
-/// The database file the collector creates, and SQLite's -wal and -shm beside it, are 0600.
+/// The database file the collector creates, its lookups file, and SQLite's -wal and -shm beside
+/// each, are 0600.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_files_are_private() {
@@ -685,7 +686,15 @@ async fn the_database_files_are_private() {
     .await;
     assert_eq!(status, 200);
     let path = db.url.trim_start_matches("sqlite://").to_owned();
-    for file in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+    let lookups = format!("{path}.lookups");
+    for file in [
+        path.clone(),
+        format!("{path}-wal"),
+        format!("{path}-shm"),
+        lookups.clone(),
+        format!("{lookups}-wal"),
+        format!("{lookups}-shm"),
+    ] {
         let mode = std::fs::metadata(&file)
             .unwrap_or_else(|e| panic!("{file}: {e}"))
             .permissions()

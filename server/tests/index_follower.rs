@@ -1,9 +1,10 @@
 //! The index follower (trace, user and, on SQLite, full-text entries written after the
 //! acknowledgement; migration 0010 on SQLite, 0013 on PostgreSQL): it catches up on its own,
-//! queries are exact before and after it does, deleted rows take their entries (and on SQLite a
-//! reused row id cannot hide from lookups), a database filled under the previous schema
-//! upgrades in place with its lookups intact, and on PostgreSQL the watermark never passes a
-//! row a writer has drawn but not committed yet.
+//! queries are exact before and after it does, deleted rows take their entries (on SQLite
+//! through a queue the follower applies to the lookups file, and no seq is handed out twice),
+//! databases filled under the previous schemas upgrade in place with exact lookups, a SQLite
+//! lookups file ahead of its database is rebuilt, and on PostgreSQL the watermark never passes
+//! a row a writer has drawn but not committed yet.
 
 mod common;
 
@@ -102,21 +103,32 @@ both_backends!(deleted_rows_take_their_entries, |backend| async move {
     server.store.index_logs(1_000).await.expect("index");
     let (through, newest) = watermark(&server).await;
     assert_eq!(through, newest);
-    // Every row goes (as retention does when nothing newer arrived). SQLite will number the
-    // next rows from 1 again, below the old watermark, so the watermark comes down with them;
-    // a PostgreSQL sequence never hands a seq out twice, so there it stays.
+    // Every row goes (as retention does when nothing newer arrived). Neither backend hands a
+    // seq out twice (SQLite numbers new rows above the highest seq ever deleted), so the
+    // watermark stays where it was.
     server.execute("DELETE FROM app_logs").await;
-    let expected = match backend {
-        Backend::Sqlite => (0, 0),
-        Backend::Postgres => (through, 0),
-    };
-    assert_eq!(watermark(&server).await, expected);
+    assert_eq!(watermark(&server).await, (through, 0));
+    if backend == Backend::Sqlite {
+        // The entries are in the lookups file, which a delete in the database cannot reach:
+        // the deletes wait in a queue for the follower's next step.
+        let queued: Vec<(i64,)> = server
+            .db
+            .rows("SELECT COUNT(*) FROM log_index_deletes")
+            .await;
+        assert_eq!(queued[0].0, 5, "the deleted rows are queued");
+        server.store.index_logs(1_000).await.expect("index");
+        let queued: Vec<(i64,)> = server
+            .db
+            .rows("SELECT COUNT(*) FROM log_index_deletes")
+            .await;
+        assert_eq!(queued[0].0, 0, "the step forgot the deletes it applied");
+    }
     let orphans: Vec<(i64,)> = server
         .db
         .rows(match backend {
             Backend::Sqlite => {
                 "SELECT (SELECT COUNT(*) FROM app_logs_by_trace) \
-                 + (SELECT COUNT(*) FROM app_logs_by_user)"
+                 + (SELECT COUNT(*) FROM app_logs_by_user) + (SELECT COUNT(*) FROM app_logs_fts)"
             }
             Backend::Postgres => {
                 "SELECT (SELECT COUNT(*) FROM app_logs_by_trace) \
@@ -127,6 +139,11 @@ both_backends!(deleted_rows_take_their_entries, |backend| async move {
     assert_eq!(orphans[0].0, 0, "entries went with their rows");
     let (status, _) = server.ingest(&batch(3, "kingfisher")).await;
     assert_eq!(status, 200);
+    let (_, newest) = watermark(&server).await;
+    assert!(
+        newest > through,
+        "new rows are numbered above the deleted ones"
+    );
     // Not indexed yet, found through the tail.
     assert_eq!(lookups(&server, &token, "kingfisher").await, [3, 3, 3]);
     let step = server.store.index_logs(1_000).await.expect("index");
@@ -200,7 +217,19 @@ both_backends!(
         let server = TestServer::start_on(db, config).await;
         let token = server.admin_token().await;
         let (through, newest) = watermark(&server).await;
-        assert_eq!((through, newest), (20, 20), "the old rows count as indexed");
+        match backend {
+            Backend::Sqlite => {
+                // The lookups now live in their own file, which starts empty: the old rows are
+                // found through the tail until the follower reaches them.
+                assert_eq!((through, newest), (0, 20), "the lookups file starts empty");
+                assert_eq!(lookups(&server, &token, "ptarmigan").await, [10, 5, 20]);
+                server.store.index_logs(1_000).await.expect("index");
+                assert_eq!(watermark(&server).await, (20, 20));
+            }
+            Backend::Postgres => {
+                assert_eq!((through, newest), (20, 20), "the old rows count as indexed");
+            }
+        }
         let counts: Vec<(i64, i64)> = server
             .db
             .rows(
@@ -223,6 +252,105 @@ both_backends!(
         server.stop().await;
     }
 );
+
+/// A SQLite database whose follower wrote its entries into the database file itself (migrations
+/// 0010 and 0011) upgrades in place: the old structures leave the file, the lookups file is
+/// filled from the start, and lookups are exact before and after it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_lookups_leave_the_database_file() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut before = sqlx::migrate::Migrator::new(dir).await.expect("migrations");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 12)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db.url.trim_start_matches("sqlite://"))
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.expect("open");
+    before.run(&pool).await.expect("previous schema");
+    let project = Uuid::now_v7();
+    let rows = pool.clone();
+    fill_previous_schema!(rows, project);
+    let pool = sqlx::SqlitePool::connect(&db.url).await.expect("open");
+    // The previous follower's step, as it ran in this file.
+    for sql in [
+        "INSERT INTO app_logs_by_trace (trace_id, seq) SELECT trace_id, seq FROM app_logs \
+         WHERE trace_id IS NOT NULL",
+        "INSERT INTO app_logs_by_user (user_id, timestamp, seq) SELECT user_id, timestamp, seq \
+         FROM app_logs WHERE user_id IS NOT NULL",
+        "INSERT INTO app_logs_fts (rowid, message) SELECT seq, message FROM app_logs",
+        "UPDATE log_index_state SET indexed_through = 20",
+    ] {
+        sqlx::query(sql).execute(&pool).await.expect("old step");
+    }
+    pool.close().await;
+
+    let mut config = ServeConfig::for_database(&db.url);
+    config.index_interval_ms = 0;
+    let server = TestServer::start_on(db, config).await;
+    let token = server.admin_token().await;
+    let left: Vec<(i64,)> = server
+        .db
+        .rows(
+            "SELECT COUNT(*) FROM main.sqlite_master WHERE name IN ('app_logs_by_trace', \
+             'app_logs_by_user', 'app_logs_fts', 'log_index_state')",
+        )
+        .await;
+    assert_eq!(left[0].0, 0, "the old structures left the database file");
+    assert_eq!(watermark(&server).await, (0, 20));
+    assert_eq!(lookups(&server, &token, "ptarmigan").await, [10, 5, 20]);
+    server.store.index_logs(1_000).await.expect("index");
+    assert_eq!(watermark(&server).await, (20, 20));
+    assert_eq!(lookups(&server, &token, "ptarmigan").await, [10, 5, 20]);
+    server.stop().await;
+}
+
+/// A SQLite database restored from a copy older than its lookups file (or that lost commits the
+/// lookups file kept): the watermark is above every seq the database has handed out, so new
+/// rows would be numbered below it and never indexed. The collector empties the lookups file at
+/// start instead, and the new rows are found before and after the follower reaches them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_lookups_ahead_of_the_database_are_rebuilt() {
+    let server = TestServer::start_with(Backend::Sqlite, |c| c.index_interval_ms = 0).await;
+    let (status, _) = server.ingest(&batch(5, "wagtail")).await;
+    assert_eq!(status, 200);
+    server.store.index_logs(1_000).await.expect("index");
+    assert_eq!(watermark(&server).await, (5, 5));
+    let db = server.stop().await;
+    // The database as it was before those rows, with the lookups file kept.
+    let pool = sqlx::SqlitePool::connect(&db.url).await.expect("open");
+    for sql in [
+        "DROP TRIGGER app_logs_index_delete",
+        "DELETE FROM app_logs",
+        "DELETE FROM ingest_batches",
+        "DELETE FROM log_counts",
+    ] {
+        sqlx::query(sql).execute(&pool).await.expect("restore");
+    }
+    pool.close().await;
+
+    let mut config = ServeConfig::for_database(&db.url);
+    config.index_interval_ms = 0;
+    let server = TestServer::start_on(db, config).await;
+    let token = server.admin_token().await;
+    assert_eq!(
+        watermark(&server).await,
+        (0, 0),
+        "the lookups file was emptied"
+    );
+    let (status, _) = server.ingest(&batch(3, "wagtail")).await;
+    assert_eq!(status, 200);
+    assert_eq!(lookups(&server, &token, "wagtail").await, [3, 3, 3]);
+    server.store.index_logs(1_000).await.expect("index");
+    assert_eq!(watermark(&server).await, (3, 3));
+    assert_eq!(lookups(&server, &token, "wagtail").await, [3, 3, 3]);
+    server.stop().await;
+}
 
 /// The key of the advisory lock every PostgreSQL write group holds shared
 /// (`store::postgres::WRITERS_LOCK`).

@@ -601,7 +601,22 @@ impl LagDb {
     async fn open(url: &str) -> Option<Self> {
         if url.starts_with("sqlite:") {
             let options: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
-            let pool = sqlx::SqlitePool::connect_with(options.read_only(true))
+            let lookups = tracewire_server::store::sqlite_lookups_path(options.get_filename());
+            let lookups = lookups.to_string_lossy().into_owned();
+            // The watermark lives in the lookups file, beside the database.
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .after_connect(move |conn, _meta| {
+                    let lookups = lookups.clone();
+                    Box::pin(async move {
+                        sqlx::query("ATTACH DATABASE $1 AS lookups")
+                            .bind(lookups)
+                            .execute(conn)
+                            .await
+                            .map(|_| ())
+                    })
+                })
+                .connect_with(options.read_only(true))
                 .await
                 .ok()?;
             Some(Self::Sqlite(pool))

@@ -87,6 +87,11 @@ pub(super) trait Dialect: Send + Sync + 'static {
     async fn begin_index_step(
         &self,
     ) -> StoreResult<Option<(sqlx::Transaction<'static, Self::Db>, i64, i64)>>;
+    /// Takes the entries of rows deleted since the last call out of the lookups, where a
+    /// delete cannot do it itself (SQLite's lookups file); true while more are queued.
+    async fn unindex_deleted(&self) -> StoreResult<bool> {
+        Ok(false)
+    }
     /// A named lease that at most one collector on this database holds at a time.
     async fn lease(&self, name: LeaseName) -> StoreResult<Option<Lease>>;
     /// Makes rows deleted by retention unreadable where the engine allows it.

@@ -33,6 +33,7 @@ pub use monitoring::{MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow
 pub use reads::*;
 pub use retention::*;
 pub use rows::*;
+pub use sqlite::lookups_path as sqlite_lookups_path;
 
 use async_trait::async_trait;
 use std::collections::HashMap;

@@ -1,12 +1,7 @@
 //! SQL text of the write side (`statements/write.rs`), shared by both backends.
 
-/// Rows per multi-value INSERT: 21 columns × 500 stays under SQLite's 32,766 variables.
+/// Rows per multi-value INSERT: 22 columns × 500 stays under SQLite's 32,766 variables.
 pub(super) const INSERT_CHUNK: usize = 500;
-
-pub(super) const INSERT_LOGS_HEAD: &str = "INSERT INTO app_logs (id, project_id, timestamp, level, \
-    source, message, module, function, trace_id, span_id, user_id, request_method, request_path, \
-    request_data, response_status, duration_ms, extra_data, dedup_count, first_seen_at, \
-    last_seen_at, created_at) ";
 
 pub(super) const INSERT_METRICS_HEAD: &str = "INSERT INTO performance_metrics (id, project_id, \
     source, metric_type, metric_name, value, unit, timestamp, endpoint, trace_id, tags) ";

@@ -1,5 +1,6 @@
 //! SQLite backend: one file in WAL mode, one writer connection (SQLite serializes writers anyway,
-//! so a pool of writers would only add lock waits) and a pool of readers.
+//! so a pool of writers would only add lock waits) and a pool of readers; beside it a second
+//! file, `<database>.lookups`, that only the index follower writes (migration 0012).
 
 use super::dialect::Dialect;
 use super::read_sql::{INDEXED_THROUGH, LOOKUPS};
@@ -7,8 +8,9 @@ use super::{StoreOptions, StoreResult};
 use crate::query::logs::LogFilter;
 use crate::query::text::{self, Lookups, TextSearch};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The store of a `sqlite://` URL, the default: one file and no server to run.
@@ -16,8 +18,12 @@ pub(super) struct SqliteStore {
     /// Readers (and everything that is not the writer).
     pool: SqlitePool,
     /// The one connection that writes (SQLite serializes writers), with automatic WAL
-    /// checkpoints off: the checkpointer runs them beside it.
+    /// checkpoints off: the checkpointer runs them beside it. It never attaches the lookups
+    /// file: `BEGIN IMMEDIATE` would lock every attached file, the follower's too.
     writer: SqlitePool,
+    /// The index follower's one connection: reads `app_logs` here, writes the lookups file in
+    /// deferred transactions, so it never takes this file's write lock.
+    follower: SqlitePool,
     /// The background checkpointer, stopped with the store.
     checkpointer: tokio::task::AbortHandle,
 }
@@ -33,8 +39,8 @@ impl Drop for SqliteStore {
 const FTS_CANDIDATES: &str = "rowid IN (SELECT value FROM json_each(?) \
     UNION ALL SELECT seq FROM app_logs WHERE seq > ?)";
 
-/// The follower's three writes (see [`Dialect::INDEX_STEP`]); the FTS5 segment, too, is written
-/// in order.
+/// The follower's three writes (see [`Dialect::INDEX_STEP`]), into the lookups file (the names
+/// resolve there: this file has no such tables); the FTS5 segment, too, is written in order.
 const INDEX_STEP: [&str; 3] = [
     "INSERT INTO app_logs_by_trace (trace_id, seq) SELECT trace_id, seq FROM app_logs \
      WHERE seq > $1 AND seq <= $2 AND trace_id IS NOT NULL ORDER BY trace_id, seq",
@@ -45,37 +51,153 @@ const INDEX_STEP: [&str; 3] = [
      WHERE seq > $1 AND seq <= $2 ORDER BY seq",
 ];
 
+/// The lookups file's tables (the layout migration 0010 gave them in this file before 0012).
+/// Created when missing; rebuilt, empty, when they cannot match the database (see
+/// [`SqliteStore::check_lookups`]); the follower then fills them from the start.
+const LOOKUPS_SCHEMA: [&str; 6] = [
+    "CREATE TABLE IF NOT EXISTS lookups.app_logs_by_trace (trace_id TEXT NOT NULL, \
+     seq INTEGER NOT NULL, PRIMARY KEY (trace_id, seq)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS lookups.app_logs_by_user (user_id TEXT NOT NULL, \
+     timestamp BIGINT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (user_id, timestamp, seq)) \
+     WITHOUT ROWID",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS lookups.app_logs_fts USING fts5(message, content = '', \
+     contentless_delete = 1, tokenize = 'trigram', detail = none)",
+    // FTS5's own secure delete (a persistent setting of the index, so idempotent): without it a
+    // deleted message's trigrams stay in the index's segments behind a tombstone.
+    "INSERT INTO lookups.app_logs_fts (app_logs_fts, rank) VALUES ('secure-delete', 1)",
+    // Every row with seq <= indexed_through has its entries in the three structures.
+    "CREATE TABLE IF NOT EXISTS lookups.log_index_state (id INTEGER PRIMARY KEY \
+     CHECK (id = 1), indexed_through INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO lookups.log_index_state (id, indexed_through) VALUES (1, 0)",
+];
+
+/// The entries of queued deleted rows (`log_index_deletes`, migration 0012) with id <= `$1`.
+/// Seqs are never reused, so an entry found by seq is the deleted row's own.
+const UNINDEX: [&str; 3] = [
+    "DELETE FROM app_logs_fts WHERE rowid IN (SELECT seq FROM log_index_deletes WHERE id <= $1)",
+    "DELETE FROM app_logs_by_trace WHERE (trace_id, seq) IN (SELECT trace_id, seq \
+     FROM log_index_deletes WHERE id <= $1 AND trace_id IS NOT NULL)",
+    "DELETE FROM app_logs_by_user WHERE (user_id, timestamp, seq) IN (SELECT user_id, \
+     timestamp, seq FROM log_index_deletes WHERE id <= $1 AND user_id IS NOT NULL)",
+];
+
+/// Queued deletes one follower transaction takes out of the lookups file.
+const UNINDEX_PER_STEP: i64 = 50_000;
+
+/// The seq after which the writer numbers new rows: above every row there is and every row
+/// ever deleted (`log_seq_floor`), so no seq is handed out twice.
+const SEQ_BASE: &str = "SELECT MAX(COALESCE((SELECT MAX(seq) FROM app_logs), 0), \
+    (SELECT seq FROM log_seq_floor WHERE id = 1))";
+
+/// `INSERT … VALUES` of log rows with their seq (see [`SEQ_BASE`]).
+const INSERT_LOGS_HEAD: &str = "INSERT INTO app_logs (seq, id, project_id, timestamp, level, \
+    source, message, module, function, trace_id, span_id, user_id, request_method, \
+    request_path, request_data, response_status, duration_ms, extra_data, dedup_count, \
+    first_seen_at, last_seen_at, created_at) ";
+
+/// The lookups file of the database file `database`: the same path with `.lookups` appended
+/// (`tracewire.db` → `tracewire.db.lookups`), so a copy of `tracewire.db*` takes both. Losing it
+/// loses nothing: the follower rebuilds it from the database.
+pub fn lookups_path(database: &std::path::Path) -> std::path::PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lookups");
+    name.into()
+}
+
+/// Attaches the lookups file as `lookups` with the database's durability and page cache, on
+/// every connection but the writer's.
+async fn attach_lookups(
+    conn: &mut SqliteConnection,
+    path: &str,
+    synchronous: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("ATTACH DATABASE $1 AS lookups")
+        .bind(path)
+        .execute(&mut *conn)
+        .await?;
+    for pragma in [
+        format!("PRAGMA lookups.synchronous = {synchronous}"),
+        "PRAGMA lookups.cache_size = -16384".to_owned(),
+        "PRAGMA lookups.secure_delete = ON".to_owned(),
+    ] {
+        sqlx::query(&pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A pool's `after_connect` hook running [`attach_lookups`].
+fn attach_hook(
+    path: Arc<str>,
+    synchronous: Arc<str>,
+) -> impl for<'c> Fn(
+    &'c mut SqliteConnection,
+    sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>>
++ Send
++ Sync
++ 'static {
+    move |conn, _meta| {
+        let (path, synchronous) = (path.clone(), synchronous.clone());
+        Box::pin(async move { attach_lookups(conn, &path, &synchronous).await })
+    }
+}
+
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// WAL size (in pages) past which a checkpoint may briefly block the writer to reset and truncate the WAL,
 /// so the file cannot grow without bound under continuous writes.
 const WAL_RESTART_PAGES: i64 = 8_192;
 
-/// Checkpoints from a reader connection. SQLite's automatic checkpoint would run inside the
-/// writer's commit (measured: 28% of the writer's time, fsync included), stalling every batch
-/// that waits for that commit; here it runs beside the writer instead.
+/// Checkpoints both files from a reader connection. SQLite's automatic checkpoint would run
+/// inside the writer's commit (measured: 28% of the writer's time, fsync included), stalling
+/// every batch that waits for that commit; here it runs beside the writer instead.
 async fn checkpoint_loop(pool: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let passive: Result<(i64, i64, i64), sqlx::Error> =
-            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&pool)
-                .await;
-        match passive {
-            Ok((_, wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&pool)
-                    .await
-                {
-                    tracing::warn!(error = %e, "WAL truncate checkpoint failed");
+        for schema in ["main", "lookups"] {
+            let passive: Result<(i64, i64, i64), sqlx::Error> =
+                sqlx::query_as(&format!("PRAGMA {schema}.wal_checkpoint(PASSIVE)"))
+                    .fetch_one(&pool)
+                    .await;
+            match passive {
+                Ok((_, wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
+                    if let Err(e) =
+                        sqlx::query(&format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"))
+                            .execute(&pool)
+                            .await
+                    {
+                        tracing::warn!(error = %e, schema, "WAL truncate checkpoint failed");
+                    }
                 }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, schema, "WAL checkpoint failed"),
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
         }
     }
+}
+
+/// A TRUNCATE checkpoint of `schema` on `pool`, retried while the background checkpointer
+/// holds the file (TRUNCATE then answers busy at once instead of waiting; readers are waited
+/// for by the busy timeout). A checkpoint that still could not finish is logged, not an error:
+/// the next one does it.
+async fn truncate_wal(pool: &SqlitePool, schema: &str) -> StoreResult<()> {
+    let sql = format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)");
+    for attempt in 0..20 {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as(&sql).fetch_one(pool).await?;
+        if busy == 0 {
+            return Ok(());
+        }
+        if attempt < 19 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    tracing::warn!(
+        schema,
+        "WAL truncate after retention could not finish; readers were busy"
+    );
+    Ok(())
 }
 
 /// Creates the database file readable by its owner only, unless it exists. SQLite would create it
@@ -99,9 +221,17 @@ impl SqliteStore {
             .map_err(|_| super::StoreError::UnsupportedUrl(options.sqlite_synchronous.clone()))?;
         let connect = SqliteConnectOptions::from_str(url)?;
         let file = connect.get_filename();
-        if file != std::path::Path::new(":memory:") && !url.contains("mode=memory") {
-            create_private(file)?;
-        }
+        let lookups: Arc<str> =
+            if file != std::path::Path::new(":memory:") && !url.contains("mode=memory") {
+                create_private(file)?;
+                let lookups = lookups_path(file);
+                create_private(&lookups)?;
+                lookups.to_string_lossy().into()
+            } else {
+                ":memory:".into()
+            };
+        // Validated above, so only SQLite's own level names reach the PRAGMA.
+        let level: Arc<str> = options.sqlite_synchronous.to_ascii_uppercase().into();
         let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -122,16 +252,72 @@ impl SqliteStore {
             .after_release(|conn, _meta| Box::pin(super::discard_if_in_transaction(conn, true)))
             .connect_with(connect.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
+        // Before any reader attaches the lookups file: it must be in WAL mode first.
+        let follower = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .after_connect(attach_hook(lookups.clone(), level.clone()))
+            .after_release(|conn, _meta| Box::pin(super::discard_if_in_transaction(conn, true)))
+            .connect_with(connect.clone().pragma("wal_autocheckpoint", "0"))
+            .await?;
+        {
+            let mut conn = follower.acquire().await?;
+            sqlx::query("PRAGMA lookups.journal_mode = WAL")
+                .execute(&mut *conn)
+                .await?;
+            for sql in LOOKUPS_SCHEMA {
+                sqlx::query(sql).execute(&mut *conn).await?;
+            }
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_read_connections.max(1))
+            .after_connect(attach_hook(lookups, level))
             .connect_with(connect)
             .await?;
         let checkpointer = tokio::spawn(checkpoint_loop(pool.clone())).abort_handle();
         Ok(Self {
             pool,
             writer,
+            follower,
             checkpointer,
         })
+    }
+
+    /// Empties the lookups file when its watermark is above every seq the database has handed
+    /// out: the database was restored from an older copy, or lost commits the lookups file kept
+    /// (a power loss with `synchronous=NORMAL`). Its entries would name rows that are not there
+    /// and new rows would be numbered below the watermark, unindexed and missed by lookups; the
+    /// follower rebuilds it instead, and queries stay exact meanwhile through the tail.
+    async fn check_lookups(&self) -> StoreResult<()> {
+        let mut conn = self.follower.acquire().await?;
+        let (through, base): (i64, i64) =
+            sqlx::query_as(&format!("SELECT ({INDEXED_THROUGH}), ({SEQ_BASE})"))
+                .fetch_one(&mut *conn)
+                .await?;
+        if through <= base {
+            return Ok(());
+        }
+        tracing::warn!(
+            indexed_through = through,
+            highest_seq = base,
+            "the lookups file is ahead of the database; rebuilding it"
+        );
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for table in [
+            "app_logs_by_trace",
+            "app_logs_by_user",
+            "app_logs_fts",
+            "log_index_state",
+        ] {
+            sqlx::query(&format!("DROP TABLE lookups.{table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for sql in LOOKUPS_SCHEMA {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Replaces ingest keys stored in plaintext (before migration 0005) by their hashes, with
@@ -274,17 +460,20 @@ impl Dialect for SqliteStore {
         Ok(text::plan(&candidates, FTS_CANDIDATES, indexed_through))
     }
 
-    /// One transaction on the writer connection: the trace, user and full-text entries of the
-    /// next `max_rows` seqs, and the watermark past them. The ingest writer waits for it (one
-    /// write lock per file), which `--index-batch-rows` bounds.
+    /// Numbers the rows itself, above [`SEQ_BASE`]: SQLite's own choice, `MAX(seq) + 1`,
+    /// would hand a deleted newest row's seq out again, and the lookups file may still hold
+    /// that row's entries.
     async fn insert_log_rows(
         tx: &mut sqlx::Transaction<'static, Sqlite>,
         rows: &[super::LogRow],
     ) -> StoreResult<()> {
+        let mut seq: i64 = sqlx::query_scalar(SEQ_BASE).fetch_one(&mut **tx).await?;
         for chunk in rows.chunks(super::sql::INSERT_CHUNK) {
-            let mut qb = sqlx::QueryBuilder::<Sqlite>::new(super::sql::INSERT_LOGS_HEAD);
+            let mut qb = sqlx::QueryBuilder::<Sqlite>::new(INSERT_LOGS_HEAD);
             qb.push_values(chunk, |mut b, r| {
-                b.push_bind(r.id)
+                seq += 1;
+                b.push_bind(seq)
+                    .push_bind(r.id)
                     .push_bind(r.project_id)
                     .push_bind(r.timestamp)
                     .push_bind(r.level.as_ref())
@@ -313,12 +502,13 @@ impl Dialect for SqliteStore {
 
     const INDEX_STEP: &'static [&'static str] = &INDEX_STEP;
 
-    /// On the writer connection, so the step and the writer's groups take turns; one writer,
-    /// so every row up to `MAX(seq)` is committed.
+    /// On the follower's connection, deferred: it reads this file in a snapshot and writes only
+    /// the lookups file, so the ingest writer never waits for a step. One writer numbering rows
+    /// in order, so every row up to `MAX(seq)` in the snapshot is committed.
     async fn begin_index_step(
         &self,
     ) -> StoreResult<Option<(sqlx::Transaction<'static, Sqlite>, i64, i64)>> {
-        let mut tx = self.begin_tx().await?;
+        let mut tx = self.follower.begin().await?;
         let (from, newest): (i64, Option<i64>) = sqlx::query_as(
             "SELECT indexed_through, (SELECT MAX(seq) FROM app_logs) FROM log_index_state \
              WHERE id = 1",
@@ -338,43 +528,56 @@ impl Dialect for SqliteStore {
         Ok(Some(super::Lease::local()))
     }
 
-    /// After retention deleted rows: with `vacuum`, a rebuild of the file (no page keeps a
-    /// fragment of a deleted row in its unused space; see `--retention-vacuum`); then a
-    /// TRUNCATE checkpoint copies the zeroed pages into the database file and empties the WAL,
-    /// whose older frames still hold the deleted text. On the writer connection, so no write
-    /// can start meanwhile; readers are waited for (busy timeout), and a checkpoint that still
-    /// could not finish is logged, not an error (the next one does it).
+    /// Takes the entries of up to [`UNINDEX_PER_STEP`] queued deleted rows out of the lookups
+    /// file in one follower transaction, then forgets them in the database (a crash between the
+    /// two only repeats deletes that find nothing). Holds the follower's connection throughout,
+    /// so two callers cannot interleave.
+    async fn unindex_deleted(&self) -> StoreResult<bool> {
+        let mut conn = self.follower.acquire().await?;
+        let (through, queued): (Option<i64>, i64) = sqlx::query_as(
+            "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM log_index_deletes ORDER BY id LIMIT $1)",
+        )
+        .bind(UNINDEX_PER_STEP)
+        .fetch_one(&mut *conn)
+        .await?;
+        let Some(through) = through else {
+            return Ok(false);
+        };
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for sql in UNINDEX {
+            sqlx::query(sql).bind(through).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        sqlx::query("DELETE FROM log_index_deletes WHERE id <= $1")
+            .bind(through)
+            .execute(&self.writer)
+            .await?;
+        Ok(queued == UNINDEX_PER_STEP)
+    }
+
+    /// After retention deleted rows: their entries leave the lookups file; with `vacuum`, a
+    /// rebuild of both files (no page keeps a fragment of a deleted row in its unused space;
+    /// see `--retention-vacuum`); then TRUNCATE checkpoints copy the zeroed pages into the files
+    /// and empty the WALs, whose older frames still hold the deleted text. The database's on
+    /// the writer connection, so no write can start meanwhile; the lookups file's on the
+    /// follower's, so no step can.
     async fn scrub_freed(&self, vacuum: bool) -> StoreResult<()> {
+        while self.unindex_deleted().await? {}
         if vacuum {
             sqlx::query("VACUUM").execute(&self.writer).await?;
-        }
-        // While the background checkpointer runs its own checkpoint, TRUNCATE answers busy at
-        // once instead of waiting (readers are waited for by the busy timeout); a few short
-        // retries outlast it, so the deleted text does not stay in the WAL until the next run.
-        for attempt in 0..20 {
-            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                .fetch_one(&self.writer)
+            sqlx::query("VACUUM lookups")
+                .execute(&self.follower)
                 .await?;
-            if busy == 0 {
-                return Ok(());
-            }
-            if attempt < 19 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
         }
-        tracing::warn!("WAL truncate after retention could not finish; readers were busy");
-        Ok(())
+        truncate_wal(&self.writer, "main").await?;
+        truncate_wal(&self.follower, "lookups").await
     }
 
     async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.writer)
             .await?;
-        // FTS5's own secure delete (a persistent setting of the index, so idempotent): without
-        // it a deleted message's trigrams stay in the index's segments behind a tombstone.
-        sqlx::query("INSERT INTO app_logs_fts (app_logs_fts, rank) VALUES ('secure-delete', 1)")
-            .execute(&self.writer)
-            .await?;
+        self.check_lookups().await?;
         self.hash_legacy_keys().await
     }
 }

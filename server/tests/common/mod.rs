@@ -123,7 +123,7 @@ impl TestDb {
     {
         match self.backend {
             Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.url).await.expect("sqlite");
+                let pool = sqlite_pool(&self.url).await;
                 let v = sqlx::query_as(sql).fetch_all(&pool).await.expect("rows");
                 pool.close().await;
                 v
@@ -137,13 +137,21 @@ impl TestDb {
         }
     }
 
-    /// The bytes of a SQLite database file followed by its WAL's, for tests that check no
+    /// The bytes of a SQLite database file, its lookups file and their WALs, for tests that check no
     /// secret is left anywhere on disk.
     pub fn sqlite_file_bytes(&self) -> Vec<u8> {
         let path = self.url.trim_start_matches("sqlite://");
         let mut bytes = std::fs::read(path).expect("database file");
-        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-            bytes.extend(wal);
+        let lookups = tracewire_server::store::sqlite_lookups_path(path.as_ref());
+        let lookups = lookups.to_string_lossy();
+        for file in [
+            format!("{path}-wal"),
+            lookups.to_string(),
+            format!("{lookups}-wal"),
+        ] {
+            if let Ok(more) = std::fs::read(file) {
+                bytes.extend(more);
+            }
         }
         bytes
     }
@@ -351,9 +359,7 @@ impl TestServer {
     pub async fn pairs(&self, sql: &str) -> Vec<(String, i64)> {
         match self.db.backend {
             Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.db.url)
-                    .await
-                    .expect("sqlite");
+                let pool = sqlite_pool(&self.db.url).await;
                 let rows = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
                 pool.close().await;
                 rows
@@ -371,9 +377,7 @@ impl TestServer {
     pub async fn execute(&self, sql: &str) {
         match self.db.backend {
             Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.db.url)
-                    .await
-                    .expect("sqlite");
+                let pool = sqlite_pool(&self.db.url).await;
                 sqlx::query(sql).execute(&pool).await.expect("statement");
                 pool.close().await;
             }
@@ -384,6 +388,29 @@ impl TestServer {
             }
         }
     }
+}
+
+/// One connection to a SQLite database with its lookups file attached as the collector's
+/// connections have it, so statements can name the index follower's tables.
+pub async fn sqlite_pool(url: &str) -> sqlx::SqlitePool {
+    let options: sqlx::sqlite::SqliteConnectOptions = url.parse().expect("sqlite url");
+    let lookups = tracewire_server::store::sqlite_lookups_path(options.get_filename());
+    let lookups = lookups.to_string_lossy().into_owned();
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |conn, _meta| {
+            let lookups = lookups.clone();
+            Box::pin(async move {
+                sqlx::query("ATTACH DATABASE $1 AS lookups")
+                    .bind(lookups)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .connect_with(options)
+        .await
+        .expect("sqlite")
 }
 
 /// The whole seconds of an answer's `Retry-After`, if it has a valid one.

@@ -141,8 +141,9 @@ impl Store for This {
     }
 
     /// One transaction: the entries of up to `max_rows` seqs above the watermark, and the
-    /// watermark moved past them.
+    /// watermark moved past them; first, where deletes queue them, deleted rows' entries go.
     async fn index_logs(&self, max_rows: i64) -> store::StoreResult<store::IndexStep> {
+        self.unindex_deleted().await?;
         let Some((mut tx, from, newest)) = self.begin_index_step().await? else {
             return Ok(store::IndexStep::default());
         };
