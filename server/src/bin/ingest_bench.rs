@@ -359,7 +359,15 @@ impl Target {
             pool.close().await;
         }
         if let Some(path) = self.sqlite_file.take() {
-            for suffix in ["", "-wal", "-shm"] {
+            let suffixes = [
+                "",
+                "-wal",
+                "-shm",
+                ".lookups",
+                ".lookups-wal",
+                ".lookups-shm",
+            ];
+            for suffix in suffixes {
                 let mut p = path.clone().into_os_string();
                 p.push(suffix);
                 let _ = std::fs::remove_file(p);

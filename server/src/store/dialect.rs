@@ -92,6 +92,10 @@ pub(super) trait Dialect: Send + Sync + 'static {
     async fn unindex_deleted(&self) -> StoreResult<bool> {
         Ok(false)
     }
+    /// Housekeeping after a follower step committed (SQLite: the lookups file's checkpoint).
+    async fn index_step_done(&self) -> StoreResult<()> {
+        Ok(())
+    }
     /// A named lease that at most one collector on this database holds at a time.
     async fn lease(&self, name: LeaseName) -> StoreResult<Option<Lease>>;
     /// Makes rows deleted by retention unreadable where the engine allows it.

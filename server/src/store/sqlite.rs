@@ -148,34 +148,38 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// so the file cannot grow without bound under continuous writes.
 const WAL_RESTART_PAGES: i64 = 8_192;
 
-/// Checkpoints both files from a reader connection. SQLite's automatic checkpoint would run
-/// inside the writer's commit (measured: 28% of the writer's time, fsync included), stalling
-/// every batch that waits for that commit; here it runs beside the writer instead.
+/// Checkpoints the database file from a reader connection. SQLite's automatic checkpoint would
+/// run inside the writer's commit (measured: 28% of the writer's time, fsync included), stalling
+/// every batch that waits for that commit; here it runs beside the writer instead. (The lookups
+/// file is checkpointed by the follower between its steps, see `index_step_done`.)
 async fn checkpoint_loop(pool: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        for schema in ["main", "lookups"] {
-            let passive: Result<(i64, i64, i64), sqlx::Error> =
-                sqlx::query_as(&format!("PRAGMA {schema}.wal_checkpoint(PASSIVE)"))
-                    .fetch_one(&pool)
-                    .await;
-            match passive {
-                Ok((_, wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
-                    if let Err(e) =
-                        sqlx::query(&format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"))
-                            .execute(&pool)
-                            .await
-                    {
-                        tracing::warn!(error = %e, schema, "WAL truncate checkpoint failed");
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, schema, "WAL checkpoint failed"),
-            }
+        if let Err(e) = checkpoint(&pool, "main").await {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
+}
+
+/// A PASSIVE checkpoint of `schema`, then a TRUNCATE one (which waits for readers and the
+/// writer) once its WAL is past [`WAL_RESTART_PAGES`], so the file cannot grow without bound
+/// under continuous writes.
+async fn checkpoint<'c, E>(conn: E, schema: &str) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Sqlite> + Copy,
+{
+    let (_, wal_pages, _): (i64, i64, i64) =
+        sqlx::query_as(&format!("PRAGMA {schema}.wal_checkpoint(PASSIVE)"))
+            .fetch_one(conn)
+            .await?;
+    if wal_pages > WAL_RESTART_PAGES {
+        sqlx::query(&format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A TRUNCATE checkpoint of `schema` on `pool`, retried while the background checkpointer
@@ -553,6 +557,13 @@ impl Dialect for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(queued == UNINDEX_PER_STEP)
+    }
+
+    /// The follower is the lookups file's only writer and runs its steps back to back under
+    /// load, so a checkpoint from another connection would rarely find the WAL free to start
+    /// over: measured, it grew past 1 GB in a minute. Between two steps it is.
+    async fn index_step_done(&self) -> StoreResult<()> {
+        Ok(checkpoint(&self.follower, "lookups").await?)
     }
 
     /// After retention deleted rows: their entries leave the lookups file; with `vacuum`, a
