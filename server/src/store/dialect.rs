@@ -92,8 +92,9 @@ pub(super) trait Dialect: Send + Sync + 'static {
     async fn unindex_deleted(&self) -> StoreResult<bool> {
         Ok(false)
     }
-    /// Housekeeping after a follower step committed (SQLite: the lookups file's checkpoint).
-    async fn index_step_done(&self) -> StoreResult<()> {
+    /// Housekeeping after a follower step committed with `pending` rows still above its
+    /// watermark (SQLite: checkpoints, and the writer's wait for the follower).
+    async fn index_step_done(&self, _pending: i64) -> StoreResult<()> {
         Ok(())
     }
     /// A named lease that at most one collector on this database holds at a time.

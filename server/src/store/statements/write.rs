@@ -160,7 +160,7 @@ impl Store for This {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.index_step_done().await?;
+        self.index_step_done(newest - through).await?;
         Ok(store::IndexStep {
             covered: through - from,
             pending: newest - through,
