@@ -91,6 +91,7 @@ async fn main() -> Result<(), BoxError> {
         Some(db) => sample_index_lag(db.clone()).await,
         None => None,
     };
+    let wal_peaks = target.sqlite_file.clone().map(sample_wal_peaks);
     let written_before = target.written_bytes();
     let wal_before = match &db {
         Some(db) => db.wal_lsn().await,
@@ -107,6 +108,13 @@ async fn main() -> Result<(), BoxError> {
         .map(|(after, before)| after.saturating_sub(before));
     let rss_kib = target.peak_rss_kib();
     let lag = match lag {
+        Some((task, stop)) => {
+            stop.store(true, Ordering::SeqCst);
+            task.await.ok()
+        }
+        None => None,
+    };
+    let wal_peaks = match wal_peaks {
         Some((task, stop)) => {
             stop.store(true, Ordering::SeqCst);
             task.await.ok()
@@ -132,6 +140,13 @@ async fn main() -> Result<(), BoxError> {
     if let Some(bytes) = wal_written {
         // The whole server's WAL, the bench's database and any other activity included.
         per_log("PostgreSQL WAL written", bytes.max(0).unsigned_abs());
+    }
+    if let Some((database, lookups)) = wal_peaks {
+        println!(
+            "peak WAL (sampled every 100 ms): database {:.1} MiB, lookups file {:.1} MiB",
+            database as f64 / 1_048_576.0,
+            lookups as f64 / 1_048_576.0
+        );
     }
     if let Some(lag) = lag.filter(|h| !h.is_empty()) {
         println!(
@@ -564,6 +579,32 @@ async fn client_loop(
         }
     }
     stats
+}
+
+/// Samples the length of a SQLite database's WAL and its lookups file's WAL every 100 ms until
+/// the returned flag is set; the task then returns the largest of each (the WALs must stay
+/// bounded under continuous writes).
+fn sample_wal_peaks(
+    database: std::path::PathBuf,
+) -> (tokio::task::JoinHandle<(u64, u64)>, Arc<AtomicBool>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let lookups = tracewire_server::store::sqlite_lookups_path(&database);
+    let wal = |path: &std::path::Path| {
+        let mut name = path.as_os_str().to_owned();
+        name.push("-wal");
+        std::fs::metadata(name).map_or(0, |m| m.len())
+    };
+    let task = tokio::spawn(async move {
+        let mut peaks = (0, 0);
+        while !flag.load(Ordering::SeqCst) {
+            peaks.0 = peaks.0.max(wal(&database));
+            peaks.1 = peaks.1.max(wal(&lookups));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        peaks
+    });
+    (task, stop)
 }
 
 /// On a database with an index follower (SQLite migration 0010, PostgreSQL 0013), samples its

@@ -172,13 +172,19 @@ pub fn index_query(probes: &[Probe], first: i64, last: i64) -> Option<String> {
 }
 
 /// The parts of a lowercased term a PostgreSQL trigram lookup can use on their own: runs of
-/// letters and digits of three characters or more (pg_trgm breaks words at anything else).
+/// letters and digits of three characters or more (pg_trgm breaks words at anything else). At
+/// most [`MAX_PROBED`], the longest, as each costs the planner a round trip; the whole term is
+/// rechecked on the rows found, so which word narrows only changes the speed.
 pub fn pieces(lower: &str) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     for piece in lower.split(|c: char| !c.is_alphanumeric()) {
         if piece.chars().count() >= 3 && !out.contains(&piece) {
             out.push(piece);
         }
+    }
+    if out.len() > MAX_PROBED {
+        out.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+        out.truncate(MAX_PROBED);
     }
     out
 }
@@ -280,6 +286,12 @@ mod tests {
         );
         assert_eq!(pieces("a b-cd"), Vec::<&str>::new());
         assert_eq!(pieces("zürich zürich"), ["zürich"]);
+        // A long term: a bounded number of planner round trips, the longest words kept.
+        let words: Vec<String> = (0..40).map(|i| format!("w{i:02}")).collect();
+        let long = format!("{} needle4242", words.join(" "));
+        let kept = pieces(&long);
+        assert_eq!(kept.len(), MAX_PROBED);
+        assert_eq!(kept[0], "needle4242");
     }
 
     #[test]
