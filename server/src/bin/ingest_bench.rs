@@ -374,18 +374,8 @@ impl Target {
             pool.close().await;
         }
         if let Some(path) = self.sqlite_file.take() {
-            let suffixes = [
-                "",
-                "-wal",
-                "-shm",
-                ".lookups",
-                ".lookups-wal",
-                ".lookups-shm",
-            ];
-            for suffix in suffixes {
-                let mut p = path.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
+            for file in tracewire_server::store::sqlite_files(&path) {
+                let _ = std::fs::remove_file(file);
             }
         }
     }
@@ -650,22 +640,8 @@ impl LagDb {
     async fn open(url: &str) -> Option<Self> {
         if url.starts_with("sqlite:") {
             let options: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
-            let lookups = tracewire_server::store::sqlite_lookups_path(options.get_filename());
-            let lookups = lookups.to_string_lossy().into_owned();
             // The watermark lives in the lookups file, beside the database.
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(1)
-                .after_connect(move |conn, _meta| {
-                    let lookups = lookups.clone();
-                    Box::pin(async move {
-                        sqlx::query("ATTACH DATABASE $1 AS lookups")
-                            .bind(lookups)
-                            .execute(conn)
-                            .await
-                            .map(|_| ())
-                    })
-                })
-                .connect_with(options.read_only(true))
+            let pool = tracewire_server::store::sqlite_open_with_lookups(options.read_only(true))
                 .await
                 .ok()?;
             Some(Self::Sqlite(pool))

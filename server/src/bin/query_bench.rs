@@ -583,15 +583,8 @@ async fn main() -> Result<(), BoxError> {
         "baseline: raw SELECT COUNT(*) FROM app_logs, p50 of 5: {p50:.1} ms (connect included)"
     );
     if let Some(temp) = temp {
-        for suffix in [
-            "",
-            "-wal",
-            "-shm",
-            ".lookups",
-            ".lookups-wal",
-            ".lookups-shm",
-        ] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", temp.display()));
+        for file in tracewire_server::store::sqlite_files(&temp) {
+            let _ = std::fs::remove_file(file);
         }
     }
     Ok(())

@@ -33,7 +33,10 @@ pub use monitoring::{MonitoringStore, SeriesFilter, SlowQueryRow, SlowRequestRow
 pub use reads::*;
 pub use retention::*;
 pub use rows::*;
-pub use sqlite::lookups_path as sqlite_lookups_path;
+pub use sqlite::{
+    files as sqlite_files, lookups_path as sqlite_lookups_path,
+    open_with_lookups as sqlite_open_with_lookups,
+};
 
 use async_trait::async_trait;
 use std::collections::HashMap;

@@ -106,6 +106,34 @@ pub fn lookups_path(database: &std::path::Path) -> std::path::PathBuf {
     name.into()
 }
 
+/// Every file a SQLite store at `database` keeps: the database, its lookups file, and the WAL
+/// and shared-memory file of each (what a temporary store's owner removes afterwards).
+pub fn files(database: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let lookups = lookups_path(database);
+    let mut out = Vec::with_capacity(6);
+    for file in [database, lookups.as_path()] {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            out.push(name.into());
+        }
+    }
+    out
+}
+
+/// One connection to a SQLite database with its lookups file attached as the collector's
+/// connections have it, for tools and tests that read the index follower's tables.
+pub async fn open_with_lookups(options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+    let lookups: Arc<str> = lookups_path(options.get_filename())
+        .to_string_lossy()
+        .into();
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .after_connect(attach_hook(lookups, "NORMAL".into()))
+        .connect_with(options)
+        .await
+}
+
 /// Attaches the lookups file as `lookups` with the database's durability and page cache, on
 /// every connection but the writer's.
 async fn attach_lookups(
@@ -123,6 +151,14 @@ async fn attach_lookups(
         "PRAGMA lookups.secure_delete = ON".to_owned(),
     ] {
         sqlx::query(&pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Creates what of [`LOOKUPS_SCHEMA`] is missing.
+async fn create_lookups(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    for sql in LOOKUPS_SCHEMA {
+        sqlx::query(sql).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -229,17 +265,14 @@ async fn checkpoint_loop(pool: SqlitePool) {
 /// A PASSIVE checkpoint of `schema`, then a TRUNCATE one (which waits for readers and the
 /// writer) once its WAL is past [`WAL_RESTART_PAGES`], so the file cannot grow without bound
 /// under continuous writes.
-async fn checkpoint<'c, E>(conn: E, schema: &str) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'c, Database = Sqlite> + Copy,
-{
+async fn checkpoint(pool: &SqlitePool, schema: &str) -> Result<(), sqlx::Error> {
     let (_, wal_pages, _): (i64, i64, i64) =
         sqlx::query_as(&format!("PRAGMA {schema}.wal_checkpoint(PASSIVE)"))
-            .fetch_one(conn)
+            .fetch_one(pool)
             .await?;
     if wal_pages > WAL_RESTART_PAGES {
         sqlx::query(&format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"))
-            .execute(conn)
+            .execute(pool)
             .await?;
     }
     Ok(())
@@ -332,9 +365,7 @@ impl SqliteStore {
             sqlx::query("PRAGMA lookups.journal_mode = WAL")
                 .execute(&mut *conn)
                 .await?;
-            for sql in LOOKUPS_SCHEMA {
-                sqlx::query(sql).execute(&mut *conn).await?;
-            }
+            create_lookups(&mut conn).await?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_read_connections.max(1))
@@ -381,9 +412,7 @@ impl SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        for sql in LOOKUPS_SCHEMA {
-            sqlx::query(sql).execute(&mut *tx).await?;
-        }
+        create_lookups(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

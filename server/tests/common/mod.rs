@@ -394,21 +394,7 @@ impl TestServer {
 /// connections have it, so statements can name the index follower's tables.
 pub async fn sqlite_pool(url: &str) -> sqlx::SqlitePool {
     let options: sqlx::sqlite::SqliteConnectOptions = url.parse().expect("sqlite url");
-    let lookups = tracewire_server::store::sqlite_lookups_path(options.get_filename());
-    let lookups = lookups.to_string_lossy().into_owned();
-    sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .after_connect(move |conn, _meta| {
-            let lookups = lookups.clone();
-            Box::pin(async move {
-                sqlx::query("ATTACH DATABASE $1 AS lookups")
-                    .bind(lookups)
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-            })
-        })
-        .connect_with(options)
+    tracewire_server::store::sqlite_open_with_lookups(options)
         .await
         .expect("sqlite")
 }
